@@ -1,0 +1,1 @@
+//! Pure view model (placeholder; see issue 4).

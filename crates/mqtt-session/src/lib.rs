@@ -1,0 +1,1 @@
+//! Sans-IO MQTT client session (placeholder; see issue 3).

@@ -1,0 +1,1 @@
+//! mqdash: a browser dashboard for MQTT.
