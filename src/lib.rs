@@ -1,1 +1,13 @@
 //! mqdash: a browser dashboard for MQTT.
+//!
+//! Layers, from the wire up (see DESIGN.md section 1):
+//! - `mqtt_session` (crate): the sans-IO MQTT client session;
+//! - [`transport`]: the browser WebSocket, bytes only;
+//! - [`client`]: drives the session over the transport, reconnects, batches events;
+//! - `model` (crate): what the screen shows, as plain data;
+//! - [`components`] and [`app`]: the Leptos view.
+
+pub mod app;
+pub mod client;
+pub mod components;
+pub mod transport;

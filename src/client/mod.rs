@@ -1,0 +1,1 @@
+//! Drives the MQTT session over the browser transport (placeholder).
