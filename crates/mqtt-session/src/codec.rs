@@ -1,0 +1,964 @@
+//! The one seam where packets cross: framing a byte stream into packets,
+//! strict decoding of what a broker may send a client, and guarded encoding
+//! of what we send.
+//!
+//! Decoding parses the fixed header itself (so the size limit, the packet type
+//! and the header flags are checked before the body is buffered), hands the
+//! frame to `mqttbytes::v4::read`, and then checks what `mqttbytes` lets
+//! through (wildcards or U+0000 in a PUBLISH topic, DUP on QoS 0, PUBREL flags,
+//! CONNACK reserved bits, trailing bytes in acks). Encoding validates every
+//! string length and the total size first and writes into the output buffer
+//! only whole packets: on any codec error the buffer is cut back to where it
+//! was, so `mqttbytes`' partial writes never reach the wire. CONNECT is written
+//! here for both protocol levels (3.1 `MQIsdp`/3 and 3.1.1 `MQTT`/4):
+//! `mqttbytes` cannot write 3.1, silently drops an empty user name or
+//! password, and sets the password flag without a user name.
+//!
+//! This module must not keep session state (packet ids in flight, timers):
+//! that is `session`. Nothing here may panic on any input.
+
+use bytes::{BufMut, Bytes, BytesMut};
+use mqttbytes::v4;
+
+use crate::error::{ProtocolError, SessionError};
+use crate::event::{Message, SubscribeResult};
+use crate::options::{Options, ProtocolVersion, QoS};
+use crate::topic;
+
+/// MQTT's largest remaining length (four length bytes).
+pub(crate) const MAX_REMAINING_LEN: usize = 268_435_455;
+
+/// A packet a broker may send to a client, decoded and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Incoming {
+    ConnAck {
+        session_present: bool,
+        code: u8,
+    },
+    Publish(Message),
+    PubAck(u16),
+    PubRec(u16),
+    PubRel(u16),
+    PubComp(u16),
+    SubAck {
+        pkid: u16,
+        results: Vec<SubscribeResult>,
+    },
+    UnsubAck(u16),
+    PingResp,
+}
+
+impl Incoming {
+    /// The packet's name, for error messages.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Incoming::ConnAck { .. } => "CONNACK",
+            Incoming::Publish(_) => "PUBLISH",
+            Incoming::PubAck(_) => "PUBACK",
+            Incoming::PubRec(_) => "PUBREC",
+            Incoming::PubRel(_) => "PUBREL",
+            Incoming::PubComp(_) => "PUBCOMP",
+            Incoming::SubAck { .. } => "SUBACK",
+            Incoming::UnsubAck(_) => "UNSUBACK",
+            Incoming::PingResp => "PINGRESP",
+        }
+    }
+}
+
+/// A packet we send.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Outgoing<'a> {
+    Connect(&'a Options),
+    Publish {
+        topic: &'a str,
+        payload: &'a Bytes,
+        qos: QoS,
+        retain: bool,
+        dup: bool,
+        pkid: u16,
+    },
+    PubAck(u16),
+    PubRec(u16),
+    PubRel(u16),
+    PubComp(u16),
+    Subscribe {
+        pkid: u16,
+        filters: &'a [(String, QoS)],
+    },
+    Unsubscribe {
+        pkid: u16,
+        filters: &'a [String],
+    },
+    PingReq,
+    Disconnect,
+}
+
+/// The name of an MQTT control packet type number.
+pub(crate) fn packet_name(packet_type: u8) -> &'static str {
+    match packet_type {
+        1 => "CONNECT",
+        2 => "CONNACK",
+        3 => "PUBLISH",
+        4 => "PUBACK",
+        5 => "PUBREC",
+        6 => "PUBREL",
+        7 => "PUBCOMP",
+        8 => "SUBSCRIBE",
+        9 => "SUBACK",
+        10 => "UNSUBSCRIBE",
+        11 => "UNSUBACK",
+        12 => "PINGREQ",
+        13 => "PINGRESP",
+        14 => "DISCONNECT",
+        _ => "a reserved packet type",
+    }
+}
+
+/// A parsed fixed header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FixedHeader {
+    pub(crate) byte1: u8,
+    pub(crate) header_len: usize,
+    pub(crate) remaining_len: usize,
+}
+
+impl FixedHeader {
+    pub(crate) fn packet_type(&self) -> u8 {
+        self.byte1 >> 4
+    }
+
+    pub(crate) fn flags(&self) -> u8 {
+        self.byte1 & 0x0F
+    }
+
+    pub(crate) fn frame_len(&self) -> usize {
+        self.header_len + self.remaining_len
+    }
+}
+
+/// Parses a fixed header from the start of `buf`: `Ok(None)` if more bytes
+/// are needed to know the length.
+pub(crate) fn parse_fixed_header(buf: &[u8]) -> Result<Option<FixedHeader>, ProtocolError> {
+    let Some((&byte1, rest)) = buf.split_first() else {
+        return Ok(None);
+    };
+    let mut remaining_len = 0usize;
+    for (i, &b) in rest.iter().take(4).enumerate() {
+        remaining_len |= usize::from(b & 0x7F) << (7 * i);
+        if b & 0x80 == 0 {
+            return Ok(Some(FixedHeader {
+                byte1,
+                header_len: 2 + i,
+                remaining_len,
+            }));
+        }
+    }
+    if rest.len() >= 4 {
+        return Err(ProtocolError::MalformedRemainingLength);
+    }
+    Ok(None)
+}
+
+/// Checks the packet type, flags and remaining length of a header a broker
+/// sent to a client, before its body is read.
+pub(crate) fn check_header(header: &FixedHeader) -> Result<(), ProtocolError> {
+    let packet_type = header.packet_type();
+    let packet = packet_name(packet_type);
+    let flags = header.flags();
+    let len = header.remaining_len;
+    let bad_flags = Err(ProtocolError::BadFlags { packet, flags });
+    let bad_len = Err(ProtocolError::BadRemainingLength { packet, len });
+    match packet_type {
+        0 | 15 => Err(ProtocolError::ReservedPacketType(packet_type)),
+        1 | 8 | 10 | 12 | 14 => Err(ProtocolError::UnexpectedPacket { packet }),
+        3 => {
+            let qos = (flags >> 1) & 0b11;
+            if qos == 3 {
+                return Err(ProtocolError::InvalidQoS(qos));
+            }
+            if qos == 0 && flags & 0b1000 != 0 {
+                return Err(ProtocolError::DupWithQoS0);
+            }
+            // Topic length (2) + at least one topic byte + packet id if QoS > 0.
+            let min = if qos == 0 { 3 } else { 5 };
+            if len < min {
+                return bad_len;
+            }
+            Ok(())
+        }
+        6 => {
+            if flags != 0b0010 {
+                return bad_flags;
+            }
+            if len != 2 {
+                return bad_len;
+            }
+            Ok(())
+        }
+        2 | 4 | 5 | 7 | 11 => {
+            if flags != 0 {
+                return bad_flags;
+            }
+            if len != 2 {
+                return bad_len;
+            }
+            Ok(())
+        }
+        9 => {
+            if flags != 0 {
+                return bad_flags;
+            }
+            if len < 3 {
+                return bad_len;
+            }
+            Ok(())
+        }
+        13 => {
+            if flags != 0 {
+                return bad_flags;
+            }
+            if len != 0 {
+                return bad_len;
+            }
+            Ok(())
+        }
+        _ => Err(ProtocolError::ReservedPacketType(packet_type)),
+    }
+}
+
+fn map_read_error(packet: &'static str, e: mqttbytes::Error) -> ProtocolError {
+    use mqttbytes::Error as E;
+    match e {
+        E::TopicNotUtf8 => ProtocolError::InvalidUtf8 { packet },
+        E::InvalidQoS(q) => ProtocolError::InvalidQoS(q),
+        E::PacketIdZero => ProtocolError::PacketIdZero { packet },
+        E::InvalidSubscribeReasonCode(c) => ProtocolError::InvalidSubAckCode(c),
+        E::InvalidConnectReturnCode(c) => ProtocolError::InvalidConnackCode(c),
+        E::BoundaryCrossed(_) => ProtocolError::Malformed {
+            packet,
+            detail: "a length field runs past the end of the packet".into(),
+        },
+        E::MalformedPacket | E::InsufficientBytes(_) => ProtocolError::Malformed {
+            packet,
+            detail: "the packet ends too early".into(),
+        },
+        other => ProtocolError::Malformed {
+            packet,
+            detail: format!("{other:?}"),
+        },
+    }
+}
+
+fn nonzero(packet: &'static str, pkid: u16) -> Result<u16, ProtocolError> {
+    if pkid == 0 {
+        Err(ProtocolError::PacketIdZero { packet })
+    } else {
+        Ok(pkid)
+    }
+}
+
+/// Decodes one whole frame whose header passed `check_header`.
+pub(crate) fn decode_frame(
+    header: &FixedHeader,
+    mut frame: BytesMut,
+) -> Result<Incoming, ProtocolError> {
+    let packet = packet_name(header.packet_type());
+    if header.packet_type() == 13 {
+        return Ok(Incoming::PingResp);
+    }
+    // CONNACK's flags byte, which mqttbytes reads without checking.
+    let connack_flags = frame.get(header.header_len).copied().unwrap_or(0);
+    let decoded = v4::read(&mut frame, usize::MAX).map_err(|e| map_read_error(packet, e))?;
+    let incoming = match decoded {
+        v4::Packet::ConnAck(ack) => {
+            if connack_flags & 0xFE != 0 {
+                return Err(ProtocolError::ConnackReservedBits(connack_flags));
+            }
+            Incoming::ConnAck {
+                session_present: ack.session_present,
+                code: ack.code as u8,
+            }
+        }
+        v4::Packet::Publish(p) => {
+            topic::validate_topic_name(&p.topic).map_err(ProtocolError::InvalidTopic)?;
+            Incoming::Publish(Message {
+                topic: p.topic,
+                payload: p.payload,
+                qos: QoS::from_mqttbytes(p.qos),
+                retain: p.retain,
+                dup: p.dup,
+                pkid: p.pkid,
+            })
+        }
+        v4::Packet::PubAck(a) => Incoming::PubAck(nonzero(packet, a.pkid)?),
+        v4::Packet::PubRec(a) => Incoming::PubRec(nonzero(packet, a.pkid)?),
+        v4::Packet::PubRel(a) => Incoming::PubRel(nonzero(packet, a.pkid)?),
+        v4::Packet::PubComp(a) => Incoming::PubComp(nonzero(packet, a.pkid)?),
+        v4::Packet::UnsubAck(a) => Incoming::UnsubAck(nonzero(packet, a.pkid)?),
+        v4::Packet::SubAck(a) => Incoming::SubAck {
+            pkid: nonzero(packet, a.pkid)?,
+            results: a
+                .return_codes
+                .iter()
+                .map(|c| match c {
+                    v4::SubscribeReasonCode::Success(q) => {
+                        SubscribeResult::Granted(QoS::from_mqttbytes(*q))
+                    }
+                    v4::SubscribeReasonCode::Failure => SubscribeResult::Refused,
+                })
+                .collect(),
+        },
+        v4::Packet::PingResp => Incoming::PingResp,
+        // check_header already refused every other type.
+        _ => return Err(ProtocolError::UnexpectedPacket { packet }),
+    };
+    Ok(incoming)
+}
+
+/// Splits a byte stream into checked packets.
+pub(crate) struct Decoder {
+    buf: BytesMut,
+    max_packet_size: usize,
+}
+
+impl Decoder {
+    pub(crate) fn new(max_packet_size: usize) -> Self {
+        Decoder {
+            buf: BytesMut::new(),
+            max_packet_size,
+        }
+    }
+
+    pub(crate) fn set_max_packet_size(&mut self, max: usize) {
+        self.max_packet_size = max;
+    }
+
+    /// Appends received bytes.
+    pub(crate) fn push(&mut self, data: &[u8]) {
+        self.buf.extend_from_slice(data);
+    }
+
+    /// Drops everything buffered.
+    pub(crate) fn clear(&mut self) {
+        self.buf = BytesMut::new();
+    }
+
+    /// Bytes buffered and not yet decoded.
+    #[cfg(test)]
+    pub(crate) fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The next whole packet, `Ok(None)` if more bytes are needed. The size
+    /// limit, type and flags are checked as soon as the fixed header is in.
+    pub(crate) fn next_packet(&mut self) -> Result<Option<Incoming>, SessionError> {
+        let Some(header) = parse_fixed_header(&self.buf)? else {
+            return Ok(None);
+        };
+        if header.frame_len() > self.max_packet_size {
+            return Err(SessionError::PacketTooLarge {
+                size: header.frame_len(),
+                max: self.max_packet_size,
+            });
+        }
+        check_header(&header)?;
+        if self.buf.len() < header.frame_len() {
+            return Ok(None);
+        }
+        let frame = self.buf.split_to(header.frame_len());
+        Ok(Some(decode_frame(&header, frame)?))
+    }
+}
+
+fn remaining_len_err(size: usize) -> SessionError {
+    SessionError::OutgoingTooLarge {
+        size,
+        max: MAX_REMAINING_LEN,
+    }
+}
+
+fn check_str_len(s: &[u8]) -> Result<(), SessionError> {
+    if s.len() > usize::from(u16::MAX) {
+        return Err(SessionError::Encode(format!(
+            "a string of {} bytes does not fit MQTT's 65535-byte limit",
+            s.len()
+        )));
+    }
+    Ok(())
+}
+
+fn put_varint(buf: &mut BytesMut, mut len: usize) {
+    loop {
+        let mut byte = (len % 128) as u8;
+        len /= 128;
+        if len > 0 {
+            byte |= 0x80;
+        }
+        buf.put_u8(byte);
+        if len == 0 {
+            break;
+        }
+    }
+}
+
+fn put_str(buf: &mut BytesMut, s: &[u8]) {
+    // Lengths were checked to fit u16 before anything was written.
+    buf.put_u16(s.len() as u16);
+    buf.extend_from_slice(s);
+}
+
+/// Writes CONNECT for MQTT 3.1 (`MQIsdp`, level 3) or 3.1.1 (`MQTT`, level 4).
+fn write_connect(o: &Options, buf: &mut BytesMut) -> Result<(), SessionError> {
+    let name = o.protocol.protocol_name().as_bytes();
+    let client_id = o.client_id.as_bytes();
+    check_str_len(client_id)?;
+    let mut len = 2 + name.len() + 1 + 1 + 2 + 2 + client_id.len();
+    let mut flags = 0u8;
+    if o.clean_session {
+        flags |= 0x02;
+    }
+    if let Some(w) = &o.last_will {
+        topic::validate_topic_name(&w.topic)?;
+        check_str_len(&w.payload)?;
+        len += 2 + w.topic.len() + 2 + w.payload.len();
+        flags |= 0x04 | (w.qos.as_u8() << 3);
+        if w.retain {
+            flags |= 0x20;
+        }
+    }
+    if let Some(u) = &o.username {
+        check_str_len(u.as_bytes())?;
+        len += 2 + u.len();
+        flags |= 0x80;
+    }
+    if let Some(p) = &o.password {
+        if o.username.is_none() {
+            return Err(SessionError::Encode(
+                "a password can only be sent together with a user name".into(),
+            ));
+        }
+        check_str_len(p.as_bytes())?;
+        len += 2 + p.len();
+        flags |= 0x40;
+    }
+    buf.reserve(len + 5);
+    buf.put_u8(0x10);
+    put_varint(buf, len);
+    put_str(buf, name);
+    buf.put_u8(o.protocol.level());
+    buf.put_u8(flags);
+    buf.put_u16(o.keep_alive_secs);
+    put_str(buf, client_id);
+    if let Some(w) = &o.last_will {
+        put_str(buf, w.topic.as_bytes());
+        put_str(buf, &w.payload);
+    }
+    if let Some(u) = &o.username {
+        put_str(buf, u.as_bytes());
+    }
+    if let Some(p) = &o.password {
+        put_str(buf, p.as_bytes());
+    }
+    Ok(())
+}
+
+fn encode_error(e: mqttbytes::Error) -> SessionError {
+    SessionError::Encode(format!("{e:?}"))
+}
+
+fn check_pkid(pkid: u16) -> Result<(), SessionError> {
+    if pkid == 0 {
+        Err(SessionError::Encode("packet id 0 is not allowed".into()))
+    } else {
+        Ok(())
+    }
+}
+
+fn write_packet(
+    packet: &Outgoing<'_>,
+    _protocol: ProtocolVersion,
+    buf: &mut BytesMut,
+) -> Result<(), SessionError> {
+    match *packet {
+        Outgoing::Connect(o) => write_connect(o, buf)?,
+        Outgoing::Publish {
+            topic,
+            payload,
+            qos,
+            retain,
+            dup,
+            pkid,
+        } => {
+            // mqttbytes truncates topics > 65535 bytes silently and accepts
+            // wildcards, empty topics and U+0000: check first.
+            topic::validate_topic_name(topic)?;
+            let id_len = if qos == QoS::AtMostOnce {
+                0
+            } else {
+                check_pkid(pkid)?;
+                2
+            };
+            let len = 2 + topic.len() + id_len + payload.len();
+            if len > MAX_REMAINING_LEN {
+                return Err(remaining_len_err(len));
+            }
+            buf.reserve(len + 5);
+            let p = v4::Publish {
+                dup: dup && qos != QoS::AtMostOnce,
+                qos: qos.to_mqttbytes(),
+                retain,
+                topic: topic.to_owned(),
+                pkid: if qos == QoS::AtMostOnce { 0 } else { pkid },
+                payload: payload.clone(),
+            };
+            p.write(buf).map_err(encode_error)?;
+        }
+        Outgoing::PubAck(pkid) => {
+            check_pkid(pkid)?;
+            v4::PubAck::new(pkid).write(buf).map_err(encode_error)?;
+        }
+        Outgoing::PubRec(pkid) => {
+            check_pkid(pkid)?;
+            v4::PubRec::new(pkid).write(buf).map_err(encode_error)?;
+        }
+        Outgoing::PubRel(pkid) => {
+            check_pkid(pkid)?;
+            v4::PubRel::new(pkid).write(buf).map_err(encode_error)?;
+        }
+        Outgoing::PubComp(pkid) => {
+            check_pkid(pkid)?;
+            v4::PubComp::new(pkid).write(buf).map_err(encode_error)?;
+        }
+        Outgoing::Subscribe { pkid, filters } => {
+            check_pkid(pkid)?;
+            if filters.is_empty() {
+                return Err(SessionError::NoFilters);
+            }
+            let mut len = 2usize;
+            for (f, _) in filters {
+                topic::validate_filter(f)?;
+                len += 2 + f.len() + 1;
+            }
+            if len > MAX_REMAINING_LEN {
+                return Err(remaining_len_err(len));
+            }
+            let s = v4::Subscribe {
+                pkid,
+                filters: filters
+                    .iter()
+                    .map(|(f, q)| v4::SubscribeFilter::new(f.clone(), q.to_mqttbytes()))
+                    .collect(),
+            };
+            s.write(buf).map_err(encode_error)?;
+        }
+        Outgoing::Unsubscribe { pkid, filters } => {
+            check_pkid(pkid)?;
+            if filters.is_empty() {
+                return Err(SessionError::NoFilters);
+            }
+            let mut len = 2usize;
+            for f in filters {
+                topic::validate_filter(f)?;
+                len += 2 + f.len();
+            }
+            if len > MAX_REMAINING_LEN {
+                return Err(remaining_len_err(len));
+            }
+            let u = v4::Unsubscribe {
+                pkid,
+                topics: filters.to_vec(),
+            };
+            u.write(buf).map_err(encode_error)?;
+        }
+        Outgoing::PingReq => {
+            v4::PingReq.write(buf).map_err(encode_error)?;
+        }
+        Outgoing::Disconnect => {
+            v4::Disconnect.write(buf).map_err(encode_error)?;
+        }
+    }
+    Ok(())
+}
+
+/// Appends one whole packet to `buf`, or nothing at all on error.
+pub(crate) fn encode(
+    packet: &Outgoing<'_>,
+    protocol: ProtocolVersion,
+    buf: &mut BytesMut,
+) -> Result<(), SessionError> {
+    let mark = buf.len();
+    let result = write_packet(packet, protocol, buf);
+    if result.is_err() {
+        buf.truncate(mark);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::LastWill;
+
+    fn enc(p: &Outgoing<'_>) -> Result<Vec<u8>, SessionError> {
+        let mut b = BytesMut::new();
+        encode(p, ProtocolVersion::V3_1_1, &mut b)?;
+        Ok(b.to_vec())
+    }
+
+    fn decode_all(bytes: &[u8]) -> Result<Vec<Incoming>, SessionError> {
+        let mut d = Decoder::new(usize::MAX);
+        d.push(bytes);
+        let mut out = Vec::new();
+        while let Some(p) = d.next_packet()? {
+            out.push(p);
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn connect_3_1_1_matches_mqttbytes_byte_for_byte_where_mqttbytes_is_right() {
+        let o = Options {
+            client_id: "dev-1".into(),
+            username: Some("user".into()),
+            password: Some("pass".into()),
+            keep_alive_secs: 120,
+            clean_session: false,
+            last_will: Some(LastWill {
+                topic: "dev/1/status".into(),
+                payload: b"offline".to_vec(),
+                qos: QoS::AtLeastOnce,
+                retain: true,
+            }),
+            ..Options::default()
+        };
+        let ours = enc(&Outgoing::Connect(&o)).map_err(|e| e.to_string());
+        let mut theirs = BytesMut::new();
+        let mut c = v4::Connect::new("dev-1");
+        c.keep_alive = 120;
+        c.clean_session = false;
+        c.last_will = Some(v4::LastWill::new(
+            "dev/1/status",
+            b"offline".to_vec(),
+            mqttbytes::QoS::AtLeastOnce,
+            true,
+        ));
+        c.set_login("user", "pass");
+        assert!(c.write(&mut theirs).is_ok());
+        assert_eq!(ours, Ok(theirs.to_vec()));
+    }
+
+    #[test]
+    fn connect_3_1_uses_mqisdp_level_3() {
+        let o = Options {
+            client_id: "abc".into(),
+            protocol: ProtocolVersion::V3_1,
+            keep_alive_secs: 60,
+            ..Options::default()
+        };
+        let bytes = enc(&Outgoing::Connect(&o)).map_err(|e| e.to_string());
+        let expected = vec![
+            0x10, 17, 0, 6, b'M', b'Q', b'I', b's', b'd', b'p', 3, 0x02, 0, 60, 0, 3, b'a', b'b',
+            b'c',
+        ];
+        assert_eq!(bytes, Ok(expected));
+    }
+
+    #[test]
+    fn connect_keeps_an_empty_password_that_mqttbytes_drops() {
+        let o = Options {
+            client_id: "c".into(),
+            username: Some("u".into()),
+            password: Some(String::new()),
+            ..Options::default()
+        };
+        let bytes = enc(&Outgoing::Connect(&o)).unwrap_or_default();
+        // flags: username, password, clean session
+        assert_eq!(bytes.get(9), Some(&0xC2));
+        assert!(bytes.ends_with(&[0, 1, b'u', 0, 0]));
+        // mqttbytes leaves the password out (and the password flag off).
+        let mut theirs = BytesMut::new();
+        let mut c = v4::Connect::new("c");
+        c.set_login("u", "");
+        assert!(c.write(&mut theirs).is_ok());
+        assert_eq!(theirs.get(9), Some(&0x82), "mqttbytes defect is gone");
+    }
+
+    #[test]
+    fn publishing_to_a_topic_longer_than_65535_bytes_is_refused_not_truncated() {
+        let long = "a".repeat(65_536);
+        let payload = Bytes::from_static(b"x");
+        let mut theirs = BytesMut::new();
+        let written =
+            v4::Publish::new(long.clone(), mqttbytes::QoS::AtMostOnce, "x").write(&mut theirs);
+        assert!(written.is_ok(), "mqttbytes defect is gone");
+        // Header: 0x30 and a 3-byte remaining length; then the topic length,
+        // which mqttbytes wrote as 65536 truncated to u16: 0.
+        assert_eq!(theirs.get(4..6), Some(&[0u8, 0][..]), "mqttbytes truncates");
+
+        let mut buf = BytesMut::from(&b"keep"[..]);
+        let r = encode(
+            &Outgoing::Publish {
+                topic: &long,
+                payload: &payload,
+                qos: QoS::AtMostOnce,
+                retain: false,
+                dup: false,
+                pkid: 0,
+            },
+            ProtocolVersion::V3_1_1,
+            &mut buf,
+        );
+        assert_eq!(
+            r,
+            Err(SessionError::InvalidTopic(
+                crate::topic::TopicError::TooLong { len: 65_536 }
+            ))
+        );
+        assert_eq!(&buf[..], b"keep");
+    }
+
+    #[test]
+    fn qos1_publish_with_packet_id_0_leaves_no_bytes_behind() {
+        let mut theirs = BytesMut::new();
+        let mut p = v4::Publish::new("a", mqttbytes::QoS::AtLeastOnce, "x");
+        p.pkid = 0;
+        assert!(p.write(&mut theirs).is_err());
+        assert!(!theirs.is_empty(), "mqttbytes defect is gone");
+
+        let mut buf = BytesMut::from(&b"keep"[..]);
+        let payload = Bytes::from_static(b"x");
+        let r = encode(
+            &Outgoing::Publish {
+                topic: "a",
+                payload: &payload,
+                qos: QoS::AtLeastOnce,
+                retain: false,
+                dup: false,
+                pkid: 0,
+            },
+            ProtocolVersion::V3_1_1,
+            &mut buf,
+        );
+        assert!(matches!(r, Err(SessionError::Encode(_))));
+        assert_eq!(&buf[..], b"keep");
+    }
+
+    #[test]
+    fn empty_subscribe_and_bad_filters_are_refused_although_mqttbytes_encodes_them() {
+        let mut theirs = BytesMut::new();
+        assert!(v4::Subscribe::empty_subscribe().write(&mut theirs).is_ok());
+        let mut theirs = BytesMut::new();
+        assert!(v4::Subscribe::new("a/#/b", mqttbytes::QoS::AtMostOnce)
+            .write(&mut theirs)
+            .is_ok());
+
+        assert_eq!(
+            enc(&Outgoing::Subscribe {
+                pkid: 1,
+                filters: &[]
+            }),
+            Err(SessionError::NoFilters)
+        );
+        assert_eq!(
+            enc(&Outgoing::Subscribe {
+                pkid: 1,
+                filters: &[("a/#/b".into(), QoS::AtMostOnce)]
+            }),
+            Err(SessionError::InvalidTopic(
+                crate::topic::TopicError::HashNotLast
+            ))
+        );
+        assert_eq!(
+            enc(&Outgoing::Unsubscribe {
+                pkid: 1,
+                filters: &["a+".into()]
+            }),
+            Err(SessionError::InvalidTopic(
+                crate::topic::TopicError::PlusNotWholeLevel
+            ))
+        );
+    }
+
+    #[test]
+    fn a_packet_larger_than_256_mib_is_refused_before_encoding() {
+        let payload = Bytes::from(vec![0u8; MAX_REMAINING_LEN]);
+        let mut buf = BytesMut::new();
+        let r = encode(
+            &Outgoing::Publish {
+                topic: "t",
+                payload: &payload,
+                qos: QoS::AtMostOnce,
+                retain: false,
+                dup: false,
+                pkid: 0,
+            },
+            ProtocolVersion::V3_1_1,
+            &mut buf,
+        );
+        assert!(matches!(r, Err(SessionError::OutgoingTooLarge { .. })));
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn fixed_header_lengths_decode_at_every_width() {
+        for (bytes, len, hlen) in [
+            (vec![0x30, 0x00], 0usize, 2usize),
+            (vec![0x30, 0x7F], 127, 2),
+            (vec![0x30, 0x80, 0x01], 128, 3),
+            (vec![0x30, 0xFF, 0x7F], 16_383, 3),
+            (vec![0x30, 0x80, 0x80, 0x01], 16_384, 4),
+            (vec![0x30, 0xFF, 0xFF, 0xFF, 0x7F], 268_435_455, 5),
+        ] {
+            let h = parse_fixed_header(&bytes);
+            assert_eq!(
+                h,
+                Ok(Some(FixedHeader {
+                    byte1: 0x30,
+                    header_len: hlen,
+                    remaining_len: len
+                }))
+            );
+        }
+        assert_eq!(parse_fixed_header(&[0x30, 0x80, 0x80]), Ok(None));
+        assert_eq!(parse_fixed_header(&[0x30]), Ok(None));
+        assert_eq!(
+            parse_fixed_header(&[0x30, 0xFF, 0xFF, 0xFF, 0xFF]),
+            Err(ProtocolError::MalformedRemainingLength)
+        );
+    }
+
+    #[test]
+    fn illegal_packets_that_mqttbytes_accepts_are_refused() {
+        // (bytes, that mqttbytes reads them without error, our error)
+        let cases: Vec<(Vec<u8>, ProtocolError)> = vec![
+            (
+                vec![0x30, 5, 0, 3, b'a', b'/', b'+'],
+                ProtocolError::InvalidTopic(crate::topic::TopicError::WildcardInTopicName),
+            ),
+            (
+                vec![0x30, 4, 0, 2, b'a', b'#'],
+                ProtocolError::InvalidTopic(crate::topic::TopicError::WildcardInTopicName),
+            ),
+            (
+                vec![0x30, 4, 0, 2, b'a', 0],
+                ProtocolError::InvalidTopic(crate::topic::TopicError::ContainsNul),
+            ),
+            (vec![0x38, 4, 0, 2, b'a', b'b'], ProtocolError::DupWithQoS0),
+            (
+                vec![0x60, 2, 0, 1],
+                ProtocolError::BadFlags {
+                    packet: "PUBREL",
+                    flags: 0,
+                },
+            ),
+            (
+                vec![0x20, 2, 0x02, 0],
+                ProtocolError::ConnackReservedBits(2),
+            ),
+            (
+                vec![0x20, 2, 0x80, 0],
+                ProtocolError::ConnackReservedBits(0x80),
+            ),
+            (
+                vec![0x40, 3, 0, 1, 0],
+                ProtocolError::BadRemainingLength {
+                    packet: "PUBACK",
+                    len: 3,
+                },
+            ),
+            (
+                vec![0xD0, 1, 0],
+                ProtocolError::BadRemainingLength {
+                    packet: "PINGRESP",
+                    len: 1,
+                },
+            ),
+        ];
+        for (bytes, expected) in cases {
+            let mut raw = BytesMut::from(&bytes[..]);
+            assert!(
+                v4::read(&mut raw, usize::MAX).is_ok(),
+                "mqttbytes now refuses {bytes:02x?}"
+            );
+            assert_eq!(
+                decode_all(&bytes),
+                Err(SessionError::Protocol(expected)),
+                "{bytes:02x?}"
+            );
+        }
+    }
+
+    #[test]
+    fn packets_a_client_never_receives_are_refused() {
+        for (byte1, name) in [
+            (0x10u8, "CONNECT"),
+            (0x82, "SUBSCRIBE"),
+            (0xA2, "UNSUBSCRIBE"),
+            (0xC0, "PINGREQ"),
+            (0xE0, "DISCONNECT"),
+        ] {
+            assert_eq!(
+                decode_all(&[byte1, 0]),
+                Err(SessionError::Protocol(ProtocolError::UnexpectedPacket {
+                    packet: name
+                }))
+            );
+        }
+        assert_eq!(
+            decode_all(&[0x00, 0]),
+            Err(SessionError::Protocol(ProtocolError::ReservedPacketType(0)))
+        );
+        assert_eq!(
+            decode_all(&[0xF0, 0]),
+            Err(SessionError::Protocol(ProtocolError::ReservedPacketType(
+                15
+            )))
+        );
+    }
+
+    #[test]
+    fn received_publish_with_ill_formed_utf8_topic_is_a_protocol_error() {
+        assert_eq!(
+            decode_all(&[0x30, 4, 0, 2, 0xC3, 0x28]),
+            Err(SessionError::Protocol(ProtocolError::InvalidUtf8 {
+                packet: "PUBLISH"
+            }))
+        );
+        // A UTF-16 surrogate encoded in UTF-8 (CESU) is ill-formed too.
+        assert_eq!(
+            decode_all(&[0x30, 5, 0, 3, 0xED, 0xA0, 0x80]),
+            Err(SessionError::Protocol(ProtocolError::InvalidUtf8 {
+                packet: "PUBLISH"
+            }))
+        );
+    }
+
+    #[test]
+    fn received_publish_payload_is_a_slice_of_the_frame() {
+        let got = decode_all(&[0x32, 8, 0, 1, b't', 0, 7, b'a', b'b', b'c']);
+        let expected = Incoming::Publish(Message {
+            topic: "t".into(),
+            payload: Bytes::from_static(b"abc"),
+            qos: QoS::AtLeastOnce,
+            retain: false,
+            dup: false,
+            pkid: 7,
+        });
+        assert_eq!(got, Ok(vec![expected]));
+    }
+
+    #[test]
+    fn the_size_limit_is_checked_from_the_fixed_header_alone() {
+        let mut d = Decoder::new(100);
+        // Announces 200 bytes of remaining length, sends only the header.
+        d.push(&[0x30, 0xC8, 0x01]);
+        assert_eq!(
+            d.next_packet(),
+            Err(SessionError::PacketTooLarge {
+                size: 203,
+                max: 100
+            })
+        );
+        assert_eq!(d.buffered(), 3);
+    }
+}

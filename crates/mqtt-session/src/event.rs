@@ -1,0 +1,136 @@
+//! What the session tells its caller: events polled with
+//! `Session::poll_event`, received messages, and per-filter SUBACK results.
+//!
+//! Plain data only. It must not refer to the codec's packet types
+//! (`mqttbytes`), so the codec can change (MQTT 5) without touching callers.
+
+use bytes::Bytes;
+
+use crate::error::SessionError;
+use crate::options::QoS;
+
+/// A local handle for one `publish` call, increasing by one per call (QoS 0
+/// included), never reused within a `Session`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PublishId(pub u64);
+
+/// A message received from the broker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// Topic name it was published to.
+    pub topic: String,
+    /// Payload, a slice of the receive buffer (no copy).
+    pub payload: Bytes,
+    /// QoS it was delivered with.
+    pub qos: QoS,
+    /// Retain flag (set for retained messages sent on subscribe).
+    pub retain: bool,
+    /// DUP flag (the broker says it may have sent this before).
+    pub dup: bool,
+    /// Packet id (0 for QoS 0).
+    pub pkid: u16,
+}
+
+/// The broker's answer for one filter of a SUBSCRIBE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SubscribeResult {
+    /// Subscribed, with this maximum QoS.
+    Granted(QoS),
+    /// Refused (return code 0x80).
+    Refused,
+}
+
+/// Something that happened, in order. Poll them all after each call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// CONNACK accepted the connection.
+    Connected {
+        /// The broker kept our previous session (always false with a clean
+        /// session; with MQTT 3.1, which has no such flag, true exactly when
+        /// the clean session flag is off).
+        session_present: bool,
+    },
+    /// CONNACK refused the connection (codes 1–5). A `Closed` event follows.
+    ConnectionRefused {
+        /// The CONNACK return code.
+        code: u8,
+        /// The code as a plain sentence, e.g. "bad username or password".
+        reason: String,
+    },
+    /// A PUBLISH from the broker, delivered once per QoS rules.
+    Message(Message),
+    /// Our PUBLISH was written to the outgoing queue. For QoS 0 this is
+    /// completion.
+    Published {
+        /// Local handle returned by `publish`.
+        id: PublishId,
+        /// Packet id (0 for QoS 0).
+        pkid: u16,
+        /// QoS it was sent with.
+        qos: QoS,
+        /// When it was queued.
+        sent_at_ms: u64,
+    },
+    /// PUBACK (QoS 1) or PUBCOMP (QoS 2) arrived.
+    PublishComplete {
+        /// Local handle returned by `publish`.
+        id: PublishId,
+        /// Packet id.
+        pkid: u16,
+        /// When the final acknowledgement arrived.
+        acked_at_ms: u64,
+        /// `acked_at_ms` minus the time the PUBLISH was first queued.
+        round_trip_ms: u64,
+    },
+    /// A QoS 1 or 2 publish will never complete.
+    PublishFailed {
+        /// Local handle returned by `publish`.
+        id: PublishId,
+        /// Why, as a plain sentence.
+        reason: String,
+    },
+    /// SUBACK arrived.
+    Subscribed {
+        /// Packet id returned by `subscribe`.
+        pkid: u16,
+        /// One result per filter, in the order asked for.
+        results: Vec<(String, SubscribeResult)>,
+    },
+    /// A SUBSCRIBE will never be answered (the connection ended first).
+    SubscribeFailed {
+        /// Packet id returned by `subscribe`.
+        pkid: u16,
+        /// The filters it asked for.
+        filters: Vec<String>,
+        /// Why, as a plain sentence.
+        reason: String,
+    },
+    /// UNSUBACK arrived.
+    Unsubscribed {
+        /// Packet id returned by `unsubscribe`.
+        pkid: u16,
+        /// The filters that were removed.
+        filters: Vec<String>,
+    },
+    /// An UNSUBSCRIBE will never be answered (the connection ended first).
+    UnsubscribeFailed {
+        /// Packet id returned by `unsubscribe`.
+        pkid: u16,
+        /// The filters it asked to remove.
+        filters: Vec<String>,
+        /// Why, as a plain sentence.
+        reason: String,
+    },
+    /// In-flight outgoing publishes were dropped (clean session ended, or the
+    /// broker did not resume the session); each also got `PublishFailed`.
+    InFlightDropped {
+        /// How many.
+        count: usize,
+    },
+    /// The connection is over. The caller must close the transport if it is
+    /// still open (`Session::wants_close` says so too).
+    Closed {
+        /// Why.
+        error: SessionError,
+    },
+}

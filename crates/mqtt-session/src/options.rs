@@ -1,0 +1,395 @@
+//! Connection settings (client id, credentials, keepalive, Last Will, limits)
+//! and their validation, plus the small protocol enums they use.
+//!
+//! Validation happens once, when a `Session` is made or its options replaced,
+//! so the session never writes a CONNECT that a broker must refuse for a
+//! reason we could have told the user. This module must not encode packets
+//! (that is `codec`) nor hold connection state (that is `session`).
+
+use core::fmt;
+
+use crate::error::ConfigError;
+use crate::topic;
+
+/// Which MQTT protocol the session speaks. A setting, so that MQTT 5 can be
+/// added as another variant later; every protocol difference is decided in
+/// `codec` and in the few places of `session` that match on this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ProtocolVersion {
+    /// MQTT 3.1 (protocol name `MQIsdp`, level 3), for old brokers.
+    V3_1,
+    /// MQTT 3.1.1 (protocol name `MQTT`, level 4).
+    #[default]
+    V3_1_1,
+}
+
+impl ProtocolVersion {
+    /// The protocol level byte written in CONNECT.
+    #[must_use]
+    pub fn level(self) -> u8 {
+        match self {
+            ProtocolVersion::V3_1 => 3,
+            ProtocolVersion::V3_1_1 => 4,
+        }
+    }
+
+    /// The protocol name written in CONNECT.
+    #[must_use]
+    pub fn protocol_name(self) -> &'static str {
+        match self {
+            ProtocolVersion::V3_1 => "MQIsdp",
+            ProtocolVersion::V3_1_1 => "MQTT",
+        }
+    }
+}
+
+impl fmt::Display for ProtocolVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProtocolVersion::V3_1 => f.write_str("MQTT 3.1"),
+            ProtocolVersion::V3_1_1 => f.write_str("MQTT 3.1.1"),
+        }
+    }
+}
+
+/// Quality of service of a message or a subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[repr(u8)]
+pub enum QoS {
+    /// At most once: fire and forget.
+    #[default]
+    AtMostOnce = 0,
+    /// At least once: PUBLISH / PUBACK.
+    AtLeastOnce = 1,
+    /// Exactly once: PUBLISH / PUBREC / PUBREL / PUBCOMP.
+    ExactlyOnce = 2,
+}
+
+impl QoS {
+    /// The QoS with this number, or `None` for anything but 0, 1 and 2.
+    #[must_use]
+    pub fn from_u8(value: u8) -> Option<QoS> {
+        match value {
+            0 => Some(QoS::AtMostOnce),
+            1 => Some(QoS::AtLeastOnce),
+            2 => Some(QoS::ExactlyOnce),
+            _ => None,
+        }
+    }
+
+    /// The number of this QoS (0, 1 or 2).
+    #[must_use]
+    pub fn as_u8(self) -> u8 {
+        self as u8
+    }
+
+    pub(crate) fn to_mqttbytes(self) -> mqttbytes::QoS {
+        match self {
+            QoS::AtMostOnce => mqttbytes::QoS::AtMostOnce,
+            QoS::AtLeastOnce => mqttbytes::QoS::AtLeastOnce,
+            QoS::ExactlyOnce => mqttbytes::QoS::ExactlyOnce,
+        }
+    }
+
+    pub(crate) fn from_mqttbytes(qos: mqttbytes::QoS) -> QoS {
+        match qos {
+            mqttbytes::QoS::AtMostOnce => QoS::AtMostOnce,
+            mqttbytes::QoS::AtLeastOnce => QoS::AtLeastOnce,
+            mqttbytes::QoS::ExactlyOnce => QoS::ExactlyOnce,
+        }
+    }
+}
+
+impl fmt::Display for QoS {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "QoS {}", self.as_u8())
+    }
+}
+
+/// The message a broker publishes for us when our connection ends without a
+/// DISCONNECT.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LastWill {
+    /// Topic name (no wildcards).
+    pub topic: String,
+    /// Payload, at most 65535 bytes.
+    pub payload: Vec<u8>,
+    /// QoS the broker publishes it with.
+    pub qos: QoS,
+    /// Whether the broker retains it.
+    pub retain: bool,
+}
+
+/// Everything the session needs to know before it connects.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Client identifier. Empty only with `clean_session` (3.1.1: the broker
+    /// assigns one); MQTT 3.1 requires 1 to 23 bytes.
+    pub client_id: String,
+    /// User name, if any.
+    pub username: Option<String>,
+    /// Password, if any; only together with a user name.
+    pub password: Option<String>,
+    /// Keepalive interval in seconds; 0 disables PINGREQ.
+    pub keep_alive_secs: u16,
+    /// Ask the broker to discard any previous session (and drop our in-flight
+    /// state when the connection ends).
+    pub clean_session: bool,
+    /// MQTT 3.1.1 or 3.1.
+    pub protocol: ProtocolVersion,
+    /// Last Will, if any.
+    pub last_will: Option<LastWill>,
+    /// Largest incoming packet accepted, in bytes, fixed header included.
+    /// A larger one closes the connection with `SessionError::PacketTooLarge`.
+    pub max_incoming_packet_size: usize,
+    /// How long to wait for PINGRESP (and CONNACK) before declaring the link dead
+    pub response_timeout_ms: u64,
+}
+
+/// The smallest accepted `max_incoming_packet_size`: a QoS 0 PUBLISH with a
+/// one-byte topic and no payload is 5 bytes.
+pub const MIN_INCOMING_PACKET_SIZE: usize = 5;
+
+/// MQTT 3.1 limit on the client identifier, in bytes.
+pub const V3_1_MAX_CLIENT_ID_LEN: usize = 23;
+
+const MAX_STRING_LEN: usize = 65_535;
+
+impl Default for Options {
+    /// Keepalive 60 s, clean session, MQTT 3.1.1, 1 MiB incoming limit,
+    /// 10 s response timeout, empty client id (the broker assigns one).
+    fn default() -> Self {
+        Options {
+            client_id: String::new(),
+            username: None,
+            password: None,
+            keep_alive_secs: 60,
+            clean_session: true,
+            protocol: ProtocolVersion::V3_1_1,
+            last_will: None,
+            max_incoming_packet_size: 1024 * 1024,
+            response_timeout_ms: 10_000,
+        }
+    }
+}
+
+impl fmt::Debug for Options {
+    /// Like a derived `Debug`, but the password is never printed.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Options")
+            .field("client_id", &self.client_id)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("keep_alive_secs", &self.keep_alive_secs)
+            .field("clean_session", &self.clean_session)
+            .field("protocol", &self.protocol)
+            .field("last_will", &self.last_will)
+            .field("max_incoming_packet_size", &self.max_incoming_packet_size)
+            .field("response_timeout_ms", &self.response_timeout_ms)
+            .finish()
+    }
+}
+
+fn check_string(field: &'static str, value: &str) -> Result<(), ConfigError> {
+    if value.len() > MAX_STRING_LEN {
+        return Err(ConfigError::TooLong {
+            field,
+            len: value.len(),
+        });
+    }
+    if value.as_bytes().contains(&0) {
+        return Err(ConfigError::ContainsNul { field });
+    }
+    Ok(())
+}
+
+impl Options {
+    /// Checks these options against the MQTT rules for the chosen protocol.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_string("client id", &self.client_id)?;
+        match self.protocol {
+            ProtocolVersion::V3_1 => {
+                if self.client_id.is_empty() {
+                    return Err(ConfigError::EmptyClientIdNotAllowedInV3_1);
+                }
+                if self.client_id.len() > V3_1_MAX_CLIENT_ID_LEN {
+                    return Err(ConfigError::ClientIdTooLongForV3_1 {
+                        len: self.client_id.len(),
+                    });
+                }
+            }
+            ProtocolVersion::V3_1_1 => {
+                if self.client_id.is_empty() && !self.clean_session {
+                    return Err(ConfigError::EmptyClientIdNeedsCleanSession);
+                }
+            }
+        }
+        if let Some(username) = &self.username {
+            check_string("user name", username)?;
+        }
+        if let Some(password) = &self.password {
+            if self.username.is_none() {
+                return Err(ConfigError::PasswordWithoutUsername);
+            }
+            check_string("password", password)?;
+        }
+        if let Some(will) = &self.last_will {
+            topic::validate_topic_name(&will.topic).map_err(ConfigError::InvalidWillTopic)?;
+            if will.payload.len() > MAX_STRING_LEN {
+                return Err(ConfigError::TooLong {
+                    field: "Last Will payload",
+                    len: will.payload.len(),
+                });
+            }
+        }
+        if self.max_incoming_packet_size < MIN_INCOMING_PACKET_SIZE {
+            return Err(ConfigError::MaxPacketSizeTooSmall {
+                size: self.max_incoming_packet_size,
+                min: MIN_INCOMING_PACKET_SIZE,
+            });
+        }
+        if self.response_timeout_ms == 0 {
+            return Err(ConfigError::ZeroResponseTimeout);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::topic::TopicError;
+
+    fn opts() -> Options {
+        Options {
+            client_id: "c".into(),
+            ..Options::default()
+        }
+    }
+
+    #[test]
+    fn default_options_are_valid_and_sane() {
+        let o = Options::default();
+        assert_eq!(o.validate(), Ok(()));
+        assert_eq!(o.keep_alive_secs, 60);
+        assert!(o.clean_session);
+        assert_eq!(o.protocol, ProtocolVersion::V3_1_1);
+        assert_eq!(o.max_incoming_packet_size, 1 << 20);
+        assert_eq!(o.response_timeout_ms, 10_000);
+    }
+
+    #[test]
+    fn empty_client_id_is_accepted_only_with_clean_session() {
+        let mut o = Options::default();
+        assert_eq!(o.validate(), Ok(()));
+        o.clean_session = false;
+        assert_eq!(
+            o.validate(),
+            Err(ConfigError::EmptyClientIdNeedsCleanSession)
+        );
+    }
+
+    #[test]
+    fn mqtt_3_1_client_id_must_be_1_to_23_bytes() {
+        let mut o = opts();
+        o.protocol = ProtocolVersion::V3_1;
+        o.client_id = "x".repeat(23);
+        assert_eq!(o.validate(), Ok(()));
+        o.client_id = "x".repeat(24);
+        assert_eq!(
+            o.validate(),
+            Err(ConfigError::ClientIdTooLongForV3_1 { len: 24 })
+        );
+        o.client_id.clear();
+        assert_eq!(
+            o.validate(),
+            Err(ConfigError::EmptyClientIdNotAllowedInV3_1)
+        );
+    }
+
+    #[test]
+    fn password_without_username_is_refused() {
+        let mut o = opts();
+        o.password = Some("p".into());
+        assert_eq!(o.validate(), Err(ConfigError::PasswordWithoutUsername));
+        o.username = Some(String::new());
+        assert_eq!(o.validate(), Ok(()));
+    }
+
+    #[test]
+    fn will_topic_must_be_a_valid_topic_name() {
+        let mut o = opts();
+        o.last_will = Some(LastWill {
+            topic: "a/+".into(),
+            ..LastWill::default()
+        });
+        assert_eq!(
+            o.validate(),
+            Err(ConfigError::InvalidWillTopic(
+                TopicError::WildcardInTopicName
+            ))
+        );
+        o.last_will = Some(LastWill::default());
+        assert_eq!(
+            o.validate(),
+            Err(ConfigError::InvalidWillTopic(TopicError::Empty))
+        );
+    }
+
+    #[test]
+    fn strings_longer_than_65535_bytes_or_with_nul_are_refused() {
+        let mut o = opts();
+        o.username = Some("u".repeat(65_536));
+        assert_eq!(
+            o.validate(),
+            Err(ConfigError::TooLong {
+                field: "user name",
+                len: 65_536
+            })
+        );
+        o.username = Some("u\0".into());
+        assert_eq!(
+            o.validate(),
+            Err(ConfigError::ContainsNul { field: "user name" })
+        );
+        let mut o = opts();
+        o.last_will = Some(LastWill {
+            topic: "w".into(),
+            payload: vec![0; 65_536],
+            ..LastWill::default()
+        });
+        assert!(matches!(o.validate(), Err(ConfigError::TooLong { .. })));
+    }
+
+    #[test]
+    fn limits_must_be_usable() {
+        let mut o = opts();
+        o.max_incoming_packet_size = 4;
+        assert!(matches!(
+            o.validate(),
+            Err(ConfigError::MaxPacketSizeTooSmall { .. })
+        ));
+        let mut o = opts();
+        o.response_timeout_ms = 0;
+        assert_eq!(o.validate(), Err(ConfigError::ZeroResponseTimeout));
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_password() {
+        let mut o = opts();
+        o.username = Some("user".into());
+        o.password = Some("hunter2".into());
+        let shown = format!("{o:?}");
+        assert!(!shown.contains("hunter2"));
+        assert!(shown.contains("<redacted>"));
+    }
+
+    #[test]
+    fn qos_from_u8_accepts_only_0_1_2() {
+        assert_eq!(QoS::from_u8(0), Some(QoS::AtMostOnce));
+        assert_eq!(QoS::from_u8(1), Some(QoS::AtLeastOnce));
+        assert_eq!(QoS::from_u8(2), Some(QoS::ExactlyOnce));
+        assert_eq!(QoS::from_u8(3), None);
+        assert_eq!(QoS::from_u8(0x80), None);
+    }
+}

@@ -1,0 +1,769 @@
+//! The MQTT client state machine: CONNECT/CONNACK, publish flows at QoS 0, 1
+//! and 2 in both directions, SUBSCRIBE/UNSUBSCRIBE, keepalive, session resume.
+//!
+//! Sans-IO in the style of quinn-proto's `Connection`: methods change state
+//! and queue output; the caller feeds bytes (`handle_bytes`) and time
+//! (`handle_timeout`, `now_ms` arguments) in, and polls bytes
+//! (`poll_transmit`), events (`poll_event`) and the next deadline
+//! (`poll_timeout`) out. This module must not do IO, read a clock, log, or
+//! touch packet bytes itself: every packet goes through `codec`. Input from
+//! the broker can never make it panic; it ends the connection with a typed
+//! `Event::Closed` instead.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+
+use bytes::{Bytes, BytesMut};
+
+use crate::codec::{self, Decoder, Incoming, Outgoing};
+use crate::error::{connack_code_sentence, ConfigError, ProtocolError, SessionError};
+use crate::event::{Event, Message, PublishId, SubscribeResult};
+use crate::options::{Options, ProtocolVersion, QoS};
+use crate::packet_id::{IdSet, PacketIds};
+use crate::topic;
+
+/// Where the connection stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConnectionState {
+    /// No connection: never connected, `disconnect` was called, or the
+    /// transport reported `connection_lost`.
+    Disconnected,
+    /// `connect` queued CONNECT; waiting for CONNACK.
+    Connecting,
+    /// CONNACK accepted the connection.
+    Connected,
+    /// The session gave up on the connection (protocol error, timeout,
+    /// refusal) and emitted `Event::Closed`: the caller must close the
+    /// transport, then call `connection_lost` or `connect` on a new one.
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// QoS 1, PUBLISH sent.
+    Qos1Sent,
+    /// QoS 2, PUBLISH sent.
+    Qos2Sent,
+    /// QoS 2, PUBREL sent.
+    Released,
+}
+
+#[derive(Debug, Clone)]
+struct OutPublish {
+    id: PublishId,
+    pkid: u16,
+    topic: String,
+    payload: Bytes,
+    qos: QoS,
+    retain: bool,
+    stage: Stage,
+    sent_at_ms: u64,
+}
+
+/// A sans-IO MQTT 3.1 / 3.1.1 client session. See the crate docs for the
+/// calling pattern.
+pub struct Session {
+    options: Options,
+    state: ConnectionState,
+    wants_close: bool,
+    decoder: Decoder,
+    tx: BytesMut,
+    events: VecDeque<Event>,
+    ids: PacketIds,
+    next_publish_id: u64,
+    /// Order key for `outgoing`: resend order on session resume.
+    next_seq: u64,
+    outgoing: BTreeMap<u64, OutPublish>,
+    outgoing_by_pkid: BTreeMap<u16, u64>,
+    pending_subscribes: BTreeMap<u16, Vec<(String, QoS)>>,
+    pending_unsubscribes: BTreeMap<u16, Vec<String>>,
+    /// Packet ids of QoS 2 messages delivered and waiting for PUBREL.
+    incoming_qos2: IdSet,
+    subscriptions: Vec<(String, QoS)>,
+    connack_deadline: Option<u64>,
+    ping_deadline: Option<u64>,
+    last_sent_ms: u64,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("state", &self.state)
+            .field("client_id", &self.options.client_id)
+            .field("in_flight", &self.outgoing.len())
+            .field("subscriptions", &self.subscriptions)
+            .finish_non_exhaustive()
+    }
+}
+
+const DROPPED_NOT_RESUMED: &str = "the broker did not resume the session";
+const DROPPED_CLEAN: &str = "the connection ended before the broker acknowledged it";
+
+impl Session {
+    /// Makes a disconnected session after checking the options.
+    pub fn new(options: Options) -> Result<Session, ConfigError> {
+        options.validate()?;
+        Ok(Session {
+            decoder: Decoder::new(options.max_incoming_packet_size),
+            options,
+            state: ConnectionState::Disconnected,
+            wants_close: false,
+            tx: BytesMut::new(),
+            events: VecDeque::new(),
+            ids: PacketIds::new(),
+            next_publish_id: 1,
+            next_seq: 0,
+            outgoing: BTreeMap::new(),
+            outgoing_by_pkid: BTreeMap::new(),
+            pending_subscribes: BTreeMap::new(),
+            pending_unsubscribes: BTreeMap::new(),
+            incoming_qos2: IdSet::new(),
+            subscriptions: Vec::new(),
+            connack_deadline: None,
+            ping_deadline: None,
+            last_sent_ms: 0,
+        })
+    }
+
+    /// The options in use.
+    #[must_use]
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Replaces the options; only while `Disconnected` or `Closed`. A new
+    /// client id or protocol starts a new session: in-flight publishes are
+    /// dropped and reported.
+    pub fn set_options(&mut self, options: Options) -> Result<(), ConfigError> {
+        if matches!(
+            self.state,
+            ConnectionState::Connecting | ConnectionState::Connected
+        ) {
+            return Err(ConfigError::NotDisconnected);
+        }
+        options.validate()?;
+        let new_session = options.client_id != self.options.client_id
+            || options.protocol != self.options.protocol;
+        self.decoder
+            .set_max_packet_size(options.max_incoming_packet_size);
+        self.options = options;
+        if new_session {
+            self.drop_in_flight("the client id or protocol changed");
+            self.incoming_qos2.clear();
+        }
+        Ok(())
+    }
+
+    /// Where the connection stands.
+    #[must_use]
+    pub fn state(&self) -> ConnectionState {
+        self.state
+    }
+
+    /// True when the session wants the transport closed: after it gave up on
+    /// the connection (`Event::Closed`) or after `disconnect` (flush
+    /// `poll_transmit` first so DISCONNECT goes out).
+    #[must_use]
+    pub fn wants_close(&self) -> bool {
+        self.wants_close
+    }
+
+    /// Outgoing QoS 1 and 2 publishes not yet completely acknowledged.
+    #[must_use]
+    pub fn in_flight(&self) -> usize {
+        self.outgoing.len()
+    }
+
+    /// The filters the broker granted (with the granted QoS), in the order
+    /// first granted, minus those unsubscribed or later refused. Kept across
+    /// reconnects so a caller can subscribe again when the broker did not
+    /// resume the session (see `restore_subscriptions`).
+    #[must_use]
+    pub fn subscriptions(&self) -> Vec<(String, QoS)> {
+        self.subscriptions.clone()
+    }
+
+    /// Subscribes again to every filter in `subscriptions()` with one
+    /// SUBSCRIBE; `Ok(None)` when there is none.
+    pub fn restore_subscriptions(&mut self, now_ms: u64) -> Result<Option<u16>, SessionError> {
+        if self.subscriptions.is_empty() {
+            return Ok(None);
+        }
+        let filters = self.subscriptions.clone();
+        self.subscribe(now_ms, filters).map(Some)
+    }
+
+    /// The transport just opened: queue CONNECT and start the CONNACK timer.
+    /// Calling it while a connection is up starts over on a new one.
+    pub fn connect(&mut self, now_ms: u64) {
+        if matches!(
+            self.state,
+            ConnectionState::Connecting | ConnectionState::Connected
+        ) {
+            self.end_connection();
+        }
+        self.decoder.clear();
+        self.tx.clear();
+        self.wants_close = false;
+        self.ping_deadline = None;
+        let result = codec::encode(
+            &Outgoing::Connect(&self.options),
+            self.options.protocol,
+            &mut self.tx,
+        );
+        self.state = ConnectionState::Connecting;
+        self.last_sent_ms = now_ms;
+        self.connack_deadline = Some(now_ms.saturating_add(self.options.response_timeout_ms));
+        if let Err(e) = result {
+            self.fail(e);
+        }
+    }
+
+    /// Bytes received from the transport, in any chunking. Errors are not
+    /// returned: they become `Event::Closed { error }` and the session stops
+    /// reading (state `Closed`, `wants_close()` true). Bytes arriving when no
+    /// connection is up are ignored.
+    pub fn handle_bytes(&mut self, now_ms: u64, data: &[u8]) {
+        if !self.is_up() {
+            return;
+        }
+        self.decoder.push(data);
+        while self.is_up() {
+            match self.decoder.next_packet() {
+                Ok(None) => break,
+                Ok(Some(packet)) => {
+                    if let Err(e) = self.handle_packet(now_ms, packet) {
+                        self.fail(e);
+                    }
+                }
+                Err(e) => self.fail(e),
+            }
+        }
+    }
+
+    /// Time passed: sends PINGREQ when due and declares the link dead when
+    /// CONNACK or PINGRESP is overdue.
+    pub fn handle_timeout(&mut self, now_ms: u64) {
+        match self.state {
+            ConnectionState::Connecting => {
+                if self.connack_deadline.is_some_and(|d| now_ms >= d) {
+                    self.fail(SessionError::ConnackTimeout {
+                        waited_ms: self.options.response_timeout_ms,
+                    });
+                }
+            }
+            ConnectionState::Connected => {
+                if let Some(deadline) = self.ping_deadline {
+                    if now_ms >= deadline {
+                        self.fail(SessionError::PingTimeout {
+                            waited_ms: self.options.response_timeout_ms,
+                        });
+                    }
+                } else if self.keepalive_due().is_some_and(|d| now_ms >= d) {
+                    match self.queue(now_ms, &Outgoing::PingReq) {
+                        Ok(()) => {
+                            self.ping_deadline =
+                                Some(now_ms.saturating_add(self.options.response_timeout_ms));
+                        }
+                        Err(e) => self.fail(e),
+                    }
+                }
+            }
+            ConnectionState::Disconnected | ConnectionState::Closed => {}
+        }
+    }
+
+    /// The absolute time in ms of the next deadline, if any; call
+    /// `handle_timeout` then.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<u64> {
+        match self.state {
+            ConnectionState::Connecting => self.connack_deadline,
+            ConnectionState::Connected => self.ping_deadline.or_else(|| self.keepalive_due()),
+            ConnectionState::Disconnected | ConnectionState::Closed => None,
+        }
+    }
+
+    /// Bytes to write to the transport (all that is queued, possibly several
+    /// packets), or `None`.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        if self.tx.is_empty() {
+            return None;
+        }
+        Some(Vec::from(std::mem::take(&mut self.tx)))
+    }
+
+    /// The next event, or `None`.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Sends SUBSCRIBE for one or more filters; returns its packet id, which
+    /// `Event::Subscribed` will carry.
+    pub fn subscribe(
+        &mut self,
+        now_ms: u64,
+        filters: Vec<(String, QoS)>,
+    ) -> Result<u16, SessionError> {
+        self.require_connected()?;
+        if filters.is_empty() {
+            return Err(SessionError::NoFilters);
+        }
+        for (f, _) in &filters {
+            topic::validate_filter(f)?;
+        }
+        let pkid = self
+            .ids
+            .allocate()
+            .ok_or(SessionError::PacketIdsExhausted)?;
+        let packet = Outgoing::Subscribe {
+            pkid,
+            filters: &filters,
+        };
+        if let Err(e) = self.queue(now_ms, &packet) {
+            self.ids.release(pkid);
+            return Err(e);
+        }
+        self.pending_subscribes.insert(pkid, filters);
+        Ok(pkid)
+    }
+
+    /// Sends UNSUBSCRIBE for one or more filters; returns its packet id, which
+    /// `Event::Unsubscribed` will carry.
+    pub fn unsubscribe(&mut self, now_ms: u64, filters: Vec<String>) -> Result<u16, SessionError> {
+        self.require_connected()?;
+        if filters.is_empty() {
+            return Err(SessionError::NoFilters);
+        }
+        for f in &filters {
+            topic::validate_filter(f)?;
+        }
+        let pkid = self
+            .ids
+            .allocate()
+            .ok_or(SessionError::PacketIdsExhausted)?;
+        let packet = Outgoing::Unsubscribe {
+            pkid,
+            filters: &filters,
+        };
+        if let Err(e) = self.queue(now_ms, &packet) {
+            self.ids.release(pkid);
+            return Err(e);
+        }
+        self.pending_unsubscribes.insert(pkid, filters);
+        Ok(pkid)
+    }
+
+    /// Sends PUBLISH. QoS 1 and 2 are tracked by packet id until PUBACK /
+    /// PUBCOMP (`Event::PublishComplete`) or until dropped
+    /// (`Event::PublishFailed`). `Event::Published` is queued at once.
+    pub fn publish(
+        &mut self,
+        now_ms: u64,
+        topic: &str,
+        payload: Vec<u8>,
+        qos: QoS,
+        retain: bool,
+    ) -> Result<PublishId, SessionError> {
+        self.require_connected()?;
+        topic::validate_topic_name(topic)?;
+        let pkid = if qos == QoS::AtMostOnce {
+            0
+        } else {
+            self.ids
+                .allocate()
+                .ok_or(SessionError::PacketIdsExhausted)?
+        };
+        let payload = Bytes::from(payload);
+        let packet = Outgoing::Publish {
+            topic,
+            payload: &payload,
+            qos,
+            retain,
+            dup: false,
+            pkid,
+        };
+        if let Err(e) = self.queue(now_ms, &packet) {
+            if pkid != 0 {
+                self.ids.release(pkid);
+            }
+            return Err(e);
+        }
+        let id = PublishId(self.next_publish_id);
+        self.next_publish_id += 1;
+        if qos != QoS::AtMostOnce {
+            let stage = if qos == QoS::AtLeastOnce {
+                Stage::Qos1Sent
+            } else {
+                Stage::Qos2Sent
+            };
+            let seq = self.take_seq();
+            self.outgoing.insert(
+                seq,
+                OutPublish {
+                    id,
+                    pkid,
+                    topic: topic.to_owned(),
+                    payload,
+                    qos,
+                    retain,
+                    stage,
+                    sent_at_ms: now_ms,
+                },
+            );
+            self.outgoing_by_pkid.insert(pkid, seq);
+        }
+        self.events.push_back(Event::Published {
+            id,
+            pkid,
+            qos,
+            sent_at_ms: now_ms,
+        });
+        Ok(id)
+    }
+
+    /// Queues DISCONNECT (flush `poll_transmit`, then close the transport) and
+    /// goes `Disconnected`. In-flight publishes are kept for the next
+    /// connection only without a clean session.
+    pub fn disconnect(&mut self, now_ms: u64) {
+        if !self.is_up() {
+            return;
+        }
+        if let Err(e) = self.queue(now_ms, &Outgoing::Disconnect) {
+            self.fail(e);
+            return;
+        }
+        self.end_connection();
+        self.state = ConnectionState::Disconnected;
+        self.wants_close = true;
+    }
+
+    /// The transport closed under us (socket error or close). Emits
+    /// `Event::Closed { ConnectionLost }` (after any `PublishFailed`,
+    /// `SubscribeFailed`… for what is dropped) if the connection was up; keeps
+    /// in-flight state for resume when the clean session flag is off.
+    pub fn connection_lost(&mut self, reason: String) {
+        if self.is_up() {
+            self.end_connection();
+            self.events.push_back(Event::Closed {
+                error: SessionError::ConnectionLost(reason),
+            });
+        }
+        self.state = ConnectionState::Disconnected;
+        self.wants_close = false;
+        self.tx.clear();
+    }
+
+    // ----- internals -----
+
+    fn is_up(&self) -> bool {
+        matches!(
+            self.state,
+            ConnectionState::Connecting | ConnectionState::Connected
+        )
+    }
+
+    fn require_connected(&self) -> Result<(), SessionError> {
+        if self.state == ConnectionState::Connected {
+            Ok(())
+        } else {
+            Err(SessionError::NotConnected)
+        }
+    }
+
+    fn take_seq(&mut self) -> u64 {
+        let s = self.next_seq;
+        self.next_seq += 1;
+        s
+    }
+
+    fn keepalive_due(&self) -> Option<u64> {
+        if self.options.keep_alive_secs == 0 {
+            return None;
+        }
+        Some(
+            self.last_sent_ms
+                .saturating_add(u64::from(self.options.keep_alive_secs) * 1000),
+        )
+    }
+
+    fn queue(&mut self, now_ms: u64, packet: &Outgoing<'_>) -> Result<(), SessionError> {
+        codec::encode(packet, self.options.protocol, &mut self.tx)?;
+        self.last_sent_ms = now_ms;
+        Ok(())
+    }
+
+    /// Gives up on the connection: events for what is dropped, then
+    /// `Event::Closed` (always the last event of a connection), state `Closed`.
+    fn fail(&mut self, error: SessionError) {
+        self.end_connection();
+        self.events.push_back(Event::Closed { error });
+        self.tx.clear();
+        self.state = ConnectionState::Closed;
+        self.wants_close = true;
+    }
+
+    /// Clears per-connection state; drops per-session state too when the
+    /// session is clean.
+    fn end_connection(&mut self) {
+        self.decoder.clear();
+        self.connack_deadline = None;
+        self.ping_deadline = None;
+        let subs = std::mem::take(&mut self.pending_subscribes);
+        for (pkid, filters) in subs {
+            self.ids.release(pkid);
+            self.events.push_back(Event::SubscribeFailed {
+                pkid,
+                filters: filters.into_iter().map(|(f, _)| f).collect(),
+                reason: DROPPED_CLEAN.into(),
+            });
+        }
+        let unsubs = std::mem::take(&mut self.pending_unsubscribes);
+        for (pkid, filters) in unsubs {
+            self.ids.release(pkid);
+            self.events.push_back(Event::UnsubscribeFailed {
+                pkid,
+                filters,
+                reason: DROPPED_CLEAN.into(),
+            });
+        }
+        if self.options.clean_session {
+            self.drop_in_flight(DROPPED_CLEAN);
+            self.incoming_qos2.clear();
+        }
+    }
+
+    fn drop_in_flight(&mut self, reason: &str) {
+        let dropped = std::mem::take(&mut self.outgoing);
+        self.outgoing_by_pkid.clear();
+        let count = dropped.len();
+        for (_, p) in dropped {
+            self.ids.release(p.pkid);
+            self.events.push_back(Event::PublishFailed {
+                id: p.id,
+                reason: reason.to_owned(),
+            });
+        }
+        if count > 0 {
+            self.events.push_back(Event::InFlightDropped { count });
+        }
+    }
+
+    fn handle_packet(&mut self, now_ms: u64, packet: Incoming) -> Result<(), SessionError> {
+        match (self.state, &packet) {
+            (ConnectionState::Connecting, Incoming::ConnAck { .. }) => {}
+            (ConnectionState::Connecting, p) => {
+                return Err(ProtocolError::PacketBeforeConnack { packet: p.name() }.into())
+            }
+            (_, Incoming::ConnAck { .. }) => return Err(ProtocolError::DuplicateConnack.into()),
+            _ => {}
+        }
+        match packet {
+            Incoming::ConnAck {
+                session_present,
+                code,
+            } => self.handle_connack(now_ms, session_present, code),
+            Incoming::Publish(message) => self.handle_publish(now_ms, message),
+            Incoming::PubAck(pkid) => self.complete(now_ms, pkid, Stage::Qos1Sent, "PUBACK"),
+            Incoming::PubRec(pkid) => self.handle_pubrec(now_ms, pkid),
+            Incoming::PubComp(pkid) => self.complete(now_ms, pkid, Stage::Released, "PUBCOMP"),
+            Incoming::PubRel(pkid) => {
+                // Frees the id whether or not we knew it: an unknown PUBREL
+                // still gets PUBCOMP (the broker may be resending).
+                self.incoming_qos2.remove(pkid);
+                self.queue(now_ms, &Outgoing::PubComp(pkid))
+            }
+            Incoming::SubAck { pkid, results } => self.handle_suback(pkid, results),
+            Incoming::UnsubAck(pkid) => {
+                let filters = self.pending_unsubscribes.remove(&pkid).ok_or(
+                    ProtocolError::UnknownPacketId {
+                        packet: "UNSUBACK",
+                        pkid,
+                    },
+                )?;
+                self.ids.release(pkid);
+                self.subscriptions
+                    .retain(|(f, _)| !filters.iter().any(|u| u == f));
+                self.events.push_back(Event::Unsubscribed { pkid, filters });
+                Ok(())
+            }
+            Incoming::PingResp => {
+                self.ping_deadline = None;
+                Ok(())
+            }
+        }
+    }
+
+    fn handle_connack(
+        &mut self,
+        now_ms: u64,
+        session_present: bool,
+        code: u8,
+    ) -> Result<(), SessionError> {
+        if code != 0 {
+            self.events.push_back(Event::ConnectionRefused {
+                code,
+                reason: connack_code_sentence(code).to_owned(),
+            });
+            self.fail(SessionError::ConnectionRefused { code });
+            return Ok(());
+        }
+        let session_present = match self.options.protocol {
+            ProtocolVersion::V3_1_1 => {
+                if session_present && self.options.clean_session {
+                    return Err(ProtocolError::SessionPresentOnCleanSession.into());
+                }
+                session_present
+            }
+            // MQTT 3.1 has no session-present flag: a 3.1 broker keeps the
+            // session exactly when the clean session flag is off.
+            ProtocolVersion::V3_1 => !self.options.clean_session,
+        };
+        self.state = ConnectionState::Connected;
+        self.connack_deadline = None;
+        self.events.push_back(Event::Connected { session_present });
+        if session_present {
+            self.resend_in_flight(now_ms)
+        } else {
+            self.drop_in_flight(DROPPED_NOT_RESUMED);
+            self.incoming_qos2.clear();
+            Ok(())
+        }
+    }
+
+    /// Session resume: PUBLISH (DUP set, same id) and PUBREL again, in order.
+    fn resend_in_flight(&mut self, now_ms: u64) -> Result<(), SessionError> {
+        for p in self.outgoing.values() {
+            let packet = match p.stage {
+                Stage::Qos1Sent | Stage::Qos2Sent => Outgoing::Publish {
+                    topic: &p.topic,
+                    payload: &p.payload,
+                    qos: p.qos,
+                    retain: p.retain,
+                    dup: true,
+                    pkid: p.pkid,
+                },
+                Stage::Released => Outgoing::PubRel(p.pkid),
+            };
+            codec::encode(&packet, self.options.protocol, &mut self.tx)?;
+        }
+        if !self.outgoing.is_empty() {
+            self.last_sent_ms = now_ms;
+        }
+        Ok(())
+    }
+
+    fn handle_publish(&mut self, now_ms: u64, message: Message) -> Result<(), SessionError> {
+        match message.qos {
+            QoS::AtMostOnce => {
+                self.events.push_back(Event::Message(message));
+                Ok(())
+            }
+            QoS::AtLeastOnce => {
+                let pkid = message.pkid;
+                self.events.push_back(Event::Message(message));
+                self.queue(now_ms, &Outgoing::PubAck(pkid))
+            }
+            QoS::ExactlyOnce => {
+                let pkid = message.pkid;
+                // Deliver on the first PUBLISH only; until PUBREL, any PUBLISH
+                // with this id is the same message and only gets PUBREC.
+                if self.incoming_qos2.insert(pkid) {
+                    self.events.push_back(Event::Message(message));
+                }
+                self.queue(now_ms, &Outgoing::PubRec(pkid))
+            }
+        }
+    }
+
+    fn lookup(&self, pkid: u16, stage: Stage) -> Option<u64> {
+        let seq = *self.outgoing_by_pkid.get(&pkid)?;
+        let p = self.outgoing.get(&seq)?;
+        (p.stage == stage).then_some(seq)
+    }
+
+    fn complete(
+        &mut self,
+        now_ms: u64,
+        pkid: u16,
+        stage: Stage,
+        packet: &'static str,
+    ) -> Result<(), SessionError> {
+        let unknown = ProtocolError::UnknownPacketId { packet, pkid };
+        let seq = self.lookup(pkid, stage).ok_or(unknown.clone())?;
+        let p = self.outgoing.remove(&seq).ok_or(unknown)?;
+        self.outgoing_by_pkid.remove(&pkid);
+        self.ids.release(pkid);
+        self.events.push_back(Event::PublishComplete {
+            id: p.id,
+            pkid,
+            acked_at_ms: now_ms,
+            round_trip_ms: now_ms.saturating_sub(p.sent_at_ms),
+        });
+        Ok(())
+    }
+
+    fn handle_pubrec(&mut self, now_ms: u64, pkid: u16) -> Result<(), SessionError> {
+        // A PUBREC repeated while we wait for PUBCOMP is answered with PUBREL
+        // again (idempotent); anything else must be waiting for PUBREC.
+        if self.lookup(pkid, Stage::Released).is_some() {
+            return self.queue(now_ms, &Outgoing::PubRel(pkid));
+        }
+        let unknown = ProtocolError::UnknownPacketId {
+            packet: "PUBREC",
+            pkid,
+        };
+        let seq = self.lookup(pkid, Stage::Qos2Sent).ok_or(unknown.clone())?;
+        let mut p = self.outgoing.remove(&seq).ok_or(unknown)?;
+        p.stage = Stage::Released;
+        // PUBRELs are resent in the order their PUBRECs arrived.
+        let new_seq = self.take_seq();
+        self.outgoing.insert(new_seq, p);
+        self.outgoing_by_pkid.insert(pkid, new_seq);
+        self.queue(now_ms, &Outgoing::PubRel(pkid))
+    }
+
+    fn handle_suback(
+        &mut self,
+        pkid: u16,
+        results: Vec<SubscribeResult>,
+    ) -> Result<(), SessionError> {
+        let filters =
+            self.pending_subscribes
+                .remove(&pkid)
+                .ok_or(ProtocolError::UnknownPacketId {
+                    packet: "SUBACK",
+                    pkid,
+                })?;
+        self.ids.release(pkid);
+        if filters.len() != results.len() {
+            return Err(ProtocolError::SubAckCountMismatch {
+                expected: filters.len(),
+                got: results.len(),
+            }
+            .into());
+        }
+        let mut out = Vec::with_capacity(filters.len());
+        for ((filter, _asked), result) in filters.into_iter().zip(results) {
+            match result {
+                SubscribeResult::Granted(qos) => {
+                    if let Some(entry) = self.subscriptions.iter_mut().find(|(f, _)| *f == filter) {
+                        entry.1 = qos;
+                    } else {
+                        self.subscriptions.push((filter.clone(), qos));
+                    }
+                }
+                SubscribeResult::Refused => self.subscriptions.retain(|(f, _)| *f != filter),
+            }
+            out.push((filter, result));
+        }
+        self.events
+            .push_back(Event::Subscribed { pkid, results: out });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1373 @@
+//! Session tests driven by a scripted fake broker: bytes in, expected bytes
+//! out, a fake clock. Test-only; nothing here ships.
+
+use super::*;
+use crate::error::ProtocolError;
+use crate::options::LastWill;
+use crate::topic::TopicError;
+use mqttbytes::v4;
+
+struct Broker {
+    s: Session,
+    now: u64,
+}
+
+fn opts() -> Options {
+    Options {
+        client_id: "test".into(),
+        keep_alive_secs: 60,
+        ..Options::default()
+    }
+}
+
+fn persistent() -> Options {
+    Options {
+        clean_session: false,
+        ..opts()
+    }
+}
+
+fn connack(session_present: bool, code: u8) -> Vec<u8> {
+    vec![0x20, 2, u8::from(session_present), code]
+}
+
+fn ack(byte1: u8, pkid: u16) -> Vec<u8> {
+    let [hi, lo] = pkid.to_be_bytes();
+    vec![byte1, 2, hi, lo]
+}
+fn puback(pkid: u16) -> Vec<u8> {
+    ack(0x40, pkid)
+}
+fn pubrec(pkid: u16) -> Vec<u8> {
+    ack(0x50, pkid)
+}
+fn pubrel(pkid: u16) -> Vec<u8> {
+    ack(0x62, pkid)
+}
+fn pubcomp(pkid: u16) -> Vec<u8> {
+    ack(0x70, pkid)
+}
+fn unsuback(pkid: u16) -> Vec<u8> {
+    ack(0xB0, pkid)
+}
+fn suback(pkid: u16, codes: &[u8]) -> Vec<u8> {
+    let [hi, lo] = pkid.to_be_bytes();
+    let mut v = vec![0x90, 2 + codes.len() as u8, hi, lo];
+    v.extend_from_slice(codes);
+    v
+}
+fn publish(topic: &str, payload: &[u8], qos: u8, pkid: u16, dup: bool, retain: bool) -> Vec<u8> {
+    let q = match qos {
+        0 => mqttbytes::QoS::AtMostOnce,
+        1 => mqttbytes::QoS::AtLeastOnce,
+        _ => mqttbytes::QoS::ExactlyOnce,
+    };
+    let mut p = v4::Publish::new(topic, q, payload.to_vec());
+    p.pkid = pkid;
+    p.dup = dup;
+    p.retain = retain;
+    let mut b = BytesMut::new();
+    assert!(p.write(&mut b).is_ok());
+    b.to_vec()
+}
+const PINGRESP: [u8; 2] = [0xD0, 0];
+const PINGREQ: [u8; 2] = [0xC0, 0];
+
+impl Broker {
+    fn new(o: Options) -> Self {
+        let s = match Session::new(o) {
+            Ok(s) => s,
+            Err(e) => panic!("options refused: {e}"),
+        };
+        Broker { s, now: 1_000 }
+    }
+
+    /// A session connected with CONNACK(session_present, 0), outputs drained.
+    fn connected(o: Options) -> Self {
+        let mut b = Broker::new(o);
+        b.s.connect(b.now);
+        b.sent();
+        b.feed(&connack(false, 0));
+        assert_eq!(
+            b.events(),
+            vec![Event::Connected {
+                session_present: false
+            }]
+        );
+        b
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        self.s.handle_bytes(self.now, bytes);
+    }
+
+    fn advance_to(&mut self, t: u64) {
+        self.now = t;
+        self.s.handle_timeout(t);
+    }
+
+    fn sent(&mut self) -> Vec<u8> {
+        let mut all = Vec::new();
+        while let Some(chunk) = self.s.poll_transmit() {
+            all.extend_from_slice(&chunk);
+        }
+        all
+    }
+
+    /// What the client sent, parsed by mqttbytes (a broker's reader).
+    fn sent_packets(&mut self) -> Vec<v4::Packet> {
+        let mut buf = BytesMut::from(&self.sent()[..]);
+        let mut out = Vec::new();
+        while !buf.is_empty() {
+            match v4::read(&mut buf, usize::MAX) {
+                Ok(p) => out.push(p),
+                Err(e) => panic!("client sent something unreadable: {e:?}"),
+            }
+        }
+        out
+    }
+
+    fn events(&mut self) -> Vec<Event> {
+        std::iter::from_fn(|| self.s.poll_event()).collect()
+    }
+
+    fn publish(&mut self, topic: &str, payload: &[u8], qos: QoS) -> PublishId {
+        match self
+            .s
+            .publish(self.now, topic, payload.to_vec(), qos, false)
+        {
+            Ok(id) => id,
+            Err(e) => panic!("publish refused: {e}"),
+        }
+    }
+
+    fn assert_closed_with(&mut self, error: SessionError) {
+        let events = self.events();
+        assert_eq!(events.last(), Some(&Event::Closed { error }), "{events:?}");
+        assert_eq!(self.s.state(), ConnectionState::Closed);
+        assert!(self.s.wants_close());
+        assert_eq!(self.s.poll_transmit(), None);
+    }
+}
+
+fn protocol(e: ProtocolError) -> SessionError {
+    SessionError::Protocol(e)
+}
+
+fn message(topic: &str, payload: &'static [u8], qos: QoS, pkid: u16) -> Message {
+    Message {
+        topic: topic.into(),
+        payload: Bytes::from_static(payload),
+        qos,
+        retain: false,
+        dup: false,
+        pkid,
+    }
+}
+
+// ----- CONNECT / CONNACK -----
+
+#[test]
+fn connect_writes_client_id_credentials_keepalive_clean_session_and_will_at_level_4() {
+    let mut b = Broker::new(Options {
+        client_id: "c1".into(),
+        username: Some("u".into()),
+        password: Some("p".into()),
+        keep_alive_secs: 30,
+        clean_session: false,
+        last_will: Some(LastWill {
+            topic: "w".into(),
+            payload: b"bye".to_vec(),
+            qos: QoS::AtLeastOnce,
+            retain: true,
+        }),
+        ..Options::default()
+    });
+    b.s.connect(b.now);
+    assert_eq!(b.s.state(), ConnectionState::Connecting);
+    let expected = vec![
+        0x10, 28, 0, 4, b'M', b'Q', b'T', b'T', 4, 0xEC, 0, 30, 0, 2, b'c', b'1', 0, 1, b'w', 0, 3,
+        b'b', b'y', b'e', 0, 1, b'u', 0, 1, b'p',
+    ];
+    let sent = b.sent();
+    assert_eq!(sent, expected);
+    // And a broker's reader agrees field by field.
+    let mut buf = BytesMut::from(&sent[..]);
+    let Ok(v4::Packet::Connect(c)) = v4::read(&mut buf, usize::MAX) else {
+        panic!("not a CONNECT")
+    };
+    assert_eq!(c.client_id, "c1");
+    assert_eq!(c.keep_alive, 30);
+    assert!(!c.clean_session);
+    assert_eq!(
+        c.login,
+        Some(v4::Login {
+            username: "u".into(),
+            password: "p".into()
+        })
+    );
+    let will = c.last_will.unwrap_or_else(|| panic!("no will"));
+    assert_eq!((will.topic.as_str(), &will.message[..]), ("w", &b"bye"[..]));
+    assert_eq!(will.qos, mqttbytes::QoS::AtLeastOnce);
+    assert!(will.retain);
+}
+
+#[test]
+fn connect_for_mqtt_3_1_writes_mqisdp_level_3_with_every_field() {
+    let mut b = Broker::new(Options {
+        client_id: "c".into(),
+        username: Some("u".into()),
+        password: Some("p".into()),
+        keep_alive_secs: 120,
+        clean_session: true,
+        protocol: ProtocolVersion::V3_1,
+        last_will: Some(LastWill {
+            topic: "w".into(),
+            payload: b"x".to_vec(),
+            qos: QoS::ExactlyOnce,
+            retain: false,
+        }),
+        ..Options::default()
+    });
+    b.s.connect(b.now);
+    let expected = vec![
+        0x10, 27, 0, 6, b'M', b'Q', b'I', b's', b'd', b'p', 3, 0xD6, 0, 120, 0, 1, b'c', 0, 1,
+        b'w', 0, 1, b'x', 0, 1, b'u', 0, 1, b'p',
+    ];
+    assert_eq!(b.sent(), expected);
+}
+
+#[test]
+fn connack_accepted_reports_connected_with_session_present() {
+    let mut b = Broker::new(persistent());
+    b.s.connect(b.now);
+    b.feed(&connack(true, 0));
+    assert_eq!(
+        b.events(),
+        vec![Event::Connected {
+            session_present: true
+        }]
+    );
+    assert_eq!(b.s.state(), ConnectionState::Connected);
+    assert!(!b.s.wants_close());
+}
+
+#[test]
+fn connack_refusal_codes_1_to_5_are_reported_as_sentences_and_close_the_session() {
+    let sentences = [
+        "unacceptable protocol version",
+        "identifier rejected",
+        "server unavailable",
+        "bad username or password",
+        "not authorised",
+    ];
+    for (code, sentence) in (1u8..=5).zip(sentences) {
+        let mut b = Broker::new(opts());
+        b.s.connect(b.now);
+        b.sent();
+        b.feed(&connack(false, code));
+        assert_eq!(
+            b.events(),
+            vec![
+                Event::ConnectionRefused {
+                    code,
+                    reason: sentence.into()
+                },
+                Event::Closed {
+                    error: SessionError::ConnectionRefused { code }
+                }
+            ]
+        );
+        assert_eq!(b.s.state(), ConnectionState::Closed);
+        assert!(b.s.wants_close());
+    }
+}
+
+#[test]
+fn connack_with_an_unknown_return_code_is_a_protocol_error() {
+    let mut b = Broker::new(opts());
+    b.s.connect(b.now);
+    b.feed(&connack(false, 6));
+    b.assert_closed_with(protocol(ProtocolError::InvalidConnackCode(6)));
+}
+
+#[test]
+fn connack_with_reserved_bits_set_is_a_protocol_error() {
+    let mut b = Broker::new(opts());
+    b.s.connect(b.now);
+    b.feed(&[0x20, 2, 0x03, 0]);
+    b.assert_closed_with(protocol(ProtocolError::ConnackReservedBits(3)));
+}
+
+#[test]
+fn a_second_connack_is_a_protocol_error() {
+    let mut b = Broker::connected(opts());
+    b.feed(&connack(false, 0));
+    b.assert_closed_with(protocol(ProtocolError::DuplicateConnack));
+}
+
+#[test]
+fn anything_before_connack_is_a_protocol_error() {
+    let mut b = Broker::new(opts());
+    b.s.connect(b.now);
+    b.feed(&publish("a", b"x", 0, 0, false, false));
+    b.assert_closed_with(protocol(ProtocolError::PacketBeforeConnack {
+        packet: "PUBLISH",
+    }));
+    let mut b = Broker::new(opts());
+    b.s.connect(b.now);
+    b.feed(&PINGRESP);
+    b.assert_closed_with(protocol(ProtocolError::PacketBeforeConnack {
+        packet: "PINGRESP",
+    }));
+}
+
+#[test]
+fn session_present_on_a_clean_session_is_a_protocol_error() {
+    let mut b = Broker::new(opts());
+    b.s.connect(b.now);
+    b.feed(&connack(true, 0));
+    b.assert_closed_with(protocol(ProtocolError::SessionPresentOnCleanSession));
+}
+
+#[test]
+fn mqtt_3_1_reports_session_present_from_the_clean_session_flag() {
+    for clean in [true, false] {
+        let mut b = Broker::new(Options {
+            protocol: ProtocolVersion::V3_1,
+            clean_session: clean,
+            ..opts()
+        });
+        b.s.connect(b.now);
+        b.feed(&connack(false, 0));
+        assert_eq!(
+            b.events(),
+            vec![Event::Connected {
+                session_present: !clean
+            }]
+        );
+    }
+}
+
+#[test]
+fn no_connack_within_the_response_timeout_closes_the_session() {
+    let mut b = Broker::new(Options {
+        response_timeout_ms: 5_000,
+        ..opts()
+    });
+    b.s.connect(1_000);
+    assert_eq!(b.s.poll_timeout(), Some(6_000));
+    b.advance_to(5_999);
+    assert_eq!(b.s.state(), ConnectionState::Connecting);
+    b.advance_to(6_000);
+    b.assert_closed_with(SessionError::ConnackTimeout { waited_ms: 5_000 });
+    assert_eq!(b.s.poll_timeout(), None);
+}
+
+#[test]
+fn options_can_only_change_while_disconnected() {
+    let mut b = Broker::connected(opts());
+    assert_eq!(b.s.set_options(opts()), Err(ConfigError::NotDisconnected));
+    b.s.disconnect(b.now);
+    let new = Options {
+        client_id: "other".into(),
+        ..opts()
+    };
+    assert_eq!(b.s.set_options(new), Ok(()));
+    assert_eq!(b.s.options().client_id, "other");
+    assert_eq!(
+        Session::new(Options {
+            client_id: String::new(),
+            clean_session: false,
+            ..opts()
+        })
+        .err(),
+        Some(ConfigError::EmptyClientIdNeedsCleanSession)
+    );
+}
+
+// ----- SUBSCRIBE / UNSUBSCRIBE -----
+
+#[test]
+fn subscribe_with_several_filters_reports_granted_qos_per_filter_and_refusals() {
+    let mut b = Broker::connected(opts());
+    let filters = vec![
+        ("a/+".to_string(), QoS::AtMostOnce),
+        ("b/#".to_string(), QoS::AtLeastOnce),
+        ("c".to_string(), QoS::ExactlyOnce),
+        ("$SYS/#".to_string(), QoS::ExactlyOnce),
+    ];
+    let pkid = b.s.subscribe(b.now, filters).unwrap_or(0);
+    assert_eq!(pkid, 1);
+    let expected = vec![
+        0x82, 27, 0, 1, 0, 3, b'a', b'/', b'+', 0, 0, 3, b'b', b'/', b'#', 1, 0, 1, b'c', 2, 0, 6,
+        b'$', b'S', b'Y', b'S', b'/', b'#', 2,
+    ];
+    assert_eq!(b.sent(), expected);
+    b.feed(&suback(1, &[0, 1, 1, 0x80]));
+    assert_eq!(
+        b.events(),
+        vec![Event::Subscribed {
+            pkid: 1,
+            results: vec![
+                ("a/+".into(), SubscribeResult::Granted(QoS::AtMostOnce)),
+                ("b/#".into(), SubscribeResult::Granted(QoS::AtLeastOnce)),
+                ("c".into(), SubscribeResult::Granted(QoS::AtLeastOnce)),
+                ("$SYS/#".into(), SubscribeResult::Refused),
+            ]
+        }]
+    );
+    assert_eq!(
+        b.s.subscriptions(),
+        vec![
+            ("a/+".to_string(), QoS::AtMostOnce),
+            ("b/#".to_string(), QoS::AtLeastOnce),
+            ("c".to_string(), QoS::AtLeastOnce),
+        ]
+    );
+}
+
+#[test]
+fn suback_with_a_different_number_of_results_is_a_protocol_error() {
+    let mut b = Broker::connected(opts());
+    let filters = vec![
+        ("a".to_string(), QoS::AtMostOnce),
+        ("b".to_string(), QoS::AtMostOnce),
+    ];
+    assert_eq!(b.s.subscribe(b.now, filters), Ok(1));
+    b.feed(&suback(1, &[0]));
+    b.assert_closed_with(protocol(ProtocolError::SubAckCountMismatch {
+        expected: 2,
+        got: 1,
+    }));
+}
+
+#[test]
+fn suback_with_an_invalid_return_code_is_a_protocol_error() {
+    let mut b = Broker::connected(opts());
+    assert_eq!(
+        b.s.subscribe(b.now, vec![("a".into(), QoS::AtMostOnce)]),
+        Ok(1)
+    );
+    b.feed(&suback(1, &[3]));
+    b.assert_closed_with(protocol(ProtocolError::InvalidSubAckCode(3)));
+}
+
+#[test]
+fn empty_subscribe_and_unsubscribe_are_refused_locally_and_send_nothing() {
+    let mut b = Broker::connected(opts());
+    assert_eq!(b.s.subscribe(b.now, vec![]), Err(SessionError::NoFilters));
+    assert_eq!(b.s.unsubscribe(b.now, vec![]), Err(SessionError::NoFilters));
+    assert_eq!(b.s.poll_transmit(), None);
+}
+
+#[test]
+fn subscribe_with_an_invalid_filter_is_refused_locally_and_sends_nothing() {
+    let mut b = Broker::connected(opts());
+    for (filter, err) in [
+        ("a/#/b", TopicError::HashNotLast),
+        ("a+/b", TopicError::PlusNotWholeLevel),
+        ("", TopicError::Empty),
+        ("a\0", TopicError::ContainsNul),
+    ] {
+        let r = b.s.subscribe(
+            b.now,
+            vec![
+                ("ok".into(), QoS::AtMostOnce),
+                (filter.into(), QoS::AtMostOnce),
+            ],
+        );
+        assert_eq!(r, Err(SessionError::InvalidTopic(err)), "{filter:?}");
+    }
+    assert_eq!(b.s.poll_transmit(), None);
+    // No packet id was used up by the refusals.
+    assert_eq!(
+        b.s.subscribe(b.now, vec![("ok".into(), QoS::AtMostOnce)]),
+        Ok(1)
+    );
+}
+
+#[test]
+fn unsubscribe_with_several_filters_is_acknowledged_and_forgets_them() {
+    let mut b = Broker::connected(opts());
+    let filters: Vec<(String, QoS)> = ["a", "b", "c"]
+        .iter()
+        .map(|f| (f.to_string(), QoS::AtLeastOnce))
+        .collect();
+    assert_eq!(b.s.subscribe(b.now, filters), Ok(1));
+    b.feed(&suback(1, &[1, 1, 1]));
+    b.sent();
+    b.events();
+    assert_eq!(b.s.unsubscribe(b.now, vec!["a".into(), "c".into()]), Ok(2));
+    assert_eq!(b.sent(), vec![0xA2, 8, 0, 2, 0, 1, b'a', 0, 1, b'c']);
+    b.feed(&unsuback(2));
+    assert_eq!(
+        b.events(),
+        vec![Event::Unsubscribed {
+            pkid: 2,
+            filters: vec!["a".into(), "c".into()]
+        }]
+    );
+    assert_eq!(
+        b.s.subscriptions(),
+        vec![("b".to_string(), QoS::AtLeastOnce)]
+    );
+}
+
+#[test]
+fn subscriptions_are_remembered_and_restored_after_a_new_session() {
+    let mut b = Broker::connected(opts());
+    let filters = vec![
+        ("x/#".to_string(), QoS::ExactlyOnce),
+        ("y".to_string(), QoS::AtLeastOnce),
+    ];
+    assert_eq!(b.s.subscribe(b.now, filters), Ok(1));
+    b.feed(&suback(1, &[2, 0]));
+    b.s.connection_lost("socket closed".into());
+    b.s.connect(b.now);
+    b.sent();
+    b.feed(&connack(false, 0));
+    b.events();
+    assert_eq!(
+        b.s.subscriptions(),
+        vec![
+            ("x/#".to_string(), QoS::ExactlyOnce),
+            ("y".to_string(), QoS::AtMostOnce)
+        ]
+    );
+    assert_eq!(b.s.restore_subscriptions(b.now), Ok(Some(2)));
+    let packets = b.sent_packets();
+    let [v4::Packet::Subscribe(sub)] = &packets[..] else {
+        panic!("expected one SUBSCRIBE, got {packets:?}")
+    };
+    let got: Vec<(&str, mqttbytes::QoS)> = sub
+        .filters
+        .iter()
+        .map(|f| (f.path.as_str(), f.qos))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("x/#", mqttbytes::QoS::ExactlyOnce),
+            ("y", mqttbytes::QoS::AtMostOnce)
+        ]
+    );
+}
+
+#[test]
+fn suback_or_unsuback_for_an_unknown_id_is_a_protocol_error() {
+    let mut b = Broker::connected(opts());
+    b.feed(&suback(9, &[0]));
+    b.assert_closed_with(protocol(ProtocolError::UnknownPacketId {
+        packet: "SUBACK",
+        pkid: 9,
+    }));
+    let mut b = Broker::connected(opts());
+    b.feed(&unsuback(9));
+    b.assert_closed_with(protocol(ProtocolError::UnknownPacketId {
+        packet: "UNSUBACK",
+        pkid: 9,
+    }));
+}
+
+#[test]
+fn requests_while_not_connected_are_refused() {
+    let mut b = Broker::new(opts());
+    assert_eq!(
+        b.s.publish(b.now, "a", vec![], QoS::AtMostOnce, false),
+        Err(SessionError::NotConnected)
+    );
+    b.s.connect(b.now);
+    b.sent();
+    assert_eq!(
+        b.s.subscribe(b.now, vec![("a".into(), QoS::AtMostOnce)]),
+        Err(SessionError::NotConnected)
+    );
+    assert_eq!(
+        b.s.unsubscribe(b.now, vec!["a".into()]),
+        Err(SessionError::NotConnected)
+    );
+    assert_eq!(b.s.poll_transmit(), None);
+}
+
+// ----- PUBLISH out -----
+
+#[test]
+fn qos0_publish_is_complete_once_queued() {
+    let mut b = Broker::connected(opts());
+    let id = b.publish("t", b"hi", QoS::AtMostOnce);
+    assert_eq!(id, PublishId(1));
+    assert_eq!(b.sent(), vec![0x30, 5, 0, 1, b't', b'h', b'i']);
+    assert_eq!(
+        b.events(),
+        vec![Event::Published {
+            id,
+            pkid: 0,
+            qos: QoS::AtMostOnce,
+            sent_at_ms: 1_000
+        }]
+    );
+    assert_eq!(b.s.in_flight(), 0);
+    assert_eq!(b.publish("t", b"", QoS::AtMostOnce), PublishId(2));
+}
+
+#[test]
+fn qos1_publish_is_tracked_until_puback_and_reports_the_round_trip() {
+    let mut b = Broker::connected(opts());
+    let id = b.publish("t", b"x", QoS::AtLeastOnce);
+    assert_eq!(b.sent(), vec![0x32, 6, 0, 1, b't', 0, 1, b'x']);
+    assert_eq!(b.s.in_flight(), 1);
+    b.events();
+    b.now = 1_250;
+    b.feed(&puback(1));
+    assert_eq!(
+        b.events(),
+        vec![Event::PublishComplete {
+            id,
+            pkid: 1,
+            acked_at_ms: 1_250,
+            round_trip_ms: 250
+        }]
+    );
+    assert_eq!(b.s.in_flight(), 0);
+    assert_eq!(b.s.poll_transmit(), None);
+}
+
+#[test]
+fn qos2_publish_goes_through_pubrec_pubrel_pubcomp() {
+    let mut b = Broker::connected(opts());
+    let id =
+        b.s.publish(b.now, "t", b"x".to_vec(), QoS::ExactlyOnce, true);
+    let Ok(id) = id else { panic!("refused") };
+    assert_eq!(b.sent(), vec![0x35, 6, 0, 1, b't', 0, 1, b'x']);
+    b.events();
+    b.feed(&pubrec(1));
+    assert_eq!(b.sent(), pubrel(1));
+    assert_eq!(b.events(), vec![]);
+    assert_eq!(b.s.in_flight(), 1);
+    b.now += 40;
+    b.feed(&pubcomp(1));
+    assert_eq!(
+        b.events(),
+        vec![Event::PublishComplete {
+            id,
+            pkid: 1,
+            acked_at_ms: 1_040,
+            round_trip_ms: 40
+        }]
+    );
+    assert_eq!(b.s.in_flight(), 0);
+}
+
+#[test]
+fn a_repeated_pubrec_while_waiting_for_pubcomp_gets_pubrel_again() {
+    let mut b = Broker::connected(opts());
+    b.publish("t", b"x", QoS::ExactlyOnce);
+    b.feed(&pubrec(1));
+    b.sent();
+    b.feed(&pubrec(1));
+    assert_eq!(b.sent(), pubrel(1));
+    assert_eq!(b.s.state(), ConnectionState::Connected);
+}
+
+#[test]
+fn publishing_to_an_invalid_topic_is_refused_locally_and_sends_nothing() {
+    let mut b = Broker::connected(opts());
+    let long = "a".repeat(65_536);
+    for (topic, err) in [
+        ("a/+", TopicError::WildcardInTopicName),
+        ("a/#", TopicError::WildcardInTopicName),
+        ("", TopicError::Empty),
+        ("a\0b", TopicError::ContainsNul),
+        (long.as_str(), TopicError::TooLong { len: 65_536 }),
+    ] {
+        assert_eq!(
+            b.s.publish(b.now, topic, b"x".to_vec(), QoS::AtLeastOnce, false),
+            Err(SessionError::InvalidTopic(err))
+        );
+    }
+    assert_eq!(b.s.poll_transmit(), None);
+    assert_eq!(b.events(), vec![]);
+    assert_eq!(b.s.in_flight(), 0);
+    // Nothing leaked: the next publish gets packet id 1 and PublishId 1.
+    assert_eq!(b.publish("ok", b"", QoS::AtLeastOnce), PublishId(1));
+    assert_eq!(b.sent(), vec![0x32, 6, 0, 2, b'o', b'k', 0, 1]);
+}
+
+#[test]
+fn the_wrong_kind_of_ack_for_a_publish_is_a_protocol_error() {
+    let mut b = Broker::connected(opts());
+    b.publish("t", b"x", QoS::ExactlyOnce);
+    b.feed(&puback(1));
+    b.assert_closed_with(protocol(ProtocolError::UnknownPacketId {
+        packet: "PUBACK",
+        pkid: 1,
+    }));
+    let mut b = Broker::connected(opts());
+    b.publish("t", b"x", QoS::AtLeastOnce);
+    b.feed(&pubrec(1));
+    b.assert_closed_with(protocol(ProtocolError::UnknownPacketId {
+        packet: "PUBREC",
+        pkid: 1,
+    }));
+    let mut b = Broker::connected(opts());
+    b.publish("t", b"x", QoS::ExactlyOnce);
+    b.feed(&pubcomp(1));
+    b.assert_closed_with(protocol(ProtocolError::UnknownPacketId {
+        packet: "PUBCOMP",
+        pkid: 1,
+    }));
+}
+
+#[test]
+fn an_ack_for_an_id_not_in_flight_is_a_protocol_error() {
+    for (bytes, packet) in [
+        (puback(5), "PUBACK"),
+        (pubrec(5), "PUBREC"),
+        (pubcomp(5), "PUBCOMP"),
+    ] {
+        let mut b = Broker::connected(opts());
+        b.feed(&bytes);
+        b.assert_closed_with(protocol(ProtocolError::UnknownPacketId { packet, pkid: 5 }));
+    }
+    // An id that was in flight but is complete is no longer acceptable.
+    let mut b = Broker::connected(opts());
+    b.publish("t", b"x", QoS::AtLeastOnce);
+    b.feed(&puback(1));
+    b.feed(&puback(1));
+    b.assert_closed_with(protocol(ProtocolError::UnknownPacketId {
+        packet: "PUBACK",
+        pkid: 1,
+    }));
+}
+
+// ----- PUBLISH in -----
+
+#[test]
+fn incoming_qos0_publish_is_delivered_without_an_ack() {
+    let mut b = Broker::connected(opts());
+    b.feed(&publish("a/b", b"hello", 0, 0, false, true));
+    let mut m = message("a/b", b"hello", QoS::AtMostOnce, 0);
+    m.retain = true;
+    assert_eq!(b.events(), vec![Event::Message(m)]);
+    assert_eq!(b.s.poll_transmit(), None);
+}
+
+#[test]
+fn incoming_qos1_publish_is_delivered_and_acked_each_time() {
+    let mut b = Broker::connected(opts());
+    b.feed(&publish("t", b"1", 1, 7, false, false));
+    assert_eq!(b.sent(), puback(7));
+    b.feed(&publish("t", b"1", 1, 7, true, false));
+    assert_eq!(b.sent(), puback(7));
+    let mut dup = message("t", b"1", QoS::AtLeastOnce, 7);
+    dup.dup = true;
+    assert_eq!(
+        b.events(),
+        vec![
+            Event::Message(message("t", b"1", QoS::AtLeastOnce, 7)),
+            Event::Message(dup)
+        ]
+    );
+}
+
+#[test]
+fn incoming_qos2_duplicate_publish_is_acked_but_not_delivered_twice() {
+    let mut b = Broker::connected(opts());
+    b.feed(&publish("t", b"once", 2, 9, false, false));
+    assert_eq!(b.sent(), pubrec(9));
+    assert_eq!(
+        b.events(),
+        vec![Event::Message(message("t", b"once", QoS::ExactlyOnce, 9))]
+    );
+    b.feed(&publish("t", b"once", 2, 9, true, false));
+    assert_eq!(b.sent(), pubrec(9));
+    assert_eq!(b.events(), vec![]);
+    b.feed(&pubrel(9));
+    assert_eq!(b.sent(), pubcomp(9));
+    assert_eq!(b.events(), vec![]);
+}
+
+#[test]
+fn incoming_pubrel_frees_the_id_for_a_new_message() {
+    let mut b = Broker::connected(opts());
+    b.feed(&publish("t", b"1", 2, 9, false, false));
+    b.feed(&pubrel(9));
+    b.feed(&publish("t", b"2", 2, 9, false, false));
+    assert_eq!(
+        b.events(),
+        vec![
+            Event::Message(message("t", b"1", QoS::ExactlyOnce, 9)),
+            Event::Message(message("t", b"2", QoS::ExactlyOnce, 9)),
+        ]
+    );
+    let mut expected = pubrec(9);
+    expected.extend(pubcomp(9));
+    expected.extend(pubrec(9));
+    assert_eq!(b.sent(), expected);
+}
+
+#[test]
+fn an_unknown_pubrel_gets_pubcomp() {
+    let mut b = Broker::connected(opts());
+    b.feed(&pubrel(300));
+    assert_eq!(b.sent(), pubcomp(300));
+    assert_eq!(b.s.state(), ConnectionState::Connected);
+    assert_eq!(b.events(), vec![]);
+}
+
+#[test]
+fn incoming_qos2_state_survives_a_resumed_session_but_not_a_new_one() {
+    let mut b = Broker::connected(persistent());
+    b.feed(&publish("t", b"x", 2, 4, false, false));
+    b.events();
+    b.s.connection_lost("gone".into());
+    b.s.connect(b.now);
+    b.feed(&connack(true, 0));
+    b.sent();
+    b.events();
+    // The broker did not get our PUBREC and resends: no second delivery.
+    b.feed(&publish("t", b"x", 2, 4, true, false));
+    assert_eq!(b.events(), vec![]);
+    assert_eq!(b.sent(), pubrec(4));
+    // A new session forgets it.
+    b.s.connection_lost("gone".into());
+    b.s.connect(b.now);
+    b.feed(&connack(false, 0));
+    b.events();
+    b.feed(&publish("t", b"x", 2, 4, false, false));
+    assert_eq!(
+        b.events(),
+        vec![Event::Message(message("t", b"x", QoS::ExactlyOnce, 4))]
+    );
+}
+
+// ----- packet ids -----
+
+#[test]
+fn packet_ids_are_shared_by_publish_and_subscribe_and_freed_by_acks() {
+    let mut b = Broker::connected(opts());
+    b.publish("t", b"", QoS::AtLeastOnce);
+    assert_eq!(
+        b.s.subscribe(b.now, vec![("s".into(), QoS::AtMostOnce)]),
+        Ok(2)
+    );
+    assert_eq!(b.s.unsubscribe(b.now, vec!["s".into()]), Ok(3));
+    b.publish("t", b"", QoS::AtMostOnce);
+    b.publish("t", b"", QoS::ExactlyOnce);
+    let ids: Vec<u16> = b
+        .sent_packets()
+        .iter()
+        .map(|p| match p {
+            v4::Packet::Publish(p) => p.pkid,
+            v4::Packet::Subscribe(s) => s.pkid,
+            v4::Packet::Unsubscribe(u) => u.pkid,
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(ids, vec![1, 2, 3, 0, 4]);
+}
+
+#[test]
+fn packet_ids_wrap_past_65535_and_skip_ids_still_in_flight() {
+    let mut b = Broker::connected(Options {
+        keep_alive_secs: 0,
+        ..opts()
+    });
+    // Id 1 stays in flight the whole time.
+    b.publish("t", b"", QoS::AtLeastOnce);
+    for expected in 2..=65_535u16 {
+        b.publish("t", b"", QoS::AtLeastOnce);
+        b.feed(&puback(expected));
+    }
+    b.sent();
+    b.events();
+    assert_eq!(b.s.state(), ConnectionState::Connected);
+    b.publish("t", b"", QoS::AtLeastOnce);
+    let packets = b.sent_packets();
+    let [v4::Packet::Publish(p)] = &packets[..] else {
+        panic!("{packets:?}")
+    };
+    assert_eq!(p.pkid, 2, "wrapped past 65535, skipped 0 and the busy 1");
+}
+
+#[test]
+fn running_out_of_packet_ids_is_an_error_until_one_is_acked() {
+    let mut b = Broker::connected(Options {
+        keep_alive_secs: 0,
+        ..opts()
+    });
+    for _ in 0..65_535 {
+        b.publish("t", b"", QoS::AtLeastOnce);
+    }
+    b.sent();
+    b.events();
+    assert_eq!(
+        b.s.publish(b.now, "t", vec![], QoS::AtLeastOnce, false),
+        Err(SessionError::PacketIdsExhausted)
+    );
+    assert_eq!(
+        b.s.subscribe(b.now, vec![("s".into(), QoS::AtMostOnce)]),
+        Err(SessionError::PacketIdsExhausted)
+    );
+    // QoS 0 needs no id.
+    assert!(b
+        .s
+        .publish(b.now, "t", vec![], QoS::AtMostOnce, false)
+        .is_ok());
+    assert_eq!(b.s.poll_transmit(), Some(vec![0x30, 3, 0, 1, b't']));
+    b.feed(&puback(777));
+    assert_eq!(
+        b.s.subscribe(b.now, vec![("s".into(), QoS::AtMostOnce)]),
+        Ok(777)
+    );
+}
+
+// ----- keepalive -----
+
+#[test]
+fn pingreq_is_sent_when_nothing_was_sent_for_the_keepalive_interval() {
+    let mut b = Broker::connected(opts());
+    // CONNECT went out at 1_000; keepalive 60 s.
+    assert_eq!(b.s.poll_timeout(), Some(61_000));
+    b.advance_to(60_999);
+    assert_eq!(b.s.poll_transmit(), None);
+    b.advance_to(61_000);
+    assert_eq!(b.sent(), PINGREQ.to_vec());
+    // Now waiting for PINGRESP, at most the response timeout (10 s).
+    assert_eq!(b.s.poll_timeout(), Some(71_000));
+    b.now = 61_020;
+    b.feed(&PINGRESP);
+    assert_eq!(b.s.poll_timeout(), Some(121_000));
+    assert_eq!(b.s.state(), ConnectionState::Connected);
+}
+
+#[test]
+fn sending_anything_postpones_the_pingreq() {
+    let mut b = Broker::connected(opts());
+    b.now = 30_000;
+    b.publish("t", b"", QoS::AtMostOnce);
+    assert_eq!(b.s.poll_timeout(), Some(90_000));
+    b.advance_to(61_000);
+    b.sent();
+    b.advance_to(89_999);
+    assert_eq!(b.s.poll_transmit(), None);
+    b.advance_to(90_000);
+    assert_eq!(b.sent(), PINGREQ.to_vec());
+}
+
+#[test]
+fn no_pingresp_within_the_response_timeout_closes_with_ping_timeout() {
+    let mut b = Broker::connected(opts());
+    b.advance_to(61_000);
+    assert_eq!(b.sent(), PINGREQ.to_vec());
+    b.advance_to(70_999);
+    assert_eq!(b.s.state(), ConnectionState::Connected);
+    b.advance_to(71_000);
+    b.assert_closed_with(SessionError::PingTimeout { waited_ms: 10_000 });
+    assert_eq!(b.s.poll_timeout(), None);
+}
+
+#[test]
+fn keepalive_zero_disables_pingreq() {
+    let mut b = Broker::connected(Options {
+        keep_alive_secs: 0,
+        ..opts()
+    });
+    assert_eq!(b.s.poll_timeout(), None);
+    b.advance_to(u64::MAX / 2);
+    assert_eq!(b.s.poll_transmit(), None);
+    assert_eq!(b.s.state(), ConnectionState::Connected);
+}
+
+// ----- session resume -----
+
+/// Three publishes in flight at different stages: 1 (QoS 1), 2 (QoS 2,
+/// PUBREC received), 3 (QoS 2, no PUBREC).
+fn session_with_three_in_flight() -> (Broker, [PublishId; 3]) {
+    let mut b = Broker::connected(persistent());
+    let a = b.publish("a", b"1", QoS::AtLeastOnce);
+    let c = b.publish("b", b"2", QoS::ExactlyOnce);
+    let d = b.publish("c", b"3", QoS::ExactlyOnce);
+    b.feed(&pubrec(2));
+    b.sent();
+    b.events();
+    (b, [a, c, d])
+}
+
+#[test]
+fn session_resume_resends_unacked_publish_with_dup_and_pubrel_in_original_order() {
+    let (mut b, _) = session_with_three_in_flight();
+    b.s.connection_lost("network down".into());
+    assert_eq!(
+        b.events(),
+        vec![Event::Closed {
+            error: SessionError::ConnectionLost("network down".into())
+        }]
+    );
+    assert_eq!(b.s.state(), ConnectionState::Disconnected);
+    assert_eq!(b.s.in_flight(), 3);
+    b.s.connect(b.now);
+    b.sent();
+    b.feed(&connack(true, 0));
+    let mut expected = vec![0x3A, 6, 0, 1, b'a', 0, 1, b'1'];
+    expected.extend([0x3C, 6, 0, 1, b'c', 0, 3, b'3']);
+    expected.extend(pubrel(2));
+    assert_eq!(b.sent(), expected);
+    // They complete normally afterwards.
+    b.feed(&puback(1));
+    b.feed(&pubcomp(2));
+    b.feed(&pubrec(3));
+    b.feed(&pubcomp(3));
+    let completed = b
+        .events()
+        .iter()
+        .filter(|e| matches!(e, Event::PublishComplete { .. }))
+        .count();
+    assert_eq!(completed, 3);
+    assert_eq!(b.s.in_flight(), 0);
+}
+
+#[test]
+fn session_not_present_drops_in_flight_and_reports_each_publish() {
+    let (mut b, ids) = session_with_three_in_flight();
+    b.s.connection_lost("network down".into());
+    b.s.connect(b.now);
+    b.sent();
+    b.events();
+    b.feed(&connack(false, 0));
+    let reason = "the broker did not resume the session".to_string();
+    assert_eq!(
+        b.events(),
+        vec![
+            Event::Connected {
+                session_present: false
+            },
+            Event::PublishFailed {
+                id: ids[0],
+                reason: reason.clone()
+            },
+            Event::PublishFailed {
+                id: ids[2],
+                reason: reason.clone()
+            },
+            Event::PublishFailed { id: ids[1], reason },
+            Event::InFlightDropped { count: 3 },
+        ]
+    );
+    assert_eq!(b.s.poll_transmit(), None);
+    assert_eq!(b.s.in_flight(), 0);
+    // The ids are free again.
+    assert_eq!(
+        b.s.subscribe(b.now, vec![("s".into(), QoS::AtMostOnce)]),
+        Ok(4)
+    );
+}
+
+#[test]
+fn clean_session_drops_in_flight_when_the_connection_is_lost() {
+    let mut b = Broker::connected(opts());
+    let id = b.publish("t", b"x", QoS::AtLeastOnce);
+    assert_eq!(
+        b.s.subscribe(b.now, vec![("s".into(), QoS::AtMostOnce)]),
+        Ok(2)
+    );
+    b.events();
+    b.s.connection_lost("closed by peer".into());
+    let events = b.events();
+    assert_eq!(
+        events,
+        vec![
+            Event::SubscribeFailed {
+                pkid: 2,
+                filters: vec!["s".into()],
+                reason: "the connection ended before the broker acknowledged it".into()
+            },
+            Event::PublishFailed {
+                id,
+                reason: "the connection ended before the broker acknowledged it".into()
+            },
+            Event::InFlightDropped { count: 1 },
+            Event::Closed {
+                error: SessionError::ConnectionLost("closed by peer".into())
+            },
+        ]
+    );
+    assert_eq!(b.s.in_flight(), 0);
+    // A second report of the same loss says nothing more.
+    b.s.connection_lost("again".into());
+    assert_eq!(b.events(), vec![]);
+}
+
+#[test]
+fn disconnect_sends_disconnect_and_keeps_in_flight_without_clean_session() {
+    let (mut b, _) = session_with_three_in_flight();
+    b.s.disconnect(b.now);
+    assert_eq!(b.sent(), vec![0xE0, 0]);
+    assert_eq!(b.s.state(), ConnectionState::Disconnected);
+    assert!(b.s.wants_close());
+    assert_eq!(b.s.in_flight(), 3);
+    assert_eq!(b.events(), vec![]);
+    // Bytes after disconnect are ignored.
+    b.feed(&puback(1));
+    assert_eq!(b.s.in_flight(), 3);
+}
+
+#[test]
+fn disconnect_with_clean_session_drops_in_flight() {
+    let mut b = Broker::connected(opts());
+    let id = b.publish("t", b"x", QoS::ExactlyOnce);
+    b.events();
+    b.sent();
+    b.s.disconnect(b.now);
+    assert_eq!(b.sent(), vec![0xE0, 0]);
+    assert_eq!(
+        b.events(),
+        vec![
+            Event::PublishFailed {
+                id,
+                reason: "the connection ended before the broker acknowledged it".into()
+            },
+            Event::InFlightDropped { count: 1 }
+        ]
+    );
+}
+
+// ----- framing -----
+
+#[test]
+fn packets_split_across_chunks_byte_by_byte_are_decoded() {
+    let mut b = Broker::new(opts());
+    b.s.connect(b.now);
+    let mut stream = connack(false, 0);
+    stream.extend(publish("a/b", &[7u8; 300], 1, 3, false, false));
+    stream.extend(PINGRESP);
+    for byte in &stream {
+        b.feed(std::slice::from_ref(byte));
+    }
+    let events = b.events();
+    assert_eq!(events.len(), 2, "{events:?}");
+    let Some(Event::Message(m)) = events.get(1) else {
+        panic!("{events:?}")
+    };
+    assert_eq!((m.topic.as_str(), m.payload.len(), m.pkid), ("a/b", 300, 3));
+    assert_eq!(b.s.state(), ConnectionState::Connected);
+}
+
+#[test]
+fn several_packets_in_one_chunk_are_all_handled() {
+    let mut b = Broker::new(opts());
+    b.s.connect(b.now);
+    b.sent();
+    let mut stream = connack(false, 0);
+    for i in 1..=5u16 {
+        stream.extend(publish("t", &[i as u8], 1, i, false, false));
+    }
+    b.feed(&stream);
+    let messages = b
+        .events()
+        .into_iter()
+        .filter(|e| matches!(e, Event::Message(_)))
+        .count();
+    assert_eq!(messages, 5);
+    let acks: Vec<u8> = (1..=5).flat_map(puback).collect();
+    assert_eq!(b.sent(), acks);
+}
+
+#[test]
+fn an_incoming_packet_larger_than_the_limit_is_refused_from_its_header() {
+    let mut b = Broker::connected(Options {
+        max_incoming_packet_size: 1_000,
+        ..opts()
+    });
+    // Exactly at the limit is fine.
+    let at_limit = publish("t", &[0u8; 994], 0, 0, false, false);
+    assert_eq!(at_limit.len(), 1_000);
+    b.feed(&at_limit);
+    assert_eq!(b.events().len(), 1);
+    // One byte more is refused as soon as the header is in.
+    let over = publish("t", &[0u8; 995], 0, 0, false, false);
+    b.feed(&over[..3]);
+    b.assert_closed_with(SessionError::PacketTooLarge {
+        size: 1_001,
+        max: 1_000,
+    });
+}
+
+// ----- a broker that breaks the protocol -----
+
+#[test]
+fn a_broker_breaking_the_protocol_gets_a_typed_error_and_the_session_closed() {
+    let cases: Vec<(&str, Vec<u8>, SessionError)> = vec![
+        (
+            "PUBACK with flags",
+            vec![0x41, 2, 0, 1],
+            protocol(ProtocolError::BadFlags {
+                packet: "PUBACK",
+                flags: 1,
+            }),
+        ),
+        (
+            "PUBREL with flags 0000",
+            vec![0x60, 2, 0, 1],
+            protocol(ProtocolError::BadFlags {
+                packet: "PUBREL",
+                flags: 0,
+            }),
+        ),
+        (
+            "SUBACK with flags",
+            vec![0x92, 3, 0, 1, 0],
+            protocol(ProtocolError::BadFlags {
+                packet: "SUBACK",
+                flags: 2,
+            }),
+        ),
+        (
+            "CONNECT",
+            publish_like(0x10),
+            protocol(ProtocolError::UnexpectedPacket { packet: "CONNECT" }),
+        ),
+        (
+            "SUBSCRIBE",
+            publish_like(0x82),
+            protocol(ProtocolError::UnexpectedPacket {
+                packet: "SUBSCRIBE",
+            }),
+        ),
+        (
+            "UNSUBSCRIBE",
+            publish_like(0xA2),
+            protocol(ProtocolError::UnexpectedPacket {
+                packet: "UNSUBSCRIBE",
+            }),
+        ),
+        (
+            "PINGREQ",
+            PINGREQ.to_vec(),
+            protocol(ProtocolError::UnexpectedPacket { packet: "PINGREQ" }),
+        ),
+        (
+            "DISCONNECT",
+            vec![0xE0, 0],
+            protocol(ProtocolError::UnexpectedPacket {
+                packet: "DISCONNECT",
+            }),
+        ),
+        (
+            "reserved type 15",
+            vec![0xF0, 0],
+            protocol(ProtocolError::ReservedPacketType(15)),
+        ),
+        (
+            "ill-formed UTF-8 topic",
+            vec![0x30, 5, 0, 2, 0xFF, 0xFE, b'x'],
+            protocol(ProtocolError::InvalidUtf8 { packet: "PUBLISH" }),
+        ),
+        (
+            "wildcard in received topic",
+            publish("a/+", b"x", 0, 0, false, false),
+            protocol(ProtocolError::InvalidTopic(TopicError::WildcardInTopicName)),
+        ),
+        (
+            "NUL in received topic",
+            publish("a\0", b"x", 0, 0, false, false),
+            protocol(ProtocolError::InvalidTopic(TopicError::ContainsNul)),
+        ),
+        (
+            "empty received topic",
+            vec![0x30, 3, 0, 0, b'x'],
+            protocol(ProtocolError::InvalidTopic(TopicError::Empty)),
+        ),
+        (
+            "QoS 3",
+            vec![0x36, 6, 0, 1, b't', 0, 1, b'x'],
+            protocol(ProtocolError::InvalidQoS(3)),
+        ),
+        (
+            "QoS 0 with DUP",
+            vec![0x38, 4, 0, 1, b't', b'x'],
+            protocol(ProtocolError::DupWithQoS0),
+        ),
+        (
+            "PUBLISH QoS 1 packet id 0",
+            vec![0x32, 6, 0, 1, b't', 0, 0, b'x'],
+            protocol(ProtocolError::PacketIdZero { packet: "PUBLISH" }),
+        ),
+        (
+            "PUBACK packet id 0",
+            puback(0),
+            protocol(ProtocolError::PacketIdZero { packet: "PUBACK" }),
+        ),
+        (
+            "PUBREL packet id 0",
+            pubrel(0),
+            protocol(ProtocolError::PacketIdZero { packet: "PUBREL" }),
+        ),
+        (
+            "SUBACK packet id 0",
+            suback(0, &[0]),
+            protocol(ProtocolError::PacketIdZero { packet: "SUBACK" }),
+        ),
+        (
+            "topic length past the end",
+            vec![0x30, 4, 0, 9, b'a', b'b'],
+            protocol(ProtocolError::Malformed {
+                packet: "PUBLISH",
+                detail: "a length field runs past the end of the packet".into(),
+            }),
+        ),
+        (
+            "remaining length over four bytes",
+            vec![0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01],
+            protocol(ProtocolError::MalformedRemainingLength),
+        ),
+        (
+            "PINGRESP with a body",
+            vec![0xD0, 1, 0],
+            protocol(ProtocolError::BadRemainingLength {
+                packet: "PINGRESP",
+                len: 1,
+            }),
+        ),
+    ];
+    for (what, bytes, error) in cases {
+        let mut b = Broker::connected(opts());
+        b.feed(&bytes);
+        let events = b.events();
+        assert_eq!(
+            events,
+            vec![Event::Closed {
+                error: error.clone()
+            }],
+            "{what}"
+        );
+        assert_eq!(b.s.state(), ConnectionState::Closed, "{what}");
+        assert!(b.s.wants_close(), "{what}");
+        assert!(!error.to_string().is_empty());
+        // Nothing more happens on that connection.
+        b.feed(&publish("t", b"x", 0, 0, false, false));
+        assert_eq!(b.events(), vec![], "{what}");
+        b.advance_to(u64::MAX / 2);
+        assert_eq!(b.events(), vec![], "{what}");
+    }
+}
+
+/// A plausible body with the given first byte.
+fn publish_like(byte1: u8) -> Vec<u8> {
+    vec![byte1, 4, 0, 1, b't', 0]
+}
+
+#[test]
+fn a_closed_session_can_connect_again_on_a_new_transport() {
+    let mut b = Broker::connected(opts());
+    b.feed(&[0xF0, 0]);
+    b.events();
+    b.s.connection_lost("closed".into());
+    assert_eq!(b.events(), vec![]);
+    assert_eq!(b.s.state(), ConnectionState::Disconnected);
+    b.s.connect(b.now);
+    assert_eq!(b.sent().first(), Some(&0x10));
+    b.feed(&connack(false, 0));
+    assert_eq!(b.s.state(), ConnectionState::Connected);
+}
