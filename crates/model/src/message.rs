@@ -1,0 +1,55 @@
+//! One incoming PUBLISH as the model takes it.
+//!
+//! The model does not depend on the session crate: the app converts the
+//! session's message event into an [`Incoming`]. Nothing here parses or
+//! copies the payload.
+
+use bytes::Bytes;
+
+/// A message received from the broker, ready to be applied to the dashboard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incoming {
+    /// The concrete topic the message was published to (no wildcards).
+    pub topic: String,
+    /// The payload. Hand over a buffer that owns its bytes (for example
+    /// `Bytes::copy_from_slice` when one WebSocket frame held several
+    /// packets), or the history's byte cap undercounts what it keeps alive.
+    pub payload: Bytes,
+    /// The QoS the message was delivered with (0, 1 or 2).
+    pub qos: u8,
+    /// The retain flag: a retained message replayed by the broker.
+    pub retain: bool,
+    /// The DUP flag: a redelivery of a QoS 1/2 message.
+    pub dup: bool,
+    /// When the page received it, in milliseconds since the Unix epoch
+    /// (the same clock as every other `now_ms` given to the model).
+    pub received_ms: f64,
+}
+
+impl Incoming {
+    /// Builds a message with QoS 0 and no flags, handy for tests and demos.
+    pub fn new(topic: impl Into<String>, payload: impl Into<Bytes>, received_ms: f64) -> Self {
+        Incoming {
+            topic: topic.into(),
+            payload: payload.into(),
+            qos: 0,
+            retain: false,
+            dup: false,
+            received_ms,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_builds_a_qos0_message_without_flags() {
+        let m = Incoming::new("a/b", &b"hi"[..], 5.0);
+        assert_eq!(m.topic, "a/b");
+        assert_eq!(&m.payload[..], b"hi");
+        assert_eq!((m.qos, m.retain, m.dup), (0, false, false));
+        assert_eq!(m.received_ms, 5.0);
+    }
+}

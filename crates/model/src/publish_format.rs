@@ -1,0 +1,370 @@
+//! The publish form's payload formats: turning what the user typed into the
+//! bytes to publish, with an error sentence when that is not possible.
+//!
+//! - `Text`: the UTF-8 bytes as typed.
+//! - `Json`: checked with serde_json first (the error names the line and
+//!   column), then sent exactly as typed (not re-serialized).
+//! - `Hex`: hex digits; spaces, tabs, newlines, `:` and `,` separate bytes
+//!   freely and a `0x`/`0X` prefix may start any group (`0x01 0x02`,
+//!   `01:02`, `0102`). The digits of all groups are read as one string, as
+//!   `xxd -r -p` does, so the total must be even.
+//! - `OneNetDp1`: `$dp` type 1, wrapped exactly as the seed's
+//!   `build_payload(0x01, json)`: byte `0x01`, the JSON's length as 2 bytes
+//!   big-endian, the JSON bytes. The input must be valid JSON; use
+//!   [`crate::onenet::datastreams_json`] to build the seed's document.
+//! - `OneNetDp3`: `$dp` type 3, the same framing with `0x03` and a flat JSON
+//!   object.
+//!
+//! `$dp` JSON over 65,535 bytes cannot be framed and is an error.
+
+use crate::onenet::{wrap_dp, DP_MAX_JSON_BYTES, DP_TYPE_DATASTREAMS, DP_TYPE_FLAT};
+use serde::de::IgnoredAny;
+use std::fmt;
+
+/// How the publish form's payload text becomes bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum PayloadFormat {
+    /// UTF-8 text as typed.
+    #[default]
+    Text,
+    /// JSON, checked before sending, sent as typed.
+    Json,
+    /// Hex digits.
+    Hex,
+    /// OneNet `$dp` type 1 (datastreams JSON).
+    OneNetDp1,
+    /// OneNet `$dp` type 3 (flat JSON object).
+    OneNetDp3,
+}
+
+impl PayloadFormat {
+    /// Every format, in the order of the form's select.
+    pub const ALL: [PayloadFormat; 5] = [
+        PayloadFormat::Text,
+        PayloadFormat::Json,
+        PayloadFormat::Hex,
+        PayloadFormat::OneNetDp1,
+        PayloadFormat::OneNetDp3,
+    ];
+
+    /// A stable key for the select's `value` and for storage.
+    pub fn key(self) -> &'static str {
+        match self {
+            PayloadFormat::Text => "text",
+            PayloadFormat::Json => "json",
+            PayloadFormat::Hex => "hex",
+            PayloadFormat::OneNetDp1 => "dp1",
+            PayloadFormat::OneNetDp3 => "dp3",
+        }
+    }
+
+    /// The format with this key.
+    pub fn from_key(key: &str) -> Option<PayloadFormat> {
+        PayloadFormat::ALL.into_iter().find(|f| f.key() == key)
+    }
+
+    /// The label shown in the select.
+    pub fn label(self) -> &'static str {
+        match self {
+            PayloadFormat::Text => "Text",
+            PayloadFormat::Json => "JSON",
+            PayloadFormat::Hex => "Hex",
+            PayloadFormat::OneNetDp1 => "OneNet $dp type 1 (datastreams)",
+            PayloadFormat::OneNetDp3 => "OneNet $dp type 3 (flat JSON)",
+        }
+    }
+}
+
+/// Why the payload cannot be encoded in the chosen format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormatError {
+    /// Not valid JSON.
+    InvalidJson {
+        /// 1-based line of the error.
+        line: usize,
+        /// 1-based column of the error.
+        column: usize,
+        /// serde_json's description, without the position.
+        reason: String,
+    },
+    /// `$dp` type 3 needs a JSON object.
+    NotAnObject,
+    /// A character that is neither a hex digit nor a separator.
+    InvalidHexDigit {
+        /// The character.
+        found: char,
+        /// Its 1-based position (in characters) in the input.
+        position: usize,
+    },
+    /// An odd number of hex digits.
+    OddHexDigits {
+        /// How many digits there were.
+        digits: usize,
+    },
+    /// `$dp` JSON longer than its 2-byte length allows.
+    TooLongForDp {
+        /// The JSON's length in bytes.
+        len: usize,
+    },
+}
+
+impl fmt::Display for FormatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FormatError::InvalidJson {
+                line,
+                column,
+                reason,
+            } => write!(
+                f,
+                "the payload is not valid JSON: {reason} at line {line}, column {column}"
+            ),
+            FormatError::NotAnObject => write!(
+                f,
+                "a $dp type 3 payload must be a JSON object such as {{\"temp\": 22.1}}"
+            ),
+            FormatError::InvalidHexDigit { found, position } => write!(
+                f,
+                "{found:?} at position {position} is not a hexadecimal digit"
+            ),
+            FormatError::OddHexDigits { digits } => write!(
+                f,
+                "hex needs two digits per byte, but there are {digits} digits (an odd number)"
+            ),
+            FormatError::TooLongForDp { len } => write!(
+                f,
+                "the JSON is {len} bytes long; a $dp payload can carry at most {DP_MAX_JSON_BYTES}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for FormatError {}
+
+/// Encodes the publish form's payload text in `format`.
+pub fn encode(format: PayloadFormat, input: &str) -> Result<Vec<u8>, FormatError> {
+    match format {
+        PayloadFormat::Text => Ok(input.as_bytes().to_vec()),
+        PayloadFormat::Json => {
+            check_json(input)?;
+            Ok(input.as_bytes().to_vec())
+        }
+        PayloadFormat::Hex => decode_hex(input),
+        PayloadFormat::OneNetDp1 => {
+            check_json(input)?;
+            dp(DP_TYPE_DATASTREAMS, input)
+        }
+        PayloadFormat::OneNetDp3 => {
+            check_json(input)?;
+            if !input.trim_start().starts_with('{') {
+                return Err(FormatError::NotAnObject);
+            }
+            dp(DP_TYPE_FLAT, input)
+        }
+    }
+}
+
+fn dp(kind: u8, json: &str) -> Result<Vec<u8>, FormatError> {
+    wrap_dp(kind, json.as_bytes()).ok_or(FormatError::TooLongForDp { len: json.len() })
+}
+
+/// Checks that `input` is one valid JSON value.
+pub fn check_json(input: &str) -> Result<(), FormatError> {
+    match serde_json::from_str::<IgnoredAny>(input) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let full = e.to_string();
+            let suffix = format!(" at line {} column {}", e.line(), e.column());
+            let reason = full.strip_suffix(&suffix).unwrap_or(&full).to_owned();
+            Err(FormatError::InvalidJson {
+                line: e.line(),
+                column: e.column(),
+                reason,
+            })
+        }
+    }
+}
+
+/// Decodes hex digits, skipping separators and `0x` prefixes (see the
+/// module docs).
+pub fn decode_hex(input: &str) -> Result<Vec<u8>, FormatError> {
+    let mut out = Vec::with_capacity(input.len() / 2);
+    let mut high: Option<u8> = None;
+    let mut digits = 0usize;
+    let mut at_group_start = true;
+    let mut chars = input.chars().enumerate().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c.is_whitespace() || c == ':' || c == ',' {
+            at_group_start = true;
+            continue;
+        }
+        if at_group_start && c == '0' && chars.peek().is_some_and(|&(_, n)| n == 'x' || n == 'X') {
+            chars.next();
+            at_group_start = false;
+            continue;
+        }
+        at_group_start = false;
+        let Some(v) = c.to_digit(16) else {
+            return Err(FormatError::InvalidHexDigit {
+                found: c,
+                position: i + 1,
+            });
+        };
+        let v = v as u8;
+        digits += 1;
+        match high.take() {
+            Some(h) => out.push(h << 4 | v),
+            None => high = Some(v),
+        }
+    }
+    if high.is_some() {
+        return Err(FormatError::OddHexDigits { digits });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::onenet::datastreams_json;
+
+    #[test]
+    fn text_is_sent_as_its_utf8_bytes() {
+        assert_eq!(
+            encode(PayloadFormat::Text, "温度 55"),
+            Ok("温度 55".as_bytes().to_vec())
+        );
+        assert_eq!(encode(PayloadFormat::Text, ""), Ok(Vec::new()));
+    }
+
+    #[test]
+    fn json_is_checked_and_then_sent_exactly_as_typed() {
+        assert_eq!(
+            encode(PayloadFormat::Json, "{ \"a\" : 1.50 }"),
+            Ok(b"{ \"a\" : 1.50 }".to_vec())
+        );
+        assert_eq!(encode(PayloadFormat::Json, "42"), Ok(b"42".to_vec()));
+    }
+
+    #[test]
+    fn invalid_json_reports_line_and_column_in_a_sentence() {
+        let err = encode(PayloadFormat::Json, "{\n  \"a\": 1,\n  \"b\" 2\n}").unwrap_err();
+        match &err {
+            FormatError::InvalidJson { line, column, .. } => assert_eq!((*line, *column), (3, 7)),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert_eq!(
+            err.to_string(),
+            "the payload is not valid JSON: expected `:` at line 3, column 7"
+        );
+        assert!(matches!(
+            encode(PayloadFormat::Json, ""),
+            Err(FormatError::InvalidJson { .. })
+        ));
+    }
+
+    #[test]
+    fn hex_accepts_spaces_colons_and_0x_prefixes() {
+        assert_eq!(
+            encode(PayloadFormat::Hex, "00 ff 1A"),
+            Ok(vec![0x00, 0xff, 0x1a])
+        );
+        assert_eq!(
+            encode(PayloadFormat::Hex, "de:ad:be:ef"),
+            Ok(vec![0xde, 0xad, 0xbe, 0xef])
+        );
+        assert_eq!(
+            encode(PayloadFormat::Hex, "0x01 0X02,0x0a0b"),
+            Ok(vec![1, 2, 0x0a, 0x0b])
+        );
+        assert_eq!(encode(PayloadFormat::Hex, "  \n"), Ok(Vec::new()));
+        assert_eq!(encode(PayloadFormat::Hex, "00"), Ok(vec![0]));
+    }
+
+    #[test]
+    fn hex_errors_name_the_bad_digit_or_the_odd_count() {
+        assert_eq!(
+            encode(PayloadFormat::Hex, "0g"),
+            Err(FormatError::InvalidHexDigit {
+                found: 'g',
+                position: 2
+            })
+        );
+        assert_eq!(
+            encode(PayloadFormat::Hex, "ab c"),
+            Err(FormatError::OddHexDigits { digits: 3 })
+        );
+        assert_eq!(
+            FormatError::OddHexDigits { digits: 3 }.to_string(),
+            "hex needs two digits per byte, but there are 3 digits (an odd number)"
+        );
+        assert_eq!(
+            FormatError::InvalidHexDigit {
+                found: 'é',
+                position: 1
+            }
+            .to_string(),
+            "'é' at position 1 is not a hexadecimal digit"
+        );
+        assert!(matches!(encode(PayloadFormat::Hex, "0x"), Ok(v) if v.is_empty()));
+    }
+
+    #[test]
+    fn dp_type_1_wraps_the_seed_body_exactly_like_build_payload() {
+        let body = datastreams_json("wendu", 55.0, Some("2016-08-15T14:47:00"));
+        assert_eq!(body.len(), 94);
+        let bytes = encode(PayloadFormat::OneNetDp1, &body).unwrap();
+        assert_eq!(&bytes[..3], &[0x01, 0x00, 94]);
+        assert_eq!(&bytes[3..], body.as_bytes());
+        assert_eq!(
+            encode(PayloadFormat::OneNetDp1, "{}"),
+            Ok(vec![0x01, 0x00, 0x02, b'{', b'}'])
+        );
+    }
+
+    #[test]
+    fn dp_type_1_refuses_invalid_json() {
+        assert!(matches!(
+            encode(PayloadFormat::OneNetDp1, "{\"datastreams\":"),
+            Err(FormatError::InvalidJson { .. })
+        ));
+    }
+
+    #[test]
+    fn dp_type_3_needs_a_json_object_and_frames_it_with_0x03() {
+        assert_eq!(
+            encode(PayloadFormat::OneNetDp3, "{\"temp\":22.1}"),
+            Ok([&[0x03, 0x00, 13][..], b"{\"temp\":22.1}"].concat())
+        );
+        assert_eq!(
+            encode(PayloadFormat::OneNetDp3, "[1]"),
+            Err(FormatError::NotAnObject)
+        );
+        assert_eq!(
+            encode(PayloadFormat::OneNetDp3, "22.1"),
+            Err(FormatError::NotAnObject)
+        );
+    }
+
+    #[test]
+    fn dp_json_over_65535_bytes_is_an_error() {
+        let big = format!("{{\"a\":\"{}\"}}", "x".repeat(70_000));
+        assert_eq!(
+            encode(PayloadFormat::OneNetDp3, &big),
+            Err(FormatError::TooLongForDp { len: big.len() })
+        );
+        let exact = format!("{{\"a\":\"{}\"}}", "x".repeat(65_535 - 8));
+        assert_eq!(
+            encode(PayloadFormat::OneNetDp1, &exact).map(|v| [v[1], v[2]]),
+            Ok([0xff, 0xff])
+        );
+    }
+
+    #[test]
+    fn format_keys_round_trip() {
+        for f in PayloadFormat::ALL {
+            assert_eq!(PayloadFormat::from_key(f.key()), Some(f));
+        }
+        assert_eq!(PayloadFormat::from_key("nope"), None);
+    }
+}
