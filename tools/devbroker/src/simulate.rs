@@ -60,6 +60,12 @@ pub struct SimulateArgs {
     /// MQTT client id [default: devbroker-sim-<pid>].
     #[arg(long)]
     pub client_id: Option<String>,
+    /// User name for brokers that require a login (OneNet: the product id).
+    #[arg(long)]
+    pub username: Option<String>,
+    /// Password (OneNet: the device's API key); needs --username.
+    #[arg(long, requires = "username")]
+    pub password: Option<String>,
     /// Seconds to keep retrying the first connection before giving up.
     #[arg(long, default_value_t = 10.0)]
     pub connect_timeout: f64,
@@ -406,11 +412,13 @@ pub async fn wait_connected(
 
 /// A short lower-case description of a connection error.
 pub fn describe(e: &rumqttc::ConnectionError) -> String {
+    let io = |io: &std::io::Error| match io.kind() {
+        std::io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
+        _ => io.to_string(),
+    };
     match e {
-        rumqttc::ConnectionError::Io(io) => match io.kind() {
-            std::io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
-            _ => io.to_string(),
-        },
+        rumqttc::ConnectionError::Io(e) => io(e),
+        rumqttc::ConnectionError::MqttState(rumqttc::StateError::Io(e)) => io(e),
         other => other.to_string(),
     }
 }
@@ -435,7 +443,11 @@ pub async fn run(args: SimulateArgs) -> Result<(), String> {
     let mut sim = Simulator::new(&args.prefix, args.devices, seed);
     let mut shutdown = Box::pin(crate::shutdown_signal());
 
-    let (client, mut eventloop) = AsyncClient::new(mqtt_options(&url, &client_id), 1024);
+    let mut options = mqtt_options(&url, &client_id);
+    if let Some(user) = &args.username {
+        options.set_credentials(user.clone(), args.password.clone().unwrap_or_default());
+    }
+    let (client, mut eventloop) = AsyncClient::new(options, 1024);
     let deadline = Instant::now() + Duration::from_secs_f64(args.connect_timeout);
     tokio::select! {
         r = wait_connected(&mut eventloop, &url, deadline) => r?,

@@ -23,6 +23,9 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 
+/// How long a new connection may take to send its upgrade request.
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The only subprotocol served: MQTT 3.1.1 over WebSocket.
 pub const SUBPROTOCOL: &str = "mqtt";
 
@@ -132,9 +135,14 @@ async fn handle(stream: TcpStream, path: &str, upstream: SocketAddr) -> Result<(
             }
         }
     };
-    let ws = match tokio_tungstenite::accept_hdr_async(stream, callback).await {
-        Ok(ws) => ws,
-        Err(e) => {
+    let handshake = tokio::time::timeout(
+        HANDSHAKE_TIMEOUT,
+        tokio_tungstenite::accept_hdr_async(stream, callback),
+    );
+    let ws = match handshake.await {
+        Err(_) => return Err("no WebSocket handshake within 10s".to_owned()),
+        Ok(Ok(ws)) => ws,
+        Ok(Err(e)) => {
             return match rejection {
                 // Always reported: a wrong URL in the page is a common mistake.
                 Some(r) => {
