@@ -370,6 +370,24 @@ impl Decoder {
     }
 }
 
+/// Checks that a PUBLISH with this topic and payload fits MQTT's 256 MiB
+/// remaining-length limit.
+pub(crate) fn check_publish_len(
+    topic: &str,
+    payload_len: usize,
+    qos: QoS,
+) -> Result<(), SessionError> {
+    let id_len = if qos == QoS::AtMostOnce { 0 } else { 2 };
+    let len = 2usize
+        .saturating_add(topic.len())
+        .saturating_add(id_len)
+        .saturating_add(payload_len);
+    if len > MAX_REMAINING_LEN {
+        return Err(remaining_len_err(len));
+    }
+    Ok(())
+}
+
 fn remaining_len_err(size: usize) -> SessionError {
     SessionError::OutgoingTooLarge {
         size,

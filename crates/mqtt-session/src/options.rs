@@ -144,6 +144,12 @@ pub struct Options {
     pub max_incoming_packet_size: usize,
     /// How long to wait for PINGRESP (and CONNACK) before declaring the link dead
     pub response_timeout_ms: u64,
+    /// Most QoS 1 and 2 publishes awaiting acknowledgement at once; further
+    /// ones wait in the session (`Session::queued`) and go out as
+    /// acknowledgements arrive. MQTT 3.1.1 has no flow control, and brokers
+    /// enforce a window anyway: mosquitto's default is 20, and past it it
+    /// acknowledges QoS 1 publishes and drops them. 0 means no limit.
+    pub max_in_flight: u16,
 }
 
 /// The smallest accepted `max_incoming_packet_size`: a QoS 0 PUBLISH with a
@@ -157,7 +163,8 @@ const MAX_STRING_LEN: usize = 65_535;
 
 impl Default for Options {
     /// Keepalive 60 s, clean session, MQTT 3.1.1, 1 MiB incoming limit,
-    /// 10 s response timeout, empty client id (the broker assigns one).
+    /// 10 s response timeout, 20 publishes in flight, empty client id (the
+    /// broker assigns one).
     fn default() -> Self {
         Options {
             client_id: String::new(),
@@ -169,6 +176,7 @@ impl Default for Options {
             last_will: None,
             max_incoming_packet_size: 1024 * 1024,
             response_timeout_ms: 10_000,
+            max_in_flight: 20,
         }
     }
 }
@@ -186,6 +194,7 @@ impl fmt::Debug for Options {
             .field("last_will", &self.last_will)
             .field("max_incoming_packet_size", &self.max_incoming_packet_size)
             .field("response_timeout_ms", &self.response_timeout_ms)
+            .field("max_in_flight", &self.max_in_flight)
             .finish()
     }
 }
@@ -276,6 +285,7 @@ mod tests {
         assert_eq!(o.protocol, ProtocolVersion::V3_1_1);
         assert_eq!(o.max_incoming_packet_size, 1 << 20);
         assert_eq!(o.response_timeout_ms, 10_000);
+        assert_eq!(o.max_in_flight, 20);
     }
 
     #[test]

@@ -48,6 +48,16 @@ enum Stage {
     Released,
 }
 
+/// A publish accepted while the in-flight window was full.
+#[derive(Debug, Clone)]
+struct Waiting {
+    id: PublishId,
+    topic: String,
+    payload: Bytes,
+    qos: QoS,
+    retain: bool,
+}
+
 #[derive(Debug, Clone)]
 struct OutPublish {
     id: PublishId,
@@ -75,6 +85,7 @@ pub struct Session {
     next_seq: u64,
     outgoing: BTreeMap<u64, OutPublish>,
     outgoing_by_pkid: BTreeMap<u16, u64>,
+    waiting: VecDeque<Waiting>,
     pending_subscribes: BTreeMap<u16, Vec<(String, QoS)>>,
     pending_unsubscribes: BTreeMap<u16, Vec<String>>,
     /// Packet ids of QoS 2 messages delivered and waiting for PUBREL.
@@ -91,6 +102,7 @@ impl fmt::Debug for Session {
             .field("state", &self.state)
             .field("client_id", &self.options.client_id)
             .field("in_flight", &self.outgoing.len())
+            .field("queued", &self.waiting.len())
             .field("subscriptions", &self.subscriptions)
             .finish_non_exhaustive()
     }
@@ -115,6 +127,7 @@ impl Session {
             next_seq: 0,
             outgoing: BTreeMap::new(),
             outgoing_by_pkid: BTreeMap::new(),
+            waiting: VecDeque::new(),
             pending_subscribes: BTreeMap::new(),
             pending_unsubscribes: BTreeMap::new(),
             incoming_qos2: IdSet::new(),
@@ -148,7 +161,7 @@ impl Session {
             .set_max_packet_size(options.max_incoming_packet_size);
         self.options = options;
         if new_session {
-            self.drop_in_flight("the client id or protocol changed");
+            self.drop_in_flight("the client id or protocol changed", true);
             self.incoming_qos2.clear();
         }
         Ok(())
@@ -168,7 +181,8 @@ impl Session {
         self.wants_close
     }
 
-    /// Outgoing QoS 1 and 2 publishes not yet completely acknowledged.
+    /// Outgoing QoS 1 and 2 publishes written and not yet completely
+    /// acknowledged (at most `max_in_flight` unless 0; see also `queued`).
     #[must_use]
     pub fn in_flight(&self) -> usize {
         self.outgoing.len()
@@ -358,7 +372,11 @@ impl Session {
 
     /// Sends PUBLISH. QoS 1 and 2 are tracked by packet id until PUBACK /
     /// PUBCOMP (`Event::PublishComplete`) or until dropped
-    /// (`Event::PublishFailed`). `Event::Published` is queued at once.
+    /// (`Event::PublishFailed`). `Event::Published` is queued when the
+    /// PUBLISH is written: at once, unless `max_in_flight` QoS 1/2 publishes
+    /// are already awaiting acknowledgement, in which case it waits in the
+    /// session (`queued()`) and goes out, in order, as acknowledgements arrive.
+    /// The topic and size are checked here either way.
     pub fn publish(
         &mut self,
         now_ms: u64,
@@ -369,6 +387,47 @@ impl Session {
     ) -> Result<PublishId, SessionError> {
         self.require_connected()?;
         topic::validate_topic_name(topic)?;
+        codec::check_publish_len(topic, payload.len(), qos)?;
+        let payload = Bytes::from(payload);
+        let id = PublishId(self.next_publish_id);
+        if qos != QoS::AtMostOnce && (!self.waiting.is_empty() || !self.window_open()) {
+            self.waiting.push_back(Waiting {
+                id,
+                topic: topic.to_owned(),
+                payload,
+                qos,
+                retain,
+            });
+        } else {
+            self.send_publish(now_ms, id, topic, &payload, qos, retain)?;
+        }
+        self.next_publish_id += 1;
+        Ok(id)
+    }
+
+    /// QoS 1 and 2 publishes accepted by `publish` but not yet written,
+    /// waiting for room in the `max_in_flight` window.
+    #[must_use]
+    pub fn queued(&self) -> usize {
+        self.waiting.len()
+    }
+
+    fn window_open(&self) -> bool {
+        self.options.max_in_flight == 0
+            || self.outgoing.len() < usize::from(self.options.max_in_flight)
+    }
+
+    /// Writes a PUBLISH now: packet id, encoding, tracking, `Published`.
+    /// On error nothing has changed.
+    fn send_publish(
+        &mut self,
+        now_ms: u64,
+        id: PublishId,
+        topic: &str,
+        payload: &Bytes,
+        qos: QoS,
+        retain: bool,
+    ) -> Result<(), SessionError> {
         let pkid = if qos == QoS::AtMostOnce {
             0
         } else {
@@ -376,10 +435,9 @@ impl Session {
                 .allocate()
                 .ok_or(SessionError::PacketIdsExhausted)?
         };
-        let payload = Bytes::from(payload);
         let packet = Outgoing::Publish {
             topic,
-            payload: &payload,
+            payload,
             qos,
             retain,
             dup: false,
@@ -391,8 +449,6 @@ impl Session {
             }
             return Err(e);
         }
-        let id = PublishId(self.next_publish_id);
-        self.next_publish_id += 1;
         if qos != QoS::AtMostOnce {
             let stage = if qos == QoS::AtLeastOnce {
                 Stage::Qos1Sent
@@ -406,7 +462,7 @@ impl Session {
                     id,
                     pkid,
                     topic: topic.to_owned(),
-                    payload,
+                    payload: payload.clone(),
                     qos,
                     retain,
                     stage,
@@ -421,7 +477,28 @@ impl Session {
             qos,
             sent_at_ms: now_ms,
         });
-        Ok(id)
+        Ok(())
+    }
+
+    /// Writes waiting publishes while the window has room.
+    fn send_waiting(&mut self, now_ms: u64) {
+        while self.state == ConnectionState::Connected && self.window_open() {
+            let Some(w) = self.waiting.pop_front() else {
+                break;
+            };
+            match self.send_publish(now_ms, w.id, &w.topic, &w.payload, w.qos, w.retain) {
+                Ok(()) => {}
+                Err(SessionError::PacketIdsExhausted) => {
+                    // Retried when an acknowledgement frees an id.
+                    self.waiting.push_front(w);
+                    break;
+                }
+                Err(e) => self.events.push_back(Event::PublishFailed {
+                    id: w.id,
+                    reason: e.to_string(),
+                }),
+            }
+        }
     }
 
     /// Queues DISCONNECT (flush `poll_transmit`, then close the transport) and
@@ -530,21 +607,34 @@ impl Session {
             });
         }
         if self.options.clean_session {
-            self.drop_in_flight(DROPPED_CLEAN);
+            self.drop_in_flight(DROPPED_CLEAN, true);
             self.incoming_qos2.clear();
         }
     }
 
-    fn drop_in_flight(&mut self, reason: &str) {
+    /// Drops in-flight publishes (and, with `waiting_too`, those still
+    /// waiting for the window), each with `PublishFailed`, then
+    /// `InFlightDropped` if any.
+    fn drop_in_flight(&mut self, reason: &str, waiting_too: bool) {
         let dropped = std::mem::take(&mut self.outgoing);
         self.outgoing_by_pkid.clear();
-        let count = dropped.len();
+        let mut count = dropped.len();
         for (_, p) in dropped {
             self.ids.release(p.pkid);
             self.events.push_back(Event::PublishFailed {
                 id: p.id,
                 reason: reason.to_owned(),
             });
+        }
+        if waiting_too {
+            let waiting = std::mem::take(&mut self.waiting);
+            count += waiting.len();
+            for w in waiting {
+                self.events.push_back(Event::PublishFailed {
+                    id: w.id,
+                    reason: reason.to_owned(),
+                });
+            }
         }
         if count > 0 {
             self.events.push_back(Event::InFlightDropped { count });
@@ -575,7 +665,11 @@ impl Session {
                 self.incoming_qos2.remove(pkid);
                 self.queue(now_ms, &Outgoing::PubComp(pkid))
             }
-            Incoming::SubAck { pkid, results } => self.handle_suback(pkid, results),
+            Incoming::SubAck { pkid, results } => {
+                self.handle_suback(pkid, results)?;
+                self.send_waiting(now_ms);
+                Ok(())
+            }
             Incoming::UnsubAck(pkid) => {
                 let filters = self.pending_unsubscribes.remove(&pkid).ok_or(
                     ProtocolError::UnknownPacketId {
@@ -587,6 +681,7 @@ impl Session {
                 self.subscriptions
                     .retain(|(f, _)| !filters.iter().any(|u| u == f));
                 self.events.push_back(Event::Unsubscribed { pkid, filters });
+                self.send_waiting(now_ms);
                 Ok(())
             }
             Incoming::PingResp => {
@@ -625,12 +720,15 @@ impl Session {
         self.connack_deadline = None;
         self.events.push_back(Event::Connected { session_present });
         if session_present {
-            self.resend_in_flight(now_ms)
+            self.resend_in_flight(now_ms)?;
         } else {
-            self.drop_in_flight(DROPPED_NOT_RESUMED);
+            // Publishes still waiting for the window were never sent: they
+            // go out in the new session.
+            self.drop_in_flight(DROPPED_NOT_RESUMED, false);
             self.incoming_qos2.clear();
-            Ok(())
         }
+        self.send_waiting(now_ms);
+        Ok(())
     }
 
     /// Session resume: PUBLISH (DUP set, same id) and PUBREL again, in order.
@@ -702,6 +800,7 @@ impl Session {
             acked_at_ms: now_ms,
             round_trip_ms: now_ms.saturating_sub(p.sent_at_ms),
         });
+        self.send_waiting(now_ms);
         Ok(())
     }
 

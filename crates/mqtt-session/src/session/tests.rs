@@ -872,6 +872,7 @@ fn packet_ids_are_shared_by_publish_and_subscribe_and_freed_by_acks() {
 fn packet_ids_wrap_past_65535_and_skip_ids_still_in_flight() {
     let mut b = Broker::connected(Options {
         keep_alive_secs: 0,
+        max_in_flight: 0,
         ..opts()
     });
     // Id 1 stays in flight the whole time.
@@ -895,6 +896,7 @@ fn packet_ids_wrap_past_65535_and_skip_ids_still_in_flight() {
 fn running_out_of_packet_ids_is_an_error_until_one_is_acked() {
     let mut b = Broker::connected(Options {
         keep_alive_secs: 0,
+        max_in_flight: 0,
         ..opts()
     });
     for _ in 0..65_535 {
@@ -1370,4 +1372,117 @@ fn a_closed_session_can_connect_again_on_a_new_transport() {
     assert_eq!(b.sent().first(), Some(&0x10));
     b.feed(&connack(false, 0));
     assert_eq!(b.s.state(), ConnectionState::Connected);
+}
+
+// ----- in-flight window -----
+
+#[test]
+fn publishes_beyond_the_in_flight_window_wait_and_go_out_in_order_as_acks_arrive() {
+    let mut b = Broker::connected(Options {
+        max_in_flight: 2,
+        ..opts()
+    });
+    let ids: Vec<PublishId> = (0..5u8)
+        .map(|i| {
+            let qos = if i % 2 == 0 {
+                QoS::AtLeastOnce
+            } else {
+                QoS::ExactlyOnce
+            };
+            b.publish("t", &[i], qos)
+        })
+        .collect();
+    assert_eq!(ids, (1..=5).map(PublishId).collect::<Vec<_>>());
+    let mut expected = vec![0x32, 6, 0, 1, b't', 0, 1, 0];
+    expected.extend([0x34, 6, 0, 1, b't', 0, 2, 1]);
+    assert_eq!(b.sent(), expected);
+    assert_eq!((b.s.in_flight(), b.s.queued()), (2, 3));
+    // QoS 0 needs no window and is not held back.
+    b.publish("t", b"q0", QoS::AtMostOnce);
+    assert_eq!(b.sent(), vec![0x30, 5, 0, 1, b't', b'q', b'0']);
+    let published: Vec<PublishId> = b
+        .events()
+        .iter()
+        .filter_map(|e| match e {
+            Event::Published { id, .. } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(published, vec![ids[0], ids[1], PublishId(6)]);
+    // PUBACK 1 opens one slot: the third goes out.
+    b.feed(&puback(1));
+    assert_eq!(b.sent(), vec![0x32, 6, 0, 1, b't', 0, 3, 2]);
+    // A QoS 2 half-way (PUBREC) still holds its slot.
+    b.feed(&pubrec(2));
+    assert_eq!(b.sent(), pubrel(2));
+    b.feed(&pubcomp(2));
+    assert_eq!(b.sent(), vec![0x34, 6, 0, 1, b't', 0, 4, 3]);
+    b.feed(&puback(3));
+    b.feed(&pubrec(4));
+    b.feed(&pubcomp(4));
+    b.feed(&puback(5));
+    assert_eq!((b.s.in_flight(), b.s.queued()), (0, 0));
+    let completed = b
+        .events()
+        .iter()
+        .filter(|e| matches!(e, Event::PublishComplete { .. }))
+        .count();
+    assert_eq!(completed, 5);
+}
+
+#[test]
+fn waiting_publishes_are_sent_in_a_new_session_and_dropped_with_a_clean_one() {
+    let mut b = Broker::connected(Options {
+        max_in_flight: 1,
+        ..persistent()
+    });
+    let first = b.publish("t", b"1", QoS::AtLeastOnce);
+    let second = b.publish("t", b"2", QoS::AtLeastOnce);
+    b.sent();
+    b.events();
+    b.s.connection_lost("gone".into());
+    b.s.connect(b.now);
+    b.sent();
+    b.feed(&connack(false, 0));
+    let events = b.events();
+    assert!(events.contains(&Event::PublishFailed {
+        id: first,
+        reason: "the broker did not resume the session".into()
+    }));
+    assert!(events.contains(&Event::InFlightDropped { count: 1 }));
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, Event::Published { id, .. } if *id == second)));
+    // A fresh id (the allocator moves on; id 1 was freed by the drop).
+    assert_eq!(b.sent(), vec![0x32, 6, 0, 1, b't', 0, 2, b'2']);
+
+    let mut b = Broker::connected(Options {
+        max_in_flight: 1,
+        ..opts()
+    });
+    b.publish("t", b"1", QoS::AtLeastOnce);
+    b.publish("t", b"2", QoS::AtLeastOnce);
+    b.events();
+    b.s.connection_lost("gone".into());
+    let events = b.events();
+    assert!(
+        events.contains(&Event::InFlightDropped { count: 2 }),
+        "{events:?}"
+    );
+    assert_eq!(b.s.queued(), 0);
+}
+
+#[test]
+fn a_publish_too_large_for_mqtt_is_refused_even_when_it_would_wait() {
+    let mut b = Broker::connected(Options {
+        max_in_flight: 1,
+        ..opts()
+    });
+    b.publish("t", b"", QoS::AtLeastOnce);
+    let huge = vec![0u8; 268_435_455];
+    assert!(matches!(
+        b.s.publish(b.now, "t", huge, QoS::AtLeastOnce, false),
+        Err(SessionError::OutgoingTooLarge { .. })
+    ));
+    assert_eq!(b.s.queued(), 0);
 }

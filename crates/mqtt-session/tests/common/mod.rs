@@ -1,0 +1,740 @@
+//! Harness for the integration tests against real brokers: starts Debian's
+//! mosquitto or the embedded devbroker on free loopback ports, and drives a
+//! `Session` over a real WebSocket (tungstenite, subprotocol `mqtt`) with the
+//! real clock, which only this harness reads.
+//!
+//! Waits are always for a condition with a deadline, never a bare sleep.
+//! Brokers are killed on drop. Nothing here is compiled into the library.
+
+#![allow(dead_code)]
+
+pub mod scenarios;
+
+use std::fs;
+use std::io::{BufRead, BufReader, ErrorKind, Read};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use mqtt_session::{
+    ConnectionState, Event, Message, Options, PublishId, QoS, Session, SubscribeResult,
+};
+use tungstenite::client::IntoClientRequest;
+use tungstenite::http::HeaderValue;
+use tungstenite::protocol::WebSocket;
+
+/// How long any single wait in these tests may take before it fails.
+pub const WAIT: Duration = Duration::from_secs(15);
+
+/// A broker the scenarios can talk to.
+pub trait Broker {
+    /// `ws://127.0.0.1:PORT/mqtt`.
+    fn ws_url(&self) -> String;
+    /// Short name for messages ("mosquitto", "devbroker").
+    fn name(&self) -> &'static str;
+    /// What the broker logged so far (for failure messages).
+    fn log(&self) -> String;
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+    listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("local_addr: {e}"))
+        .port()
+}
+
+/// A fresh directory under the system temp dir, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let dir =
+            std::env::temp_dir().join(format!("mqdash-{tag}-{}-{n}-{nanos}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {dir:?}: {e}"));
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn wait_for_port(port: u16, deadline: Instant) -> bool {
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+fn read_file(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_default()
+}
+
+fn terminate(child: &mut Child, grace: Duration) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Settings for a mosquitto instance.
+#[derive(Clone, Default)]
+pub struct MosquittoConfig {
+    /// (user, password) pairs; with any, anonymous clients are refused.
+    pub users: Vec<(String, String)>,
+    /// Keep sessions and queued messages across restarts.
+    pub persistence: bool,
+}
+
+/// Debian's mosquitto on free loopback ports, killed on drop.
+pub struct Mosquitto {
+    pub tcp_port: u16,
+    pub ws_port: u16,
+    dir: TempDir,
+    child: Option<Child>,
+    starts: u32,
+}
+
+pub const MOSQUITTO: &str = "/usr/sbin/mosquitto";
+
+impl Mosquitto {
+    pub fn start(config: MosquittoConfig) -> Mosquitto {
+        assert!(
+            Path::new(MOSQUITTO).exists(),
+            "{MOSQUITTO} is missing: install Debian's mosquitto (apt-get install mosquitto)"
+        );
+        let dir = TempDir::new("mosquitto");
+        let tcp_port = free_port();
+        let mut ws_port = free_port();
+        while ws_port == tcp_port {
+            ws_port = free_port();
+        }
+        let mut conf = format!(
+            "per_listener_settings false\n\
+             listener {tcp_port} 127.0.0.1\n\
+             listener {ws_port} 127.0.0.1\n\
+             protocol websockets\n\
+             socket_domain ipv4\n\
+             log_dest stderr\n\
+             log_type all\n\
+             max_queued_messages 10000\n"
+        );
+        // Running as root, mosquitto would switch to the `mosquitto` user,
+        // which cannot write our temp dir.
+        conf.push_str("user root\n");
+        if config.users.is_empty() {
+            conf.push_str("allow_anonymous true\n");
+        } else {
+            let file = dir.path().join("passwd");
+            for (i, (user, pass)) in config.users.iter().enumerate() {
+                let mut cmd = Command::new("mosquitto_passwd");
+                cmd.arg("-b");
+                if i == 0 {
+                    cmd.arg("-c");
+                }
+                let status = cmd
+                    .arg(&file)
+                    .arg(user)
+                    .arg(pass)
+                    .status()
+                    .unwrap_or_else(|e| panic!("mosquitto_passwd: {e}"));
+                assert!(status.success(), "mosquitto_passwd failed: {status}");
+            }
+            conf.push_str(&format!(
+                "allow_anonymous false\npassword_file {}\n",
+                file.display()
+            ));
+        }
+        if config.persistence {
+            conf.push_str(&format!(
+                "persistence true\npersistence_location {}/\n",
+                dir.path().display()
+            ));
+        }
+        fs::write(dir.path().join("mosquitto.conf"), conf)
+            .unwrap_or_else(|e| panic!("write config: {e}"));
+        let mut m = Mosquitto {
+            tcp_port,
+            ws_port,
+            dir,
+            child: None,
+            starts: 0,
+        };
+        m.spawn();
+        m
+    }
+
+    fn spawn(&mut self) {
+        self.starts += 1;
+        let log = self.dir.path().join(format!("stderr-{}.log", self.starts));
+        let stderr = fs::File::create(&log).unwrap_or_else(|e| panic!("log file: {e}"));
+        let mut child = Command::new(MOSQUITTO)
+            .arg("-c")
+            .arg(self.dir.path().join("mosquitto.conf"))
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {MOSQUITTO}: {e}"));
+        let deadline = Instant::now() + WAIT;
+        let mut ready = false;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!(
+                    "mosquitto exited ({status}) while starting; its stderr:\n{}",
+                    read_file(&log)
+                );
+            }
+            if wait_for_port(self.tcp_port, Instant::now() + Duration::from_millis(50))
+                && wait_for_port(self.ws_port, Instant::now() + Duration::from_millis(50))
+            {
+                ready = true;
+                break;
+            }
+        }
+        if !ready {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "mosquitto did not accept connections on {} and {} within {WAIT:?}; its stderr:\n{}",
+                self.tcp_port,
+                self.ws_port,
+                read_file(&log)
+            );
+        }
+        self.child = Some(child);
+    }
+
+    /// Stops mosquitto with SIGTERM (so it writes its persistence file) and
+    /// starts it again on the same ports with the same configuration.
+    pub fn restart(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            terminate(&mut child, WAIT);
+        }
+        self.spawn();
+    }
+
+    /// Everything mosquitto wrote to stderr so far.
+    pub fn log(&self) -> String {
+        (1..=self.starts)
+            .map(|i| read_file(&self.dir.path().join(format!("stderr-{i}.log"))))
+            .collect::<Vec<_>>()
+            .join("\n--- restart ---\n")
+    }
+}
+
+impl Broker for Mosquitto {
+    fn ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}/mqtt", self.ws_port)
+    }
+    fn name(&self) -> &'static str {
+        "mosquitto"
+    }
+    fn log(&self) -> String {
+        Mosquitto::log(self)
+    }
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The embedded broker (`tools/devbroker`), killed on drop.
+pub struct DevBroker {
+    pub tcp_port: u16,
+    pub ws_port: u16,
+    child: Child,
+    stderr: PathBuf,
+    _dir: TempDir,
+}
+
+/// Where the devbroker binary is: `MQDASH_DEVBROKER`, else
+/// `$CARGO_TARGET_DIR/debug/devbroker`, else `<workspace>/target/debug/devbroker`.
+pub fn devbroker_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("MQDASH_DEVBROKER") {
+        return PathBuf::from(p);
+    }
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..");
+    let target = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(t) => {
+            let t = PathBuf::from(t);
+            if t.is_absolute() {
+                t
+            } else {
+                workspace.join(t)
+            }
+        }
+        None => workspace.join("target"),
+    };
+    target.join("debug").join("devbroker")
+}
+
+impl DevBroker {
+    pub fn start() -> DevBroker {
+        let bin = devbroker_path();
+        assert!(
+            bin.exists(),
+            "the devbroker binary is missing at {}: build it with `cargo build -p devbroker` \
+             (same CARGO_TARGET_DIR) or point MQDASH_DEVBROKER at it",
+            bin.display()
+        );
+        let dir = TempDir::new("devbroker");
+        let tcp_port = free_port();
+        let mut ws_port = free_port();
+        while ws_port == tcp_port {
+            ws_port = free_port();
+        }
+        let stderr = dir.path().join("stderr.log");
+        let err_file = fs::File::create(&stderr).unwrap_or_else(|e| panic!("log file: {e}"));
+        let mut child = Command::new(&bin)
+            .args(["broker", "--tcp-port"])
+            .arg(tcp_port.to_string())
+            .arg("--ws-port")
+            .arg(ws_port.to_string())
+            .stdout(Stdio::piped())
+            .stderr(err_file)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+        // Ready when it prints its "listening" line.
+        let (tx, rx) = mpsc::channel();
+        if let Some(out) = child.stdout.take() {
+            std::thread::spawn(move || {
+                for line in BufReader::new(out).lines().map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        let deadline = Instant::now() + WAIT;
+        let mut seen = Vec::new();
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!(
+                    "devbroker exited ({status}) while starting; stdout: {seen:?}; stderr:\n{}",
+                    read_file(&stderr)
+                );
+            }
+            match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(line) => {
+                    let ready = line.contains("listening");
+                    seen.push(line);
+                    if ready {
+                        break;
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "devbroker did not say it was listening within {WAIT:?}; stdout: {seen:?}; stderr:\n{}",
+                    read_file(&stderr)
+                );
+            }
+        }
+        assert!(
+            wait_for_port(ws_port, Instant::now() + WAIT),
+            "devbroker WebSocket port {ws_port} does not accept connections"
+        );
+        DevBroker {
+            tcp_port,
+            ws_port,
+            child,
+            stderr,
+            _dir: dir,
+        }
+    }
+
+    pub fn log(&self) -> String {
+        read_file(&self.stderr)
+    }
+}
+
+impl Broker for DevBroker {
+    fn ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}/mqtt", self.ws_port)
+    }
+    fn name(&self) -> &'static str {
+        "devbroker"
+    }
+    fn log(&self) -> String {
+        DevBroker::log(self)
+    }
+}
+
+impl Drop for DevBroker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A `Session` driven over a real WebSocket with the real clock.
+pub struct Client {
+    pub name: String,
+    pub session: Session,
+    ws: Option<WebSocket<TcpStream>>,
+    /// Every event seen, in order.
+    pub events: Vec<Event>,
+    epoch: Instant,
+}
+
+fn options(client_id: &str) -> Options {
+    Options {
+        client_id: client_id.into(),
+        keep_alive_secs: 30,
+        response_timeout_ms: 5_000,
+        ..Options::default()
+    }
+}
+
+/// Options with this client id and test-friendly timeouts.
+pub fn opts(client_id: &str) -> Options {
+    options(client_id)
+}
+
+impl Client {
+    pub fn new(name: &str, options: Options) -> Client {
+        let session = Session::new(options).unwrap_or_else(|e| panic!("{name}: options: {e}"));
+        Client {
+            name: name.into(),
+            session,
+            ws: None,
+            events: Vec::new(),
+            epoch: Instant::now(),
+        }
+    }
+
+    /// Makes a client and connects it; panics unless CONNACK accepts.
+    pub fn connected(broker: &dyn Broker, name: &str, options: Options) -> Client {
+        let mut c = Client::new(name, options);
+        c.connect(broker);
+        c
+    }
+
+    pub fn now(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    /// Opens the WebSocket (subprotocol `mqtt`) and queues CONNECT.
+    pub fn open(&mut self, broker: &dyn Broker) {
+        let url = broker.ws_url();
+        let mut request = url
+            .as_str()
+            .into_client_request()
+            .unwrap_or_else(|e| panic!("{}: bad url {url}: {e}", self.name));
+        request
+            .headers_mut()
+            .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("mqtt"));
+        let addr = url
+            .trim_start_matches("ws://")
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let stream = TcpStream::connect(&addr)
+            .unwrap_or_else(|e| panic!("{}: connect {addr}: {e}", self.name));
+        let _ = stream.set_nodelay(true);
+        let (ws, response) = tungstenite::client(request, stream)
+            .unwrap_or_else(|e| panic!("{}: WebSocket handshake with {url}: {e}", self.name));
+        let proto = response
+            .headers()
+            .get("Sec-WebSocket-Protocol")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        assert_eq!(
+            proto, "mqtt",
+            "{}: broker did not accept subprotocol mqtt",
+            self.name
+        );
+        self.ws = Some(ws);
+        let now = self.now();
+        self.session.connect(now);
+        self.flush();
+    }
+
+    /// Opens and waits for CONNACK; returns `Connected` or `ConnectionRefused`.
+    pub fn try_connect(&mut self, broker: &dyn Broker) -> Event {
+        self.open(broker);
+        self.wait_for("CONNACK", |e| {
+            matches!(e, Event::Connected { .. } | Event::ConnectionRefused { .. })
+        })
+    }
+
+    /// Opens and waits for an accepted CONNACK; returns session_present.
+    pub fn connect(&mut self, broker: &dyn Broker) -> bool {
+        match self.try_connect(broker) {
+            Event::Connected { session_present } => session_present,
+            other => panic!(
+                "{}: connection to {} refused: {other:?}",
+                self.name,
+                broker.name()
+            ),
+        }
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.ws.is_some()
+    }
+
+    fn flush(&mut self) {
+        while let Some(bytes) = self.session.poll_transmit() {
+            let Some(ws) = self.ws.as_mut() else {
+                continue;
+            };
+            if let Err(e) = ws.send(tungstenite::Message::Binary(bytes)) {
+                self.lost(format!("write failed: {e}"));
+            }
+        }
+    }
+
+    fn lost(&mut self, reason: String) {
+        self.ws = None;
+        self.session.connection_lost(reason);
+        self.drain_events();
+    }
+
+    fn drain_events(&mut self) {
+        while let Some(e) = self.session.poll_event() {
+            self.events.push(e);
+        }
+    }
+
+    /// One round of IO: write what is queued, read for up to `max_wait`,
+    /// handle timeouts, collect events.
+    pub fn pump(&mut self, max_wait: Duration) {
+        self.flush();
+        if let Some(ws) = self.ws.as_mut() {
+            let now = self.epoch.elapsed().as_millis() as u64;
+            let mut wait = max_wait;
+            if let Some(deadline) = self.session.poll_timeout() {
+                wait = wait.min(Duration::from_millis(deadline.saturating_sub(now)));
+            }
+            let wait = wait.max(Duration::from_millis(1));
+            let _ = ws.get_mut().set_read_timeout(Some(wait));
+            match ws.read() {
+                Ok(tungstenite::Message::Binary(bytes)) => {
+                    let now = self.now();
+                    self.session.handle_bytes(now, &bytes);
+                }
+                Ok(tungstenite::Message::Close(frame)) => {
+                    self.lost(format!("closed by the broker: {frame:?}"));
+                }
+                Ok(_) => {}
+                Err(tungstenite::Error::Io(e))
+                    if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                Err(e) => self.lost(format!("read failed: {e}")),
+            }
+        }
+        let now = self.now();
+        self.session.handle_timeout(now);
+        self.drain_events();
+        if self.session.wants_close() {
+            self.flush();
+            if let Some(mut ws) = self.ws.take() {
+                let _ = ws.close(None);
+                let _ = ws.flush();
+            }
+            if self.session.state() == ConnectionState::Closed {
+                self.session.connection_lost("closed after an error".into());
+            }
+            self.drain_events();
+        }
+        self.flush();
+    }
+
+    /// Pumps until `pred` holds for the client, or panics after `WAIT`.
+    pub fn wait_until(&mut self, what: &str, pred: impl Fn(&Client) -> bool) {
+        let deadline = Instant::now() + WAIT;
+        while !pred(self) {
+            if Instant::now() >= deadline {
+                panic!(
+                    "{}: timed out waiting for {what}; state {:?}; last events: {:?}",
+                    self.name,
+                    self.session.state(),
+                    self.events.iter().rev().take(8).collect::<Vec<_>>()
+                );
+            }
+            self.pump(Duration::from_millis(50));
+        }
+    }
+
+    /// Pumps until an event after the ones already seen matches; returns it.
+    pub fn wait_for(&mut self, what: &str, pred: impl Fn(&Event) -> bool) -> Event {
+        let start = self.events.len();
+        self.wait_until(what, |c| c.events.iter().skip(start).any(&pred));
+        self.events
+            .iter()
+            .skip(start)
+            .find(|e| pred(e))
+            .cloned()
+            .unwrap_or_else(|| panic!("event vanished"))
+    }
+
+    /// Subscribes and waits for SUBACK.
+    pub fn subscribe(&mut self, filters: &[(&str, QoS)]) -> Vec<(String, SubscribeResult)> {
+        let now = self.now();
+        let list = filters.iter().map(|(f, q)| (f.to_string(), *q)).collect();
+        let pkid = self
+            .session
+            .subscribe(now, list)
+            .unwrap_or_else(|e| panic!("{}: subscribe: {e}", self.name));
+        match self.wait_for(
+            "SUBACK",
+            |e| matches!(e, Event::Subscribed { pkid: p, .. } if *p == pkid),
+        ) {
+            Event::Subscribed { results, .. } => results,
+            _ => unreachable!(),
+        }
+    }
+
+    /// Queues a publish; returns its id.
+    pub fn publish(&mut self, topic: &str, payload: &[u8], qos: QoS, retain: bool) -> PublishId {
+        let now = self.now();
+        let id = self
+            .session
+            .publish(now, topic, payload.to_vec(), qos, retain)
+            .unwrap_or_else(|e| panic!("{}: publish: {e}", self.name));
+        self.flush();
+        id
+    }
+
+    /// Publishes and waits until it is complete (PUBACK/PUBCOMP, or queued
+    /// for QoS 0).
+    pub fn publish_complete(&mut self, topic: &str, payload: &[u8], qos: QoS, retain: bool) {
+        let id = self.publish(topic, payload, qos, retain);
+        self.wait_completed(id, qos);
+    }
+
+    pub fn wait_completed(&mut self, id: PublishId, qos: QoS) {
+        if qos == QoS::AtMostOnce {
+            self.wait_until("Published", |c| {
+                c.events
+                    .iter()
+                    .any(|e| matches!(e, Event::Published { id: i, .. } if *i == id))
+            });
+        } else {
+            self.wait_until("PublishComplete", |c| {
+                c.events
+                    .iter()
+                    .any(|e| matches!(e, Event::PublishComplete { id: i, .. } if *i == id))
+            });
+        }
+    }
+
+    /// Messages received so far.
+    pub fn messages(&self) -> Vec<&Message> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Message(m) => Some(m),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn messages_on(&self, topic: &str) -> Vec<&Message> {
+        self.messages()
+            .into_iter()
+            .filter(|m| m.topic == topic)
+            .collect()
+    }
+
+    /// Waits for at least one message on `topic`; returns the first.
+    pub fn wait_message(&mut self, topic: &str) -> Message {
+        self.wait_until(&format!("a message on {topic}"), |c| {
+            !c.messages_on(topic).is_empty()
+        });
+        self.messages_on(topic)
+            .first()
+            .map(|m| (*m).clone())
+            .unwrap_or_else(|| panic!("message vanished"))
+    }
+
+    /// Cuts the connection without DISCONNECT (as a network failure would).
+    pub fn cut(&mut self) {
+        if let Some(ws) = self.ws.take() {
+            let _ = ws.get_ref().shutdown(Shutdown::Both);
+        }
+        self.session.connection_lost("cut by the test".into());
+        self.drain_events();
+    }
+
+    /// Sends DISCONNECT and closes the WebSocket.
+    pub fn disconnect(&mut self) {
+        let now = self.now();
+        self.session.disconnect(now);
+        self.flush();
+        if let Some(mut ws) = self.ws.take() {
+            let _ = ws.close(None);
+            // Wait for the broker's close (or EOF) so DISCONNECT was read.
+            let deadline = Instant::now() + WAIT;
+            let _ = ws
+                .get_mut()
+                .set_read_timeout(Some(Duration::from_millis(50)));
+            while Instant::now() < deadline {
+                match ws.read() {
+                    Ok(_) => {}
+                    Err(tungstenite::Error::Io(e))
+                        if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                    Err(_) => break,
+                }
+            }
+        }
+        self.session
+            .connection_lost("closed after DISCONNECT".into());
+        self.drain_events();
+    }
+}
+
+/// Drains a raw TCP stream until EOF or the deadline (unused bytes ignored).
+pub fn drain_until_eof(mut s: TcpStream, deadline: Instant) {
+    let _ = s.set_read_timeout(Some(Duration::from_millis(50)));
+    let mut buf = [0u8; 1024];
+    while Instant::now() < deadline {
+        match s.read(&mut buf) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(_) => return,
+        }
+    }
+}
