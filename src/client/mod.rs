@@ -4,4 +4,6 @@
 //! natively; [`browser`] is the thin glue to the WebSocket and timers.
 
 pub mod backoff;
+pub mod browser;
 pub mod supervisor;
+pub mod updates;
