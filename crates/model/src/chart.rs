@@ -12,6 +12,9 @@
 use crate::series::Series;
 use std::collections::VecDeque;
 
+/// Tick counts asked for are clamped to this many.
+pub const MAX_TICKS: usize = 1_000;
+
 /// The widest plot, in pixel columns, that decimation will bin into (a
 /// guard against absurd widths; wider plots are binned at this resolution).
 pub const MAX_COLUMNS: usize = 16_384;
@@ -114,7 +117,7 @@ pub fn nice_step(lo: f64, hi: f64, max_ticks: usize) -> Option<f64> {
     if !span.is_finite() || span <= 0.0 {
         return None;
     }
-    let raw = span / max_ticks.max(1) as f64;
+    let raw = span / max_ticks.clamp(1, MAX_TICKS) as f64;
     let magnitude = 10f64.powf(raw.log10().floor());
     if !magnitude.is_finite() || magnitude <= 0.0 {
         return None;
@@ -134,6 +137,7 @@ pub fn nice_step(lo: f64, hi: f64, max_ticks: usize) -> Option<f64> {
 
 /// Tick values on multiples of a nice step, inside `[lo, hi]`, increasing.
 pub fn nice_ticks(lo: f64, hi: f64, max_ticks: usize) -> Vec<f64> {
+    let max_ticks = max_ticks.clamp(1, MAX_TICKS);
     let Some(step) = nice_step(lo, hi, max_ticks) else {
         return if lo.is_finite() && lo == hi {
             vec![lo]
@@ -143,7 +147,7 @@ pub fn nice_ticks(lo: f64, hi: f64, max_ticks: usize) -> Vec<f64> {
     };
     let first = (lo / step).ceil();
     let mut ticks = Vec::new();
-    for i in 0..=2 * max_ticks.max(1) + 2 {
+    for i in 0..=2 * max_ticks + 2 {
         let v = (first + i as f64) * step;
         if v > hi + step * 1e-9 {
             break;
@@ -205,7 +209,8 @@ pub fn time_ticks(t0: f64, t1: f64, max_ticks: usize, utc_offset_minutes: i32) -
         return Vec::new();
     }
     let span = t1 - t0;
-    let max = max_ticks.max(1) as f64;
+    let max_ticks = max_ticks.clamp(1, MAX_TICKS);
+    let max = max_ticks as f64;
     let step = TIME_STEPS_MS
         .iter()
         .copied()
@@ -213,7 +218,7 @@ pub fn time_ticks(t0: f64, t1: f64, max_ticks: usize, utc_offset_minutes: i32) -
         .unwrap_or_else(|| (span / max / 86_400e3).ceil() * 86_400e3);
     let offset = f64::from(utc_offset_minutes) * 60_000.0;
     let first = ((t0 + offset) / step).ceil() * step - offset;
-    (0..=max_ticks.max(1) + 1)
+    (0..=max_ticks + 1)
         .map(|i| first + i as f64 * step)
         .take_while(|t| *t <= t1)
         .collect()
@@ -510,6 +515,12 @@ mod tests {
         assert!(nice_ticks(f64::NAN, 1.0, 5).is_empty());
         assert!(nice_ticks(5.0, 1.0, 5).is_empty());
         assert!(nice_ticks(-f64::MAX, f64::MAX, 5).len() <= 7);
+    }
+
+    #[test]
+    fn absurd_tick_counts_are_clamped() {
+        assert!(nice_ticks(0.0, 1.0, usize::MAX).len() <= 2 * MAX_TICKS + 3);
+        assert!(time_ticks(0.0, 1e12, usize::MAX, 0).len() <= MAX_TICKS + 2);
     }
 
     #[test]

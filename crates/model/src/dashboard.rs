@@ -51,8 +51,8 @@ pub const PALETTE: [&str; 10] = [
 /// Panels whose series are trimmed to the current per-series budget at the
 /// end of each batch (round robin), so idle series shrink too.
 const TRIM_PANELS_PER_BATCH: usize = 64;
-/// The global-eviction queue is compacted when it holds this many more
-/// records than twice the live history entries.
+/// The global-eviction queue may hold this many records beyond the live
+/// history entries before live records are rotated to reach stale ones.
 const FIFO_SLACK: usize = 1024;
 
 /// Identifies a panel; stable until [`Dashboard::clear_panels`].
@@ -430,19 +430,19 @@ impl Dashboard {
     pub fn apply_batch<I: IntoIterator<Item = Incoming>>(&mut self, msgs: I, now_ms: f64) {
         let gen = self.generation.wrapping_add(1);
         self.changed.clear();
-        let mut any = false;
+        let mut count = 0usize;
         for msg in msgs {
-            any = true;
+            count += 1;
             self.ingest(msg, now_ms, gen);
         }
-        if !any {
+        if count == 0 {
             return;
         }
         self.generation = gen;
         self.stats.batches += 1;
         self.extract_series();
         self.trim_series_round_robin();
-        self.compact_fifo();
+        self.maintain_fifo(count.saturating_mul(2).saturating_add(64));
     }
 
     fn ingest(&mut self, msg: Incoming, now_ms: f64, gen: u64) {
@@ -563,18 +563,33 @@ impl Dashboard {
         }
     }
 
-    /// Drops the records of entries already evicted by their panel's caps,
-    /// once they outnumber the live ones (amortized O(1) per message).
-    fn compact_fifo(&mut self) {
-        if self.fifo.len() <= self.stats.history_entries.saturating_mul(2) + FIFO_SLACK {
-            return;
-        }
+    /// Drops the records of entries their panel's own caps already evicted,
+    /// a bounded amount of work per batch (`budget` records), so the queue
+    /// stays about as long as the live history and no frame pays for a full
+    /// sweep. Stale records at the front are always dropped; if the queue is
+    /// still too long, live records at the front are moved to the back to
+    /// reach the stale ones behind them (which makes the global eviction
+    /// order approximate in that case, never the counts).
+    fn maintain_fifo(&mut self, budget: usize) {
         let panels = &self.panels;
-        self.fifo.retain(|(pid, seq)| {
+        let live = |pid: PanelId, seq: u64| {
             panels
                 .get(pid.index())
-                .is_some_and(|p| *seq >= p.history.oldest_seq())
-        });
+                .is_some_and(|p| seq >= p.history.oldest_seq())
+        };
+        for _ in 0..budget {
+            let Some(&(pid, seq)) = self.fifo.front() else {
+                break;
+            };
+            if !live(pid, seq) {
+                self.fifo.pop_front();
+                continue;
+            }
+            if self.fifo.len() <= self.stats.history_entries + FIFO_SLACK {
+                break;
+            }
+            self.fifo.rotate_left(1);
+        }
     }
 
     /// The window each series keeps now: its share of the points budget,
@@ -1018,8 +1033,26 @@ mod tests {
                 .collect();
             d.apply_batch(batch, 0.0);
         }
-        assert!(d.fifo.len() <= 2 * d.stats().history_entries + FIFO_SLACK + 100);
+        assert!(d.fifo.len() <= d.stats().history_entries + FIFO_SLACK + 100);
         assert_eq!(d.stats().history_entries, 2);
+    }
+
+    #[test]
+    fn the_eviction_queue_stays_bounded_behind_a_quiet_topic() {
+        let mut d = Dashboard::new(Limits {
+            history_len: 2,
+            ..Limits::default()
+        });
+        d.apply_batch([msg("quiet", "q", 0.0)], 0.0);
+        for round in 0..100 {
+            let batch: Vec<Incoming> = (0..100)
+                .map(|i| msg("busy", "v", f64::from(round * 100 + i)))
+                .collect();
+            d.apply_batch(batch, 0.0);
+            assert!(d.fifo.len() <= d.stats().history_entries + FIFO_SLACK + 200);
+        }
+        assert_eq!(d.panel_by_topic("quiet").unwrap().history().len(), 1);
+        assert_eq!(d.stats().history_entries, 3);
     }
 
     #[test]
@@ -1206,6 +1239,14 @@ mod tests {
         d.apply_batch([msg("a", "2", 1.0)], 1.0);
         assert_eq!(d.panel_by_topic("a").unwrap().count(), 1);
         assert_eq!(d.groups()[0].panels.len(), 1);
+    }
+
+    #[test]
+    fn the_dashboard_can_live_in_a_send_and_sync_signal() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<Dashboard>();
+        assert_send_sync::<crate::PayloadView>();
+        assert_send_sync::<crate::ChartLayout>();
     }
 
     #[test]

@@ -110,6 +110,12 @@ impl History {
     pub fn pop_oldest(&mut self) -> Option<usize> {
         let old = self.entries.pop_front()?;
         let cost = old.cost();
+        // Under the global cap a history can shrink far below its own cap:
+        // give back the spare capacity (amortized O(1)).
+        let cap = self.entries.capacity();
+        if cap > 32 && self.entries.len() < cap / 4 {
+            self.entries.shrink_to(cap / 2);
+        }
         self.bytes = self.bytes.saturating_sub(cost);
         self.dropped = self.dropped.saturating_add(1);
         Some(cost)

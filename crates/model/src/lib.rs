@@ -54,3 +54,93 @@ pub use query::{parse_query, QueryParams};
 pub use rate::Rate;
 pub use series::{Series, SeriesSet};
 pub use topic::{matches, validate_filter, validate_topic, TopicError};
+
+#[cfg(test)]
+mod robustness_tests {
+    //! Random and hostile inputs through every parser: nothing may panic.
+
+    use super::*;
+
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn bytes(&mut self, max_len: usize) -> Vec<u8> {
+            let len = (self.next() % (max_len as u64 + 1)) as usize;
+            let alphabet = b"{}[]\":,0123456789.-+eE \\u/#%&=xws:@?\x00\x01\x03\xff\xc3\xa9";
+            (0..len)
+                .map(|_| {
+                    let r = self.next();
+                    if r.is_multiple_of(4) {
+                        r as u8
+                    } else {
+                        alphabet[(r >> 8) as usize % alphabet.len()]
+                    }
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn random_payloads_never_panic_any_parser() {
+        let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+        let mut ex = series::Extractor::new();
+        for i in 0..20_000 {
+            let mut payload = rng.bytes(48);
+            if i % 7 == 0 && payload.len() >= 3 {
+                let len = (payload.len() - 3) as u16;
+                payload[0] = if i % 2 == 0 { 0x01 } else { 0x03 };
+                payload[1..3].copy_from_slice(&len.to_be_bytes());
+            }
+            let view = render_payload(&payload, (rng.next() % 64) as usize);
+            assert!(view.body().len() <= 64 * 5 + 200 || view.truncated_from().is_none());
+            ex.extract(&payload, 0.0, |name, _, v| {
+                assert!(!name.is_empty());
+                assert!(v.is_finite());
+            });
+            let text = String::from_utf8_lossy(&payload);
+            let _ = publish_format::encode(PayloadFormat::Hex, &text);
+            let _ = publish_format::encode(PayloadFormat::OneNetDp3, &text);
+            let _ = parse_query(&text);
+            let _ = BrokerUrl::parse(&format!("ws://{text}"));
+            let _ = ProfileStore::from_json(&text);
+            let _ = validate_filter(&text);
+            let _ = matches(&text, "+/#");
+        }
+    }
+
+    #[test]
+    fn decimation_of_random_unsorted_points_stays_within_two_points_per_column() {
+        let mut rng = XorShift(99);
+        for _ in 0..50 {
+            let width = (rng.next() % 300 + 1) as f64;
+            let points: Vec<(f64, f64)> = (0..(rng.next() % 5000))
+                .map(|_| {
+                    let t = (rng.next() % 10_000) as f64;
+                    let v = match rng.next() % 50 {
+                        0 => f64::NAN,
+                        1 => f64::INFINITY,
+                        _ => (rng.next() % 1000) as f64 - 500.0,
+                    };
+                    (t, v)
+                })
+                .collect();
+            let rect = Rect {
+                x: 0.0,
+                y: 0.0,
+                width,
+                height: 100.0,
+            };
+            let scale = Scale::new(0.0, 10_000.0, -500.0, 500.0, rect).unwrap();
+            let line = chart::decimate(points.iter().copied(), &scale);
+            assert!(line.len() <= 2 * width.ceil() as usize);
+            assert!(line.iter().all(|(x, y)| x.is_finite() && y.is_finite()));
+        }
+    }
+}

@@ -17,6 +17,7 @@
 //!
 //! `$dp` JSON over 65,535 bytes cannot be framed and is an error.
 
+pub use crate::onenet::datastreams_json;
 use crate::onenet::{wrap_dp, DP_MAX_JSON_BYTES, DP_TYPE_DATASTREAMS, DP_TYPE_FLAT};
 use serde::de::IgnoredAny;
 use std::fmt;
@@ -226,7 +227,6 @@ pub fn decode_hex(input: &str) -> Result<Vec<u8>, FormatError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::onenet::datastreams_json;
 
     #[test]
     fn text_is_sent_as_its_utf8_bytes() {

@@ -89,8 +89,10 @@ impl Rate {
                 .find(|(s, _)| *s == sec)
                 .map_or(0.0, |(_, c)| f64::from(*c))
         };
-        let full: f64 = (0..WINDOW_SECONDS).map(|back| count_at(cur - back)).sum();
-        let oldest = count_at(cur - WINDOW_SECONDS);
+        let full: f64 = (0..WINDOW_SECONDS)
+            .map(|back| count_at(cur.saturating_sub(back)))
+            .sum();
+        let oldest = count_at(cur.saturating_sub(WINDOW_SECONDS));
         let elapsed = now_ms - first;
         if elapsed < (WINDOW_SECONDS * 1000) as f64 {
             return (full + oldest) / (elapsed / 1000.0).max(1.0);
@@ -146,6 +148,15 @@ mod tests {
         r.record(1_000.0);
         r.record(94_000.0);
         assert_eq!(r.per_second(100_500.0), 1.0);
+    }
+
+    #[test]
+    fn extreme_times_do_not_overflow() {
+        let mut r = Rate::new();
+        r.record(-1e300);
+        r.record(1e300);
+        assert!(r.per_second(-1e300).is_finite());
+        assert!(r.per_second(1e300).is_finite());
     }
 
     #[test]

@@ -528,14 +528,18 @@ impl SeriesSet {
         SeriesPush::Created
     }
 
-    /// Evicts the oldest points of every series beyond `max_points`;
-    /// returns how many were evicted.
+    /// Evicts the oldest points of every series beyond `max_points` and
+    /// releases spare capacity; returns how many points were evicted.
     pub fn trim(&mut self, max_points: usize) -> usize {
         let mut evicted = 0;
         for s in &mut self.series {
             while s.points.len() > max_points.max(1) {
                 s.points.pop_front();
                 evicted += 1;
+            }
+            // Give back memory a once-larger window left behind.
+            if s.points.capacity() > 2 * s.points.len() + 64 {
+                s.points.shrink_to(s.points.len() + s.points.len() / 2 + 16);
             }
         }
         evicted
