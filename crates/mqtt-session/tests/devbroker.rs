@@ -8,11 +8,52 @@
 mod common;
 
 use common::scenarios;
-use common::DevBroker;
+use common::{opts, Client, DevBroker};
+use mqtt_session::{ConnectionState, Event, Options, ProtocolVersion, SessionError};
 
+/// Named rumqttd gap: delivery happens at the subscription's QoS, not at the
+/// lower of publish and subscription QoS. The assertion is exact, so this
+/// fails (and the gap can be dropped) the day the broker follows the spec.
 #[test]
-fn devbroker_delivers_every_qos_pair_in_both_directions() {
-    scenarios::every_qos_pair_in_both_directions(&DevBroker::start());
+fn devbroker_delivers_every_qos_pair_in_both_directions_but_at_the_subscription_qos() {
+    scenarios::every_qos_pair_in_both_directions(
+        &DevBroker::start(),
+        &scenarios::rumqttd_gap_delivers_at_the_subscription_qos,
+    );
+}
+
+/// Named rumqttd gap: it does not speak MQTT 3.1. A 3.1 CONNECT (`MQIsdp`,
+/// level 3) is answered by closing the connection, with no CONNACK (MQTT
+/// 3.1.1 says a server SHOULD answer CONNACK 1 first). Our session reports
+/// the loss and stays usable; mosquitto covers the 3.1 path itself.
+#[test]
+fn devbroker_gap_closes_an_mqtt_3_1_connect_without_connack() {
+    let b = DevBroker::start();
+    let mut c = Client::new(
+        "v31",
+        Options {
+            protocol: ProtocolVersion::V3_1,
+            ..opts("v31")
+        },
+    );
+    c.open(&b);
+    c.wait_until("the broker to answer", |c| !c.events.is_empty());
+    assert!(
+        matches!(
+            c.events.as_slice(),
+            [Event::Closed {
+                error: SessionError::ConnectionLost(_)
+            }]
+        ),
+        "rumqttd now answers MQTT 3.1 differently (gap fixed?): {:?}",
+        c.events
+    );
+    assert_eq!(c.session.state(), ConnectionState::Disconnected);
+    // The same session connects fine once switched to 3.1.1.
+    let mut o = c.session.options().clone();
+    o.protocol = ProtocolVersion::V3_1_1;
+    assert_eq!(c.session.set_options(o), Ok(()));
+    assert!(!c.connect(&b));
 }
 
 #[test]

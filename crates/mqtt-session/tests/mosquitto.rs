@@ -14,7 +14,7 @@ fn mosquitto() -> Mosquitto {
 
 #[test]
 fn mosquitto_delivers_every_qos_pair_in_both_directions() {
-    scenarios::every_qos_pair_in_both_directions(&mosquitto());
+    scenarios::every_qos_pair_in_both_directions(&mosquitto(), &scenarios::spec_delivered_qos);
 }
 
 #[test]
