@@ -5,9 +5,11 @@
 //! - [`transport`]: the browser WebSocket, bytes only;
 //! - [`client`]: drives the session over the transport, reconnects, batches events;
 //! - `model` (crate): what the screen shows, as plain data;
-//! - [`components`] and [`app`]: the Leptos view.
+//! - [`state`], [`actions`], [`components`] and [`app`]: the Leptos view.
 
+pub mod actions;
 pub mod app;
 pub mod client;
 pub mod components;
+pub mod state;
 pub mod transport;

@@ -1,15 +1,27 @@
-//! The connection status line (`role="status"`, so screen readers announce changes).
+//! The connection status line (`role="status"`, so screen readers announce
+//! changes) and the last error in plain words.
 
 use leptos::prelude::*;
 
-/// Shows the connection state and its reason in plain words.
+use crate::client::supervisor::Status;
+use crate::state::use_app;
+
+/// Shows connecting / connected / reconnecting in N s / disconnected, with the reason.
 #[component]
-pub fn Status(
-    /// The sentence to show, e.g. "connected" or "disconnected: bad username or password".
-    #[prop(into)]
-    text: Signal<String>,
-) -> impl IntoView {
+pub fn StatusLine() -> impl IntoView {
+    let s = use_app();
+    let text = move || s.status.get().describe(s.clock.get());
+    let class = move || match s.status.get() {
+        Status::Connected { .. } => "status ok",
+        Status::Connecting => "status busy",
+        Status::Reconnecting { .. } => "status warn",
+        Status::Disconnected { reason: Some(_) } => "status bad",
+        Status::Disconnected { reason: None } => "status",
+    };
     view! {
-        <p class="status" role="status" aria-live="polite">{move || text.get()}</p>
+        <p class=class role="status" aria-live="polite">{text}</p>
+        <Show when=move || s.error.get().is_some()>
+            <p class="error" role="alert">{move || s.error.get().unwrap_or_default()}</p>
+        </Show>
     }
 }

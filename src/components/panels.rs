@@ -1,0 +1,93 @@
+//! The panels area: a search box and one panel per concrete topic, grouped
+//! under the subscription that matched it.
+//!
+//! Only the first [`MAX_RENDERED`] matching panels are in the DOM; the rest are
+//! counted on screen and reachable by searching, so a `#` subscription on a
+//! busy broker never builds thousands of DOM nodes.
+
+use leptos::prelude::*;
+use model::{PanelId, SubId};
+
+use crate::components::topic_panel::TopicPanel;
+use crate::state::use_app;
+
+/// Most panels in the DOM at once.
+pub const MAX_RENDERED: usize = 60;
+
+/// A group heading plus its rendered panels.
+#[derive(Clone, PartialEq)]
+struct GroupView {
+    sub: Option<SubId>,
+    title: String,
+    colour: &'static str,
+    panels: Vec<PanelId>,
+    hidden: usize,
+}
+
+/// Search box, counters and the grouped panels.
+#[component]
+pub fn Panels() -> impl IntoView {
+    let s = use_app();
+    let groups = Memo::new(move |_| {
+        s.tick.get();
+        let search = s.search.get();
+        s.dash.with_value(|d| {
+            let mut budget = MAX_RENDERED;
+            d.groups_filtered(&search)
+                .into_iter()
+                .map(|g| {
+                    let (title, colour) = match g.subscription.and_then(|id| d.subscription(id)) {
+                        Some(sub) => (sub.filter().to_string(), sub.colour()),
+                        None => ("(no subscription matches)".to_string(), "#888"),
+                    };
+                    let shown = g.panels.len().min(budget);
+                    budget -= shown;
+                    GroupView {
+                        sub: g.subscription,
+                        title,
+                        colour,
+                        hidden: g.panels.len() - shown,
+                        panels: g.panels.into_iter().take(shown).collect(),
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let stats = move || {
+        s.tick.get();
+        let now = s.clock.get() as f64;
+        s.dash.with_value(|d| {
+            let st = d.stats();
+            format!(
+                "{} topics · {} messages · {:.0} msg/s · {} dropped by caps",
+                st.panels,
+                st.messages,
+                d.rate(now),
+                st.dropped_by_caps()
+            )
+        })
+    };
+    view! {
+        <section class="panels" aria-label="Topics">
+            <div class="row">
+                <label class="grow">"Search topics"
+                    <input type="search" bind:value=s.search placeholder="filter panels by topic" />
+                </label>
+                <p class="stats" aria-live="off">{stats}</p>
+            </div>
+            <For each=move || groups.get() key=|g| (g.sub, g.panels.clone(), g.hidden) let:g>
+                <section class="group" aria-label=format!("Topics matching {}", g.title)>
+                    <h2><span class="swatch" style:background-color=g.colour></span><code>{g.title.clone()}</code></h2>
+                    <div class="grid">
+                        <For each=move || g.panels.clone() key=|id| *id let:id>
+                            <TopicPanel id=id />
+                        </For>
+                    </div>
+                    <Show when=move || { g.hidden > 0 }>
+                        <p class="hint">{format!("{} more topics not shown; narrow the search to see them", g.hidden)}</p>
+                    </Show>
+                </section>
+            </For>
+        </section>
+    }
+}
