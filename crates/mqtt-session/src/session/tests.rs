@@ -1486,3 +1486,52 @@ fn a_publish_too_large_for_mqtt_is_refused_even_when_it_would_wait() {
     ));
     assert_eq!(b.s.queued(), 0);
 }
+
+#[test]
+fn a_new_client_id_starts_a_new_session_and_drops_what_was_in_flight() {
+    let (mut b, ids) = session_with_three_in_flight();
+    b.s.connection_lost("gone".into());
+    b.events();
+    let o = Options {
+        client_id: "someone-else".into(),
+        ..persistent()
+    };
+    assert_eq!(b.s.set_options(o), Ok(()));
+    let failed: Vec<PublishId> = b
+        .events()
+        .iter()
+        .filter_map(|e| match e {
+            Event::PublishFailed { id, .. } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed.len(), 3);
+    assert!(ids.iter().all(|id| failed.contains(id)));
+    assert_eq!(b.s.in_flight(), 0);
+}
+
+#[test]
+fn connect_while_connected_starts_over_on_the_new_transport() {
+    let mut b = Broker::connected(opts());
+    b.feed(&[0x30]); // half a packet from the old transport
+    b.s.connect(b.now);
+    assert_eq!(b.s.state(), ConnectionState::Connecting);
+    assert_eq!(b.sent().first(), Some(&0x10));
+    // The old half packet is gone: a CONNACK parses cleanly.
+    b.feed(&connack(false, 0));
+    assert_eq!(
+        b.events(),
+        vec![Event::Connected {
+            session_present: false
+        }]
+    );
+}
+
+#[test]
+fn an_unsolicited_pingresp_is_harmless() {
+    let mut b = Broker::connected(opts());
+    b.feed(&PINGRESP);
+    assert_eq!(b.s.state(), ConnectionState::Connected);
+    assert_eq!(b.events(), vec![]);
+    assert_eq!(b.s.poll_timeout(), Some(61_000));
+}
