@@ -124,7 +124,8 @@ pub fn publish(
     let client = s.client.get_value().ok_or("not connected")?;
     let size = payload.len();
     let id = client.with(|sup| sup.publish(now_ms(), topic, payload, q, retain))?;
-    s.publishes.update(|log| log.record(id, topic, qos, retain, size));
+    s.publishes
+        .update(|log| log.record(id, topic, qos, retain, size));
     // The "sent" state may already have moved on within this call.
     s.apply_pending();
     Ok(())
@@ -141,7 +142,8 @@ pub fn load_profiles(s: AppState) -> ProfileStore {
         Some(t) => {
             let (store, err) = ProfileStore::from_json(&t);
             if let Some(e) = err {
-                s.error.set(Some(format!("saved profiles could not be read: {e}")));
+                s.error
+                    .set(Some(format!("saved profiles could not be read: {e}")));
             }
             store
         }

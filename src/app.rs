@@ -15,7 +15,10 @@ use crate::state::AppState;
 #[component]
 pub fn App() -> impl IntoView {
     let seed = (js_sys::Math::random() * u64::MAX as f64) as u64;
-    let state = AppState::new(DEFAULT_BROKER_URL.to_string(), model::random_client_id(seed));
+    let state = AppState::new(
+        DEFAULT_BROKER_URL.to_string(),
+        model::random_client_id(seed),
+    );
     provide_context(state);
 
     let search = window().location().search().unwrap_or_default();
@@ -40,7 +43,9 @@ pub fn App() -> impl IntoView {
     let qos = query.qos.unwrap_or(0);
     for sub in query.subs {
         if let Err(e) = actions::subscribe(state, sub.clone(), qos) {
-            state.error.set(Some(format!("subscription {sub:?} from the link: {e}")));
+            state
+                .error
+                .set(Some(format!("subscription {sub:?} from the link: {e}")));
         }
     }
     state.start_frame_loop();

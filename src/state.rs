@@ -18,6 +18,9 @@ use crate::client::updates::{apply_batch, PublishLog};
 /// (a hidden tab runs no animation frames, and the queue must stay bounded).
 const QUEUE_FLUSH_AT: usize = 20_000;
 
+/// Notices waiting for the next frame, each with the time it happened.
+pub type NoticeQueue = Rc<RefCell<Vec<(f64, Notice)>>>;
+
 /// The connection form's fields.
 #[derive(Clone, Copy)]
 pub struct ConnectionFields {
@@ -69,7 +72,7 @@ pub struct AppState {
     /// The panels search box.
     pub search: RwSignal<String>,
     /// Notices waiting for the next frame.
-    pub queue: StoredValue<Rc<RefCell<Vec<(f64, Notice)>>>, LocalStorage>,
+    pub queue: StoredValue<NoticeQueue, LocalStorage>,
 }
 
 impl AppState {
@@ -130,9 +133,9 @@ impl AppState {
             std::mem::take(&mut *q)
         };
         let mut log = self.publishes.get_untracked();
-        let outcome = self.dash.try_update_value(|d| {
-            apply_batch(d, &mut log, batch, js_sys::Date::now())
-        });
+        let outcome = self
+            .dash
+            .try_update_value(|d| apply_batch(d, &mut log, batch, js_sys::Date::now()));
         let Some(outcome) = outcome else { return };
         if outcome.publishes_changed {
             self.publishes.set(log);

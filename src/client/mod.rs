@@ -4,7 +4,7 @@
 //! natively; [`browser`] is the thin glue to the WebSocket and timers.
 
 pub mod backoff;
-pub mod settings;
 pub mod browser;
+pub mod settings;
 pub mod supervisor;
 pub mod updates;

@@ -40,11 +40,10 @@ pub fn build(values: &FormValues, page_protocol: &str) -> Result<(String, Option
     if let Some(e) = mixed_content_error(page_protocol, &url) {
         return Err(e);
     }
-    let keep_alive_secs: u16 = values
-        .keepalive
-        .trim()
-        .parse()
-        .map_err(|_| "Keep alive must be a whole number of seconds from 0 to 65535".to_string())?;
+    let keep_alive_secs: u16 =
+        values.keepalive.trim().parse().map_err(|_| {
+            "Keep alive must be a whole number of seconds from 0 to 65535".to_string()
+        })?;
     let protocol = match values.protocol.as_str() {
         "3.1" => ProtocolVersion::V3_1,
         "3.1.1" | "" => ProtocolVersion::V3_1_1,
@@ -118,7 +117,10 @@ mod tests {
         assert_eq!(o.protocol, ProtocolVersion::V3_1);
         assert_eq!(o.password.as_deref(), Some("p"));
         let will = o.last_will.expect("a will");
-        assert_eq!((will.qos, will.payload), (QoS::AtLeastOnce, b"gone".to_vec()));
+        assert_eq!(
+            (will.qos, will.payload),
+            (QoS::AtLeastOnce, b"gone".to_vec())
+        );
     }
 
     #[test]
@@ -141,10 +143,14 @@ mod tests {
     fn a_bad_keepalive_or_will_is_refused_with_a_reason() {
         let mut v = values();
         v.keepalive = "70000".into();
-        assert!(build(&v, "http:").expect_err("refused").contains("Keep alive"));
+        assert!(build(&v, "http:")
+            .expect_err("refused")
+            .contains("Keep alive"));
         let mut v = values();
         v.will_topic = "a/+".into();
-        assert!(build(&v, "http:").expect_err("refused").contains("Last Will topic"));
+        assert!(build(&v, "http:")
+            .expect_err("refused")
+            .contains("Last Will topic"));
     }
 
     #[test]

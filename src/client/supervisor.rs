@@ -129,7 +129,8 @@ impl Supervisor {
             self.session.disconnect(now_ms);
             self.flush();
         } else {
-            self.session.connection_lost("disconnected by the user".into());
+            self.session
+                .connection_lost("disconnected by the user".into());
         }
         self.drain_session();
         if self.socket_live {
@@ -449,12 +450,20 @@ mod tests {
     fn start_opens_a_socket_and_sends_connect_once_it_opens() {
         let mut s = supervisor(true);
         s.start();
-        assert_eq!(actions(&mut s), vec![Action::Open("ws://127.0.0.1:1/mqtt".into())]);
+        assert_eq!(
+            actions(&mut s),
+            vec![Action::Open("ws://127.0.0.1:1/mqtt".into())]
+        );
         assert_eq!(s.status(), &Status::Connecting);
         s.on_open(0, "mqtt");
         assert_eq!(sent_packet_types(&actions(&mut s)), vec![1]);
         s.on_data(1, &CONNACK_OK);
-        assert_eq!(s.status(), &Status::Connected { session_present: false });
+        assert_eq!(
+            s.status(),
+            &Status::Connected {
+                session_present: false
+            }
+        );
     }
 
     #[test]
@@ -484,13 +493,19 @@ mod tests {
             let Status::Reconnecting { at_ms, reason } = s.status().clone() else {
                 panic!("expected reconnecting, got {:?}", s.status());
             };
-            assert!(reason.contains("1006") || reason.contains("could not reach"), "{reason}");
+            assert!(
+                reason.contains("1006") || reason.contains("could not reach"),
+                "{reason}"
+            );
             assert_eq!(s.next_deadline(), Some(at_ms));
             delays.push(at_ms - now);
             s.on_timer(at_ms - 1);
             assert!(actions(&mut s).is_empty(), "reopened before the deadline");
             s.on_timer(at_ms);
-            assert_eq!(actions(&mut s), vec![Action::Open("ws://127.0.0.1:1/mqtt".into())]);
+            assert_eq!(
+                actions(&mut s),
+                vec![Action::Open("ws://127.0.0.1:1/mqtt".into())]
+            );
             now = at_ms + 5;
         }
         assert!(delays.windows(2).all(|w| w[1] > w[0]), "{delays:?}");
@@ -501,7 +516,8 @@ mod tests {
     fn subscriptions_are_restored_after_a_reconnect_without_a_resumed_session() {
         let mut s = supervisor(true);
         connect(&mut s, &CONNACK_OK);
-        s.subscribe(2, "a/#".into(), QoS::AtLeastOnce).expect("valid filter");
+        s.subscribe(2, "a/#".into(), QoS::AtLeastOnce)
+            .expect("valid filter");
         assert_eq!(sent_packet_types(&actions(&mut s)), vec![8]);
         s.on_closed(3, 1006, "");
         let Status::Reconnecting { at_ms, .. } = s.status().clone() else {
@@ -517,7 +533,8 @@ mod tests {
     fn subscriptions_are_not_resent_when_the_broker_resumed_the_session() {
         let mut s = supervisor(false);
         connect(&mut s, &CONNACK_OK);
-        s.subscribe(2, "a/#".into(), QoS::AtLeastOnce).expect("valid filter");
+        s.subscribe(2, "a/#".into(), QoS::AtLeastOnce)
+            .expect("valid filter");
         actions(&mut s);
         s.on_closed(3, 1006, "");
         let Status::Reconnecting { at_ms, .. } = s.status().clone() else {
@@ -527,7 +544,12 @@ mod tests {
         s.on_open(at_ms, "mqtt");
         s.on_data(at_ms + 1, &CONNACK_RESUMED);
         assert_eq!(sent_packet_types(&actions(&mut s)), vec![1]);
-        assert_eq!(s.status(), &Status::Connected { session_present: true });
+        assert_eq!(
+            s.status(),
+            &Status::Connected {
+                session_present: true
+            }
+        );
     }
 
     #[test]
@@ -552,7 +574,9 @@ mod tests {
         s.on_open(0, "chat");
         assert_eq!(actions(&mut s), vec![Action::Close]);
         match s.status() {
-            Status::Disconnected { reason: Some(r) } => assert!(r.contains("mqtt subprotocol"), "{r}"),
+            Status::Disconnected { reason: Some(r) } => {
+                assert!(r.contains("mqtt subprotocol"), "{r}")
+            }
             other => panic!("expected disconnected, got {other:?}"),
         }
     }
@@ -563,10 +587,16 @@ mod tests {
         s.start();
         s.on_closed(0, 1006, "");
         match s.status() {
-            Status::Reconnecting { reason, .. } => assert!(reason.contains("could not reach"), "{reason}"),
+            Status::Reconnecting { reason, .. } => {
+                assert!(reason.contains("could not reach"), "{reason}")
+            }
             other => panic!("expected reconnecting, got {other:?}"),
         }
-        assert!(s.status().describe(0).starts_with("reconnecting in 1 s"), "{}", s.status().describe(0));
+        assert!(
+            s.status().describe(0).starts_with("reconnecting in 1 s"),
+            "{}",
+            s.status().describe(0)
+        );
     }
 
     #[test]
@@ -576,7 +606,9 @@ mod tests {
         s.on_text(3);
         assert!(actions(&mut s).contains(&Action::Close));
         match s.status() {
-            Status::Reconnecting { reason, .. } => assert!(reason.contains("text frame"), "{reason}"),
+            Status::Reconnecting { reason, .. } => {
+                assert!(reason.contains("text frame"), "{reason}")
+            }
             other => panic!("expected reconnecting, got {other:?}"),
         }
     }

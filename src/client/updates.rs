@@ -116,7 +116,12 @@ pub fn apply_batch(
     for (at, notice) in batch {
         match notice {
             Notice::Status(s) => {
-                if matches!(s, Status::Connected { session_present: false }) {
+                if matches!(
+                    s,
+                    Status::Connected {
+                        session_present: false
+                    }
+                ) {
                     dash.reset_grants();
                 }
                 out.status = Some(s);
@@ -143,14 +148,14 @@ pub fn apply_batch(
             Notice::Session(Event::PublishComplete {
                 id, round_trip_ms, ..
             }) => {
-                out.publishes_changed |=
-                    log.set(id, PublishState::Acknowledged { round_trip_ms });
+                out.publishes_changed |= log.set(id, PublishState::Acknowledged { round_trip_ms });
             }
             Notice::Session(Event::PublishFailed { id, reason }) => {
                 out.publishes_changed |= log.set(id, PublishState::Failed { reason });
             }
             Notice::Session(Event::ConnectionRefused { reason, .. }) => {
-                out.errors.push(format!("the broker refused the connection: {reason}"));
+                out.errors
+                    .push(format!("the broker refused the connection: {reason}"));
             }
             Notice::Session(Event::Closed { error }) => out.errors.push(error.to_string()),
             Notice::Session(_) => {}
@@ -211,8 +216,14 @@ mod tests {
             ],
         });
         apply_batch(&mut dash, &mut log, vec![(0.0, suback)], 0.0);
-        assert_eq!(dash.subscription_by_filter("a/#").map(|s| s.grant()), Some(Grant::Granted(1)));
-        assert_eq!(dash.subscription_by_filter("b").map(|s| s.grant()), Some(Grant::Refused));
+        assert_eq!(
+            dash.subscription_by_filter("a/#").map(|s| s.grant()),
+            Some(Grant::Granted(1))
+        );
+        assert_eq!(
+            dash.subscription_by_filter("b").map(|s| s.grant()),
+            Some(Grant::Refused)
+        );
     }
 
     #[test]
@@ -258,7 +269,10 @@ mod tests {
             log.record(PublishId(i), "t", 0, false, 0);
         }
         assert_eq!(log.records().count(), PUBLISH_LOG_LEN);
-        assert_eq!(log.records().next().map(|r| r.id), Some(PUBLISH_LOG_LEN as u64 + 9));
+        assert_eq!(
+            log.records().next().map(|r| r.id),
+            Some(PUBLISH_LOG_LEN as u64 + 9)
+        );
     }
 
     #[test]
@@ -270,6 +284,9 @@ mod tests {
             reason: "not authorised".into(),
         });
         let out = apply_batch(&mut dash, &mut log, vec![(0.0, n)], 0.0);
-        assert_eq!(out.errors, vec!["the broker refused the connection: not authorised"]);
+        assert_eq!(
+            out.errors,
+            vec!["the broker refused the connection: not authorised"]
+        );
     }
 }

@@ -57,14 +57,21 @@ pub fn TopicPanel(
     });
     let summary = Memo::new(move |_| {
         generation.get();
-        let limit = if show_all.get() { usize::MAX } else { PREVIEW_BYTES };
+        let limit = if show_all.get() {
+            usize::MAX
+        } else {
+            PREVIEW_BYTES
+        };
         s.with_panel(id, |p| {
             let last = p.last();
             let view = p.last_view(limit);
             Summary {
                 topic: p.topic().to_string(),
                 kind: view.as_ref().map(|v| v.kind_label()).unwrap_or_default(),
-                body: view.as_ref().map(|v| v.body().to_string()).unwrap_or_default(),
+                body: view
+                    .as_ref()
+                    .map(|v| v.body().to_string())
+                    .unwrap_or_default(),
                 truncated_from: view.as_ref().and_then(|v| v.truncated_from()),
                 size: last.map_or(0, |l| l.payload.len()),
                 received: p.last_received_ms().map(clock_text).unwrap_or_default(),

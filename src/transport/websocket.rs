@@ -119,6 +119,7 @@ fn js_error_text(e: wasm_bindgen::JsValue) -> String {
     if let Some(err) = e.dyn_ref::<js_sys::Error>() {
         String::from(err.message())
     } else {
-        e.as_string().unwrap_or_else(|| "the browser refused the WebSocket".into())
+        e.as_string()
+            .unwrap_or_else(|| "the browser refused the WebSocket".into())
     }
 }
