@@ -53,7 +53,7 @@ ensure_npm_tools() {
   need_cmd node "install Node.js (Debian: apt-get install nodejs npm)"
   need_cmd npm "install npm"
   if ! cmp -s package-lock.json node_modules/.mqdash-installed-lock; then
-    step "installing npm packages (wasm-opt from binaryen, playwright-core, mqtt)"
+    step "installing npm packages (wasm-opt from binaryen; MQTT.js and mqtt-packet for the benchmarks)"
     npm ci --no-audit --no-fund || die "npm ci failed"
     cp package-lock.json node_modules/.mqdash-installed-lock
   fi

@@ -27,6 +27,9 @@ struct Inner {
     transport: Option<WsTransport>,
     timer: Option<Worker>,
     _on_tick: Option<Closure<dyn FnMut(MessageEvent)>>,
+    /// The deadline the worker timer is armed for, so a busy socket does not
+    /// post a message to the worker per frame.
+    armed: Option<u64>,
     sink: NoticeSink,
 }
 
@@ -44,12 +47,17 @@ impl BrowserClient {
             transport: None,
             timer: None,
             _on_tick: None,
+            armed: None,
             sink,
         }));
         // The worker script is served from our origin (CSP: script-src 'self').
         if let Ok(worker) = Worker::new("/public/timer-worker.js") {
             let weak = Rc::downgrade(&inner);
             let on_tick = Closure::<dyn FnMut(MessageEvent)>::new(move |_: MessageEvent| {
+                if let Some(inner) = weak.upgrade() {
+                    // The timer fired: it is no longer armed.
+                    inner.borrow_mut().armed = None;
+                }
                 with(&weak, |s| s.on_timer(now_ms()));
             });
             worker.set_onmessage(Some(on_tick.as_ref().unchecked_ref()));
@@ -124,8 +132,11 @@ fn pump(inner: &Rc<RefCell<Inner>>) {
         }
     }
     let (deadline, timer) = {
-        let i = inner.borrow();
-        (i.supervisor.next_deadline(), i.timer.clone())
+        let mut i = inner.borrow_mut();
+        let deadline = i.supervisor.next_deadline();
+        let changed = i.armed != deadline;
+        i.armed = deadline;
+        (deadline, i.timer.clone().filter(|_| changed))
     };
     if let Some(timer) = timer {
         let delay = deadline.map_or(-1.0, |d| d.saturating_sub(now_ms()) as f64);
