@@ -12,7 +12,6 @@
 //! thread failure inside rumqttd.
 
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
@@ -119,20 +118,21 @@ pub async fn run(args: BrokerArgs, verbose: bool) -> Result<(), String> {
             ))
         }
         sig = &mut shutdown => {
-            eprintln!("devbroker: {sig} during start-up, exiting");
+            warn!("devbroker: {sig} during start-up, exiting");
             return Ok(());
         }
     }
 
-    println!(
+    say!(
         "devbroker: listening mqtt://{} ws://{}{}",
-        tcp_addr, ws_addr, args.ws_path
+        tcp_addr,
+        ws_addr,
+        args.ws_path
     );
-    let _ = std::io::stdout().flush();
 
     tokio::select! {
         sig = &mut shutdown => {
-            eprintln!("devbroker: {sig}, shutting down");
+            warn!("devbroker: {sig}, shutting down");
             Ok(())
         }
         _ = &mut broker_stopped => Err("the embedded broker stopped unexpectedly (run with --verbose for rumqttd's log)".to_owned()),

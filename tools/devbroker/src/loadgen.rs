@@ -150,7 +150,7 @@ pub async fn run(args: LoadgenArgs) -> Result<(), String> {
     let report = tokio::select! {
         r = &mut worker => r,
         sig = crate::shutdown_signal() => {
-            eprintln!("loadgen: {sig}, stopping");
+            warn!("loadgen: {sig}, stopping");
             stop.store(true, Ordering::Relaxed);
             worker.await
         }
@@ -166,7 +166,7 @@ pub async fn run(args: LoadgenArgs) -> Result<(), String> {
         "payload_size": args.payload_size,
         "qos": args.qos,
     });
-    println!("{line}");
+    say!("{line}");
     Ok(())
 }
 

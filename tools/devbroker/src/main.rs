@@ -9,6 +9,25 @@
 //! Errors go to stderr as one `devbroker: error: …` line and a non-zero exit
 //! status; normal output (the ready line, summaries) goes to stdout.
 
+/// `println!`/`eprintln!` that never panic: a closed pipe (the reader of our
+/// output went away) must not bring the broker or the simulator down.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, $($arg)*);
+        let _ = out.flush();
+    }};
+}
+
+/// Like [`say!`], for stderr.
+macro_rules! warn {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod broker;
 mod loadgen;
 mod onenet;
@@ -63,7 +82,7 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("devbroker: error: cannot start the async runtime: {e}");
+            warn!("devbroker: error: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -80,7 +99,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("devbroker: error: {message}");
+            warn!("devbroker: error: {message}");
             ExitCode::FAILURE
         }
     }

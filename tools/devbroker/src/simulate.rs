@@ -452,11 +452,11 @@ pub async fn run(args: SimulateArgs) -> Result<(), String> {
     tokio::select! {
         r = wait_connected(&mut eventloop, &url, deadline) => r?,
         sig = &mut shutdown => {
-            eprintln!("simulate: {sig} before connecting");
+            warn!("simulate: {sig} before connecting");
             return Ok(());
         }
     }
-    println!(
+    say!(
         "simulate: connected to {url} as {client_id}; {} devices, {} msg/s, topic prefix {:?}",
         args.devices,
         args.rate,
@@ -530,7 +530,7 @@ pub async fn run(args: SimulateArgs) -> Result<(), String> {
         }
         if now.duration_since(last_summary) >= summary_every {
             let secs = now.duration_since(last_summary).as_secs_f64();
-            println!(
+            say!(
                 "simulate: {sent} messages sent ({:.1} msg/s) to {url}",
                 (sent - sent_at_summary) as f64 / secs
             );
@@ -548,7 +548,7 @@ pub async fn run(args: SimulateArgs) -> Result<(), String> {
     }
     let _ = client.disconnect().await;
     let _ = tokio::time::timeout(Duration::from_secs(2), driver).await;
-    println!(
+    say!(
         "simulate: {stop_reason}; {sent} messages sent ({sent_dollar} to $ topics) in {:.1}s ({} QoS 1 acknowledged)",
         start.elapsed().as_secs_f64(),
         qos1_acked.load(Ordering::Relaxed)
@@ -572,7 +572,7 @@ async fn drive(
             }
             Ok(Event::Incoming(rumqttc::Packet::ConnAck(_))) if lost => {
                 lost = false;
-                println!("simulate: reconnected");
+                say!("simulate: reconnected");
                 let client = client.clone();
                 let statuses = statuses.clone();
                 tokio::spawn(async move {
@@ -585,7 +585,7 @@ async fn drive(
             Ok(_) => {}
             Err(e) => {
                 if !lost {
-                    eprintln!("simulate: connection lost: {}; reconnecting", describe(&e));
+                    warn!("simulate: connection lost: {}; reconnecting", describe(&e));
                 }
                 lost = true;
                 tokio::time::sleep(Duration::from_secs(1)).await;

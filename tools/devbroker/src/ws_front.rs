@@ -90,7 +90,7 @@ pub async fn serve(listener: TcpListener, path: String, upstream: SocketAddr, ve
             Ok(pair) => pair,
             Err(e) => {
                 // Typically EMFILE: back off instead of spinning.
-                eprintln!("devbroker: ws: accept failed: {e}");
+                warn!("devbroker: ws: accept failed: {e}");
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 continue;
             }
@@ -99,7 +99,7 @@ pub async fn serve(listener: TcpListener, path: String, upstream: SocketAddr, ve
         tokio::spawn(async move {
             if let Err(e) = handle(stream, &path, upstream).await {
                 if verbose {
-                    eprintln!("devbroker: ws: {peer}: {e}");
+                    warn!("devbroker: ws: {peer}: {e}");
                 }
             }
         });
@@ -146,7 +146,7 @@ async fn handle(stream: TcpStream, path: &str, upstream: SocketAddr) -> Result<(
             return match rejection {
                 // Always reported: a wrong URL in the page is a common mistake.
                 Some(r) => {
-                    eprintln!("devbroker: ws: {r}");
+                    warn!("devbroker: ws: {r}");
                     Ok(())
                 }
                 None => Err(format!("handshake failed: {e}")),
