@@ -78,3 +78,13 @@ def devbroker():
     d = DevBroker()
     yield d
     d.close()
+
+
+@pytest.fixture(params=["mosquitto", "devbroker"])
+def broker(request):
+    """Each test using it runs once against mosquitto and once against the embedded
+    broker (rumqttd); `broker.kind` says which."""
+    b = Mosquitto() if request.param == "mosquitto" else DevBroker()
+    b.kind = request.param
+    yield b
+    b.close()

@@ -7,7 +7,7 @@ def test_release_build_mounts_with_no_console_or_page_error(page, site):
     page.goto(site + "/")
     expect(page.get_by_role("status")).to_have_text("disconnected", timeout=15000)
     expect(page.get_by_label("Broker URL")).to_be_visible()
-    expect(page.get_by_role("button", name="Connect")).to_be_visible()
+    expect(page.get_by_role("button", name="Connect", exact=True)).to_be_visible()
     assert page.errors.console == [], page.errors.console
     assert page.errors.page == [], page.errors.page
 

@@ -1,0 +1,180 @@
+"""Helpers shared by the dashboard's browser tests: opening the page, finding its
+parts by their accessible names, and MQTT clients outside the browser (paho-mqtt,
+as the seed articles use it)."""
+
+import queue
+import threading
+import time
+import urllib.parse
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from playwright.sync_api import Page, expect
+
+# Generous enough for a loaded 2-core machine, short enough to fail fast.
+T = 15_000
+
+
+def dash_url(site: str, broker: str | None = None, subs=(), qos: int | None = None,
+             connect: bool = False, client_id: str | None = None) -> str:
+    params = []
+    if broker:
+        params.append(("broker", broker))
+    params += [("sub", s) for s in subs]
+    if qos is not None:
+        params.append(("qos", str(qos)))
+    if client_id:
+        params.append(("client_id", client_id))
+    if connect:
+        params.append(("connect", "1"))
+    q = urllib.parse.urlencode(params, quote_via=urllib.parse.quote, safe="/+")
+    return f"{site}/?{q}" if q else f"{site}/"
+
+
+def open_dash(page: Page, site: str, **kw) -> Page:
+    page.goto(dash_url(site, **kw))
+    expect(status(page)).not_to_have_text("", timeout=T)
+    if kw.get("connect"):
+        expect(status(page)).to_have_text("connected", timeout=T)
+    return page
+
+
+def status(page: Page):
+    return page.get_by_role("status")
+
+
+def error(page: Page):
+    return page.locator("p.error[role=alert]")
+
+
+def button(page: Page, name: str):
+    return page.get_by_role("button", name=name, exact=True)
+
+
+def panel(page: Page, topic: str):
+    """The topic panel: `<article role=region>` named exactly by its topic."""
+    return page.get_by_role("region", name=topic, exact=True)
+
+
+def sub_row(page: Page, filt: str):
+    return page.locator("li.sub").filter(has=page.locator("code.filter", has_text=filt))
+
+
+def publish_log(page: Page):
+    return page.get_by_role("list", name="Publish log")
+
+
+def subscribe(page: Page, filt: str, qos: int = 0):
+    page.get_by_label("Topic filter").fill(filt)
+    page.locator("section.subscriptions").get_by_label("QoS").select_option(str(qos))
+    button(page, "Subscribe").click()
+    expect(sub_row(page, filt)).to_contain_text("granted QoS", timeout=T)
+
+
+def assert_clean(page: Page):
+    """No console error (CSP violations are console errors) and no uncaught exception."""
+    assert page.errors.console == [], page.errors.console
+    assert page.errors.page == [], page.errors.page
+
+
+def _client(client_id: str, username=None, password=None) -> mqtt.Client:
+    c = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=client_id,
+                    protocol=mqtt.MQTTv311)
+    if username is not None:
+        c.username_pw_set(username, password)
+    return c
+
+
+class Publisher:
+    """A paho client that publishes and waits for each publish to complete."""
+
+    def __init__(self, port: int, client_id: str = "paho-pub", **auth):
+        self.c = _client(client_id, **auth)
+        self.c.connect("127.0.0.1", port, keepalive=60)
+        self.c.loop_start()
+        deadline = time.monotonic() + 10
+        while not self.c.is_connected():
+            if time.monotonic() > deadline:
+                raise RuntimeError("paho publisher did not connect")
+            time.sleep(0.02)
+
+    def pub(self, topic: str, payload, qos: int = 0, retain: bool = False):
+        info = self.c.publish(topic, payload, qos=qos, retain=retain)
+        info.wait_for_publish(10)
+        assert info.is_published(), f"publish to {topic} did not complete"
+
+    def close(self):
+        self.c.disconnect()
+        self.c.loop_stop()
+
+
+class Subscriber:
+    """A paho client subscribed to a filter; collects (topic, payload, qos, retain)."""
+
+    def __init__(self, port: int, filt, qos: int = 2, client_id: str = "paho-sub"):
+        """`filt` is one filter or a list of them (sent in one SUBSCRIBE, in order)."""
+        filters = [(filt, qos)] if isinstance(filt, str) else [(f, qos) for f in filt]
+        self.messages: "queue.Queue[tuple[str, bytes, int, bool]]" = queue.Queue()
+        self._subscribed = threading.Event()
+        self.c = _client(client_id)
+        self.c.on_message = lambda c, u, m: self.messages.put((m.topic, bytes(m.payload), m.qos, bool(m.retain)))
+        self.c.on_subscribe = lambda c, u, mid, rc, props: self._subscribed.set()
+        self.c.on_connect = lambda c, u, flags, rc, props: c.subscribe(filters)
+        self.c.connect("127.0.0.1", port, keepalive=60)
+        self.c.loop_start()
+        if not self._subscribed.wait(10):
+            raise RuntimeError(f"paho subscriber did not get a SUBACK for {filt}")
+
+    def get(self, timeout: float = 10.0):
+        return self.messages.get(timeout=timeout)
+
+    def nothing_within(self, seconds: float):
+        try:
+            m = self.messages.get(timeout=seconds)
+        except queue.Empty:
+            return None
+        return m
+
+    def close(self):
+        self.c.disconnect()
+        self.c.loop_stop()
+
+
+def dp_frame(kind: int, json_text: str) -> bytes:
+    """OneNet `$dp` framing as the seed's build_payload: type byte, u16 BE length, JSON."""
+    body = json_text.encode()
+    return bytes([kind]) + len(body).to_bytes(2, "big") + body
+
+
+def publish_form(page: Page):
+    return page.get_by_role("region", name="Publish", exact=True)
+
+
+def publish(page: Page, topic: str, payload: str, qos: int = 0, retain: bool = False, fmt: str = "text"):
+    """Fills the publish form and clicks Publish (fmt: text, json, hex, dp1, dp3)."""
+    f = publish_form(page)
+    f.get_by_label("Topic", exact=True).fill(topic)
+    f.get_by_label("Payload format").select_option(fmt)
+    f.get_by_label("QoS").select_option(str(qos))
+    f.get_by_label("Retain", exact=True).set_checked(retain)
+    f.get_by_label("Payload", exact=True).fill(payload)
+    button(page, "Publish").click()
+
+
+def retained_messages(port: int, filt: str) -> list:
+    """What a brand-new subscriber to `filt` receives as retained messages.
+
+    A retained sentinel published just before marks the end: the broker sends
+    retained messages in the SUBSCRIBE's filter order. Everything is QoS 2 so
+    the QoS 2 handshake cannot reorder a message after the sentinel."""
+    p = Publisher(port, client_id="paho-sentinel")
+    p.pub("zz/sentinel", "end", qos=2, retain=True)
+    p.close()
+    s = Subscriber(port, [filt, "zz/sentinel"], qos=2, client_id="paho-retained")
+    got = []
+    try:
+        while (m := s.get())[0] != "zz/sentinel":
+            got.append(m)
+    finally:
+        s.close()
+    return got
