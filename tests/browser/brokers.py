@@ -39,6 +39,20 @@ def read_log(proc: subprocess.Popen) -> str:
     return ""
 
 
+def _give_to_mosquitto_user(directory: str) -> None:
+    """Started as root, mosquitto drops to the `mosquitto` user, which must then
+    read the password file and write the persistence file in `directory`."""
+    if os.geteuid() != 0:
+        return
+    try:
+        import pwd
+        user = pwd.getpwnam("mosquitto")
+    except KeyError:
+        return
+    for path in [directory, *(os.path.join(directory, f) for f in os.listdir(directory))]:
+        os.chown(path, user.pw_uid, user.pw_gid)
+
+
 class Mosquitto:
     """Debian's mosquitto with a TCP and a WebSocket listener on loopback."""
 
@@ -66,6 +80,7 @@ class Mosquitto:
             lines += ["persistence true", f"persistence_location {self.dir}/"]
         self.conf = os.path.join(self.dir, "mosquitto.conf")
         Path(self.conf).write_text("\n".join(lines) + "\n")
+        _give_to_mosquitto_user(self.dir)
         self.exe = exe
         self.proc = None
         self.start()
@@ -105,24 +120,34 @@ class DevBroker:
         self.tcp_port = free_port()
         self.ws_port = free_port()
         self.dir = tempfile.mkdtemp(prefix="mqdash-devbroker-")
+        self.exe = exe
+        self.proc = None
+        self.start()
+
+    def start(self) -> None:
+        """Starts (or restarts, after stop()) the broker on the same ports."""
         log = os.path.join(self.dir, "devbroker.log")
         self.proc = subprocess.Popen(
-            [exe, "broker", "--tcp-port", str(self.tcp_port), "--ws-port", str(self.ws_port)],
+            [self.exe, "broker", "--tcp-port", str(self.tcp_port), "--ws-port", str(self.ws_port)],
             stdout=open(log, "ab"), stderr=subprocess.STDOUT,
         )
         self.proc.log_path = log
         wait_for_port(self.tcp_port, self.proc, "devbroker")
         wait_for_port(self.ws_port, self.proc, "devbroker (websockets)")
 
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.ws_port}/mqtt"
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                self.proc.wait()
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.ws_port}/mqtt"
+
+    def close(self) -> None:
+        self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)

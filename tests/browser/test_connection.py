@@ -1,0 +1,153 @@
+"""Issue 4, Tests: the connection's life against real brokers -- refused
+credentials (the broker's reason, no reconnect loop), a broker killed and
+restarted (reconnecting, then live data with subscriptions restored), an
+unreachable broker and a refused URL, and a shared link that prefills and
+connects."""
+
+import re
+import time
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from brokers import Mosquitto, free_port
+from dash import T, Publisher, assert_clean, button, error, open_dash, panel, status, sub_row
+
+
+def connect_with(page, url, username="", password=""):
+    page.get_by_label("Broker URL").fill(url)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    button(page, "Connect").click()
+
+
+def connects_logged(m: Mosquitto) -> int:
+    return Path(m.proc.log_path).read_text(errors="replace").count("New connection from")
+
+
+def test_refused_credentials_show_the_brokers_reason_and_do_not_reconnect(page, site):
+    m = Mosquitto(password=("device-1", "s3cret"))
+    try:
+        open_dash(page, site)
+        connect_with(page, m.ws_url, "device-1", "wrong")
+        refused = re.compile(r"^disconnected: .*(bad user name or password|bad username or password|not authori[sz]ed)",
+                             re.IGNORECASE)
+        expect(status(page)).to_have_text(refused, timeout=T)
+        expect(error(page)).to_have_text(re.compile("bad user ?name or password|not authori[sz]ed", re.I))
+        expect(button(page, "Disconnect")).to_be_disabled()
+        first = status(page).inner_text()
+        assert connects_logged(m) == 1
+        # Absence of a reconnect loop can only be shown over time: the first
+        # automatic retry would come after about 1 s (backoff base), so 4 s
+        # would see two or three of them.
+        deadline = time.monotonic() + 4
+        while time.monotonic() < deadline:
+            assert status(page).inner_text() == first
+            time.sleep(0.25)
+        assert connects_logged(m) == 1, Path(m.proc.log_path).read_text()
+
+        # No credentials at all: refused too, with a reason.
+        connect_with(page, m.ws_url)
+        expect(status(page)).to_have_text(refused, timeout=T)
+
+        # The right password then connects.
+        connect_with(page, m.ws_url, "device-1", "s3cret")
+        expect(status(page)).to_have_text("connected", timeout=T)
+        expect(error(page)).to_have_count(0)
+    finally:
+        m.close()
+    assert_clean(page)
+
+
+def test_broker_restart_shows_reconnecting_then_live_data_with_subscriptions_restored(page, site, broker):
+    open_dash(page, site, broker=broker.ws_url, subs=["plant/#"], qos=1, connect=True)
+    expect(sub_row(page, "plant/#")).to_contain_text("granted QoS 1", timeout=T)
+    p = Publisher(broker.tcp_port)
+    p.pub("plant/temp", "20.5", qos=1)
+    p.close()
+    expect(panel(page, "plant/temp").locator("pre.payload")).to_have_text("20.5", timeout=T)
+
+    broker.stop()
+    expect(status(page)).to_have_text(re.compile(r"^reconnecting in \d+ s: "), timeout=T)
+    broker.start()
+    # Backoff is capped at 30 s; after one or two failed attempts the next is
+    # within a few seconds.
+    expect(status(page)).to_have_text("connected", timeout=40_000)
+    # A fresh broker (no persistence) knows no session: the page must have
+    # subscribed again for this to arrive.
+    expect(sub_row(page, "plant/#")).to_contain_text("granted QoS 1", timeout=T)
+    p = Publisher(broker.tcp_port, client_id="paho-after")
+    p.pub("plant/temp", "21.75", qos=1)
+    p.pub("plant/new", "after the restart", qos=1)
+    p.close()
+    expect(panel(page, "plant/temp").locator("pre.payload")).to_have_text("21.75", timeout=T)
+    expect(panel(page, "plant/temp").locator(".count")).to_have_text("2 msgs")
+    expect(panel(page, "plant/new").locator("pre.payload")).to_have_text("after the restart", timeout=T)
+    assert_clean(page)
+
+
+def test_disconnect_stops_reconnecting(page, site, mosquitto):
+    open_dash(page, site, broker=mosquitto.ws_url, connect=True)
+    mosquitto.stop()
+    expect(status(page)).to_have_text(re.compile(r"^reconnecting in \d+ s: "), timeout=T)
+    button(page, "Disconnect").click()
+    expect(status(page)).to_have_text("disconnected")
+    mosquitto.start()
+    n = connects_logged(mosquitto)
+    time.sleep(3)  # longer than the first backoff delays: a live retry would show here
+    assert connects_logged(mosquitto) == n
+    expect(status(page)).to_have_text("disconnected")
+    assert_clean(page)
+
+
+def test_unreachable_broker_and_refused_urls_are_explained(page, site):
+    open_dash(page, site)
+    port = free_port()  # nothing listens there
+    url = f"ws://127.0.0.1:{port}/mqtt"
+    connect_with(page, url)
+    reason = re.compile(rf"^reconnecting in \d+ s: could not reach the broker at {re.escape(url)}")
+    expect(status(page)).to_have_text(reason, timeout=T)
+    button(page, "Disconnect").click()
+    expect(status(page)).to_have_text("disconnected")
+
+    connect_with(page, "mqtt://127.0.0.1:1883")
+    expect(error(page)).to_contain_text("ws:// or wss://", timeout=T)
+    expect(status(page)).to_have_text("disconnected")
+    connect_with(page, "ws://")
+    expect(error(page)).to_have_text(re.compile("host"), timeout=T)
+    expect(status(page)).to_have_text("disconnected")
+    # CSP violations would be console errors; a failed WebSocket is one too in
+    # Chromium ("WebSocket connection to ... failed"), named here as expected.
+    page.errors.console = [e for e in page.errors.console
+                           if not re.match(rf"WebSocket connection to '{re.escape(url)}' failed", e)]
+    assert_clean(page)
+
+
+def test_wrong_path_on_the_embedded_broker_is_explained(page, site, devbroker):
+    open_dash(page, site)
+    url = f"ws://127.0.0.1:{devbroker.ws_port}/not-mqtt"
+    connect_with(page, url)
+    expect(status(page)).to_have_text(
+        re.compile(rf"could not reach the broker at {re.escape(url)} .*wrong path"), timeout=T)
+    page.errors.console = [e for e in page.errors.console
+                           if not re.match(rf"WebSocket connection to '{re.escape(url)}' failed", e)]
+    assert_clean(page)
+
+
+def test_shared_link_prefills_and_connects_with_both_subscriptions_granted(page, site, broker):
+    page.goto(f"{site}/?broker={broker.ws_url}&sub=a/%23&sub=b/%2B/c&connect=1")
+    expect(status(page)).to_have_text("connected", timeout=T)
+    expect(page.get_by_label("Broker URL")).to_have_value(broker.ws_url)
+    expect(page.locator("li.sub code.filter")).to_have_text(["a/#", "b/+/c"])
+    expect(sub_row(page, "a/#")).to_contain_text("granted QoS 0", timeout=T)
+    expect(sub_row(page, "b/+/c")).to_contain_text("granted QoS 0", timeout=T)
+    p = Publisher(broker.tcp_port)
+    p.pub("b/x/c", "via b/+/c")
+    p.pub("a/deep/er", "via a/#")
+    p.close()
+    expect(page.get_by_role("region", name="Topics matching b/+/c").get_by_role("region", name="b/x/c"))\
+        .to_be_visible(timeout=T)
+    expect(page.get_by_role("region", name="Topics matching a/#").get_by_role("region", name="a/deep/er"))\
+        .to_be_visible(timeout=T)
+    expect(sub_row(page, "b/+/c")).to_contain_text("1 msgs")
+    assert_clean(page)
