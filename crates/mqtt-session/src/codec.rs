@@ -344,7 +344,6 @@ impl Decoder {
     }
 
     /// Bytes buffered and not yet decoded.
-    #[cfg(test)]
     pub(crate) fn buffered(&self) -> usize {
         self.buf.len()
     }

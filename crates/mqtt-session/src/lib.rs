@@ -39,6 +39,7 @@
 mod codec;
 mod error;
 mod event;
+pub mod hostile;
 mod options;
 mod packet_id;
 mod session;

@@ -94,6 +94,8 @@ pub struct Session {
     connack_deadline: Option<u64>,
     ping_deadline: Option<u64>,
     last_sent_ms: u64,
+    /// When the last whole packet arrived (or the connection started).
+    last_received_ms: u64,
 }
 
 impl fmt::Debug for Session {
@@ -135,6 +137,7 @@ impl Session {
             connack_deadline: None,
             ping_deadline: None,
             last_sent_ms: 0,
+            last_received_ms: 0,
         })
     }
 
@@ -142,6 +145,27 @@ impl Session {
     #[must_use]
     pub fn options(&self) -> &Options {
         &self.options
+    }
+
+    /// How long a PINGREQ waits for its PINGRESP, in ms: the response
+    /// timeout, capped at half the keepalive interval (when keepalive is on)
+    /// so that a dead link is noticed within 1.5 × keepalive.
+    #[must_use]
+    pub fn ping_wait_ms(&self) -> u64 {
+        let half_keepalive = u64::from(self.options.keep_alive_secs) * 500;
+        if half_keepalive == 0 {
+            self.options.response_timeout_ms
+        } else {
+            self.options.response_timeout_ms.min(half_keepalive)
+        }
+    }
+
+    /// Bytes received and not yet decoded: at most one partial packet, so
+    /// never more than `max_incoming_packet_size` (a larger packet is refused
+    /// from its header).
+    #[must_use]
+    pub fn buffered_bytes(&self) -> usize {
+        self.decoder.buffered()
     }
 
     /// Replaces the options; only while `Disconnected` or `Closed`. A new
@@ -227,6 +251,7 @@ impl Session {
         );
         self.state = ConnectionState::Connecting;
         self.last_sent_ms = now_ms;
+        self.last_received_ms = now_ms;
         self.connack_deadline = Some(now_ms.saturating_add(self.options.response_timeout_ms));
         if let Err(e) = result {
             self.fail(e);
@@ -246,6 +271,7 @@ impl Session {
             match self.decoder.next_packet() {
                 Ok(None) => break,
                 Ok(Some(packet)) => {
+                    self.last_received_ms = now_ms;
                     if let Err(e) = self.handle_packet(now_ms, packet) {
                         self.fail(e);
                     }
@@ -257,6 +283,13 @@ impl Session {
 
     /// Time passed: sends PINGREQ when due and declares the link dead when
     /// CONNACK or PINGRESP is overdue.
+    ///
+    /// PINGREQ goes out once nothing was sent, or nothing was received, for
+    /// the keepalive interval (a client that keeps publishing into a dead
+    /// link would otherwise never ping). PINGRESP is awaited for
+    /// [`Session::ping_wait_ms`]: the response timeout, capped at half the
+    /// keepalive. So a link that stops carrying anything at time `t` is
+    /// declared dead by `t + 1.5 × keepalive` at the latest.
     pub fn handle_timeout(&mut self, now_ms: u64) {
         match self.state {
             ConnectionState::Connecting => {
@@ -270,14 +303,13 @@ impl Session {
                 if let Some(deadline) = self.ping_deadline {
                     if now_ms >= deadline {
                         self.fail(SessionError::PingTimeout {
-                            waited_ms: self.options.response_timeout_ms,
+                            waited_ms: self.ping_wait_ms(),
                         });
                     }
                 } else if self.keepalive_due().is_some_and(|d| now_ms >= d) {
                     match self.queue(now_ms, &Outgoing::PingReq) {
                         Ok(()) => {
-                            self.ping_deadline =
-                                Some(now_ms.saturating_add(self.options.response_timeout_ms));
+                            self.ping_deadline = Some(now_ms.saturating_add(self.ping_wait_ms()));
                         }
                         Err(e) => self.fail(e),
                     }
@@ -562,6 +594,7 @@ impl Session {
         }
         Some(
             self.last_sent_ms
+                .min(self.last_received_ms)
                 .saturating_add(u64::from(self.options.keep_alive_secs) * 1000),
         )
     }

@@ -945,10 +945,11 @@ fn pingreq_is_sent_when_nothing_was_sent_for_the_keepalive_interval() {
 }
 
 #[test]
-fn sending_anything_postpones_the_pingreq() {
+fn traffic_both_ways_postpones_the_pingreq() {
     let mut b = Broker::connected(opts());
     b.now = 30_000;
     b.publish("t", b"", QoS::AtMostOnce);
+    b.feed(&publish("in", b"x", 0, 0, false, false));
     assert_eq!(b.s.poll_timeout(), Some(90_000));
     b.advance_to(61_000);
     b.sent();
@@ -956,6 +957,110 @@ fn sending_anything_postpones_the_pingreq() {
     assert_eq!(b.s.poll_transmit(), None);
     b.advance_to(90_000);
     assert_eq!(b.sent(), PINGREQ.to_vec());
+}
+
+#[test]
+fn a_client_that_keeps_sending_but_hears_nothing_still_pings_within_the_keepalive() {
+    let mut b = Broker::connected(opts());
+    // CONNACK arrived at 1_000; publishing every 10 s does not postpone the
+    // PINGREQ, because nothing comes back.
+    for t in (11_000..=61_000).step_by(10_000) {
+        b.advance_to(t - 1);
+        b.publish("t", b"", QoS::AtMostOnce);
+    }
+    b.sent();
+    assert_eq!(b.s.poll_timeout(), Some(61_000));
+    b.advance_to(61_000);
+    assert_eq!(b.sent(), PINGREQ.to_vec());
+    b.advance_to(71_000);
+    b.assert_closed_with(SessionError::PingTimeout { waited_ms: 10_000 });
+}
+
+#[test]
+fn the_pingresp_wait_is_capped_at_half_the_keepalive() {
+    // Keepalive 4 s with the default 10 s response timeout: waiting 10 s
+    // for PINGRESP would notice a dead link only after 14 s.
+    let mut b = Broker::connected(Options {
+        keep_alive_secs: 4,
+        ..opts()
+    });
+    assert_eq!(b.s.ping_wait_ms(), 2_000);
+    b.advance_to(5_000);
+    assert_eq!(b.sent(), PINGREQ.to_vec());
+    assert_eq!(b.s.poll_timeout(), Some(7_000));
+    b.advance_to(6_999);
+    assert_eq!(b.s.state(), ConnectionState::Connected);
+    b.advance_to(7_000);
+    b.assert_closed_with(SessionError::PingTimeout { waited_ms: 2_000 });
+    // A shorter response timeout is kept as it is; keepalive 0 leaves it whole.
+    let short = Broker::new(Options {
+        keep_alive_secs: 4,
+        response_timeout_ms: 700,
+        ..opts()
+    });
+    assert_eq!(short.s.ping_wait_ms(), 700);
+    let off = Broker::new(Options {
+        keep_alive_secs: 0,
+        ..opts()
+    });
+    assert_eq!(off.s.ping_wait_ms(), 10_000);
+}
+
+#[test]
+fn a_link_that_goes_silent_is_declared_dead_within_one_and_a_half_keepalives() {
+    // Whatever the last traffic was, and whatever the response timeout, the
+    // PingTimeout comes at most 1.5 × keepalive after the last packet in.
+    for keep_alive_secs in [1u16, 2, 4, 10, 60, 600] {
+        for response_timeout_ms in [1u64, 500, 10_000, 1_000_000] {
+            for client_sends_every in [0u64, 300, 1_000, 7_000] {
+                let mut b = Broker::connected(Options {
+                    keep_alive_secs,
+                    response_timeout_ms,
+                    ..opts()
+                });
+                let keepalive_ms = u64::from(keep_alive_secs) * 1000;
+                // Some traffic, then the link goes silent after one last PINGRESP.
+                b.advance_to(b.now + keepalive_ms);
+                b.sent();
+                b.now += 5;
+                b.feed(&PINGRESP);
+                let silent_from = b.now;
+                let mut next_send = silent_from + client_sends_every;
+                let mut closed_at = None;
+                for _ in 0..10_000 {
+                    let mut t = b.s.poll_timeout().unwrap_or(u64::MAX);
+                    if client_sends_every > 0 {
+                        t = t.min(next_send);
+                    }
+                    if t == u64::MAX {
+                        break;
+                    }
+                    b.advance_to(t);
+                    if client_sends_every > 0 && t == next_send {
+                        let _ = b.s.publish(t, "t", vec![], QoS::AtMostOnce, false);
+                        next_send += client_sends_every;
+                    }
+                    b.sent();
+                    if b.events().iter().any(|e| matches!(e, Event::Closed { .. })) {
+                        closed_at = Some(t);
+                        break;
+                    }
+                }
+                let what = format!(
+                    "keepalive {keep_alive_secs} s, response timeout {response_timeout_ms} ms, \
+                     sending every {client_sends_every} ms"
+                );
+                let Some(closed_at) = closed_at else {
+                    panic!("{what}: never declared dead");
+                };
+                assert!(
+                    closed_at - silent_from <= keepalive_ms * 3 / 2,
+                    "{what}: dead after {} ms",
+                    closed_at - silent_from
+                );
+            }
+        }
+    }
 }
 
 #[test]
@@ -1199,165 +1304,78 @@ fn an_incoming_packet_larger_than_the_limit_is_refused_from_its_header() {
 // ----- a broker that breaks the protocol -----
 
 #[test]
-fn a_broker_breaking_the_protocol_gets_a_typed_error_and_the_session_closed() {
-    let cases: Vec<(&str, Vec<u8>, SessionError)> = vec![
-        (
-            "PUBACK with flags",
-            vec![0x41, 2, 0, 1],
-            protocol(ProtocolError::BadFlags {
-                packet: "PUBACK",
-                flags: 1,
-            }),
-        ),
-        (
-            "PUBREL with flags 0000",
-            vec![0x60, 2, 0, 1],
-            protocol(ProtocolError::BadFlags {
-                packet: "PUBREL",
-                flags: 0,
-            }),
-        ),
-        (
-            "SUBACK with flags",
-            vec![0x92, 3, 0, 1, 0],
-            protocol(ProtocolError::BadFlags {
-                packet: "SUBACK",
-                flags: 2,
-            }),
-        ),
-        (
-            "CONNECT",
-            publish_like(0x10),
-            protocol(ProtocolError::UnexpectedPacket { packet: "CONNECT" }),
-        ),
-        (
-            "SUBSCRIBE",
-            publish_like(0x82),
-            protocol(ProtocolError::UnexpectedPacket {
-                packet: "SUBSCRIBE",
-            }),
-        ),
-        (
-            "UNSUBSCRIBE",
-            publish_like(0xA2),
-            protocol(ProtocolError::UnexpectedPacket {
-                packet: "UNSUBSCRIBE",
-            }),
-        ),
-        (
-            "PINGREQ",
-            PINGREQ.to_vec(),
-            protocol(ProtocolError::UnexpectedPacket { packet: "PINGREQ" }),
-        ),
-        (
-            "DISCONNECT",
-            vec![0xE0, 0],
-            protocol(ProtocolError::UnexpectedPacket {
-                packet: "DISCONNECT",
-            }),
-        ),
-        (
-            "reserved type 15",
-            vec![0xF0, 0],
-            protocol(ProtocolError::ReservedPacketType(15)),
-        ),
-        (
-            "ill-formed UTF-8 topic",
-            vec![0x30, 5, 0, 2, 0xFF, 0xFE, b'x'],
-            protocol(ProtocolError::InvalidUtf8 { packet: "PUBLISH" }),
-        ),
-        (
-            "wildcard in received topic",
-            publish("a/+", b"x", 0, 0, false, false),
-            protocol(ProtocolError::InvalidTopic(TopicError::WildcardInTopicName)),
-        ),
-        (
-            "NUL in received topic",
-            publish("a\0", b"x", 0, 0, false, false),
-            protocol(ProtocolError::InvalidTopic(TopicError::ContainsNul)),
-        ),
-        (
-            "empty received topic",
-            vec![0x30, 3, 0, 0, b'x'],
-            protocol(ProtocolError::InvalidTopic(TopicError::Empty)),
-        ),
-        (
-            "QoS 3",
-            vec![0x36, 6, 0, 1, b't', 0, 1, b'x'],
-            protocol(ProtocolError::InvalidQoS(3)),
-        ),
-        (
-            "QoS 0 with DUP",
-            vec![0x38, 4, 0, 1, b't', b'x'],
-            protocol(ProtocolError::DupWithQoS0),
-        ),
-        (
-            "PUBLISH QoS 1 packet id 0",
-            vec![0x32, 6, 0, 1, b't', 0, 0, b'x'],
-            protocol(ProtocolError::PacketIdZero { packet: "PUBLISH" }),
-        ),
-        (
-            "PUBACK packet id 0",
-            puback(0),
-            protocol(ProtocolError::PacketIdZero { packet: "PUBACK" }),
-        ),
-        (
-            "PUBREL packet id 0",
-            pubrel(0),
-            protocol(ProtocolError::PacketIdZero { packet: "PUBREL" }),
-        ),
-        (
-            "SUBACK packet id 0",
-            suback(0, &[0]),
-            protocol(ProtocolError::PacketIdZero { packet: "SUBACK" }),
-        ),
-        (
-            "topic length past the end",
-            vec![0x30, 4, 0, 9, b'a', b'b'],
-            protocol(ProtocolError::Malformed {
-                packet: "PUBLISH",
-                detail: "a length field runs past the end of the packet".into(),
-            }),
-        ),
-        (
-            "remaining length over four bytes",
-            vec![0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01],
-            protocol(ProtocolError::MalformedRemainingLength),
-        ),
-        (
-            "PINGRESP with a body",
-            vec![0xD0, 1, 0],
-            protocol(ProtocolError::BadRemainingLength {
-                packet: "PINGRESP",
-                len: 1,
-            }),
-        ),
-    ];
-    for (what, bytes, error) in cases {
-        let mut b = Broker::connected(opts());
-        b.feed(&bytes);
-        let events = b.events();
-        assert_eq!(
-            events,
-            vec![Event::Closed {
-                error: error.clone()
-            }],
-            "{what}"
-        );
-        assert_eq!(b.s.state(), ConnectionState::Closed, "{what}");
-        assert!(b.s.wants_close(), "{what}");
-        assert!(!error.to_string().is_empty());
-        // Nothing more happens on that connection.
-        b.feed(&publish("t", b"x", 0, 0, false, false));
-        assert_eq!(b.events(), vec![], "{what}");
-        b.advance_to(u64::MAX / 2);
-        assert_eq!(b.events(), vec![], "{what}");
+fn every_hostile_case_ends_in_its_typed_error_and_a_closed_session() {
+    for case in crate::hostile::cases() {
+        let what = case.name;
+        // Whole, byte by byte, and in chunks of three.
+        for chunk in [usize::MAX, 1, 3] {
+            let mut b = Broker::new(crate::hostile::case_options());
+            b.s.connect(b.now);
+            b.sent();
+            for piece in case.bytes.chunks(chunk.min(case.bytes.len()).max(1)) {
+                b.feed(piece);
+            }
+            let events = b.events();
+            assert_eq!(
+                events.last(),
+                Some(&Event::Closed {
+                    error: case.error.clone()
+                }),
+                "{what} (chunks of {chunk}): {events:?}"
+            );
+            assert_eq!(
+                events
+                    .iter()
+                    .filter(|e| matches!(e, Event::Closed { .. }))
+                    .count(),
+                1,
+                "{what}"
+            );
+            assert_eq!(b.s.state(), ConnectionState::Closed, "{what}");
+            assert!(b.s.wants_close(), "{what}");
+            assert_eq!(b.s.poll_transmit(), None, "{what}: wrote after closing");
+            assert!(!case.error.to_string().is_empty());
+            assert!(!case.error.to_string().contains('{'), "{what}");
+            // Nothing more happens on that connection.
+            b.feed(&publish("t", b"x", 0, 0, false, false));
+            assert_eq!(b.events(), vec![], "{what}");
+            b.advance_to(u64::MAX / 2);
+            assert_eq!(b.events(), vec![], "{what}");
+            assert_eq!(b.s.poll_timeout(), None, "{what}");
+        }
     }
 }
 
-/// A plausible body with the given first byte.
-fn publish_like(byte1: u8) -> Vec<u8> {
-    vec![byte1, 4, 0, 1, b't', 0]
+#[test]
+fn the_hostile_table_has_a_case_for_every_rule_and_unique_file_names() {
+    let cases = crate::hostile::cases();
+    for rule in crate::hostile::RULES {
+        assert!(
+            cases.iter().any(|c| c.rule == rule),
+            "no hostile case for rule {rule:?}"
+        );
+    }
+    for c in &cases {
+        assert!(crate::hostile::RULES.contains(&c.rule), "{}", c.name);
+        assert!(
+            c.name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+            "{}",
+            c.name
+        );
+        assert_eq!(
+            cases.iter().filter(|d| d.name == c.name).count(),
+            1,
+            "{}",
+            c.name
+        );
+    }
+    assert!(cases.len() >= 50, "{}", cases.len());
+    assert_eq!(
+        crate::hostile::case("puback-unknown").map(|c| c.rule),
+        Some(crate::hostile::RULE_UNKNOWN_ID)
+    );
 }
 
 #[test]
