@@ -35,6 +35,9 @@ pub fn Panels() -> impl IntoView {
             let mut budget = MAX_RENDERED;
             d.groups_filtered(&search)
                 .into_iter()
+                // While searching, a subscription none of whose topics match
+                // is only noise; without a search every subscription shows.
+                .filter(|g| search.is_empty() || !g.panels.is_empty())
                 .map(|g| {
                     let (title, colour) = match g.subscription.and_then(|id| d.subscription(id)) {
                         Some(sub) => (sub.filter().to_string(), sub.colour()),
@@ -75,6 +78,9 @@ pub fn Panels() -> impl IntoView {
                 </label>
                 <p class="stats" aria-live="off">{stats}</p>
             </div>
+            <Show when=move || !s.search.get().is_empty() && groups.get().is_empty()>
+                <p class="hint">{move || format!("No topic contains {:?}.", s.search.get())}</p>
+            </Show>
             <For each=move || groups.get() key=|g| (g.sub, g.panels.clone(), g.hidden) let:g>
                 <section class="group" aria-label=format!("Topics matching {}", g.title)>
                     <h2><span class="swatch" style:background-color=g.colour></span><code>{g.title.clone()}</code></h2>

@@ -4,7 +4,7 @@
 //! Everything is rendered as text nodes: a payload or topic is never HTML.
 
 use leptos::prelude::*;
-use model::{render_payload, PanelId};
+use model::{render_payload, PanelId, PayloadView};
 
 use crate::components::chart::Chart;
 use crate::state::use_app;
@@ -18,6 +18,8 @@ pub const HISTORY_ROWS: usize = 20;
 struct Summary {
     topic: String,
     kind: String,
+    /// Shown as a hex dump (kept unwrapped so its columns line up).
+    hex: bool,
     body: String,
     truncated_from: Option<usize>,
     size: usize,
@@ -68,6 +70,7 @@ pub fn TopicPanel(
             Summary {
                 topic: p.topic().to_string(),
                 kind: view.as_ref().map(|v| v.kind_label()).unwrap_or_default(),
+                hex: matches!(view, Some(PayloadView::Binary { .. })),
                 body: view
                     .as_ref()
                     .map(|v| v.body().to_string())
@@ -98,9 +101,9 @@ pub fn TopicPanel(
         }
         generation.get();
         s.with_panel(id, |p| {
+            // `History::iter` is newest first: the rows are the newest few.
             p.history()
                 .iter()
-                .rev()
                 .take(HISTORY_ROWS)
                 .map(|e| {
                     let v = render_payload(&e.payload, 200);
@@ -133,7 +136,7 @@ pub fn TopicPanel(
                 " · "<span class="rate">{rate}</span>
                 " · "<time>{move || get().map(|x| x.received)}</time>
             </p>
-            <pre class="payload">{move || get().map(|x| x.body)}</pre>
+            <pre class="payload" class:hex=move || get().is_some_and(|x| x.hex)>{move || get().map(|x| x.body)}</pre>
             <Show when=move || get().and_then(|x| x.truncated_from).is_some() || show_all.get()>
                 <p class="hint">
                     {move || get().and_then(|x| x.truncated_from).map(|n| format!("showing part of {n} bytes "))}
@@ -150,6 +153,9 @@ pub fn TopicPanel(
                     aria-expanded=move || show_history.get().to_string()>
                     {move || get().map(|x| format!("History ({} kept, {} dropped by caps)", x.history_len, x.dropped))}
                 </button>
+                <Show when=move || show_history.get() && get().is_some_and(|x| x.history_len > HISTORY_ROWS)>
+                    <p class="hint">{format!("newest {HISTORY_ROWS} shown")}</p>
+                </Show>
                 <ol class="history-list">
                     {move || history().into_iter().map(|(t, flags, body)| view! {
                         <li><time>{t}</time>" "<span class="flag">{flags}</span><pre>{body}</pre></li>

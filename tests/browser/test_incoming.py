@@ -20,6 +20,21 @@ def legend(page, topic):
     return panel(page, topic).locator("ul.legend li")
 
 
+def coloured_pixels(page, topic) -> int:
+    """Saturated pixels on the topic's chart: data lines and dots, not the grey
+    grid or labels."""
+    return page.evaluate("""(topic) => {
+        const c = document.querySelector(`canvas[aria-label="Chart of ${CSS.escape(topic)}"]`);
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) {
+            const [r, g, b, a] = [d[i], d[i+1], d[i+2], d[i+3]];
+            if (a > 0 && Math.max(r, g, b) - Math.min(r, g, b) > 60) n++;
+        }
+        return n;
+    }""", topic)
+
+
 def expect_flags(page, topic, qos, retained):
     p = panel(page, topic)
     expect(p.locator(".flag").first).to_have_text(f"QoS {qos}", timeout=T)
@@ -47,15 +62,17 @@ def test_published_payloads_show_in_their_panels_with_flags_and_charts(page, sit
     pub.pub("onenet/dp1", dp_frame(0x01, DP1), qos=1)
     pub.pub("onenet/dp3", dp_frame(0x03, DP3), qos=2)
     pub.pub("lab/dpjson", json.dumps({"id": 1, "dp": {"temp": [{"v": 30, "t": now_s}]}}), qos=0)
+    # OneNet's documented example, verbatim: its `t` is in 2019.
+    pub.pub("lab/dpdoc", '{"id":123,"dp":{"temp":[{"v":30,"t":1552289676}]}}', qos=0)
 
     # Each topic lands in its own panel, under the subscription that matched it.
     lab = page.get_by_role("region", name="Topics matching lab/#")
     one = page.get_by_role("region", name="Topics matching onenet/+")
-    for t in ["lab/json", "lab/bin", "lab/num", "lab/dpjson"]:
+    for t in ["lab/json", "lab/bin", "lab/num", "lab/dpjson", "lab/dpdoc"]:
         expect(lab.get_by_role("region", name=t, exact=True)).to_be_visible(timeout=T)
     for t in ["onenet/dp1", "onenet/dp3"]:
         expect(one.get_by_role("region", name=t, exact=True)).to_be_visible(timeout=T)
-    expect(page.locator("article.panel")).to_have_count(6)
+    expect(page.locator("article.panel")).to_have_count(7)
 
     # Payload views.
     expect(panel(page, "lab/num").locator("pre.payload")).to_have_text("21.5")
@@ -89,27 +106,28 @@ def test_published_payloads_show_in_their_panels_with_flags_and_charts(page, sit
         "onenet/dp1": ["wendu 55"],
         "onenet/dp3": ["temp 22.5", "hum 40"],
         "lab/dpjson": ["temp 30"],  # the message id is not a series
+        "lab/dpdoc": ["temp 30"],
     }
     for topic, series in expected.items():
         expect(panel(page, topic).get_by_role("img", name=f"Chart of {topic}")).to_be_visible(timeout=T)
         expect(legend(page, topic)).to_have_text(series, timeout=T)
     expect(panel(page, "lab/bin").get_by_role("img")).to_have_count(0)
 
-    # The canvas really has a line drawn in the series colour (not just axes).
+    # The canvas really shows the data: a single point as a dot, then a line.
+    assert coloured_pixels(page, "onenet/dp1") > 0, "a one-point series is invisible"
+    # Points stamped long ago are drawn where they are, not an empty chart.
+    assert coloured_pixels(page, "lab/dpdoc") > 0, "old OneNet timestamps leave the chart empty"
+    single = coloured_pixels(page, "lab/num")
     pub.pub("lab/num", "25", qos=0)
     expect(legend(page, "lab/num")).to_have_text(["value 25"], timeout=T)
-    coloured = page.evaluate("""(topic) => {
+    page.wait_for_function("""([topic, before]) => {
         const c = document.querySelector(`canvas[aria-label="Chart of ${topic}"]`);
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let n = 0;
-        for (let i = 0; i < d.length; i += 4) {
-            const [r, g, b, a] = [d[i], d[i+1], d[i+2], d[i+3]];
-            // Saturated pixels: a data line, not the grey grid or labels.
-            if (a > 0 && Math.max(r, g, b) - Math.min(r, g, b) > 60) n++;
-        }
-        return n;
-    }""", "lab/num")
-    assert coloured > 20, f"no data line drawn on the chart ({coloured} coloured pixels)"
+        for (let i = 0; i < d.length; i += 4)
+            if (d[i+3] > 0 && Math.max(d[i], d[i+1], d[i+2]) - Math.min(d[i], d[i+1], d[i+2]) > 60) n++;
+        return n > before + 20;
+    }""", arg=["lab/num", single], timeout=T)
 
     # Counts per subscription and per panel.
     expect(panel(page, "lab/num").locator(".count")).to_have_text("2 msgs")
