@@ -200,7 +200,10 @@ pub fn profile_name(broker_url: &str, client_id: &str) -> String {
     format!("{client_id} @ {broker_url}")
 }
 
-/// Fills the form and the subscriptions from a saved profile.
+/// Fills the form and the subscriptions from a saved profile: the form shows
+/// exactly the profile (no Last Will left over from another one) and the
+/// subscription list becomes the profile's, on the broker too when connected.
+/// Nothing is saved: connecting saves.
 pub fn apply_profile(s: AppState, p: &Profile) {
     let f = s.form;
     f.broker_url.set(p.broker_url.clone());
@@ -211,16 +214,48 @@ pub fn apply_profile(s: AppState, p: &Profile) {
     f.keepalive.set(p.keepalive_secs.to_string());
     f.clean_session.set(p.clean_session);
     f.protocol.set(p.protocol.label().to_string());
-    if let Some(w) = &p.last_will {
-        f.will_topic.set(w.topic.clone());
-        f.will_payload.set(w.payload.clone());
-        f.will_qos.set(w.qos.to_string());
-        f.will_retain.set(w.retain);
-    }
-    s.dash.update_value(|d| {
-        for sub in &p.subscriptions {
-            d.subscribe(&sub.filter, sub.qos);
-        }
+    let will = p.last_will.clone().unwrap_or_default();
+    f.will_topic.set(will.topic);
+    f.will_payload.set(will.payload);
+    f.will_qos.set(will.qos.to_string());
+    f.will_retain.set(will.retain);
+
+    let current: Vec<(String, u8)> = s.dash.with_value(|d| {
+        d.subscriptions()
+            .iter()
+            .map(|x| (x.filter().to_string(), x.qos()))
+            .collect()
     });
+    let client = s.client.get_value();
+    let now = now_ms();
+    for (filter, _) in &current {
+        if p.subscriptions.iter().any(|w| w.filter == *filter) {
+            continue;
+        }
+        if let Some(c) = &client {
+            if let Err(e) = c.with(|sup| sup.unsubscribe(now, filter)) {
+                s.error.set(Some(e));
+            }
+        }
+        s.dash.update_value(|d| {
+            d.unsubscribe(filter);
+        });
+    }
+    for sub in &p.subscriptions {
+        if current
+            .iter()
+            .any(|(f, q)| *f == sub.filter && *q == sub.qos)
+        {
+            continue;
+        }
+        if let (Some(c), Some(q)) = (&client, QoS::from_u8(sub.qos)) {
+            if let Err(e) = c.with(|sup| sup.subscribe(now, sub.filter.clone(), q)) {
+                s.error.set(Some(e));
+            }
+        }
+        s.dash.update_value(|d| {
+            d.subscribe(&sub.filter, sub.qos);
+        });
+    }
     s.tick.update(|t| *t += 1);
 }

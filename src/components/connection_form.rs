@@ -30,7 +30,9 @@ pub fn ConnectionForm() -> impl IntoView {
     };
     let profile_names = move || profiles.get().names().map(String::from).collect::<Vec<_>>();
     view! {
-        <form class="connection" on:submit=on_submit aria-label="Connection">
+        // novalidate: the page's own sentences (role="alert") explain a bad
+        // field, the same way for every field and every browser.
+        <form class="connection" on:submit=on_submit aria-label="Connection" novalidate>
             <div class="row">
                 <label class="grow">"Broker URL"
                     <input type="text" bind:value=f.broker_url placeholder="ws://host:port/mqtt" spellcheck="false" />

@@ -57,11 +57,30 @@ class PageErrors:
         page.on("pageerror", lambda e: self.page.append(str(e)))
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+# Records every Content-Security-Policy violation the page reports (the event
+# fires for blocked scripts, inline styles, eval, connections...). Injected by
+# the driver, so the policy itself does not apply to it.
+CSP_RECORDER = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', e => window.__cspViolations.push(
+    `${e.violatedDirective} blocked ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber}`));
+"""
+
+
+def new_page(browser, **context_args):
+    """A page in a fresh context, with CSP violations, console errors and page
+    errors recorded (`page.errors`)."""
+    context = browser.new_context(**{"viewport": {"width": 1400, "height": 1000}, **context_args})
+    context.add_init_script(CSP_RECORDER)
     pg = context.new_page()
     pg.errors = PageErrors(pg)
+    return pg
+
+
+@pytest.fixture
+def page(browser):
+    pg = new_page(browser)
+    context = pg.context
     yield pg
     context.close()
 

@@ -72,7 +72,10 @@ def subscribe(page: Page, filt: str, qos: int = 0):
 
 
 def assert_clean(page: Page):
-    """No console error (CSP violations are console errors) and no uncaught exception."""
+    """No CSP violation reported, no console error (CSP violations are console
+    errors too) and no uncaught exception."""
+    if not page.is_closed():
+        assert page.evaluate("window.__cspViolations") == [], "CSP violations"
     assert page.errors.console == [], page.errors.console
     assert page.errors.page == [], page.errors.page
 

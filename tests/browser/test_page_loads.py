@@ -20,3 +20,21 @@ def test_page_has_a_strict_content_security_policy_and_no_inline_script(page, si
     assert "unsafe-inline" not in csp
     inline = page.evaluate("[...document.scripts].filter(s => !s.src).length")
     assert inline == 0
+
+
+def test_the_csp_blocks_injected_inline_script_and_style_and_the_tests_would_see_it(page, site):
+    """A canary for every other test's `assert_clean`: a violation is recorded
+    and logged as a console error."""
+    page.goto(site + "/")
+    expect(page.get_by_role("status")).to_have_text("disconnected", timeout=15000)
+    page.evaluate("""() => {
+        const s = document.createElement('script');
+        s.textContent = 'window.__ran = 1';
+        document.body.appendChild(s);
+        document.body.setAttribute('style', 'background: red');
+    }""")
+    page.wait_for_function("window.__cspViolations.length >= 2")
+    assert page.evaluate("typeof window.__ran") == "undefined"
+    violated = " ".join(page.evaluate("window.__cspViolations"))
+    assert "script-src" in violated and "style-src" in violated, violated
+    assert any("Content Security Policy" in e for e in page.errors.console), page.errors.console

@@ -6,6 +6,7 @@ import json
 
 from playwright.sync_api import expect
 
+from conftest import new_page
 from dash import T, Publisher, assert_clean, button, error, open_dash, panel, status, sub_row
 
 HOSTILE = [
@@ -39,15 +40,15 @@ def test_hostile_topics_payloads_and_will_render_as_literal_text(browser, page, 
 
     # A Last Will full of markup, published by the broker when another page's
     # connection drops without DISCONNECT.
-    ctx = browser.new_context()
-    other = ctx.new_page()
+    other = new_page(browser)
     open_dash(other, site)
     other.get_by_label("Broker URL").fill(mosquitto.ws_url)
     other.get_by_label("Will topic").fill("xss/will/" + HOSTILE[0])
     other.get_by_label("Will payload").fill(HOSTILE[1] + HOSTILE[2])
     button(other, "Connect").click()
     expect(status(other)).to_have_text("connected", timeout=T)
-    ctx.close()
+    assert_clean(other)
+    other.context.close()
 
     for topic, payload in zip(topics, HOSTILE):
         expect(panel(page, topic).locator("h3.topic")).to_have_text(topic, timeout=T)
