@@ -30,13 +30,13 @@ def main(out: Path) -> None:
         with sync_playwright() as p:
             b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = b.new_page(viewport={"width": 1500, "height": 1100})
-            page.goto(dash_url(site, broker=broker.ws_url, subs=["devices/#", "onenet/#", "building-1/#"],
+            page.goto(dash_url(site, broker=broker.ws_url, subs=["devices/+/telemetry", "building-a/#", "onenet/+/dp", "devices/#"],
                                qos=1, connect=True, client_id="mqdash-demo"))
             expect(page.get_by_role("status")).to_have_text("connected", timeout=15000)
             sim = subprocess.Popen([broker.exe, "simulate", "--broker", f"mqtt://127.0.0.1:{broker.tcp_port}",
                                     "--rate", "20", "--seed", "7"], stdout=subprocess.DEVNULL)
             expect(panel(page, "devices/sensor-1/telemetry").locator("canvas")).to_be_visible(timeout=15000)
-            page.wait_for_timeout(12000)  # let the charts fill
+            page.wait_for_timeout(28000)  # let the charts fill their 30 s window
             page.screenshot(path=str(out), full_page="--full" in sys.argv)
             b.close()
     finally:
