@@ -61,6 +61,16 @@ pub enum Notice {
     Session(Event),
 }
 
+/// How long a connection must last before its loss resets the backoff. A
+/// broker that accepts and then drops us at once (a second client with the
+/// same client id, an ACL that kicks, a hostile server) must not get a
+/// reconnect every second: until a connection proves stable, delays keep
+/// growing.
+pub const STABLE_CONNECTION_MS: u64 = 30_000;
+
+/// A close this soon after CONNACK is explained as "right after accepting".
+const RIGHT_AFTER_CONNACK_MS: u64 = 2_000;
+
 /// Supervises one logical MQTT connection.
 pub struct Supervisor {
     url: String,
@@ -76,6 +86,8 @@ pub struct Supervisor {
     last_error: Option<String>,
     /// A refusal that retrying cannot fix (bad credentials, not authorised, …).
     permanent: bool,
+    /// When the current connection's CONNACK accepted it.
+    connected_at: Option<u64>,
     actions: VecDeque<Action>,
     notices: VecDeque<Notice>,
 }
@@ -101,6 +113,7 @@ impl Supervisor {
             wanted: Vec::new(),
             last_error: None,
             permanent: false,
+            connected_at: None,
             actions: VecDeque::new(),
             notices: VecDeque::new(),
         })
@@ -138,6 +151,7 @@ impl Supervisor {
         }
         self.socket_open = false;
         self.socket_live = false;
+        self.connected_at = None;
         self.set_status(Status::Disconnected { reason: None });
     }
 
@@ -201,8 +215,20 @@ impl Supervisor {
                  or the server does not speak the mqtt subprotocol)",
                 self.url
             ),
-            None if reason.is_empty() => format!("the connection closed (code {code})"),
-            None => format!("the connection closed (code {code}: {reason})"),
+            None => {
+                let how = if reason.is_empty() {
+                    format!("code {code}")
+                } else {
+                    format!("code {code}: {reason}")
+                };
+                match self.connected_at {
+                    Some(t) if now_ms.saturating_sub(t) < RIGHT_AFTER_CONNACK_MS => format!(
+                        "the broker closed the connection right after accepting it ({how}); \
+                         is another client using the same client id?"
+                    ),
+                    _ => format!("the connection closed ({how})"),
+                }
+            }
         };
         self.session.connection_lost(why.clone());
         self.drain_session();
@@ -328,6 +354,13 @@ impl Supervisor {
     }
 
     fn schedule_reconnect(&mut self, now_ms: u64, why: String) {
+        // Only a connection that lasted resets the backoff (see
+        // STABLE_CONNECTION_MS); a failed attempt or a short one keeps it growing.
+        if let Some(t) = self.connected_at.take() {
+            if now_ms.saturating_sub(t) >= STABLE_CONNECTION_MS {
+                self.backoff.reset();
+            }
+        }
         if self.permanent {
             self.set_status(Status::Disconnected { reason: Some(why) });
             return;
@@ -347,7 +380,7 @@ impl Supervisor {
         while let Some(event) = self.session.poll_event() {
             match &event {
                 Event::Connected { session_present } => {
-                    self.backoff.reset();
+                    self.connected_at = Some(now_ms);
                     self.set_status(Status::Connected {
                         session_present: *session_present,
                     });
@@ -625,6 +658,221 @@ mod tests {
         assert!(notices
             .iter()
             .any(|n| matches!(n, Notice::Session(Event::Closed { .. }))));
+    }
+
+    fn notices(s: &mut Supervisor) -> Vec<Notice> {
+        std::iter::from_fn(|| s.poll_notice()).collect()
+    }
+
+    /// Takes the `Reconnecting` status; returns the delay from `now` and the reason.
+    fn reconnecting(s: &Supervisor, now: u64) -> (u64, u64, String) {
+        match s.status().clone() {
+            Status::Reconnecting { at_ms, reason } => (at_ms, at_ms - now, reason),
+            other => panic!("expected reconnecting, got {other:?}"),
+        }
+    }
+
+    /// Lets the reconnect deadline pass: nothing before it, one Open at it.
+    fn wait_for_reopen(s: &mut Supervisor, at_ms: u64) {
+        s.on_timer(at_ms - 1);
+        assert!(actions(s).is_empty(), "reopened before the deadline");
+        s.on_timer(at_ms);
+        assert_eq!(actions(s), vec![Action::Open(URL.into())]);
+    }
+
+    const URL: &str = "ws://127.0.0.1:1/mqtt";
+
+    /// Delays grow per backoff (no tight loop): each longer than the one
+    /// before, the first at least half the base delay.
+    fn assert_growing(delays: &[u64]) {
+        assert!(delays.len() >= 4, "{delays:?}");
+        assert!(delays[0] >= 500, "{delays:?}");
+        assert!(delays.windows(2).all(|w| w[1] > w[0]), "{delays:?}");
+    }
+
+    #[test]
+    fn every_hostile_case_closes_the_socket_shows_its_reason_and_retries_with_growing_delays() {
+        let cases = mqtt_session::hostile::cases();
+        assert!(cases.len() >= 50);
+        for case in cases {
+            let what = case.name;
+            let mut s = Supervisor::new(URL.into(), mqtt_session::hostile::case_options())
+                .expect("valid options");
+            s.start();
+            assert_eq!(actions(&mut s), vec![Action::Open(URL.into())], "{what}");
+            let mut now = 0;
+            let mut delays = Vec::new();
+            for _ in 0..5 {
+                s.on_open(now, "mqtt");
+                assert_eq!(sent_packet_types(&actions(&mut s)), vec![1], "{what}");
+                notices(&mut s);
+                now += 3;
+                s.on_data(now, &case.bytes);
+                let acts = actions(&mut s);
+                assert_eq!(acts.last(), Some(&Action::Close), "{what}: {acts:?}");
+                let (at_ms, delay, reason) = reconnecting(&s, now);
+                assert_eq!(reason, case.error.to_string(), "{what}");
+                assert!(
+                    notices(&mut s).contains(&Notice::Session(Event::Closed {
+                        error: case.error.clone()
+                    })),
+                    "{what}"
+                );
+                delays.push(delay);
+                // The socket the glue closes reports its close later: ignored.
+                s.on_closed(now + 1, 1006, "");
+                assert_eq!(reconnecting(&s, now).0, at_ms, "{what}");
+                wait_for_reopen(&mut s, at_ms);
+                now = at_ms;
+            }
+            assert_growing(&delays);
+        }
+    }
+
+    #[test]
+    fn a_broker_that_closes_right_after_connack_is_explained_and_retried_with_growing_delays() {
+        let mut s = supervisor(false);
+        s.start();
+        actions(&mut s);
+        let mut now = 0;
+        let mut delays = Vec::new();
+        for _ in 0..6 {
+            s.on_open(now, "mqtt");
+            s.on_data(now + 2, &CONNACK_OK);
+            assert!(matches!(s.status(), Status::Connected { .. }));
+            s.on_closed(now + 5, 1000, "");
+            let (at_ms, delay, reason) = reconnecting(&s, now + 5);
+            assert!(reason.contains("right after accepting"), "{reason}");
+            assert!(reason.contains("same client id"), "{reason}");
+            delays.push(delay);
+            actions(&mut s);
+            wait_for_reopen(&mut s, at_ms);
+            now = at_ms;
+        }
+        assert_growing(&delays);
+    }
+
+    #[test]
+    fn only_a_connection_that_lasted_resets_the_backoff() {
+        let mut s = supervisor(true);
+        s.start();
+        actions(&mut s);
+        // Three short connections: the delay grows past 2 s.
+        let mut now = 0;
+        for _ in 0..3 {
+            s.on_open(now, "mqtt");
+            s.on_data(now + 1, &CONNACK_OK);
+            s.on_closed(now + 100, 1006, "");
+            let (at_ms, ..) = reconnecting(&s, now + 100);
+            actions(&mut s);
+            wait_for_reopen(&mut s, at_ms);
+            now = at_ms;
+        }
+        s.on_open(now, "mqtt");
+        s.on_data(now + 1, &CONNACK_OK);
+        s.on_closed(now + 1 + STABLE_CONNECTION_MS - 1, 1006, "");
+        let (at_ms, delay, reason) = reconnecting(&s, now + STABLE_CONNECTION_MS);
+        assert!(delay >= 4_000, "{delay}");
+        assert!(
+            reason.contains("the connection closed (code 1006)"),
+            "{reason}"
+        );
+        actions(&mut s);
+        wait_for_reopen(&mut s, at_ms);
+        // This one lasts: the next delay starts from the base again.
+        s.on_open(at_ms, "mqtt");
+        s.on_data(at_ms + 1, &CONNACK_OK);
+        let end = at_ms + 1 + STABLE_CONNECTION_MS;
+        s.on_closed(end, 1006, "");
+        let (_, delay, _) = reconnecting(&s, end);
+        assert!((500..=1_000).contains(&delay), "{delay}");
+    }
+
+    #[test]
+    fn a_broker_that_never_answers_pingreq_is_dropped_with_a_reason_and_retried_with_growing_delays(
+    ) {
+        let options = Options {
+            client_id: "dash-test".into(),
+            keep_alive_secs: 2,
+            ..Options::default()
+        };
+        let mut s = Supervisor::new(URL.into(), options).expect("valid options");
+        s.start();
+        actions(&mut s);
+        let mut now = 0;
+        let mut delays = Vec::new();
+        for _ in 0..5 {
+            s.on_open(now, "mqtt");
+            s.on_data(now + 1, &CONNACK_OK);
+            actions(&mut s);
+            // Follow the deadlines: PINGREQ at keepalive, then the timeout.
+            let mut closed = false;
+            for _ in 0..10 {
+                let Some(t) = s.next_deadline() else { break };
+                s.on_timer(t);
+                let acts = actions(&mut s);
+                if acts.contains(&Action::Close) {
+                    closed = true;
+                    now = t;
+                    break;
+                }
+                assert_eq!(sent_packet_types(&acts), vec![12], "{acts:?}");
+            }
+            assert!(closed, "never gave up on the silent broker");
+            let (at_ms, delay, reason) = reconnecting(&s, now);
+            assert_eq!(reason, "the broker did not answer a ping within 1000 ms");
+            delays.push(delay);
+            wait_for_reopen(&mut s, at_ms);
+            now = at_ms;
+        }
+        assert_growing(&delays);
+    }
+
+    #[test]
+    fn a_broker_that_never_sends_connack_is_dropped_with_a_reason_and_retried_with_growing_delays()
+    {
+        let mut s = supervisor(true);
+        s.start();
+        actions(&mut s);
+        let mut now = 0;
+        let mut delays = Vec::new();
+        for _ in 0..5 {
+            s.on_open(now, "mqtt");
+            actions(&mut s);
+            let t = s.next_deadline().expect("a CONNACK deadline");
+            assert_eq!(t, now + 10_000);
+            s.on_timer(t);
+            assert!(actions(&mut s).contains(&Action::Close));
+            let (at_ms, delay, reason) = reconnecting(&s, t);
+            assert_eq!(
+                reason,
+                "the broker did not answer the connection request within 10000 ms"
+            );
+            delays.push(delay);
+            wait_for_reopen(&mut s, at_ms);
+            now = at_ms;
+        }
+        assert_growing(&delays);
+    }
+
+    #[test]
+    fn a_server_that_sends_text_frames_is_retried_with_growing_delays() {
+        let mut s = supervisor(true);
+        s.start();
+        actions(&mut s);
+        let mut now = 0;
+        let mut delays = Vec::new();
+        for _ in 0..5 {
+            s.on_open(now, "mqtt");
+            s.on_text(now + 1);
+            assert!(actions(&mut s).contains(&Action::Close));
+            let (at_ms, delay, reason) = reconnecting(&s, now + 1);
+            assert!(reason.contains("text frame"), "{reason}");
+            delays.push(delay);
+            wait_for_reopen(&mut s, at_ms);
+            now = at_ms;
+        }
+        assert_growing(&delays);
     }
 
     #[test]
