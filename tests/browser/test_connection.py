@@ -151,3 +151,97 @@ def test_shared_link_prefills_and_connects_with_both_subscriptions_granted(page,
         .to_be_visible(timeout=T)
     expect(sub_row(page, "b/+/c")).to_contain_text("1 msgs")
     assert_clean(page)
+
+
+def test_ws_url_from_an_https_page_is_refused_with_a_sentence(browser, tmp_path):
+    """Browsers block ws:// (to anything but loopback) from an https page; the
+    page says so instead of failing silently. dist/ is served over https with
+    a throwaway self-signed certificate."""
+    import functools
+    import http.server
+    import ssl
+    import subprocess
+    import threading
+
+    from conftest import DIST, _Handler, new_page
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(DIST)))
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    page = new_page(browser, ignore_https_errors=True)
+    try:
+        page.goto(f"https://127.0.0.1:{server.server_address[1]}/")
+        expect(status(page)).to_have_text("disconnected", timeout=T)
+        connect_with(page, "ws://broker.example:9001/mqtt")
+        expect(error(page)).to_have_text(
+            "this page is served over https, so the browser will block ws://; use wss://", timeout=T)
+        expect(status(page)).to_have_text("disconnected")
+        assert_clean(page)
+    finally:
+        page.context.close()
+        server.shutdown()
+
+
+def test_publish_while_disconnected_says_so(page, site):
+    open_dash(page, site)
+    f = page.get_by_role("region", name="Publish", exact=True)
+    f.get_by_label("Topic", exact=True).fill("devices/d1/cmd")
+    button(page, "Publish").click()
+    expect(f.locator("p.hint[role=alert]")).to_have_text("not connected", timeout=T)
+    expect(page.get_by_role("list", name="Publish log").locator("li")).to_have_count(0)
+    assert_clean(page)
+
+
+# Headless Chromium under Playwright never hides a tab (and Playwright turns
+# background throttling off), so this stands in for it on the main thread:
+# document.visibilityState reads "hidden", timers set while hidden wait at least
+# a minute (Chrome's intensive throttling of hidden tabs), and animation frames
+# stop until the tab is shown again. Dedicated workers are left alone, as in
+# Chrome.
+HIDDEN_TAB = """
+(() => {
+  const st = window.setTimeout.bind(window), si = window.setInterval.bind(window);
+  const raf = window.requestAnimationFrame.bind(window);
+  let hidden = false;
+  const frames = [];
+  window.__throttled = 0;
+  const clamp = (ms) => { if (!hidden) return ms; window.__throttled++; return Math.max(ms || 0, 60000); };
+  window.setTimeout = (f, ms, ...a) => st(f, clamp(ms), ...a);
+  window.setInterval = (f, ms, ...a) => si(f, clamp(ms), ...a);
+  window.requestAnimationFrame = (cb) => { if (hidden) { frames.push(cb); return 0; } return raf(cb); };
+  Object.defineProperty(document, 'visibilityState', { get: () => hidden ? 'hidden' : 'visible' });
+  Object.defineProperty(document, 'hidden', { get: () => hidden });
+  window.__setHidden = (h) => {
+    hidden = h;
+    document.dispatchEvent(new Event('visibilitychange'));
+    if (!h) frames.splice(0).forEach((cb) => raf(cb));
+  };
+})();
+"""
+
+
+def test_keepalive_holds_the_connection_while_the_tab_is_hidden(page, site, mosquitto):
+    """Keep alive 2 s: mosquitto drops a client silent for 1.5 x 2 s. Hidden (as
+    simulated above) for 8 s, the page's PINGREQs still go out."""
+    page.context.add_init_script(HIDDEN_TAB)
+    open_dash(page, site, broker=mosquitto.ws_url, subs=["bg/#"])
+    page.get_by_label("Keep alive").fill("2")
+    button(page, "Connect").click()
+    expect(status(page)).to_have_text("connected", timeout=T)
+    page.evaluate("window.__setHidden(true)")
+    time.sleep(8)  # four keepalive periods: what is observed is the broker's log
+    log = Path(mosquitto.proc.log_path).read_text(errors="replace")
+    assert "exceeded timeout" not in log, log
+    assert connects_logged(mosquitto) == 1, log
+    p = Publisher(mosquitto.tcp_port)
+    p.pub("bg/x", "still here", qos=1)
+    p.close()
+    page.evaluate("window.__setHidden(false)")
+    expect(panel(page, "bg/x").locator("pre.payload")).to_have_text("still here", timeout=T)
+    expect(status(page)).to_have_text("connected")
+    assert_clean(page)
