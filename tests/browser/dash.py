@@ -80,6 +80,14 @@ def assert_clean(page: Page):
     assert page.errors.page == [], page.errors.page
 
 
+def forget_websocket_failures(page: Page, url: str):
+    """Chromium logs every WebSocket that fails to open as a console error
+    ("WebSocket connection to 'URL' failed: ..."). While a test keeps a broker
+    down or unreachable on purpose, those are expected: drop exactly those."""
+    prefix = f"WebSocket connection to '{url}' failed"
+    page.errors.console = [e for e in page.errors.console if not e.startswith(prefix)]
+
+
 def _client(client_id: str, username=None, password=None) -> mqtt.Client:
     c = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=client_id,
                     protocol=mqtt.MQTTv311)

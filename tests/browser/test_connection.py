@@ -11,7 +11,8 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from brokers import Mosquitto, free_port
-from dash import T, Publisher, assert_clean, button, error, open_dash, panel, status, sub_row
+from dash import (T, Publisher, assert_clean, button, error, forget_websocket_failures, open_dash, panel, status,
+                  sub_row)
 
 
 def connect_with(page, url, username="", password=""):
@@ -83,6 +84,7 @@ def test_broker_restart_shows_reconnecting_then_live_data_with_subscriptions_res
     expect(panel(page, "plant/temp").locator("pre.payload")).to_have_text("21.75", timeout=T)
     expect(panel(page, "plant/temp").locator(".count")).to_have_text("2 msgs")
     expect(panel(page, "plant/new").locator("pre.payload")).to_have_text("after the restart", timeout=T)
+    forget_websocket_failures(page, broker.ws_url)  # attempts while the broker was down
     assert_clean(page)
 
 
@@ -97,6 +99,7 @@ def test_disconnect_stops_reconnecting(page, site, mosquitto):
     time.sleep(3)  # longer than the first backoff delays: a live retry would show here
     assert connects_logged(mosquitto) == n
     expect(status(page)).to_have_text("disconnected")
+    forget_websocket_failures(page, mosquitto.ws_url)  # attempts while the broker was down
     assert_clean(page)
 
 
@@ -116,10 +119,7 @@ def test_unreachable_broker_and_refused_urls_are_explained(page, site):
     connect_with(page, "ws://")
     expect(error(page)).to_have_text(re.compile("host"), timeout=T)
     expect(status(page)).to_have_text("disconnected")
-    # CSP violations would be console errors; a failed WebSocket is one too in
-    # Chromium ("WebSocket connection to ... failed"), named here as expected.
-    page.errors.console = [e for e in page.errors.console
-                           if not re.match(rf"WebSocket connection to '{re.escape(url)}' failed", e)]
+    forget_websocket_failures(page, url)
     assert_clean(page)
 
 
@@ -129,8 +129,7 @@ def test_wrong_path_on_the_embedded_broker_is_explained(page, site, devbroker):
     connect_with(page, url)
     expect(status(page)).to_have_text(
         re.compile(rf"could not reach the broker at {re.escape(url)} .*wrong path"), timeout=T)
-    page.errors.console = [e for e in page.errors.console
-                           if not re.match(rf"WebSocket connection to '{re.escape(url)}' failed", e)]
+    forget_websocket_failures(page, url)
     assert_clean(page)
 
 
