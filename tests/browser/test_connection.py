@@ -4,13 +4,19 @@ restarted (reconnecting, then live data with subscriptions restored), an
 unreachable broker and a refused URL, and a shared link that prefills and
 connects."""
 
+import functools
+import http.server
 import re
+import ssl
+import subprocess
+import threading
 import time
 from pathlib import Path
 
 from playwright.sync_api import expect
 
 from brokers import Mosquitto, free_port
+from conftest import DIST, _Handler, new_page
 from dash import (T, Publisher, assert_clean, button, error, forget_websocket_failures, open_dash, panel, status,
                   sub_row)
 
@@ -156,14 +162,6 @@ def test_ws_url_from_an_https_page_is_refused_with_a_sentence(browser, tmp_path)
     """Browsers block ws:// (to anything but loopback) from an https page; the
     page says so instead of failing silently. dist/ is served over https with
     a throwaway self-signed certificate."""
-    import functools
-    import http.server
-    import ssl
-    import subprocess
-    import threading
-
-    from conftest import DIST, _Handler, new_page
-
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
                     "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)

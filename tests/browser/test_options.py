@@ -7,8 +7,8 @@ import re
 from playwright.sync_api import expect
 
 from conftest import new_page
-from dash import (T, Publisher, Subscriber, assert_clean, button, error, open_dash, panel, status,
-                  sub_row)
+from dash import (T, Publisher, Subscriber, assert_clean, button, error, open_dash, panel,
+                  retained_messages, status, sub_row)
 
 
 def test_mqtt_31_and_311_both_connect_to_mosquitto(page, site, mosquitto):
@@ -67,7 +67,6 @@ def test_last_will_is_published_with_its_qos_and_retain_when_the_page_drops(brow
     page.context.close()  # the socket goes away without an MQTT DISCONNECT
     assert watcher.get() == ("dash/will/alice", "offline ✗".encode(), 1, False)
     watcher.close()
-    from dash import retained_messages
     assert [m[:4] for m in retained_messages(mosquitto.tcp_port, "dash/will/#")] == \
         [("dash/will/alice", "offline ✗".encode(), 1, True)]
 

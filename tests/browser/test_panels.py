@@ -90,3 +90,20 @@ def test_search_box_filters_panels_by_topic(page, site, mosquitto):
     expect(panels).to_have_count(4)
     expect(page.get_by_role("region", name="Topics matching farm/#")).to_be_visible()
     assert_clean(page)
+
+
+def test_many_topics_render_a_bounded_number_of_panels_and_search_reaches_the_rest(page, site, mosquitto):
+    open_dash(page, site, broker=mosquitto.ws_url, subs=["fleet/#"], connect=True)
+    p = Publisher(mosquitto.tcp_port)
+    for i in range(75):
+        p.pub(f"fleet/truck-{i:03d}/speed", str(i))
+    p.close()
+    expect(page.locator("p.stats")).to_contain_text("75 topics", timeout=T)
+    expect(page.locator("article.panel")).to_have_count(60)
+    expect(page.locator("section.group p.hint")).to_have_text(
+        "15 more topics not shown; narrow the search to see them")
+    page.get_by_label("Search topics").fill("truck-07")
+    expect(page.locator("article.panel")).to_have_count(5)
+    expect(panel(page, "fleet/truck-074/speed").locator("pre.payload")).to_have_text("74")
+    expect(page.locator("section.group p.hint")).to_have_count(0)
+    assert_clean(page)

@@ -4,13 +4,15 @@ log shows each publish's outcome; the payload formats (JSON check, hex, OneNet
 `$dp` type 1 and 3) produce exact bytes; "Clear retained" clears."""
 
 import json
+import os
 import re
+import signal
 
 import pytest
 from playwright.sync_api import expect
 
-from dash import (T, Publisher, Subscriber, assert_clean, button, dp_frame, open_dash, publish,
-                  publish_form, publish_log, retained_messages)
+from dash import (T, Publisher, Subscriber, assert_clean, button, dp_frame, forget_websocket_failures,
+                  open_dash, publish, publish_form, publish_log, retained_messages)
 
 ACK = {1: r"acknowledged \(PUBACK\) in \d+ ms", 2: r"acknowledged \(PUBCOMP\) in \d+ ms"}
 
@@ -145,11 +147,6 @@ def test_publish_log_shows_awaiting_then_acknowledged_or_failed(page, site, mosq
     """Each publish shows its state until complete. A broker paused with SIGSTOP
     holds its acknowledgements; resumed, they arrive; killed, the publish fails
     with the reason."""
-    import os
-    import signal
-
-    from dash import forget_websocket_failures
-
     open_dash(page, site, broker=mosquitto.ws_url, connect=True)
     rows = publish_log(page).locator("li .pub-state")
     try:
