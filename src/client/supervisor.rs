@@ -820,7 +820,7 @@ mod tests {
             }
             assert!(closed, "never gave up on the silent broker");
             let (at_ms, delay, reason) = reconnecting(&s, now);
-            assert_eq!(reason, "the broker did not answer a ping within 1000 ms");
+            assert_eq!(reason, "the broker did not answer a ping within 800 ms");
             delays.push(delay);
             wait_for_reopen(&mut s, at_ms);
             now = at_ms;

@@ -143,8 +143,8 @@ pub struct Options {
     /// A larger one closes the connection with `SessionError::PacketTooLarge`.
     pub max_incoming_packet_size: usize,
     /// How long to wait for CONNACK, and for PINGRESP, before declaring the
-    /// link dead. The PINGRESP wait is capped at half the keepalive interval
-    /// (`Session::ping_wait_ms`), so a dead link is noticed within
+    /// link dead. The PINGRESP wait is capped at 40 % of the keepalive
+    /// interval (`Session::ping_wait_ms`), so a dead link is noticed within
     /// 1.5 × keepalive whatever this is set to.
     pub response_timeout_ms: u64,
     /// Most QoS 1 and 2 publishes awaiting acknowledgement at once; further

@@ -93,6 +93,8 @@ pub struct Session {
     subscriptions: Vec<(String, QoS)>,
     connack_deadline: Option<u64>,
     ping_deadline: Option<u64>,
+    /// When the outstanding PINGREQ was written.
+    ping_sent_ms: u64,
     last_sent_ms: u64,
     /// When the last whole packet arrived (or the connection started).
     last_received_ms: u64,
@@ -136,6 +138,7 @@ impl Session {
             subscriptions: Vec::new(),
             connack_deadline: None,
             ping_deadline: None,
+            ping_sent_ms: 0,
             last_sent_ms: 0,
             last_received_ms: 0,
         })
@@ -147,16 +150,18 @@ impl Session {
         &self.options
     }
 
-    /// How long a PINGREQ waits for its PINGRESP, in ms: the response
-    /// timeout, capped at half the keepalive interval (when keepalive is on)
-    /// so that a dead link is noticed within 1.5 × keepalive.
+    /// How long a PINGREQ waits for its PINGRESP, in ms, counted from when
+    /// it was due: the response timeout, capped at 40 % of the keepalive
+    /// interval (when keepalive is on) so that a dead link is noticed within
+    /// 1.4 × keepalive, leaving 0.1 × keepalive for late timers before the
+    /// 1.5 × keepalive promise is broken.
     #[must_use]
     pub fn ping_wait_ms(&self) -> u64 {
-        let half_keepalive = u64::from(self.options.keep_alive_secs) * 500;
-        if half_keepalive == 0 {
+        let cap = u64::from(self.options.keep_alive_secs) * 400;
+        if cap == 0 {
             self.options.response_timeout_ms
         } else {
-            self.options.response_timeout_ms.min(half_keepalive)
+            self.options.response_timeout_ms.min(cap)
         }
     }
 
@@ -286,10 +291,13 @@ impl Session {
     ///
     /// PINGREQ goes out once nothing was sent, or nothing was received, for
     /// the keepalive interval (a client that keeps publishing into a dead
-    /// link would otherwise never ping). PINGRESP is awaited for
-    /// [`Session::ping_wait_ms`]: the response timeout, capped at half the
-    /// keepalive. So a link that stops carrying anything at time `t` is
-    /// declared dead by `t + 1.5 × keepalive` at the latest.
+    /// link would otherwise never ping). PINGRESP is awaited until
+    /// [`Session::ping_wait_ms`] after the PINGREQ was *due* (a late call
+    /// does not stretch the deadline, but still leaves the broker at least
+    /// half that wait). The wait is the response timeout capped at 40 % of
+    /// the keepalive, so a link that stops carrying anything at time `t` is
+    /// declared dead by `t + 1.4 × keepalive` when called on time: timers
+    /// that fire up to 0.1 × keepalive late still meet 1.5 × keepalive.
     pub fn handle_timeout(&mut self, now_ms: u64) {
         match self.state {
             ConnectionState::Connecting => {
@@ -303,13 +311,17 @@ impl Session {
                 if let Some(deadline) = self.ping_deadline {
                     if now_ms >= deadline {
                         self.fail(SessionError::PingTimeout {
-                            waited_ms: self.ping_wait_ms(),
+                            waited_ms: deadline.saturating_sub(self.ping_sent_ms),
                         });
                     }
-                } else if self.keepalive_due().is_some_and(|d| now_ms >= d) {
+                } else if let Some(due) = self.keepalive_due().filter(|d| now_ms >= *d) {
                     match self.queue(now_ms, &Outgoing::PingReq) {
                         Ok(()) => {
-                            self.ping_deadline = Some(now_ms.saturating_add(self.ping_wait_ms()));
+                            let wait = self.ping_wait_ms();
+                            let on_time = due.saturating_add(wait);
+                            let late = now_ms.saturating_add((wait / 2).max(1));
+                            self.ping_sent_ms = now_ms;
+                            self.ping_deadline = Some(on_time.max(late));
                         }
                         Err(e) => self.fail(e),
                     }

@@ -5,6 +5,10 @@
 //! - `devbroker simulate`: devices publishing live readings, JSON telemetry,
 //!   OneNet `$dp` uploads, retained statuses and binary payloads.
 //! - `devbroker loadgen`: a paced QoS 0/1 publisher for throughput tests.
+//! - `devbroker proxy`: a fault-injecting WebSocket proxy (re-chunking,
+//!   delays, cuts at chosen packets, blackholes) for reliability tests.
+//! - `devbroker hostile`: a WebSocket server that misbehaves (garbage, text
+//!   frames, no CONNACK, no PINGRESP, close after CONNACK, hostile packets).
 //!
 //! Errors go to stderr as one `devbroker: error: …` line and a non-zero exit
 //! status; normal output (the ready line, summaries) goes to stdout.
@@ -29,8 +33,10 @@ macro_rules! warn {
 }
 
 mod broker;
+mod hostile;
 mod loadgen;
 mod onenet;
+mod proxy;
 mod simulate;
 mod target;
 mod ws_front;
@@ -62,6 +68,10 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     /// Publish at a fixed rate over many topics and report the achieved rate as JSON.
     Loadgen(loadgen::LoadgenArgs),
+    /// Forward MQTT over WebSocket to a broker, injecting faults (re-chunking, delays, cuts, blackholes).
+    Proxy(proxy::ProxyArgs),
+    /// Accept MQTT over WebSocket and misbehave in one chosen way.
+    Hostile(hostile::HostileArgs),
 }
 
 fn main() -> ExitCode {
@@ -92,6 +102,8 @@ fn main() -> ExitCode {
             Command::Broker(args) => broker::run(args, verbose).await,
             Command::Simulate(args) => simulate::run(args).await,
             Command::Loadgen(args) => loadgen::run(args).await,
+            Command::Proxy(args) => proxy::run(args).await,
+            Command::Hostile(args) => hostile::run(args).await,
         }
     });
     // rumqttd's threads and open sockets are not waited for.

@@ -413,6 +413,8 @@ pub struct Client {
     ws: Option<WebSocket<TcpStream>>,
     /// Every event seen, in order.
     pub events: Vec<Event>,
+    /// When the last binary frame arrived (for dead-link timing).
+    pub last_rx: Option<Instant>,
     epoch: Instant,
 }
 
@@ -438,6 +440,7 @@ impl Client {
             session,
             ws: None,
             events: Vec::new(),
+            last_rx: None,
             epoch: Instant::now(),
         }
     }
@@ -552,6 +555,7 @@ impl Client {
             let _ = ws.get_mut().set_read_timeout(Some(wait));
             match ws.read() {
                 Ok(tungstenite::Message::Binary(bytes)) => {
+                    self.last_rx = Some(Instant::now());
                     let now = self.now();
                     self.session.handle_bytes(now, &bytes);
                 }
