@@ -5,11 +5,13 @@
 //! - [`transport`]: the browser WebSocket, bytes only;
 //! - [`client`]: drives the session over the transport, reconnects, batches events;
 //! - `model` (crate): what the screen shows, as plain data;
-//! - [`state`], [`actions`], [`components`] and [`app`]: the Leptos view.
+//! - [`state`], [`actions`], [`components`] and [`app`]: the Leptos view;
+//! - [`probe`]: benchmark counters on `window.__mqdash`, only with `?probe=1`.
 
 pub mod actions;
 pub mod app;
 pub mod client;
 pub mod components;
+pub mod probe;
 pub mod state;
 pub mod transport;

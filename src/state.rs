@@ -132,10 +132,13 @@ impl AppState {
             }
             std::mem::take(&mut *q)
         };
+        let probe = crate::probe::before_batch(&batch);
         let mut log = self.publishes.get_untracked();
-        let outcome = self
-            .dash
-            .try_update_value(|d| apply_batch(d, &mut log, batch, js_sys::Date::now()));
+        let outcome = self.dash.try_update_value(|d| {
+            let outcome = apply_batch(d, &mut log, batch, js_sys::Date::now());
+            crate::probe::after_batch(probe, d.stats());
+            outcome
+        });
         let Some(outcome) = outcome else { return };
         if outcome.publishes_changed {
             self.publishes.set(log);

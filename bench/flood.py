@@ -1,0 +1,771 @@
+#!/usr/bin/env python3
+"""mqdash flood benchmark (issue 5). Run it through `bash bench/run.sh`, which
+sets PATH and uses the project's Python environment.
+
+One command, four phases in one headless Chromium:
+  1. flood:    mosquitto on loopback, `devbroker loadgen` publishing --rate msg/s
+               over --topics topics with --payload-size bytes for --duration s,
+               and the RELEASE build of mqdash subscribed to `#` with `?probe=1`
+               (src/probe.rs puts counters and latency samples on window.__mqdash);
+  2. baseline: the same load for --baseline-duration s into a page that uses
+               MQTT.js (node_modules/mqtt/dist/mqtt.min.js) and only counts;
+  3. latency:  mqdash again at --latency-rate msg/s for --latency-duration s;
+  4. codec:    PUBLISH decoding alone, mqdash's session core as wasm in
+               Chromium vs mqtt-packet in Node on the same bytes.
+Then every figure, and each target of the issue as PASS/FAIL.
+
+Page-side instruments (installed with Playwright's init script, the same for
+both pages): a PerformanceObserver for 'longtask' and a requestAnimationFrame
+loop recording the gap between frames. JS heap is
+performance.memory.usedJSHeapSize (Chromium runs with
+--enable-precise-memory-info); wasm memory is the byteLength of the module's
+memory, which the probe exposes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import gzip
+import http.server
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+from brokers import Mosquitto  # noqa: E402  (owned by tests/browser; used as is)
+
+sys.path.insert(0, str(ROOT / "bench"))
+import cdp  # noqa: E402
+
+BENCH_DIST = ROOT / "target" / "bench-dist"
+PROFILE_DIST = ROOT / "target" / "bench-profile-dist"
+WORK = ROOT / "target" / "bench"
+DEVBROKER = ROOT / "target" / "bench-tools" / "devbroker"
+CODEC_PKG = WORK / "codec-pkg"
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--enable-precise-memory-info",
+]
+
+# Mosquitto's defaults drop QoS 0 messages for a subscriber as soon as 1,000
+# are queued for it (max_queued_messages), i.e. after a 20 ms hiccup at
+# 50,000 msg/s. These settings let the broker buffer instead, so a shortfall
+# shows up in the page's counts, not as silent broker drops. The queue is still
+# bounded (by bytes) so a page that cannot keep up cannot exhaust memory.
+MOSQUITTO_TUNING = [
+    "max_inflight_messages 0",      # QoS 1/2 window: no limit (QoS 0 has none)
+    "max_queued_messages 0",        # no per-client message-count limit ...
+    "max_queued_bytes 1000000000",  # ... but at most ~1 GB queued per client
+    "set_tcp_nodelay true",
+]
+
+INSTRUMENT_JS = r"""
+(() => {
+  const b = window.__bench = { gaps: [], longtasks: [], last: 0 };
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) b.longtasks.push([e.startTime, e.duration]);
+    }).observe({ type: 'longtask', buffered: true });
+  } catch (e) { b.longtaskError = String(e); }
+  const frame = (t) => {
+    if (b.last) b.gaps.push(t - b.last);
+    b.last = t;
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+})();
+"""
+
+SAMPLE_JS = r"""
+(kind) => {
+  const b = window.__bench || { gaps: [], longtasks: [] };
+  const out = {
+    t: Date.now(),
+    heap: performance.memory ? performance.memory.usedJSHeapSize : null,
+    gaps: b.gaps.splice(0),
+    longtasks: b.longtasks.splice(0),
+  };
+  if (kind === 'mqdash') {
+    const m = window.__mqdash;
+    if (m) {
+      out.seen = m.seen || 0; out.applied = m.applied || 0; out.dropped_caps = m.dropped_caps || 0;
+      out.dropped_new_topics = m.dropped_new_topics || 0; out.history_dropped = m.history_dropped || 0;
+      out.batches = m.batches || 0; out.panels = m.panels || 0;
+      out.wasm = m.memory ? m.memory.buffer.byteLength : null;
+      // Samples whose after-paint stamp has landed; the rest stay for next time.
+      const done = [];
+      while (m.lat.length && m.lat[0].length >= 3) done.push(m.lat.shift());
+      out.lat = done;
+    } else {
+      out.seen = 0; out.applied = 0; out.lat = [];
+    }
+  } else {
+    const s = window.__baseline || {};
+    out.seen = s.count || 0; out.applied = out.seen; out.error = s.error || null;
+  }
+  return out;
+}
+"""
+
+
+def log(msg: str) -> None:
+    print(f"[bench] {msg}", flush=True)
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    """Nearest-rank percentile (p in 0..100); None for no values."""
+    if not values:
+        return None
+    s = sorted(values)
+    k = max(0, min(len(s) - 1, math.ceil(p / 100.0 * len(s)) - 1))
+    return s[k]
+
+
+def fmt_num(x, digits=0) -> str:
+    if x is None:
+        return "n/a"
+    return f"{x:,.{digits}f}"
+
+
+def mib(x) -> str:
+    return "n/a" if x is None else f"{x / (1 << 20):.1f} MiB"
+
+
+# ---------------------------------------------------------------- profiling
+
+
+def summarize_profile(profile: dict, top: int = 25) -> str:
+    """Self and inclusive time per function from a CDP Profiler profile."""
+    nodes = {n["id"]: n for n in profile["nodes"]}
+    parent: dict[int, int] = {}
+    for n in profile["nodes"]:
+        for c in n.get("children", []):
+            parent[c] = n["id"]
+    deltas = profile.get("timeDeltas", [])
+    self_us: dict[int, float] = {}
+    for sid, dt in zip(profile.get("samples", []), deltas[1:] + [0]):
+        self_us[sid] = self_us.get(sid, 0.0) + dt
+
+    def name(n: dict) -> str:
+        cf = n["callFrame"]
+        fn = cf.get("functionName") or "(anonymous)"
+        url = cf.get("url", "").rsplit("/", 1)[-1]
+        return f"{fn} [{url}]" if url and not fn.startswith("(") else fn
+
+    by_self: dict[str, float] = {}
+    by_incl: dict[str, float] = {}
+    total = sum(self_us.values()) or 1.0
+    for nid, us in self_us.items():
+        by_self[name(nodes[nid])] = by_self.get(name(nodes[nid]), 0.0) + us
+        seen: set[str] = set()
+        cur = nid
+        while cur is not None:
+            nm = name(nodes[cur])
+            if nm not in seen:
+                by_incl[nm] = by_incl.get(nm, 0.0) + us
+                seen.add(nm)
+            cur = parent.get(cur)
+    lines = [f"CPU profile of the page's main thread: {total / 1e6:.1f} s sampled"]
+    lines.append("  self time:")
+    for nm, us in sorted(by_self.items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"    {us / total:6.1%}  {nm[:110]}")
+    lines.append("  inclusive time:")
+    for nm, us in sorted(by_incl.items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"    {us / total:6.1%}  {nm[:110]}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- CPU use
+
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_times() -> dict[int, tuple[str, float]]:
+    """CPU seconds so far of every process, by pid, with a short role name."""
+    out: dict[int, tuple[str, float]] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                stat = f.read()
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                cmd = f.read().split(b"\0")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        secs = (int(fields[11]) + int(fields[12])) / CLK_TCK
+        exe = os.path.basename(cmd[0].decode(errors="replace")) if cmd and cmd[0] else ""
+        role = exe or "?"
+        if "chromium" in exe or "chrome" in exe:
+            kind = next((a.decode()[7:] for a in cmd if a.startswith(b"--type=")), "browser")
+            sub = next((a.decode().split("=", 1)[1] for a in cmd if a.startswith(b"--utility-sub-type=")), "")
+            role = "chromium " + (sub.rsplit(".", 1)[-1] if sub else kind)
+        elif exe == "devbroker":
+            role = "devbroker loadgen"
+        out[int(d)] = (role, secs)
+    return out
+
+
+def _idle_secs() -> float:
+    with open("/proc/stat") as f:
+        cpu = f.readline().split()
+    return (int(cpu[4]) + int(cpu[5])) / CLK_TCK
+
+
+class CpuMeter:
+    """CPU used per role (in cores) between start() and stop(): ours by name,
+    everything else on the machine as 'other processes'."""
+
+    OURS = ("chromium", "mosquitto", "devbroker", "python", "node")
+
+    def start(self) -> None:
+        self.t0 = time.monotonic()
+        self.p0 = _proc_times()
+        self.idle0 = _idle_secs()
+
+    def stop(self) -> dict[str, float]:
+        wall = time.monotonic() - self.t0
+        p1 = _proc_times()
+        idle = (_idle_secs() - self.idle0) / wall
+        use: dict[str, float] = {}
+        for pid, (role, secs) in p1.items():
+            before = self.p0.get(pid, (role, 0.0))[1]
+            key = role if role.startswith(self.OURS) else "other processes"
+            use[key] = use.get(key, 0.0) + (secs - before) / wall
+        use = {k: v for k, v in use.items() if v >= 0.01}
+        use["idle"] = idle
+        return use
+
+
+def fmt_cpu(use: dict[str, float]) -> str:
+    parts = [f"{k} {v:.2f}" for k, v in sorted(use.items(), key=lambda kv: -kv[1]) if k != "idle"]
+    return ", ".join(parts) + f"; idle {use.get('idle', 0):.2f}"
+
+
+# ----------------------------------------------------------------- building
+
+
+def run(cmd: list[str], **kw) -> None:
+    log("$ " + " ".join(cmd))
+    subprocess.run(cmd, check=True, cwd=ROOT, **kw)
+
+
+def build(args) -> None:
+    env = dict(os.environ)
+    env["PATH"] = f"{ROOT / 'node_modules' / '.bin'}:{Path.home() / '.cargo' / 'bin'}:{env['PATH']}"
+    env["TRUNK_OFFLINE"] = "true"
+    run(["cargo", "build", "--profile", "bench-tools", "-p", "devbroker"], env=env)
+    run(["trunk", "build", "--release", "--offline", "--dist", str(BENCH_DIST)], env=env)
+    if args.profile:
+        run(["trunk", "build", "--release", "--offline", "--dist", str(PROFILE_DIST), "bench/profile.html"], env=env)
+    if not args.skip_codec:
+        run(["cargo", "build", "--release", "--target", "wasm32-unknown-unknown", "-p", "codec-wasm"], env=env)
+        raw = ROOT / "target" / "wasm32-unknown-unknown" / "release" / "codec_wasm.wasm"
+        CODEC_PKG.mkdir(parents=True, exist_ok=True)
+        run(["wasm-bindgen", "--target", "web", "--no-typescript", "--out-dir", str(CODEC_PKG), str(raw)], env=env)
+        # The page's wasm goes through wasm-opt -Os (index.html: data-wasm-opt="s"); so does this.
+        bg = CODEC_PKG / "codec_wasm_bg.wasm"
+        run(["wasm-opt", "-Os", "--enable-bulk-memory", "--enable-nontrapping-float-to-int",
+             "--enable-sign-ext", "--enable-mutable-globals", "--enable-reference-types",
+             "--enable-multivalue", str(bg), "-o", str(bg)], env=env)
+
+
+# ------------------------------------------------------------------ serving
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".wasm": "application/wasm", ".js": "text/javascript", ".mjs": "text/javascript"}
+
+    def log_message(self, *args):
+        pass
+
+
+class Site:
+    """A directory served on a free loopback port."""
+
+    def __init__(self, directory: Path):
+        handler = functools.partial(_Handler, directory=str(directory))
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def baseline_dir(tmp: Path) -> Path:
+    d = tmp / "baseline"
+    d.mkdir()
+    for name in ("index.html", "baseline.js"):
+        shutil.copy(ROOT / "bench" / "baseline" / name, d / name)
+    shutil.copy(ROOT / "node_modules" / "mqtt" / "dist" / "mqtt.min.js", d / "mqtt.min.js")
+    return d
+
+
+def codec_dir(tmp: Path) -> Path:
+    d = tmp / "codec"
+    d.mkdir()
+    for name in ("index.html", "codec.js"):
+        shutil.copy(ROOT / "bench" / "codec-page" / name, d / name)
+    shutil.copy(ROOT / "bench" / "codec-packets.mjs", d / "codec-packets.mjs")
+    shutil.copytree(CODEC_PKG, d / "pkg")
+    return d
+
+
+# ------------------------------------------------------------------ brokers
+
+
+def start_mosquitto(tmp: Path) -> Mosquitto:
+    m = Mosquitto()
+    m.stop()
+    with open(m.conf, "a") as f:
+        f.write("\n".join(MOSQUITTO_TUNING) + "\n")
+    m.start()
+    return m
+
+
+def warm_up(page, kind: str, tcp_port: int, timeout: float = 20.0) -> None:
+    """Publishes to bench/warmup until the page has counted a message, so the
+    subscription is known to be in place before the load starts."""
+    import paho.mqtt.client as paho
+
+    try:
+        client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="bench-warmup")
+    except AttributeError:  # paho-mqtt 1.x
+        client = paho.Client(client_id="bench-warmup")
+    client.connect("127.0.0.1", tcp_port, 30)
+    client.loop_start()
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            client.publish("bench/warmup", b"warm-up", qos=0)
+            time.sleep(0.25)
+            s = page.call(SAMPLE_JS, kind)
+            if s.get("seen", 0) > 0:
+                return
+        raise RuntimeError(f"the {kind} page counted no message within {timeout:.0f} s "
+                           f"(not connected or not subscribed); last sample: {s}")
+    finally:
+        client.loop_stop()
+        client.disconnect()
+
+
+def loadgen(tcp_port: int, rate: int, topics: int, payload: int, duration: float) -> subprocess.Popen:
+    cmd = [str(DEVBROKER), "loadgen", "--broker", f"mqtt://127.0.0.1:{tcp_port}", "--rate", str(rate),
+           "--topics", str(topics), "--payload-size", str(payload), "--duration-secs", str(duration)]
+    log("$ " + " ".join(cmd))
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def loadgen_report(proc: subprocess.Popen) -> dict:
+    out, err = proc.communicate(timeout=60)
+    if proc.returncode != 0:
+        raise RuntimeError(f"loadgen failed ({proc.returncode}): {err.strip()}")
+    for line in reversed(out.strip().splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    raise RuntimeError(f"loadgen printed no report: {out!r} {err!r}")
+
+
+# ------------------------------------------------------------------- phases
+
+
+def run_load(page, kind: str, broker: Mosquitto, rate: int, topics: int, payload: int, duration: float,
+             heap_at: float = 60.0, drain_secs: float = 20.0, profile_secs: float = 0.0) -> dict:
+    """Runs one load against an open, subscribed page and collects everything."""
+    warm_up(page, kind, broker.tcp_port)
+    time.sleep(0.5)
+    first = page.call(SAMPLE_JS, kind)  # also clears gaps and long tasks so far
+    base_seen, base_applied = first["seen"], first.get("applied", 0)
+    base_caps = first.get("dropped_caps", 0)
+    gaps: list[float] = []
+    longtasks: list[list[float]] = []
+    lat: list[list[float]] = []
+    heap: list[tuple[float, int]] = []
+    wasm: list[tuple[float, int]] = []
+    progress: list[tuple[float, int]] = []
+
+    def take(s: dict, since: float) -> None:
+        gaps.extend(s["gaps"])
+        longtasks.extend(s["longtasks"])
+        lat.extend(s.get("lat", []))
+        t = time.monotonic() - since
+        if s.get("heap") is not None:
+            heap.append((t, s["heap"]))
+        if s.get("wasm") is not None:
+            wasm.append((t, s["wasm"]))
+        progress.append((t, s["seen"] - base_seen))
+
+    load_before = os.getloadavg()[0]
+    meter = CpuMeter()
+    meter.start()
+    proc = loadgen(broker.tcp_port, rate, topics, payload, duration)
+    t0 = time.monotonic()
+    profiling = False
+    profile_until = 0.0
+    profile_text = None
+    while proc.poll() is None:
+        time.sleep(1.0)
+        take(page.call(SAMPLE_JS, kind), t0)
+        elapsed = time.monotonic() - t0
+        if profile_secs and not profiling and elapsed >= min(5.0, duration / 4):
+            profiling = True
+            page.send("Profiler.enable")
+            page.send("Profiler.setSamplingInterval", {"interval": 250})
+            page.send("Profiler.start")
+            profile_until = elapsed + profile_secs
+            log(f"  profiling the page for {profile_secs:.0f} s")
+        if profiling and profile_text is None and elapsed >= profile_until:
+            profile_text = summarize_profile(page.send("Profiler.stop")["profile"])
+        if len(progress) % 10 == 0:
+            log(f"  {kind}: t={progress[-1][0]:.0f}s counted={progress[-1][1]:,}")
+    send_end = time.monotonic() - t0
+    cpu = meter.stop()
+    if profiling and profile_text is None:
+        profile_text = summarize_profile(page.send("Profiler.stop")["profile"])
+    if profile_text:
+        print(profile_text, flush=True)
+    report = loadgen_report(proc)
+    at_send_end = page.call(SAMPLE_JS, kind)
+    take(at_send_end, t0)
+    seen_at_send_end = at_send_end["seen"] - base_seen
+    # Let the page take what is still on its way (broker queue, socket buffers).
+    last, still = seen_at_send_end, time.monotonic()
+    deadline = time.monotonic() + drain_secs
+    final = at_send_end
+    while time.monotonic() < deadline and last < report["sent"]:
+        time.sleep(0.5)
+        final = page.call(SAMPLE_JS, kind)
+        take(final, t0)
+        now_seen = final["seen"] - base_seen
+        if now_seen != last:
+            last, still = now_seen, time.monotonic()
+        elif time.monotonic() - still > 3.0:
+            break
+    drained_after = time.monotonic() - t0 - send_end
+    seen = final["seen"] - base_seen
+    applied = final.get("applied", 0) - base_applied
+    # Heap "after 1 minute": the sample nearest to heap_at seconds into the load.
+    heap_1m = min(heap, key=lambda h: abs(h[0] - heap_at))[1] if heap else None
+    heap_end = heap[-1][1] if heap else None
+    return {
+        "kind": kind,
+        "loadgen": report,
+        "seen": seen,
+        "applied": applied,
+        "seen_at_send_end": seen_at_send_end,
+        "dropped_caps": final.get("dropped_caps", 0) - base_caps,
+        "dropped_new_topics": final.get("dropped_new_topics", 0) - first.get("dropped_new_topics", 0),
+        "history_dropped": final.get("history_dropped", 0) - first.get("history_dropped", 0),
+        "panels": final.get("panels"),
+        "rate_in_window": seen_at_send_end / report["elapsed_secs"] if report["elapsed_secs"] else 0.0,
+        "drain_secs": drained_after,
+        "gaps": gaps,
+        "longtasks": longtasks,
+        "lat": lat,
+        "heap_1m": heap_1m,
+        "heap_1m_at": min(heap, key=lambda h: abs(h[0] - heap_at))[0] if heap else None,
+        "heap_end": heap_end,
+        "heap_peak": max((h for _, h in heap), default=None),
+        "wasm_1m": min(wasm, key=lambda h: abs(h[0] - heap_at))[1] if wasm else None,
+        "wasm_end": wasm[-1][1] if wasm else None,
+        "progress": progress,
+        "cpu": cpu,
+        "loadavg": (load_before, os.getloadavg()[0]),
+    }
+
+
+def open_mqdash(browser: cdp.Browser, site: Site, broker: Mosquitto) -> cdp.Page:
+    page = browser.new_page(init_script=INSTRUMENT_JS)
+    page.goto(f"{site.url}/?broker={broker.ws_url}&sub=%23&connect=1&probe=1")
+    page.wait_for("window.__mqdash !== undefined", timeout=30)
+    return page
+
+
+def open_baseline(browser: cdp.Browser, site: Site, broker: Mosquitto) -> cdp.Page:
+    page = browser.new_page(init_script=INSTRUMENT_JS)
+    page.goto(f"{site.url}/index.html?broker={broker.ws_url}&sub=%23")
+    page.wait_for("window.__baseline && window.__baseline.subscribed", timeout=30)
+    return page
+
+
+def run_codec(browser: cdp.Browser, site: Site, count: int, runs: int) -> dict:
+    log("codec: mqtt-packet in Node")
+    node = subprocess.run(["node", str(ROOT / "bench" / "codec-node.mjs"), "--count", str(count), "--runs", str(runs)],
+                          check=True, capture_output=True, text=True, cwd=ROOT)
+    node_res = json.loads(node.stdout.strip().splitlines()[-1])
+    log("codec: mqdash's decoder (wasm) in Chromium")
+    page = browser.new_page()
+    page.goto(f"{site.url}/index.html?count={count}&runs={runs}")
+    page.wait_for("window.__codec !== undefined", timeout=300)
+    res = page.evaluate("window.__codec")
+    page.close()
+    if "error" in res:
+        raise RuntimeError(f"codec page failed: {res['error']}")
+    return {"node": node_res, "wasm": res["result"]}
+
+
+# ------------------------------------------------------------------ summary
+
+
+def wasm_sizes() -> tuple[int, int, str]:
+    wasms = sorted(BENCH_DIST.glob("*.wasm"))
+    if not wasms:
+        raise RuntimeError(f"no .wasm in {BENCH_DIST}: build first")
+    w = wasms[-1]
+    data = w.read_bytes()
+    return len(data), len(gzip.compress(data, 9)), w.name
+
+
+class Verdicts:
+    def __init__(self):
+        self.rows: list[tuple[str, bool | None, str]] = []
+
+    def add(self, name: str, ok: bool | None, figure: str) -> None:
+        self.rows.append((name, ok, figure))
+
+    def print(self) -> None:
+        print("\nTargets (issue 5):")
+        for name, ok, figure in self.rows:
+            tag = "PASS" if ok else ("n/a " if ok is None else "FAIL")
+            print(f"  [{tag}] {name}: {figure}")
+
+
+def summarize(args, flood: dict | None, base: dict | None, latency: dict | None, codec: dict | None,
+              sizes: tuple[int, int, str]) -> dict:
+    v = Verdicts()
+    out: dict = {"args": vars(args)}
+    print("\n" + "=" * 78)
+    print(f"mqdash flood benchmark · {time.strftime('%Y-%m-%d %H:%M')} · {os.cpu_count()} cores")
+    print("=" * 78)
+    raw, gz, name = sizes
+    print(f"wasm: {name}  raw {raw / 1024:.1f} KiB  gzip -9 {gz / 1024:.1f} KiB")
+    out["wasm_raw"], out["wasm_gzip"] = raw, gz
+
+    if flood:
+        lg = flood["loadgen"]
+        sent = lg["sent"]
+        print(f"\nFlood: {args.rate:,} msg/s target over {args.topics:,} topics, "
+              f"{args.payload_size}-byte payloads, {args.duration:.0f} s")
+        print(f"  loadgen sent          {sent:,} in {lg['elapsed_secs']:.1f} s ({lg['rate']:,.0f} msg/s)")
+        print(f"  page counted          {flood['seen']:,} ({flood['seen'] / sent:.2%} of sent); "
+              f"{flood['seen_at_send_end']:,} by the end of sending, the rest within {flood['drain_secs']:.1f} s")
+        print(f"  taken into the model  {flood['applied']:,} "
+              f"({flood['rate_in_window']:,.0f} msg/s counted while sending)")
+        print(f"  dropped by caps       {flood['dropped_caps']:,} counted "
+              f"(new topics past the panel cap {flood['dropped_new_topics']:,}; "
+              f"history entries evicted {flood['history_dropped']:,}); panels {flood['panels']}")
+        lost = sent - flood["seen"]
+        print(f"  not counted           {lost:,} (sent but never reached the page's model)")
+        gaps = flood["gaps"]
+        lts = flood["longtasks"]
+        worst = max((d for _, d in lts), default=0.0)
+        print(f"  frames                {len(gaps):,}; gap p50 {fmt_num(percentile(gaps, 50), 1)} ms, "
+              f"p95 {fmt_num(percentile(gaps, 95), 1)} ms, max {fmt_num(max(gaps, default=None), 1)} ms")
+        print(f"  long tasks > 50 ms    {len(lts)} (longest {worst:.0f} ms)")
+        fl = [s[2] - s[0] for s in flood["lat"]]
+        print(f"  latency under flood   p50 {fmt_num(percentile(fl, 50))} ms, p99 {fmt_num(percentile(fl, 99))} ms "
+              f"({len(fl)} samples)")
+        print(f"  JS heap               {mib(flood['heap_1m'])} at {flood['heap_1m_at'] or 0:.0f} s, "
+              f"{mib(flood['heap_end'])} at the end, peak {mib(flood['heap_peak'])}")
+        print(f"  wasm memory           {mib(flood['wasm_1m'])} at {flood['heap_1m_at'] or 0:.0f} s, "
+              f"{mib(flood['wasm_end'])} at the end")
+        print(f"  CPU while sending     {fmt_cpu(flood['cpu'])} (cores; load average "
+              f"{flood['loadavg'][0]:.1f} before, {flood['loadavg'][1]:.1f} after)")
+        out["flood"] = {k: flood[k] for k in flood if k not in ("gaps", "longtasks", "lat", "progress")}
+        out["flood"].update(gap_p95=percentile(gaps, 95), longtasks=len(lts), longest_task=worst,
+                            lat_p50=percentile(fl, 50), lat_p99=percentile(fl, 99))
+
+        all_counted = flood["applied"] + flood["dropped_new_topics"] == sent
+        sustained = flood["seen_at_send_end"] >= 0.99 * sent and lg["rate"] >= 0.95 * args.rate
+        v.add(f"{args.rate:,} msg/s sustained, every message counted in the model",
+              all_counted and sustained,
+              f"{flood['rate_in_window']:,.0f} msg/s counted while sending "
+              f"(loadgen {lg['rate']:,.0f} msg/s); {flood['applied'] + flood['dropped_new_topics']:,} "
+              f"of {sent:,} sent counted ({flood['applied']:,} taken, {flood['dropped_new_topics']:,} "
+              f"refused at the panel cap; {flood['history_dropped']:,} history entries evicted, counted)")
+        v.add("no long task over 50 ms", len(lts) == 0, f"{len(lts)} (longest {worst:.0f} ms)")
+        p95 = percentile(gaps, 95)
+        v.add("frame gap p95 <= 33 ms", p95 is not None and p95 <= 33.0, f"{fmt_num(p95, 1)} ms")
+        heap_peak = flood["heap_peak"]
+        v.add("JS heap <= 150 MB under the flood", heap_peak is not None and heap_peak <= 150e6,
+              f"peak {mib(heap_peak)} ({heap_peak / 1e6 if heap_peak else 0:.0f} MB)")
+        if flood["heap_1m"] and flood["heap_end"]:
+            growth = flood["heap_end"] / flood["heap_1m"] - 1
+            full = args.duration >= 300
+            v.add("JS heap growth < 5% from minute 1 to the end of a 5-minute run",
+                  (growth < 0.05) if full else None,
+                  f"{growth:+.1%} from {flood['heap_1m_at']:.0f} s to the end of a {args.duration:.0f} s run"
+                  + ("" if full else " (run with --duration 300 to judge)"))
+            out["flood"]["heap_growth"] = growth
+
+    if base:
+        lg = base["loadgen"]
+        print(f"\nMQTT.js baseline (count only), same load for {args.baseline_duration:.0f} s")
+        print(f"  loadgen sent          {lg['sent']:,} ({lg['rate']:,.0f} msg/s)")
+        print(f"  page counted          {base['seen']:,} ({base['seen'] / lg['sent']:.2%}); "
+              f"{base['rate_in_window']:,.0f} msg/s while sending")
+        gaps = base["gaps"]
+        print(f"  frame gap p95         {fmt_num(percentile(gaps, 95), 1)} ms; long tasks {len(base['longtasks'])}")
+        print(f"  JS heap               {mib(base['heap_end'])} at the end")
+        print(f"  CPU while sending     {fmt_cpu(base['cpu'])} (cores; load average "
+              f"{base['loadavg'][0]:.1f} before, {base['loadavg'][1]:.1f} after)")
+        out["baseline"] = {k: base[k] for k in base if k not in ("gaps", "longtasks", "lat", "progress")}
+        if flood:
+            ratio = flood["rate_in_window"] / base["rate_in_window"] if base["rate_in_window"] else float("inf")
+            print(f"  mqdash / MQTT.js      {ratio:.2f}")
+            v.add("mqdash rate / MQTT.js count-only rate >= 1.0", ratio >= 1.0,
+                  f"{ratio:.2f} ({flood['rate_in_window']:,.0f} / {base['rate_in_window']:,.0f} msg/s)")
+            out["ratio_vs_mqttjs"] = ratio
+
+    if latency:
+        lat = [s[2] - s[0] for s in latency["lat"]]
+        at_apply = [s[1] - s[0] for s in latency["lat"]]
+        gaps = latency["gaps"]
+        print(f"\nLatency: {args.latency_rate:,} msg/s for {args.latency_duration:.0f} s")
+        print(f"  publish-to-screen     p50 {fmt_num(percentile(lat, 50))} ms, p99 {fmt_num(percentile(lat, 99))} ms, "
+              f"max {fmt_num(max(lat, default=None))} ms ({len(lat)} frames sampled)")
+        print(f"  publish-to-apply      p50 {fmt_num(percentile(at_apply, 50))} ms, "
+              f"p99 {fmt_num(percentile(at_apply, 99))} ms (in the animation frame, before paint)")
+        print(f"  counted               {latency['seen']:,} of {latency['loadgen']['sent']:,}; frame gap p95 "
+              f"{fmt_num(percentile(gaps, 95), 1)} ms; long tasks {len(latency['longtasks'])}")
+        print(f"  CPU while sending     {fmt_cpu(latency['cpu'])} (cores)")
+        p99 = percentile(lat, 99)
+        v.add(f"publish-to-screen p99 <= 50 ms at {args.latency_rate:,} msg/s", p99 is not None and p99 <= 50,
+              f"p99 {fmt_num(p99)} ms (p50 {fmt_num(percentile(lat, 50))} ms)")
+        out["latency"] = {"p50": percentile(lat, 50), "p99": p99, "samples": len(lat),
+                          "apply_p50": percentile(at_apply, 50), "apply_p99": percentile(at_apply, 99),
+                          "gap_p95": percentile(gaps, 95), "longtasks": len(latency["longtasks"])}
+
+    v.add("wasm <= 250 KB gzipped", gz <= 250_000, f"{gz / 1000:.1f} KB gzipped ({raw / 1000:.1f} KB raw)")
+
+    if codec:
+        n, w = codec["node"], codec["wasm"]
+        print(f"\nCodec: {w['packets']:,} QoS 0 PUBLISH packets of {w['packet_bytes']} bytes, median of {w['runs']} runs")
+        print(f"  {w['decoder']}: {w['stream_pps']:,} /s in 64 KiB chunks, {w['per_packet_pps']:,} /s one packet per call")
+        print(f"  {n['decoder']}: {n['stream_pps']:,} /s in 64 KiB chunks, {n['per_packet_pps']:,} /s one packet per call")
+        rs = w["stream_pps"] / n["stream_pps"]
+        rp = w["per_packet_pps"] / n["per_packet_pps"]
+        print(f"  ratio                 {rs:.2f}x (64 KiB chunks), {rp:.2f}x (one packet per call)")
+        v.add("wasm decode >= 2x mqtt-packet's packets per second", min(rs, rp) >= 2.0,
+              f"{rs:.2f}x in 64 KiB chunks, {rp:.2f}x one packet per call")
+        out["codec"] = {"node": n, "wasm": w, "ratio_stream": rs, "ratio_per_packet": rp}
+
+    v.print()
+    out["targets"] = [{"name": a, "pass": b, "figure": c} for a, b, c in v.rows]
+    return out
+
+
+# --------------------------------------------------------------------- main
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rate", type=int, default=50_000, help="flood: messages per second (default 50000)")
+    ap.add_argument("--topics", type=int, default=1000, help="topics (default 1000)")
+    ap.add_argument("--payload-size", type=int, default=100, help="payload bytes, at least 14 (default 100)")
+    ap.add_argument("--duration", type=float, default=60.0, help="flood seconds (default 60; 300 judges heap growth)")
+    ap.add_argument("--baseline-duration", type=float, default=20.0, help="MQTT.js baseline seconds (default 20)")
+    ap.add_argument("--latency-rate", type=int, default=1000, help="latency phase msg/s (default 1000)")
+    ap.add_argument("--latency-duration", type=float, default=15.0, help="latency phase seconds (default 15)")
+    ap.add_argument("--codec-count", type=int, default=200_000, help="codec: packets per run (default 200000)")
+    ap.add_argument("--codec-runs", type=int, default=7, help="codec: timed runs, median taken (default 7)")
+    ap.add_argument("--profile", type=float, default=0.0, metavar="SECONDS",
+                    help="flood phase: use a build that keeps function names (bench/profile.html) and print "
+                         "a CPU profile of SECONDS of the flood")
+    ap.add_argument("--no-build", action="store_true", help="use the existing builds in target/")
+    ap.add_argument("--skip-flood", action="store_true")
+    ap.add_argument("--skip-baseline", action="store_true")
+    ap.add_argument("--skip-latency", action="store_true")
+    ap.add_argument("--skip-codec", action="store_true")
+    ap.add_argument("--json", type=Path, help="also write every figure to this JSON file")
+    args = ap.parse_args()
+
+    if not args.no_build:
+        build(args)
+    if not DEVBROKER.exists():
+        raise SystemExit(f"{DEVBROKER} is missing: run without --no-build")
+    sizes = wasm_sizes()
+    WORK.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="mqdash-bench-"))
+    sites: list[Site] = []
+    broker = None
+    flood = base = latency = codec = None
+    try:
+        site = Site(BENCH_DIST)
+        sites.append(site)
+        base_site = Site(baseline_dir(tmp))
+        sites.append(base_site)
+        browser = cdp.Browser("/usr/bin/chromium", CHROMIUM_ARGS)
+        try:
+            if not args.skip_flood or not args.skip_baseline or not args.skip_latency:
+                broker = start_mosquitto(tmp)
+                log(f"mosquitto on 127.0.0.1:{broker.tcp_port} (TCP) and {broker.ws_url}")
+            if not args.skip_flood:
+                log(f"phase 1: mqdash under {args.rate:,} msg/s for {args.duration:.0f} s")
+                flood_site = site
+                if args.profile:
+                    flood_site = Site(PROFILE_DIST)
+                    sites.append(flood_site)
+                page = open_mqdash(browser, flood_site, broker)
+                flood = run_load(page, "mqdash", broker, args.rate, args.topics, args.payload_size,
+                                 args.duration, profile_secs=args.profile)
+                if page.errors:
+                    log(f"page errors: {page.errors[:5]}")
+                page.close()
+            if not args.skip_baseline:
+                log(f"phase 2: MQTT.js baseline under {args.rate:,} msg/s for {args.baseline_duration:.0f} s")
+                page = open_baseline(browser, base_site, broker)
+                base = run_load(page, "baseline", broker, args.rate, args.topics, args.payload_size,
+                                args.baseline_duration)
+                if page.errors:
+                    log(f"baseline page errors: {page.errors[:5]}")
+                page.close()
+            if not args.skip_latency:
+                log(f"phase 3: mqdash latency at {args.latency_rate:,} msg/s for {args.latency_duration:.0f} s")
+                page = open_mqdash(browser, site, broker)
+                latency = run_load(page, "mqdash", broker, args.latency_rate, args.topics, args.payload_size,
+                                   args.latency_duration)
+                page.close()
+            if not args.skip_codec:
+                log("phase 4: codec")
+                codec_site = Site(codec_dir(tmp))
+                sites.append(codec_site)
+                codec = run_codec(browser, codec_site, args.codec_count, args.codec_runs)
+        finally:
+            browser.close()
+    finally:
+        if broker:
+            broker.stop()
+            log_path = Path(broker.dir) / "mosquitto.log"
+            if log_path.exists():
+                shutil.copy(log_path, WORK / "mosquitto.log")
+                log(f"mosquitto's log: {WORK / 'mosquitto.log'}")
+            broker.close()
+        for s in sites:
+            s.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    out = summarize(args, flood, base, latency, codec, sizes)
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2, default=str))
+        log(f"figures written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
