@@ -348,19 +348,21 @@ impl Decoder {
         self.buf.len()
     }
 
-    /// The next whole packet, `Ok(None)` if more bytes are needed. The size
-    /// limit, type and flags are checked as soon as the fixed header is in.
+    /// The next whole packet, `Ok(None)` if more bytes are needed. The type,
+    /// flags and size limit are checked as soon as the fixed header is in.
     pub(crate) fn next_packet(&mut self) -> Result<Option<Incoming>, SessionError> {
         let Some(header) = parse_fixed_header(&self.buf)? else {
             return Ok(None);
         };
+        // Type and flags first: garbage is better reported as what it is
+        // than as a huge packet.
+        check_header(&header)?;
         if header.frame_len() > self.max_packet_size {
             return Err(SessionError::PacketTooLarge {
                 size: header.frame_len(),
                 max: self.max_packet_size,
             });
         }
-        check_header(&header)?;
         if self.buf.len() < header.frame_len() {
             return Ok(None);
         }
