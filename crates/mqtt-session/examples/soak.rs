@@ -16,7 +16,6 @@
 //! they are counted, not failed. This covers the native session, not the
 //! page (the browser soak is separate).
 
-#[allow(dead_code)]
 #[path = "../tests/common/mod.rs"]
 mod common;
 
