@@ -72,7 +72,11 @@ impl Proxy {
                 break url;
             }
             if let Ok(Some(status)) = child.try_wait() {
-                panic!("devbroker proxy exited ({status}) while starting");
+                panic!(
+                    "devbroker proxy exited ({status}) while starting; if {} predates the \
+                     proxy subcommand, rebuild it with `cargo build -p devbroker`",
+                    bin.display()
+                );
             }
             assert!(
                 Instant::now() < deadline,
