@@ -68,6 +68,7 @@ MOSQUITTO_TUNING = [
     "max_queued_messages 0",        # no per-client message-count limit ...
     "max_queued_bytes 1000000000",  # ... but at most ~1 GB queued per client
     "set_tcp_nodelay true",
+    "sys_interval 1",               # $SYS counters every second (BrokerStats)
 ]
 
 INSTRUMENT_JS = r"""
@@ -78,6 +79,24 @@ INSTRUMENT_JS = r"""
       for (const e of list.getEntries()) b.longtasks.push([e.startTime, e.duration]);
     }).observe({ type: 'longtask', buffered: true });
   } catch (e) { b.longtaskError = String(e); }
+  // Long animation frames (> 50 ms) split into script, style+layout and the
+  // rest of rendering, with the scripts that ran: what the long tasks were.
+  b.loaf = [];
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        const end = e.startTime + e.duration;
+        const scripts = (e.scripts || []).map((s) => [s.invoker || s.invokerType, Math.round(s.duration)]);
+        b.loaf.push({
+          start: e.startTime, duration: e.duration,
+          script: (e.scripts || []).reduce((a, s) => a + s.duration, 0),
+          layout: e.styleAndLayoutStart ? end - e.styleAndLayoutStart : 0,
+          render: e.renderStart ? end - e.renderStart : 0,
+          scripts: scripts.sort((a, b) => b[1] - a[1]).slice(0, 4),
+        });
+      }
+    }).observe({ type: 'long-animation-frame', buffered: true });
+  } catch (e) { b.loafError = String(e); }
   const frame = (t) => {
     if (b.last) b.gaps.push(t - b.last);
     b.last = t;
@@ -92,9 +111,11 @@ SAMPLE_JS = r"""
   const b = window.__bench || { gaps: [], longtasks: [] };
   const out = {
     t: Date.now(),
+    now: performance.now(),
     heap: performance.memory ? performance.memory.usedJSHeapSize : null,
     gaps: b.gaps.splice(0),
     longtasks: b.longtasks.splice(0),
+    loaf: (b.loaf || []).splice(0),
   };
   if (kind === 'mqdash') {
     const m = window.__mqdash;
@@ -136,6 +157,35 @@ def fmt_num(x, digits=0) -> str:
     if x is None:
         return "n/a"
     return f"{x:,.{digits}f}"
+
+
+def when(longtasks: list, t0: float, most: int = 8) -> str:
+    """' at 0.4 s (120 ms), ...': when the longest long tasks began, from the load's start."""
+    if not longtasks:
+        return ""
+    top = sorted(longtasks, key=lambda lt: -lt[1])[:most]
+    return "; longest at " + ", ".join(f"{(s - t0) / 1000:.1f} s ({d:.0f} ms)" for s, d in sorted(top))
+
+
+def loaf_summary(loaf: list[dict], t0: float, most: int = 5) -> str:
+    """Where the time of long animation frames went (Chromium's LoAF API):
+    tasks before the frame's rendering began (e.g. socket or worker messages),
+    requestAnimationFrame callbacks (mqdash applies its batch there), and
+    style, layout and paint."""
+    if not loaf:
+        return "  long frames           none over 50 ms"
+    n = len(loaf)
+    tot = sum(f["duration"] for f in loaf) or 1.0
+    render = sum(f["render"] for f in loaf)
+    layout = sum(f["layout"] for f in loaf)
+    lines = [f"  long frames > 50 ms   {n}: {1 - render / tot:.0%} tasks before rendering, "
+             f"{(render - layout) / tot:.0%} animation-frame callbacks, {layout / tot:.0%} style, layout and paint"]
+    for f in sorted(loaf, key=lambda f: -f["duration"])[:most]:
+        scripts = ", ".join(f"{name} {ms} ms" for name, ms in f["scripts"])
+        lines.append(f"    at {(f['start'] - t0) / 1000:5.1f} s {f['duration']:4.0f} ms: "
+                     f"before rendering {f['duration'] - f['render']:.0f}, callbacks {f['render'] - f['layout']:.0f}, "
+                     f"style/layout/paint {f['layout']:.0f}; scripts: {scripts or 'none'}")
+    return "\n".join(lines)
 
 
 def mib(x) -> str:
@@ -207,16 +257,42 @@ def _proc_times() -> dict[int, tuple[str, float]]:
             continue
         fields = stat[stat.rindex(")") + 2:].split()
         secs = (int(fields[11]) + int(fields[12])) / CLK_TCK
-        exe = os.path.basename(cmd[0].decode(errors="replace")) if cmd and cmd[0] else ""
-        role = exe or "?"
-        if "chromium" in exe or "chrome" in exe:
-            kind = next((a.decode()[7:] for a in cmd if a.startswith(b"--type=")), "browser")
-            sub = next((a.decode().split("=", 1)[1] for a in cmd if a.startswith(b"--utility-sub-type=")), "")
-            role = "chromium " + (sub.rsplit(".", 1)[-1] if sub else kind)
-        elif exe == "devbroker":
-            role = "devbroker loadgen"
-        out[int(d)] = (role, secs)
+        out[int(d)] = (_role(cmd), secs)
     return out
+
+
+def _role(cmd: list[bytes]) -> str:
+    """A short name for a process from its command line."""
+    if len([a for a in cmd if a]) == 1:
+        cmd = cmd[0].split(b" ")  # Chromium rewrites its title into one string
+    exe = os.path.basename(cmd[0].decode(errors="replace")) if cmd and cmd[0] else ""
+    if "chromium" in exe or "chrome" in exe:
+        kind = next((a.decode()[7:] for a in cmd if a.startswith(b"--type=")), "browser")
+        sub = next((a.decode().split("=", 1)[1] for a in cmd if a.startswith(b"--utility-sub-type=")), "")
+        return "chromium " + (sub.rsplit(".", 1)[-1] if sub else kind)
+    if exe == "devbroker":
+        return "devbroker loadgen"
+    return exe or "?"
+
+
+def renderer_rss() -> int:
+    """Resident memory of Chromium's renderer processes (page, its worker,
+    JS heaps and wasm memory together), in bytes."""
+    total = 0
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                if _role(f.read().split(b"\0")) != "chromium renderer":
+                    continue
+            with open(f"/proc/{d}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+        except (OSError, ValueError):
+            continue
+    return total
 
 
 def _idle_secs() -> float:
@@ -339,15 +415,46 @@ def start_mosquitto(tmp: Path) -> Mosquitto:
     return m
 
 
-def warm_up(page, kind: str, tcp_port: int, timeout: float = 20.0) -> None:
-    """Publishes to bench/warmup until the page has counted a message, so the
-    subscription is known to be in place before the load starts."""
+def paho_client(client_id: str):
     import paho.mqtt.client as paho
 
     try:
-        client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="bench-warmup")
+        return paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id)
     except AttributeError:  # paho-mqtt 1.x
-        client = paho.Client(client_id="bench-warmup")
+        return paho.Client(client_id=client_id)
+
+
+class BrokerStats:
+    """Mosquitto's own counters from $SYS: messages it dropped (its queue
+    limits) and its heap. `#` never matches $SYS topics, so the pages do not
+    see these."""
+
+    TOPICS = ("$SYS/broker/publish/messages/dropped", "$SYS/broker/heap/current")
+
+    def __init__(self, tcp_port: int):
+        self.values: dict[str, float] = {}
+        self.client = paho_client("bench-sys")
+        self.client.on_message = lambda _c, _u, m: self.values.__setitem__(m.topic, float(m.payload or 0))
+        self.client.connect("127.0.0.1", tcp_port, 30)
+        for t in self.TOPICS:
+            self.client.subscribe(t, 0)
+        self.client.loop_start()
+
+    def dropped(self) -> int:
+        return int(self.values.get(self.TOPICS[0], 0))
+
+    def heap(self) -> int:
+        return int(self.values.get(self.TOPICS[1], 0))
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+def warm_up(page, kind: str, tcp_port: int, timeout: float = 20.0) -> None:
+    """Publishes to bench/warmup until the page has counted a message, so the
+    subscription is known to be in place before the load starts."""
+    client = paho_client("bench-warmup")
     client.connect("127.0.0.1", tcp_port, 30)
     client.loop_start()
     try:
@@ -386,9 +493,14 @@ def loadgen_report(proc: subprocess.Popen) -> dict:
 
 
 def run_load(page, kind: str, broker: Mosquitto, rate: int, topics: int, payload: int, duration: float,
-             heap_at: float = 60.0, drain_secs: float = 20.0, profile_secs: float = 0.0) -> dict:
-    """Runs one load against an open, subscribed page and collects everything."""
+             heap_at: float = 60.0, drain_secs: float = 5.0, profile_secs: float = 0.0) -> dict:
+    """Runs one load against an open, subscribed page and collects everything.
+    After the generator stops, waits up to `drain_secs` for what is still on
+    its way (the broker's queue for the page) and stops measuring then."""
     warm_up(page, kind, broker.tcp_port)
+    sys_stats = BrokerStats(broker.tcp_port)
+    time.sleep(1.2)
+    broker_dropped0 = sys_stats.dropped()
     time.sleep(0.5)
     first = page.call(SAMPLE_JS, kind)  # also clears gaps and long tasks so far
     base_seen, base_applied = first["seen"], first.get("applied", 0)
@@ -396,19 +508,23 @@ def run_load(page, kind: str, broker: Mosquitto, rate: int, topics: int, payload
     gaps: list[float] = []
     longtasks: list[list[float]] = []
     lat: list[list[float]] = []
+    loaf: list[dict] = []
     heap: list[tuple[float, int]] = []
     wasm: list[tuple[float, int]] = []
+    rss: list[tuple[float, int]] = []
     progress: list[tuple[float, int]] = []
 
     def take(s: dict, since: float) -> None:
         gaps.extend(s["gaps"])
         longtasks.extend(s["longtasks"])
         lat.extend(s.get("lat", []))
+        loaf.extend(s.get("loaf", []))
         t = time.monotonic() - since
         if s.get("heap") is not None:
             heap.append((t, s["heap"]))
         if s.get("wasm") is not None:
             wasm.append((t, s["wasm"]))
+        rss.append((t, renderer_rss()))
         progress.append((t, s["seen"] - base_seen))
 
     load_before = os.getloadavg()[0]
@@ -458,6 +574,10 @@ def run_load(page, kind: str, broker: Mosquitto, rate: int, topics: int, payload
         elif time.monotonic() - still > 3.0:
             break
     drained_after = time.monotonic() - t0 - send_end
+    time.sleep(1.2)  # one more $SYS interval
+    broker_dropped = sys_stats.dropped() - broker_dropped0
+    broker_heap = sys_stats.heap()
+    sys_stats.close()
     seen = final["seen"] - base_seen
     applied = final.get("applied", 0) - base_applied
     # Heap "after 1 minute": the sample nearest to heap_at seconds into the load.
@@ -475,17 +595,24 @@ def run_load(page, kind: str, broker: Mosquitto, rate: int, topics: int, payload
         "panels": final.get("panels"),
         "rate_in_window": seen_at_send_end / report["elapsed_secs"] if report["elapsed_secs"] else 0.0,
         "drain_secs": drained_after,
+        "broker_dropped": broker_dropped,
+        "broker_heap": broker_heap,
         "gaps": gaps,
         "longtasks": longtasks,
         "lat": lat,
+        "loaf": loaf,
         "heap_1m": heap_1m,
         "heap_1m_at": min(heap, key=lambda h: abs(h[0] - heap_at))[0] if heap else None,
         "heap_end": heap_end,
         "heap_peak": max((h for _, h in heap), default=None),
         "wasm_1m": min(wasm, key=lambda h: abs(h[0] - heap_at))[1] if wasm else None,
         "wasm_end": wasm[-1][1] if wasm else None,
+        "rss_1m": min(rss, key=lambda h: abs(h[0] - heap_at))[1] if rss else None,
+        "rss_end": rss[-1][1] if rss else None,
+        "rss_peak": max((h for _, h in rss), default=None),
         "progress": progress,
         "cpu": cpu,
+        "page_t0": first["now"],
         "loadavg": (load_before, os.getloadavg()[0]),
     }
 
@@ -563,21 +690,24 @@ def summarize(args, flood: dict | None, base: dict | None, latency: dict | None,
         print(f"\nFlood: {args.rate:,} msg/s target over {args.topics:,} topics, "
               f"{args.payload_size}-byte payloads, {args.duration:.0f} s")
         print(f"  loadgen sent          {sent:,} in {lg['elapsed_secs']:.1f} s ({lg['rate']:,.0f} msg/s)")
-        print(f"  page counted          {flood['seen']:,} ({flood['seen'] / sent:.2%} of sent); "
-              f"{flood['seen_at_send_end']:,} by the end of sending, the rest within {flood['drain_secs']:.1f} s")
-        print(f"  taken into the model  {flood['applied']:,} "
-              f"({flood['rate_in_window']:,.0f} msg/s counted while sending)")
-        print(f"  dropped by caps       {flood['dropped_caps']:,} counted "
-              f"(new topics past the panel cap {flood['dropped_new_topics']:,}; "
-              f"history entries evicted {flood['history_dropped']:,}); panels {flood['panels']}")
-        lost = sent - flood["seen"]
-        print(f"  not counted           {lost:,} (sent but never reached the page's model)")
+        print(f"  reached the model     {flood['seen_at_send_end']:,} while sending = "
+              f"{flood['rate_in_window']:,.0f} msg/s; {flood['seen']:,} ({flood['seen'] / sent:.1%} of sent) "
+              f"when the wait ended {flood['drain_secs']:.0f} s later")
+        counted = flood["applied"] + flood["dropped_new_topics"]
+        print(f"  counted in the model  {counted:,} = {flood['applied']:,} taken + {flood['dropped_new_topics']:,} "
+              f"refused at the panel cap ({'all' if counted == flood['seen'] else 'NOT all'} of what arrived); "
+              f"panels {flood['panels']}")
+        print(f"  dropped by caps       {flood['dropped_caps']:,} counted (refused at the panel cap "
+              f"{flood['dropped_new_topics']:,}; history entries evicted {flood['history_dropped']:,})")
+        print(f"  still in the broker   {sent - flood['seen']:,} queued for the page when the wait ended; "
+              f"mosquitto dropped {flood['broker_dropped']:,}; its heap {mib(flood['broker_heap'])}")
         gaps = flood["gaps"]
         lts = flood["longtasks"]
         worst = max((d for _, d in lts), default=0.0)
         print(f"  frames                {len(gaps):,}; gap p50 {fmt_num(percentile(gaps, 50), 1)} ms, "
               f"p95 {fmt_num(percentile(gaps, 95), 1)} ms, max {fmt_num(max(gaps, default=None), 1)} ms")
-        print(f"  long tasks > 50 ms    {len(lts)} (longest {worst:.0f} ms)")
+        print(f"  long tasks > 50 ms    {len(lts)} (longest {worst:.0f} ms){when(lts, flood['page_t0'])}")
+        print(loaf_summary(flood["loaf"], flood["page_t0"]))
         fl = [s[2] - s[0] for s in flood["lat"]]
         print(f"  latency under flood   p50 {fmt_num(percentile(fl, 50))} ms, p99 {fmt_num(percentile(fl, 99))} ms "
               f"({len(fl)} samples)")
@@ -585,20 +715,24 @@ def summarize(args, flood: dict | None, base: dict | None, latency: dict | None,
               f"{mib(flood['heap_end'])} at the end, peak {mib(flood['heap_peak'])}")
         print(f"  wasm memory           {mib(flood['wasm_1m'])} at {flood['heap_1m_at'] or 0:.0f} s, "
               f"{mib(flood['wasm_end'])} at the end")
+        print(f"  renderer RSS          {mib(flood['rss_1m'])} at {flood['heap_1m_at'] or 0:.0f} s, "
+              f"{mib(flood['rss_end'])} at the end, peak {mib(flood['rss_peak'])} "
+              f"(whole renderer process: page, worker, heaps, wasm)")
         print(f"  CPU while sending     {fmt_cpu(flood['cpu'])} (cores; load average "
               f"{flood['loadavg'][0]:.1f} before, {flood['loadavg'][1]:.1f} after)")
         out["flood"] = {k: flood[k] for k in flood if k not in ("gaps", "longtasks", "lat", "progress")}
         out["flood"].update(gap_p95=percentile(gaps, 95), longtasks=len(lts), longest_task=worst,
                             lat_p50=percentile(fl, 50), lat_p99=percentile(fl, 99))
 
-        all_counted = flood["applied"] + flood["dropped_new_topics"] == sent
-        sustained = flood["seen_at_send_end"] >= 0.99 * sent and lg["rate"] >= 0.95 * args.rate
+        all_counted = counted == flood["seen"]
+        sustained = flood["rate_in_window"] >= 0.98 * args.rate and lg["rate"] >= 0.98 * args.rate
         v.add(f"{args.rate:,} msg/s sustained, every message counted in the model",
               all_counted and sustained,
-              f"{flood['rate_in_window']:,.0f} msg/s counted while sending "
-              f"(loadgen {lg['rate']:,.0f} msg/s); {flood['applied'] + flood['dropped_new_topics']:,} "
-              f"of {sent:,} sent counted ({flood['applied']:,} taken, {flood['dropped_new_topics']:,} "
-              f"refused at the panel cap; {flood['history_dropped']:,} history entries evicted, counted)")
+              f"{flood['rate_in_window']:,.0f} msg/s reached the model while the generator sent "
+              f"{lg['rate']:,.0f} msg/s ({flood['rate_in_window'] / args.rate:.0%} of the target); every message "
+              f"that arrived was counted ({'yes' if all_counted else 'NO'}: {flood['applied']:,} taken, "
+              f"{flood['dropped_new_topics']:,} refused at the panel cap, {flood['history_dropped']:,} history "
+              f"entries evicted and counted)")
         v.add("no long task over 50 ms", len(lts) == 0, f"{len(lts)} (longest {worst:.0f} ms)")
         p95 = percentile(gaps, 95)
         v.add("frame gap p95 <= 33 ms", p95 is not None and p95 <= 33.0, f"{fmt_num(p95, 1)} ms")
@@ -618,8 +752,8 @@ def summarize(args, flood: dict | None, base: dict | None, latency: dict | None,
         lg = base["loadgen"]
         print(f"\nMQTT.js baseline (count only), same load for {args.baseline_duration:.0f} s")
         print(f"  loadgen sent          {lg['sent']:,} ({lg['rate']:,.0f} msg/s)")
-        print(f"  page counted          {base['seen']:,} ({base['seen'] / lg['sent']:.2%}); "
-              f"{base['rate_in_window']:,.0f} msg/s while sending")
+        print(f"  page counted          {base['seen_at_send_end']:,} while sending = "
+              f"{base['rate_in_window']:,.0f} msg/s; mosquitto dropped {base['broker_dropped']:,}")
         gaps = base["gaps"]
         print(f"  frame gap p95         {fmt_num(percentile(gaps, 95), 1)} ms; long tasks {len(base['longtasks'])}")
         print(f"  JS heap               {mib(base['heap_end'])} at the end")
@@ -640,10 +774,17 @@ def summarize(args, flood: dict | None, base: dict | None, latency: dict | None,
         print(f"\nLatency: {args.latency_rate:,} msg/s for {args.latency_duration:.0f} s")
         print(f"  publish-to-screen     p50 {fmt_num(percentile(lat, 50))} ms, p99 {fmt_num(percentile(lat, 99))} ms, "
               f"max {fmt_num(max(lat, default=None))} ms ({len(lat)} frames sampled)")
+        if latency["lat"]:
+            first = min(x[0] for x in latency["lat"])
+            steady = [x[2] - x[0] for x in latency["lat"] if x[0] >= first + 2000]
+            print(f"  after the first 2 s   p50 {fmt_num(percentile(steady, 50))} ms, "
+                  f"p99 {fmt_num(percentile(steady, 99))} ms, max {fmt_num(max(steady, default=None))} ms "
+                  f"(the first second mounts the panels of 1,000 new topics)")
         print(f"  publish-to-apply      p50 {fmt_num(percentile(at_apply, 50))} ms, "
               f"p99 {fmt_num(percentile(at_apply, 99))} ms (in the animation frame, before paint)")
         print(f"  counted               {latency['seen']:,} of {latency['loadgen']['sent']:,}; frame gap p95 "
-              f"{fmt_num(percentile(gaps, 95), 1)} ms; long tasks {len(latency['longtasks'])}")
+              f"{fmt_num(percentile(gaps, 95), 1)} ms; long tasks {len(latency['longtasks'])}"
+              f"{when(latency['longtasks'], latency['page_t0'])}")
         print(f"  CPU while sending     {fmt_cpu(latency['cpu'])} (cores)")
         p99 = percentile(lat, 99)
         v.add(f"publish-to-screen p99 <= 50 ms at {args.latency_rate:,} msg/s", p99 is not None and p99 <= 50,

@@ -10,13 +10,15 @@
 //!   `history_dropped`;
 //! - `seen`: messages handed to the model (taken plus refused at the panel cap);
 //! - `batches`: batches applied; `panels`: current panels;
-//! - `lat`: an array the benchmark drains, one sample per batch of the
-//!   newest message whose payload starts with a send time (ms since the
-//!   epoch in ASCII digits, as `devbroker loadgen` writes it). A sample is
-//!   `[sent_ms, applied_ms, after_paint_ms]`: when the batch was applied in
-//!   its animation frame, and when the first task after that frame ran
-//!   (`setTimeout(0)` queued from the frame: the frame has been painted by
-//!   then, so it is an upper bound of publish-to-screen time);
+//! - `redraws`: times the views were told to re-read the model;
+//! - `lat`: an array the benchmark drains, one sample per redraw: the newest
+//!   message applied since the previous redraw whose payload starts with a
+//!   send time (ms since the epoch in ASCII digits, as `devbroker loadgen`
+//!   writes it). A sample is `[sent_ms, redraw_ms, after_paint_ms]`: when the
+//!   redraw was asked for in its animation frame, and when the first task
+//!   after that frame ran (`setTimeout(0)` queued from the frame: the frame
+//!   has been painted by then, so it is an upper bound of publish-to-screen
+//!   time);
 //! - `memory`: the module's `WebAssembly.Memory` (its `buffer.byteLength` is
 //!   the wasm heap size).
 //!
@@ -41,6 +43,8 @@ thread_local! {
     static ENABLED: Cell<Option<bool>> = const { Cell::new(None) };
     /// `window.__mqdash` and its `lat` array, once created.
     static TARGET: RefCell<Option<(Object, Array)>> = const { RefCell::new(None) };
+    /// The newest send time applied since the last redraw.
+    static UNDRAWN: Cell<Option<u64>> = const { Cell::new(None) };
 }
 
 /// Whether the page was opened with `?probe=1` (read once, then cached).
@@ -113,11 +117,12 @@ pub fn scan(batch: &[(f64, Notice)]) -> BatchProbe {
     out
 }
 
-/// Publishes the counters after a batch was applied and takes a latency
-/// sample; does nothing when `probe` is `None` (the probe is off).
+/// Publishes the counters after a batch was applied and keeps its newest
+/// send time for the next redraw; does nothing when `probe` is `None` (the
+/// probe is off).
 pub fn after_batch(probe: Option<BatchProbe>, stats: Stats) {
     let Some(probe) = probe else { return };
-    let Some((target, lat)) = target() else {
+    let Some((target, _)) = target() else {
         return;
     };
     let seen = get_f64(&target, "seen") + probe.messages as f64;
@@ -132,7 +137,23 @@ pub fn after_batch(probe: Option<BatchProbe>, stats: Stats) {
     set(&target, "history_dropped", stats.history_dropped as f64);
     set(&target, "batches", stats.batches as f64);
     set(&target, "panels", stats.panels as f64);
-    if let Some(sent) = probe.newest_sent_ms {
+    if probe.newest_sent_ms.is_some() {
+        UNDRAWN.with(|u| u.set(probe.newest_sent_ms));
+    }
+}
+
+/// The views were told to re-read the model: takes a latency sample of the
+/// newest message applied since the last redraw. Does nothing when the probe
+/// is off.
+pub fn redrawn() {
+    if !enabled() {
+        return;
+    }
+    let Some((target, lat)) = target() else {
+        return;
+    };
+    set(&target, "redraws", get_f64(&target, "redraws") + 1.0);
+    if let Some(sent) = UNDRAWN.with(|u| u.take()) {
         let sample = Array::of2(&(sent as f64).into(), &js_sys::Date::now().into());
         lat.push(&sample);
         // The first task after this frame: by then the frame is painted.

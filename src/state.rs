@@ -1,5 +1,6 @@
 //! The page's state: form fields as signals, the view model, the client, and the
-//! per-frame loop that applies incoming notices in one batch.
+//! per-frame loop that applies incoming notices in one batch (and redraws at
+//! the pace a [`RenderPacer`] allows).
 //!
 //! Components reach it through context. Non-`Send` browser objects live in
 //! local `StoredValue`s.
@@ -12,11 +13,16 @@ use model::{Dashboard, Limits, PanelId};
 
 use crate::client::browser::{now_ms, BrowserClient};
 use crate::client::supervisor::{Notice, Status};
-use crate::client::updates::{apply_batch, PublishLog};
+use crate::client::updates::{apply_batch, PublishLog, RenderPacer};
 
 /// Notices queued between frames; past this many the queue is applied at once
 /// (a hidden tab runs no animation frames, and the queue must stay bounded).
 const QUEUE_FLUSH_AT: usize = 20_000;
+
+thread_local! {
+    /// When the frame loop lets the views re-read the model.
+    static PACER: RefCell<RenderPacer> = RefCell::new(RenderPacer::default());
+}
 
 /// Notices waiting for the next frame, each with the time it happened.
 pub type NoticeQueue = Rc<RefCell<Vec<(f64, Notice)>>>;
@@ -117,21 +123,36 @@ impl AppState {
                 q.len()
             };
             if len >= QUEUE_FLUSH_AT {
-                state.apply_pending();
+                state.apply_queue();
             }
         })
     }
 
-    /// Applies every queued notice to the model in one batch.
+    /// Applies every queued notice to the model in one batch, and redraws.
     pub fn apply_pending(&self) {
+        if self.apply_queue() {
+            self.redraw();
+        }
+    }
+
+    /// Lets the views re-read the model.
+    fn redraw(&self) {
+        self.tick.update(|t| *t += 1);
+        crate::probe::redrawn();
+    }
+
+    /// Applies every queued notice to the model in one batch without
+    /// redrawing; whether there was anything to apply.
+    fn apply_queue(&self) -> bool {
         let batch = {
             let queue = self.queue.get_value();
             let mut q = queue.borrow_mut();
             if q.is_empty() {
-                return;
+                return false;
             }
             std::mem::take(&mut *q)
         };
+        PACER.with(|p| p.borrow_mut().mark_dirty());
         let probe = crate::probe::before_batch(&batch);
         let mut log = self.publishes.get_untracked();
         let outcome = self.dash.try_update_value(|d| {
@@ -139,7 +160,7 @@ impl AppState {
             crate::probe::after_batch(probe, d.stats());
             outcome
         });
-        let Some(outcome) = outcome else { return };
+        let Some(outcome) = outcome else { return true };
         if outcome.publishes_changed {
             self.publishes.set(log);
         }
@@ -152,14 +173,18 @@ impl AppState {
         if let Some(e) = outcome.errors.into_iter().last() {
             self.error.set(Some(e));
         }
-        self.tick.update(|t| *t += 1);
+        true
     }
 
-    /// Starts the per-frame loop: one batch per animation frame.
+    /// Starts the per-frame loop: one batch per animation frame, and a redraw
+    /// when the model changed and the pacer allows.
     pub fn start_frame_loop(self) {
         fn frame(state: AppState) {
             request_animation_frame(move || {
-                state.apply_pending();
+                state.apply_queue();
+                if PACER.with(|p| p.borrow_mut().frame(js_sys::Date::now())) {
+                    state.redraw();
+                }
                 frame(state);
             });
         }

@@ -93,6 +93,65 @@ impl PublishLog {
     }
 }
 
+/// Paces how often the views re-read the model (the page's `tick`), so a
+/// flood degrades to fewer, sampled redraws instead of frames that never end.
+///
+/// Every animation frame still applies its batch to the model (counts, caps
+/// and histories stay exact); only redrawing is paced. While redraw frames are
+/// fast the views follow every frame. When the frame after a redraw comes late
+/// (the redraw, or the work around it, took longer than two frames), redraws
+/// back off to an interval of a few times that gap, up to
+/// [`RenderPacer::MAX_INTERVAL_MS`]; fast redraws bring the interval back down.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RenderPacer {
+    interval_ms: f64,
+    last_frame_ms: Option<f64>,
+    last_render_ms: Option<f64>,
+    rendered_last_frame: bool,
+    dirty: bool,
+}
+
+impl RenderPacer {
+    /// A frame gap above this after a redraw means redraws are too costly.
+    pub const SLOW_FRAME_MS: f64 = 34.0;
+    /// The longest wait between redraws while the model keeps changing.
+    pub const MAX_INTERVAL_MS: f64 = 500.0;
+
+    /// The model changed; redraw at the next frame the pace allows.
+    pub fn mark_dirty(&mut self) {
+        self.dirty = true;
+    }
+
+    /// The current interval between redraws, in ms (0 = every frame).
+    pub fn interval_ms(&self) -> f64 {
+        self.interval_ms
+    }
+
+    /// Called at the start of each animation frame (`now_ms` on any
+    /// monotonic clock): whether the views should re-read the model now.
+    pub fn frame(&mut self, now_ms: f64) -> bool {
+        if let (Some(prev), true) = (self.last_frame_ms, self.rendered_last_frame) {
+            let gap = now_ms - prev;
+            self.interval_ms = if gap > Self::SLOW_FRAME_MS {
+                (gap * 4.0).max(self.interval_ms).min(Self::MAX_INTERVAL_MS)
+            } else {
+                (self.interval_ms * 0.75 - 1.0).max(0.0)
+            };
+        }
+        self.last_frame_ms = Some(now_ms);
+        let due = self
+            .last_render_ms
+            .is_none_or(|last| now_ms - last >= self.interval_ms);
+        let render = self.dirty && due;
+        if render {
+            self.dirty = false;
+            self.last_render_ms = Some(now_ms);
+        }
+        self.rendered_last_frame = render;
+        render
+    }
+}
+
 /// What a batch changed besides the dashboard.
 #[derive(Debug, Default, PartialEq)]
 pub struct BatchOutcome {
@@ -260,6 +319,66 @@ mod tests {
                 "acknowledged (PUBCOMP) in 4 ms".to_string()
             ]
         );
+    }
+
+    #[test]
+    fn fast_redraws_follow_every_changed_frame_and_idle_frames_draw_nothing() {
+        let mut p = RenderPacer::default();
+        let mut drawn = Vec::new();
+        for i in 0..10 {
+            if i % 3 != 2 {
+                p.mark_dirty();
+            }
+            drawn.push(p.frame(f64::from(i) * 16.7));
+        }
+        let expected: Vec<bool> = (0..10).map(|i| i % 3 != 2).collect();
+        assert_eq!(drawn, expected);
+        assert_eq!(p.interval_ms(), 0.0);
+    }
+
+    #[test]
+    fn slow_redraws_back_off_then_recover_when_frames_are_fast_again() {
+        let mut p = RenderPacer::default();
+        let mut t = 0.0;
+        p.mark_dirty();
+        assert!(p.frame(t));
+        // The redraw took 100 ms: the next frame comes late, redraws back off.
+        t += 100.0;
+        p.mark_dirty();
+        assert!(!p.frame(t), "too soon after a slow redraw");
+        assert_eq!(p.interval_ms(), 400.0);
+        // The model keeps changing and every redraw keeps costing 100 ms:
+        // about one redraw per 400 ms interval, the frames between stay fast.
+        let (mut redraws, mut frames, start) = (0, 0, t);
+        let mut drew = false;
+        while t - start < 2_000.0 {
+            t += if drew { 100.0 } else { 16.7 };
+            p.mark_dirty();
+            drew = p.frame(t);
+            redraws += usize::from(drew);
+            frames += 1;
+        }
+        assert!((4..=5).contains(&redraws), "{redraws} redraws in 2 s");
+        assert!(frames > 90, "{frames} frames in 2 s");
+        // Redraws are fast again: the interval decays to every frame.
+        for _ in 0..600 {
+            t += 16.7;
+            p.mark_dirty();
+            p.frame(t);
+        }
+        assert_eq!(p.interval_ms(), 0.0);
+        p.mark_dirty();
+        assert!(p.frame(t + 16.7));
+    }
+
+    #[test]
+    fn the_interval_is_capped() {
+        let mut p = RenderPacer::default();
+        p.mark_dirty();
+        assert!(p.frame(0.0));
+        p.mark_dirty();
+        p.frame(5_000.0);
+        assert_eq!(p.interval_ms(), RenderPacer::MAX_INTERVAL_MS);
     }
 
     #[test]
