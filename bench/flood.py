@@ -396,6 +396,12 @@ def baseline_dir(tmp: Path) -> Path:
     return d
 
 
+def raw_dir(tmp: Path) -> Path:
+    d = tmp / "raw"
+    shutil.copytree(ROOT / "bench" / "raw", d)
+    return d
+
+
 def codec_dir(tmp: Path) -> Path:
     d = tmp / "codec"
     d.mkdir()
@@ -641,9 +647,9 @@ def open_mqdash(browser: cdp.Browser, site: Site, broker: Mosquitto) -> cdp.Page
     return page
 
 
-def open_baseline(browser: cdp.Browser, site: Site, broker: Mosquitto) -> cdp.Page:
+def open_baseline(browser: cdp.Browser, site: Site, broker: Mosquitto, query: str = "") -> cdp.Page:
     page = browser.new_page(init_script=INSTRUMENT_JS)
-    page.goto(f"{site.url}/index.html?broker={broker.ws_url}&sub=%23")
+    page.goto(f"{site.url}/index.html?broker={broker.ws_url}&sub=%23{query}")
     page.wait_for("window.__baseline && window.__baseline.subscribed", timeout=30)
     return page
 
@@ -691,7 +697,7 @@ class Verdicts:
 
 
 def summarize(args, flood: dict | None, base: dict | None, latency: dict | None, codec: dict | None,
-              sizes: tuple[int, int, str]) -> dict:
+              sizes: tuple[int, int, str], ceiling: dict | None = None) -> dict:
     v = Verdicts()
     out: dict = {"args": vars(args)}
     print("\n" + "=" * 78)
@@ -797,6 +803,15 @@ def summarize(args, flood: dict | None, base: dict | None, latency: dict | None,
                   f"{ratio:.2f} ({flood['rate_in_window']:,.0f} / {base['rate_in_window']:,.0f} msg/s)")
             out["ratio_vs_mqttjs"] = ratio
 
+    if ceiling:
+        print(f"\nBrowser ceiling: raw WebSocket, count only, no MQTT ({args.baseline_duration:.0f} s each)")
+        for mode, r in ceiling.items():
+            print(f"  {mode + ' thread':20s}  {r['rate_in_window']:,.0f} msg/s; frame gap p95 "
+                  f"{fmt_num(percentile(r['gaps'], 95), 1)} ms; long tasks {len(r['longtasks'])}; "
+                  f"CPU {fmt_cpu(r['cpu'])}")
+        out["raw"] = {m: {"rate": r["rate_in_window"], "gap_p95": percentile(r["gaps"], 95),
+                          "longtasks": len(r["longtasks"])} for m, r in ceiling.items()}
+
     if latency:
         lat = [s[2] - s[0] for s in latency["lat"]]
         at_apply = [s[1] - s[0] for s in latency["lat"]]
@@ -854,6 +869,9 @@ def main() -> int:
     ap.add_argument("--baseline-duration", type=float, default=20.0, help="MQTT.js baseline seconds (default 20)")
     ap.add_argument("--latency-rate", type=int, default=1000, help="latency phase msg/s (default 1000)")
     ap.add_argument("--latency-duration", type=float, default=15.0, help="latency phase seconds (default 15)")
+    ap.add_argument("--raw", action="store_true",
+                    help="also measure the browser's ceiling: a page that only counts WebSocket message events "
+                         "(no MQTT), on the main thread and in a worker, for --baseline-duration s each")
     ap.add_argument("--codec-count", type=int, default=200_000, help="codec: packets per run (default 200000)")
     ap.add_argument("--codec-runs", type=int, default=7, help="codec: timed runs, median taken (default 7)")
     ap.add_argument("--profile", type=float, default=0.0, metavar="SECONDS",
@@ -876,7 +894,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="mqdash-bench-"))
     sites: list[Site] = []
     broker = None
-    flood = base = latency = codec = None
+    flood = base = latency = codec = raw = None
     try:
         site = Site(BENCH_DIST)
         sites.append(site)
@@ -884,7 +902,7 @@ def main() -> int:
         sites.append(base_site)
         browser = cdp.Browser("/usr/bin/chromium", CHROMIUM_ARGS)
         try:
-            if not args.skip_flood or not args.skip_baseline or not args.skip_latency:
+            if not args.skip_flood or not args.skip_baseline or not args.skip_latency or args.raw:
                 broker = start_mosquitto(tmp)
                 log(f"mosquitto on 127.0.0.1:{broker.tcp_port} (TCP) and {broker.ws_url}")
             if not args.skip_flood:
@@ -907,6 +925,16 @@ def main() -> int:
                 if page.errors:
                     log(f"baseline page errors: {page.errors[:5]}")
                 page.close()
+            if args.raw:
+                raw_site = Site(raw_dir(tmp))
+                sites.append(raw_site)
+                raw = {}
+                for mode in ("main", "worker"):
+                    log(f"raw WebSocket count-only page ({mode} thread) under {args.rate:,} msg/s")
+                    page = open_baseline(browser, raw_site, broker, f"&mode={mode}")
+                    raw[mode] = run_load(page, "baseline", broker, args.rate, args.topics, args.payload_size,
+                                         args.baseline_duration)
+                    page.close()
             if not args.skip_latency:
                 log(f"phase 3: mqdash latency at {args.latency_rate:,} msg/s for {args.latency_duration:.0f} s")
                 page = open_mqdash(browser, site, broker)
@@ -931,7 +959,7 @@ def main() -> int:
         for s in sites:
             s.close()
         shutil.rmtree(tmp, ignore_errors=True)
-    out = summarize(args, flood, base, latency, codec, sizes)
+    out = summarize(args, flood, base, latency, codec, sizes, raw)
     if args.json:
         args.json.write_text(json.dumps(out, indent=2, default=str))
         log(f"figures written to {args.json}")
