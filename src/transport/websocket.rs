@@ -24,6 +24,13 @@ use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket, Worker};
 /// The worker script, served from the page's origin (CSP: `script-src 'self'`).
 const WORKER_URL: &str = "/public/ws-worker.js";
 
+thread_local! {
+    /// Set when a worker failed before it said anything (its script did not
+    /// load, e.g. the page is served under another path): later sockets are
+    /// opened on the main thread instead.
+    static WORKER_UNUSABLE: Cell<bool> = const { Cell::new(false) };
+}
+
 /// What the socket reports to its owner.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TransportEvent {
@@ -65,7 +72,12 @@ impl WsTransport {
     /// the browser's text as the reason, which the supervisor treats alike.
     pub fn open(url: &str, handler: impl Fn(TransportEvent) + 'static) -> Result<Self, String> {
         let handler: Handler = Rc::new(handler);
-        let backend = match WorkerSocket::open(url, handler.clone()) {
+        let worker = if WORKER_UNUSABLE.with(Cell::get) {
+            None
+        } else {
+            WorkerSocket::open(url, handler.clone())
+        };
+        let backend = match worker {
             Some(w) => Backend::Worker(w),
             None => Backend::Direct(DirectSocket::open(url, handler)?),
         };
@@ -96,10 +108,13 @@ impl WorkerSocket {
     fn open(url: &str, handler: Handler) -> Option<Self> {
         let worker = Worker::new(WORKER_URL).ok()?;
         let open = Rc::new(Cell::new(false));
+        let heard = Rc::new(Cell::new(false));
 
         let h = handler.clone();
         let is_open = open.clone();
+        let heard_from = heard.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+            heard_from.set(true);
             let msg = e.data();
             let field = |name: &str| Reflect::get(&msg, &JsValue::from_str(name)).ok();
             let text = |name: &str| field(name).and_then(|v| v.as_string()).unwrap_or_default();
@@ -138,9 +153,13 @@ impl WorkerSocket {
         });
         let h = handler;
         let is_open = open.clone();
-        // The script failed to load or threw: report it like a failed socket.
+        // The script failed to load or threw: report it like a failed socket
+        // (the supervisor retries), and if it never ran, retry without it.
         let on_error = Closure::<dyn FnMut(Event)>::new(move |e: Event| {
             e.prevent_default();
+            if !heard.get() {
+                WORKER_UNUSABLE.with(|u| u.set(true));
+            }
             is_open.set(false);
             h(TransportEvent::Error);
             h(TransportEvent::Closed {
@@ -187,7 +206,14 @@ impl Drop for WorkerSocket {
     fn drop(&mut self) {
         self.worker.set_onmessage(None);
         self.worker.set_onerror(None);
-        // The worker closes the socket with 1000 and then ends itself.
+        if !self.open.get() {
+            // Not open (yet): end the worker now, so a connection it may
+            // still be about to make never happens (as closing a connecting
+            // WebSocket on the main thread fails it at once).
+            self.worker.terminate();
+            return;
+        }
+        // Open: the worker closes the socket with 1000 and then ends itself.
         let msg = Object::new();
         let _ = Reflect::set(&msg, &"op".into(), &"close".into());
         if self.worker.post_message(&msg).is_err() {
