@@ -50,6 +50,7 @@ import cdp  # noqa: E402
 
 BENCH_DIST = ROOT / "target" / "bench-dist"
 PROFILE_DIST = ROOT / "target" / "bench-profile-dist"
+PROFILE_TARGET = ROOT / "target" / "bench-prof-target"
 WORK = ROOT / "target" / "bench"
 DEVBROKER = ROOT / "target" / "bench-tools" / "devbroker"
 CODEC_PKG = WORK / "codec-pkg"
@@ -349,7 +350,15 @@ def build(args) -> None:
     run(["cargo", "build", "--profile", "bench-tools", "-p", "devbroker"], env=env)
     run(["trunk", "build", "--release", "--offline", "--dist", str(BENCH_DIST)], env=env)
     if args.profile:
-        run(["trunk", "build", "--release", "--offline", "--dist", str(PROFILE_DIST), "bench/profile.html"], env=env)
+        # Function names survive only without rustc's debuginfo strip and with
+        # wasm-opt -g; trunk's own wasm-opt pass drops them, so its output is
+        # replaced by one that keeps them. A separate target dir keeps this
+        # from invalidating the normal release build.
+        penv = dict(env, CARGO_TARGET_DIR=str(PROFILE_TARGET), CARGO_PROFILE_RELEASE_STRIP="none")
+        run(["trunk", "build", "--release", "--offline", "--dist", str(PROFILE_DIST), "bench/profile.html"], env=penv)
+        named = PROFILE_TARGET / "wasm-bindgen" / "release" / "mqdash_bg.wasm"
+        (shipped,) = PROFILE_DIST.glob("*_bg.wasm")
+        run(["wasm-opt", "-Os", "-g", str(named), "-o", str(shipped)], env=env)
     if not args.skip_codec:
         run(["cargo", "build", "--release", "--target", "wasm32-unknown-unknown", "-p", "codec-wasm"], env=env)
         raw = ROOT / "target" / "wasm32-unknown-unknown" / "release" / "codec_wasm.wasm"
