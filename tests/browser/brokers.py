@@ -32,6 +32,17 @@ def wait_for_port(port: int, proc: subprocess.Popen, what: str, timeout: float =
     raise RuntimeError(f"{what} did not listen on 127.0.0.1:{port} within {timeout}s: {read_log(proc)}")
 
 
+def stop_process(proc: subprocess.Popen | None) -> None:
+    """Terminates a broker, killing it if it has not exited within 5 s."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def read_log(proc: subprocess.Popen) -> str:
     log = getattr(proc, "log_path", None)
     if log and os.path.exists(log):
@@ -97,13 +108,7 @@ class Mosquitto:
         wait_for_port(self.ws_port, self.proc, "mosquitto (websockets)")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
     def close(self) -> None:
         self.stop()
@@ -136,13 +141,7 @@ class DevBroker:
         wait_for_port(self.ws_port, self.proc, "devbroker (websockets)")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
     @property
     def ws_url(self) -> str:
