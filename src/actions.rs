@@ -80,6 +80,13 @@ pub fn disconnect(s: AppState) {
     s.status.set(Status::Disconnected { reason: None });
 }
 
+/// "Reconnect now": skip the rest of the reconnect delay.
+pub fn reconnect_now(s: AppState) {
+    if let Some(client) = s.client.get_value() {
+        client.with(|sup| sup.reconnect_now());
+    }
+}
+
 /// Adds a subscription to the page (and to the broker when connected).
 pub fn subscribe(s: AppState, filter: String, qos: u8) -> Result<(), String> {
     model::validate_filter(&filter).map_err(|e| e.to_string())?;

@@ -155,6 +155,16 @@ impl Supervisor {
         self.set_status(Status::Disconnected { reason: None });
     }
 
+    /// The user pressed "Reconnect now" while a reconnect was waiting: try at
+    /// once instead of at the deadline. The backoff keeps its place, so a
+    /// broker that keeps failing still gets growing delays from the automatic
+    /// attempts. Does nothing in any other state.
+    pub fn reconnect_now(&mut self) {
+        if matches!(self.status, Status::Reconnecting { .. }) && !self.socket_live {
+            self.open_socket();
+        }
+    }
+
     /// The socket opened; `protocol` is the subprotocol the server accepted.
     pub fn on_open(&mut self, now_ms: u64, protocol: &str) {
         if !self.socket_live {
@@ -543,6 +553,31 @@ mod tests {
         }
         assert!(delays.windows(2).all(|w| w[1] > w[0]), "{delays:?}");
         assert!(delays[0] >= 500 && delays[0] <= 1_000, "{delays:?}");
+    }
+
+    #[test]
+    fn reconnect_now_opens_at_once_and_keeps_the_backoff_growing() {
+        let mut s = supervisor(true);
+        connect(&mut s, &CONNACK_OK);
+        s.reconnect_now();
+        assert!(actions(&mut s).is_empty(), "connected: nothing to do");
+        s.on_closed(10, 1006, "");
+        let (_, first, _) = reconnecting(&s, 10);
+        s.reconnect_now();
+        assert_eq!(actions(&mut s), vec![Action::Open(URL.into())]);
+        assert_eq!(s.status(), &Status::Connecting);
+        s.reconnect_now();
+        assert!(
+            actions(&mut s).is_empty(),
+            "already connecting: no second socket"
+        );
+        s.on_closed(20, 1006, "");
+        let (_, second, _) = reconnecting(&s, 20);
+        assert!(second > first, "{first} then {second}");
+        s.stop(30);
+        actions(&mut s);
+        s.reconnect_now();
+        assert!(actions(&mut s).is_empty(), "after Disconnect it stays down");
     }
 
     #[test]

@@ -3,10 +3,12 @@
 
 use leptos::prelude::*;
 
+use crate::actions;
 use crate::client::supervisor::Status;
 use crate::state::use_app;
 
-/// Shows connecting / connected / reconnecting in N s / disconnected, with the reason.
+/// Shows connecting / connected / reconnecting in N s / disconnected, with the
+/// reason, and a "Reconnect now" button while a reconnect is waiting.
 #[component]
 pub fn StatusLine() -> impl IntoView {
     let s = use_app();
@@ -20,6 +22,9 @@ pub fn StatusLine() -> impl IntoView {
     };
     view! {
         <p class=class role="status" aria-live="polite">{text}</p>
+        <Show when=move || matches!(s.status.get(), Status::Reconnecting { .. })>
+            <button type="button" class="small" on:click=move |_| actions::reconnect_now(s)>"Reconnect now"</button>
+        </Show>
         <Show when=move || s.error.get().is_some()>
             <p class="error" role="alert">{move || s.error.get().unwrap_or_default()}</p>
         </Show>
