@@ -150,3 +150,51 @@ class DevBroker:
     def close(self) -> None:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class DevbrokerTool:
+    """`devbroker hostile …` or `devbroker proxy …` (tools/devbroker): started with
+    `args`, its stdout collected line by line (`lines`), `url` taken from its
+    ready line (`… listening ws://…/mqtt`). Stopped on close()."""
+
+    def __init__(self, *args: str):
+        import threading
+        exe = os.environ.get("MQDASH_DEVBROKER") or str(ROOT / "target" / "debug" / "devbroker")
+        if not os.path.exists(exe):
+            raise RuntimeError(f"devbroker is not built at {exe} (cargo build -p devbroker)")
+        self.args = args
+        self.proc = subprocess.Popen([exe, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: list[str] = []
+        self._lock = threading.Lock()
+        threading.Thread(target=self._read, daemon=True).start()
+        deadline = time.monotonic() + 15
+        while (url := self._ready_url()) is None:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                raise RuntimeError(f"devbroker {' '.join(args)} did not start: {self.text()}")
+            time.sleep(0.02)
+        self.url = url
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            with self._lock:
+                self.lines.append(line.rstrip("\n"))
+
+    def _ready_url(self) -> str | None:
+        with self._lock:
+            for line in self.lines:
+                if line.startswith("devbroker:") and " listening " in line:
+                    return line.split(" listening ", 1)[1].split()[0]
+        return None
+
+    def matching(self, needle: str) -> list[str]:
+        """The output lines so far that contain `needle`."""
+        with self._lock:
+            return [line for line in self.lines if needle in line]
+
+    def text(self) -> str:
+        with self._lock:
+            return "\n".join(self.lines[-60:])
+
+    def close(self) -> None:
+        stop_process(self.proc)

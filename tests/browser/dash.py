@@ -43,6 +43,14 @@ def status(page: Page):
     return page.get_by_role("status")
 
 
+def connect_with(page: Page, url: str, username: str = "", password: str = ""):
+    """Fills the broker URL and credentials and clicks Connect."""
+    page.get_by_label("Broker URL").fill(url)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    button(page, "Connect").click()
+
+
 def error(page: Page):
     return page.locator("p.error[role=alert]")
 

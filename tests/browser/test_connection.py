@@ -17,15 +17,8 @@ from playwright.sync_api import expect
 
 from brokers import Mosquitto, free_port
 from conftest import DIST, _Handler, new_page
-from dash import (T, Publisher, assert_clean, button, error, forget_websocket_failures, open_dash, panel, status,
-                  sub_row)
-
-
-def connect_with(page, url, username="", password=""):
-    page.get_by_label("Broker URL").fill(url)
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password", exact=True).fill(password)
-    button(page, "Connect").click()
+from dash import (T, Publisher, assert_clean, button, connect_with, error, forget_websocket_failures, open_dash, panel,
+                  status, sub_row)
 
 
 def connects_logged(m: Mosquitto) -> int:
