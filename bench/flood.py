@@ -273,15 +273,34 @@ def _role(cmd: list[bytes]) -> str:
         kind = next((a.decode()[7:] for a in cmd if a.startswith(b"--type=")), "browser")
         sub = next((a.decode().split("=", 1)[1] for a in cmd if a.startswith(b"--utility-sub-type=")), "")
         return "chromium " + (sub.rsplit(".", 1)[-1] if sub else kind)
-    if exe == "devbroker":
-        return "devbroker loadgen"
+    if exe == "devbroker":  # "devbroker loadgen", "devbroker proxy", ...
+        sub = cmd[1].decode(errors="replace") if len(cmd) > 1 and cmd[1] else "loadgen"
+        return f"devbroker {sub}"
     return exe or "?"
 
 
-def renderer_rss() -> int:
+def _descends_from(pid: str, root: int) -> bool:
+    """Whether process `pid` is `root` or one of its descendants."""
+    seen = 0
+    while pid not in ("0", "1") and seen < 64:
+        if pid == str(root):
+            return True
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            return False
+        pid = stat[stat.rindex(")") + 2:].split()[1]
+        seen += 1
+    return False
+
+
+def renderer_rss(root: int | None = None) -> int:
     """Proportional resident memory (PSS, so memory shared between processes
     is not counted twice) of Chromium's renderer processes: the page, its
-    worker, JS heaps and wasm memory together, in bytes."""
+    worker, JS heaps and wasm memory together, in bytes. With `root` (a
+    browser's pid), only that browser's renderers: another Chromium on the
+    machine (a test run) is left out."""
     total = 0
     for d in os.listdir("/proc"):
         if not d.isdigit():
@@ -290,6 +309,8 @@ def renderer_rss() -> int:
             with open(f"/proc/{d}/cmdline", "rb") as f:
                 if _role(f.read().split(b"\0")) != "chromium renderer":
                     continue
+            if root is not None and not _descends_from(d, root):
+                continue
             with open(f"/proc/{d}/smaps_rollup") as f:
                 for line in f:
                     if line.startswith("Pss:"):
@@ -343,12 +364,28 @@ def run(cmd: list[str], **kw) -> None:
     subprocess.run(cmd, check=True, cwd=ROOT, **kw)
 
 
-def build(args) -> None:
+def build_env() -> dict[str, str]:
+    """The environment for the builds: the toolchain on PATH, trunk offline."""
     env = dict(os.environ)
     env["PATH"] = f"{ROOT / 'node_modules' / '.bin'}:{Path.home() / '.cargo' / 'bin'}:{env['PATH']}"
     env["TRUNK_OFFLINE"] = "true"
+    return env
+
+
+def build_devbroker(env: dict[str, str]) -> None:
+    """devbroker (loadgen, proxy) with the bench-tools profile: DEVBROKER."""
     run(["cargo", "build", "--profile", "bench-tools", "-p", "devbroker"], env=env)
-    run(["trunk", "build", "--release", "--offline", "--dist", str(BENCH_DIST)], env=env)
+
+
+def build_page(dist: Path, env: dict[str, str]) -> None:
+    """The release page into its own dist directory (never dist/)."""
+    run(["trunk", "build", "--release", "--offline", "--dist", str(dist)], env=env)
+
+
+def build(args) -> None:
+    env = build_env()
+    build_devbroker(env)
+    build_page(BENCH_DIST, env)
     if args.profile:
         # Function names survive only without rustc's debuginfo strip and with
         # wasm-opt -g; trunk's own wasm-opt pass drops them, so its output is
@@ -698,8 +735,8 @@ class Verdicts:
     def add(self, name: str, ok: bool | None, figure: str) -> None:
         self.rows.append((name, ok, figure))
 
-    def print(self) -> None:
-        print("\nTargets (issue 5):")
+    def print(self, title: str = "Targets (issue 5):") -> None:
+        print("\n" + title)
         for name, ok, figure in self.rows:
             tag = "PASS" if ok else ("n/a " if ok is None else "FAIL")
             print(f"  [{tag}] {name}: {figure}")
