@@ -197,3 +197,31 @@ def retained_messages(port: int, filt: str) -> list:
     finally:
         s.close()
     return got
+
+
+# Headless Chromium under Playwright never hides a tab (and Playwright turns
+# background throttling off), so this stands in for it on the main thread:
+# document.visibilityState reads "hidden", timers set while hidden wait at least
+# a minute (Chrome's intensive throttling of hidden tabs), and animation frames
+# stop until the tab is shown again. Dedicated workers are left alone, as in
+# Chrome.
+HIDDEN_TAB = """
+(() => {
+  const st = window.setTimeout.bind(window), si = window.setInterval.bind(window);
+  const raf = window.requestAnimationFrame.bind(window);
+  let hidden = false;
+  const frames = [];
+  window.__throttled = 0;
+  const clamp = (ms) => { if (!hidden) return ms; window.__throttled++; return Math.max(ms || 0, 60000); };
+  window.setTimeout = (f, ms, ...a) => st(f, clamp(ms), ...a);
+  window.setInterval = (f, ms, ...a) => si(f, clamp(ms), ...a);
+  window.requestAnimationFrame = (cb) => { if (hidden) { frames.push(cb); return 0; } return raf(cb); };
+  Object.defineProperty(document, 'visibilityState', { get: () => hidden ? 'hidden' : 'visible' });
+  Object.defineProperty(document, 'hidden', { get: () => hidden });
+  window.__setHidden = (h) => {
+    hidden = h;
+    document.dispatchEvent(new Event('visibilitychange'));
+    if (!h) frames.splice(0).forEach((cb) => raf(cb));
+  };
+})();
+"""

@@ -17,8 +17,8 @@ from playwright.sync_api import expect
 
 from brokers import Mosquitto, free_port
 from conftest import DIST, _Handler, new_page
-from dash import (T, Publisher, assert_clean, button, connect_with, error, forget_websocket_failures, open_dash, panel,
-                  status, sub_row)
+from dash import (HIDDEN_TAB, T, Publisher, assert_clean, button, connect_with, error, forget_websocket_failures,
+                  open_dash, panel, status, sub_row)
 
 
 def connects_logged(m: Mosquitto) -> int:
@@ -192,34 +192,6 @@ def test_publish_while_disconnected_says_so(page, site):
     expect(f.locator("p.hint[role=alert]")).to_have_text("not connected", timeout=T)
     expect(page.get_by_role("list", name="Publish log").locator("li")).to_have_count(0)
     assert_clean(page)
-
-
-# Headless Chromium under Playwright never hides a tab (and Playwright turns
-# background throttling off), so this stands in for it on the main thread:
-# document.visibilityState reads "hidden", timers set while hidden wait at least
-# a minute (Chrome's intensive throttling of hidden tabs), and animation frames
-# stop until the tab is shown again. Dedicated workers are left alone, as in
-# Chrome.
-HIDDEN_TAB = """
-(() => {
-  const st = window.setTimeout.bind(window), si = window.setInterval.bind(window);
-  const raf = window.requestAnimationFrame.bind(window);
-  let hidden = false;
-  const frames = [];
-  window.__throttled = 0;
-  const clamp = (ms) => { if (!hidden) return ms; window.__throttled++; return Math.max(ms || 0, 60000); };
-  window.setTimeout = (f, ms, ...a) => st(f, clamp(ms), ...a);
-  window.setInterval = (f, ms, ...a) => si(f, clamp(ms), ...a);
-  window.requestAnimationFrame = (cb) => { if (hidden) { frames.push(cb); return 0; } return raf(cb); };
-  Object.defineProperty(document, 'visibilityState', { get: () => hidden ? 'hidden' : 'visible' });
-  Object.defineProperty(document, 'hidden', { get: () => hidden });
-  window.__setHidden = (h) => {
-    hidden = h;
-    document.dispatchEvent(new Event('visibilitychange'));
-    if (!h) frames.splice(0).forEach((cb) => raf(cb));
-  };
-})();
-"""
 
 
 def test_keepalive_holds_the_connection_while_the_tab_is_hidden(page, site, mosquitto):
