@@ -1,15 +1,19 @@
 //! Browser glue for the [`Supervisor`]: carries out its actions on a real
 //! WebSocket, feeds it socket events and the time, and wakes it at deadlines
-//! with a worker timer (so keepalive survives background-tab throttling).
+//! with a worker timer (so keepalive survives background-tab throttling), or
+//! with a main-thread timer when the worker cannot run.
 //!
 //! No decisions live here; they are in the supervisor, which is tested natively.
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
+use std::time::Duration;
+
+use leptos::prelude::{set_timeout_with_handle, TimeoutHandle};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
-use web_sys::{MessageEvent, Worker};
+use web_sys::{Event, MessageEvent, Worker};
 
 use super::supervisor::{Action, Notice, Supervisor};
 use crate::transport::{TransportEvent, WsTransport};
@@ -27,8 +31,13 @@ struct Inner {
     transport: Option<WsTransport>,
     timer: Option<Worker>,
     _on_tick: Option<Closure<dyn FnMut(MessageEvent)>>,
-    /// The deadline the worker timer is armed for, so a busy socket does not
-    /// post a message to the worker per frame.
+    _on_timer_error: Option<Closure<dyn FnMut(Event)>>,
+    /// The main-thread timer used instead when the worker failed (its script
+    /// did not load, or workers are not allowed): throttled in a hidden tab,
+    /// but keepalive and reconnects still happen.
+    fallback: Option<TimeoutHandle>,
+    /// The deadline the timer is armed for, so a busy socket does not post a
+    /// message to the worker (or re-arm the fallback) per frame.
     armed: Option<u64>,
     sink: NoticeSink,
 }
@@ -47,6 +56,8 @@ impl BrowserClient {
             transport: None,
             timer: None,
             _on_tick: None,
+            _on_timer_error: None,
+            fallback: None,
             armed: None,
             sink,
         }));
@@ -60,10 +71,18 @@ impl BrowserClient {
                 }
                 with(&weak, |s| s.on_timer(now_ms()));
             });
+            let weak = Rc::downgrade(&inner);
+            let on_error = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+                if let Some(inner) = weak.upgrade() {
+                    give_up_worker(&inner);
+                }
+            });
             worker.set_onmessage(Some(on_tick.as_ref().unchecked_ref()));
+            worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
             let mut i = inner.borrow_mut();
             i.timer = Some(worker);
             i._on_tick = Some(on_tick);
+            i._on_timer_error = Some(on_error);
         }
         Self { inner }
     }
@@ -87,9 +106,53 @@ impl BrowserClient {
         i.transport = None;
         if let Some(w) = i.timer.take() {
             w.set_onmessage(None);
+            w.set_onerror(None);
             w.terminate();
         }
+        if let Some(t) = i.fallback.take() {
+            t.clear();
+        }
     }
+}
+
+/// The timer worker failed (its script did not load or threw): from now on
+/// deadlines are kept by a main-thread timer, armed at once.
+fn give_up_worker(inner: &Rc<RefCell<Inner>>) {
+    {
+        let mut i = inner.borrow_mut();
+        if let Some(w) = i.timer.take() {
+            w.set_onmessage(None);
+            w.set_onerror(None);
+            w.terminate();
+        }
+        i.armed = None;
+    }
+    pump(inner);
+}
+
+/// Arms the timer for `deadline` (`None`: disarm): the worker when there is
+/// one, else a main-thread timeout.
+fn arm(inner: &Rc<RefCell<Inner>>, deadline: Option<u64>) {
+    let delay = deadline.map(|d| d.saturating_sub(now_ms()));
+    let mut i = inner.borrow_mut();
+    if let Some(worker) = i.timer.as_ref() {
+        let _ = worker.post_message(&delay.map_or(-1.0, |d| d as f64).into());
+        return;
+    }
+    if let Some(t) = i.fallback.take() {
+        t.clear();
+    }
+    let Some(delay) = delay else { return };
+    let weak = Rc::downgrade(inner);
+    let fire = move || {
+        if let Some(inner) = weak.upgrade() {
+            let mut i = inner.borrow_mut();
+            i.armed = None;
+            i.fallback = None;
+        }
+        with(&weak, |s| s.on_timer(now_ms()));
+    };
+    i.fallback = set_timeout_with_handle(fire, Duration::from_millis(delay)).ok();
 }
 
 fn with(weak: &Weak<RefCell<Inner>>, f: impl FnOnce(&mut Supervisor)) {
@@ -131,16 +194,15 @@ fn pump(inner: &Rc<RefCell<Inner>>) {
             Action::Close => inner.borrow_mut().transport = None,
         }
     }
-    let (deadline, timer) = {
+    let (deadline, changed) = {
         let mut i = inner.borrow_mut();
         let deadline = i.supervisor.next_deadline();
         let changed = i.armed != deadline;
         i.armed = deadline;
-        (deadline, i.timer.clone().filter(|_| changed))
+        (deadline, changed)
     };
-    if let Some(timer) = timer {
-        let delay = deadline.map_or(-1.0, |d| d.saturating_sub(now_ms()) as f64);
-        let _ = timer.post_message(&delay.into());
+    if changed {
+        arm(inner, deadline);
     }
     let sink = inner.borrow().sink.clone();
     let now = js_sys::Date::now();

@@ -214,3 +214,33 @@ def test_keepalive_holds_the_connection_while_the_tab_is_hidden(page, site, mosq
     expect(panel(page, "bg/x").locator("pre.payload")).to_have_text("still here", timeout=T)
     expect(status(page)).to_have_text("connected")
     assert_clean(page)
+
+
+def test_keepalive_and_reconnects_work_when_the_timer_worker_cannot_load(page, site, mosquitto):
+    """The deadlines normally run in public/timer-worker.js. With that script
+    missing (404) the page keeps them on the main thread: PINGREQs still go out
+    (keep alive 2 s: mosquitto drops a client silent for 3 s) and a restarted
+    broker is reconnected to."""
+    page.route("**/public/timer-worker.js", lambda route: route.fulfill(status=404, body="gone"))
+    open_dash(page, site, broker=mosquitto.ws_url, subs=["tw/#"])
+    page.get_by_label("Keep alive").fill("2")
+    button(page, "Connect").click()
+    expect(status(page)).to_have_text("connected", timeout=T)
+    time.sleep(7)  # over two keepalive timeouts: what is observed is the broker's log
+    log = Path(mosquitto.proc.log_path).read_text(errors="replace")
+    assert "exceeded timeout" not in log, log
+    assert clients_connected(mosquitto) == 1, log
+    expect(status(page)).to_have_text("connected")
+
+    mosquitto.stop()
+    expect(status(page)).to_have_text(re.compile(r"^reconnecting in \d+ s: "), timeout=T)
+    mosquitto.start()
+    expect(status(page)).to_have_text("connected", timeout=40_000)
+    p = Publisher(mosquitto.tcp_port)
+    p.pub("tw/x", "timers on the main thread", qos=1)
+    p.close()
+    expect(panel(page, "tw/x").locator("pre.payload")).to_have_text("timers on the main thread", timeout=T)
+    forget_websocket_failures(page, mosquitto.ws_url)
+    # The one expected console error: the worker script's 404.
+    page.errors.console = [e for e in page.errors.console if "404" not in e]
+    assert_clean(page)
