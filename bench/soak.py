@@ -53,7 +53,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import cdp  # noqa: E402
 from flood import (  # noqa: E402
     CHROMIUM_ARGS, DEVBROKER, CpuMeter, Site, Verdicts, _descends_from, build_devbroker, build_env, build_page,
-    fmt_cpu, loadgen, loadgen_report, mib, paho_client, renderer_rss, start_mosquitto, warm_up,
+    fmt_cpu, loadgen, loadgen_report, mib, paho_client, percentile, renderer_rss, start_mosquitto, warm_up,
 )
 
 SOAK_DIST = ROOT / "target" / "soak-dist"
@@ -72,13 +72,14 @@ CYCLE_DOM_SLACK = 5
 # Page-side instruments, installed before the page's own scripts:
 # - the status line's transitions (connecting / connected / reconnecting /
 #   disconnected), recorded by a MutationObserver on `[role=status]`, so a
-#   short "reconnecting" is not missed between two polls;
+#   short "reconnecting" is not missed between two polls: a count of
+#   reconnects (connected after reconnecting) and the last 30 changes;
 # - every Worker the page creates is counted, and its `error` events (an
 #   uncaught exception inside the worker) are recorded. The listener does not
 #   cancel the event, so the page sees what it would see anyway.
 INSTRUMENT_JS = r"""
 (() => {
-  const s = window.__soak = { changes: [], last: null, created: 0, workerErrors: [] };
+  const s = window.__soak = { changes: [], last: null, reconnects: 0, pending: false, created: 0, workerErrors: [] };
   const kind = (t) => {
     for (const k of ['reconnecting', 'connecting', 'connected', 'disconnected']) if (t.startsWith(k)) return k;
     return 'other';
@@ -87,7 +88,14 @@ INSTRUMENT_JS = r"""
     const el = document.querySelector('[role=status]');
     const text = el ? el.textContent : '';
     const k = el ? kind(text) : 'none';
-    if (k !== s.last) { s.last = k; s.changes.push([Date.now(), k, text.slice(0, 300)]); }
+    if (k !== s.last) {
+      s.last = k;
+      if (k === 'reconnecting') s.pending = true;
+      if (k === 'connected' && s.pending) { s.reconnects++; s.pending = false; }
+      // Only the last 30 changes are kept: the instrument must not grow.
+      s.changes.push([Date.now(), k, text.slice(0, 300)]);
+      if (s.changes.length > 30) s.changes.shift();
+    }
     return el;
   };
   let watched = null;
@@ -132,6 +140,18 @@ SNAPSHOT_JS = r"""
     workers_created: s.created || 0, worker_errors: (s.workerErrors || []).slice(),
     time_origin: performance.timeOrigin,
   };
+}
+"""
+
+# The probe's latency samples (src/probe.rs pushes one per redraw onto
+# window.__mqdash.lat): taken out so the array does not grow for 30 minutes
+# (which would show as a leak that is the harness's own), and reported.
+DRAIN_LAT_JS = r"""
+() => {
+  const m = window.__mqdash;
+  const done = [];
+  if (m && m.lat) while (m.lat.length && m.lat[0].length >= 3) done.push(m.lat.shift());
+  return done.map((x) => x[2] - x[0]);
 }
 """
 
@@ -328,6 +348,7 @@ def worker_threads(browser_pid: int) -> int:
 
 def measure(browser: cdp.Browser, page: cdp.Page, at: float) -> dict:
     """Everything the page keeps, right after two forced full GCs."""
+    latency = page.call(DRAIN_LAT_JS)
     wasm = wasm_memories(page)
     page.send("HeapProfiler.collectGarbage")
     page.send("HeapProfiler.collectGarbage")
@@ -335,27 +356,18 @@ def measure(browser: cdp.Browser, page: cdp.Page, at: float) -> dict:
     counters = page.send("Memory.getDOMCounters")
     workers = live_workers(browser, page)
     return {
-        "at": at, **snap, "wasm": max(wasm, default=None), "wasm_memories": wasm,
+        "at": at, **snap, "latency": latency, "wasm": max(wasm, default=None), "wasm_memories": wasm,
         "dom_nodes": counters.get("nodes"), "listeners": counters.get("jsEventListeners"),
         "documents": counters.get("documents"), "workers": workers,
         "worker_threads": worker_threads(browser.proc.pid), "pss": renderer_rss(browser.proc.pid),
     }
 
 
-def transitions(page: cdp.Page) -> list[list]:
-    return page.evaluate("(window.__soak || {}).changes || []") or []
-
-
-def reconnects_in(changes: list[list]) -> int:
-    """'connected' reached after a 'reconnecting' since the last 'connected'."""
-    n, pending = 0, False
-    for _, kind, _text in changes:
-        if kind == "reconnecting":
-            pending = True
-        elif kind == "connected" and pending:
-            n += 1
-            pending = False
-    return n
+def transitions(page: cdp.Page) -> tuple[int, list[list]]:
+    """Reconnects the status line showed ('connected' after 'reconnecting'),
+    and its last 30 changes."""
+    t = page.evaluate("window.__soak ? { n: window.__soak.reconnects, changes: window.__soak.changes } : null")
+    return (t["n"], t["changes"]) if t else (0, [])
 
 
 def new_browser() -> cdp.Browser:
@@ -424,10 +436,10 @@ def soak_loop(args, browser, page, console, broker, proxy, secs, cuts, nth) -> d
     samples.append(measure(browser, page, time.monotonic() - t0))
     time.sleep(3)  # the last messages in flight; then the final state
     final_status = status(page)
-    changes = transitions(page)
+    reconnects, changes = transitions(page)
     return {
         "secs": secs, "planned_cuts": cuts, "cut_at_publish": nth, "loadgen": report, "samples": samples,
-        "changes": changes, "reconnects": reconnects_in(changes), "final_status": final_status,
+        "changes": changes, "reconnects": reconnects, "final_status": final_status,
         "proxy_opens": proxy.opens, "proxy_cuts": proxy.cuts, "proxy_other": proxy.other[-20:],
         "cpu": cpu, "crashed": crashed, **console.figures(),
         "panics": console.panics(), "console_errors": console.errors(),
@@ -457,7 +469,7 @@ def run_reconnects(args, site: Site, broker) -> dict:
             "cycles": n, "warm_up": warm, "before": before, "after": after, "connected": connected,
             "clicks": clicks, "secs": took, "proxy_opens": proxy.opens, "proxy_cuts": proxy.cuts,
             "proxy_other": proxy.other[-20:], "delivered_after": delivered, "final_status": status(page),
-            "changes_count": len(transitions(page)), **console.figures(),
+            "reconnects_seen": transitions(page)[0], **console.figures(),
             "panics": console.panics(), "console_errors": console.errors(),
         }
     finally:
@@ -516,6 +528,10 @@ def delta(a: float | None, b: float | None) -> str:
     return "n/a" if a is None or b is None else f"{(b - a) / 1024:+,.0f} KiB"
 
 
+def fmt_ms(x: float | None, unit: str = " ms") -> str:
+    return "n/a" if x is None else f"{x:,.0f}{unit}"
+
+
 def minute_rates(samples: list[dict]) -> list[float]:
     """Messages applied per second over each interval between samples."""
     rates = []
@@ -570,10 +586,14 @@ def summarize_soak(args, s: dict, v: Verdicts) -> dict:
           f"DOM counters {base['dom_nodes']} -> {last['dom_nodes']}, listeners {base['listeners']} -> {last['listeners']}")
     print(f"  live workers          {base['workers']} -> {last['workers']} (DedicatedWorker threads "
           f"{base['worker_threads']} -> {last['worker_threads']}); created by the page {last['workers_created']}")
-    print("  per minute            at   applied      heap     wasm   renderer  nodes  status")
+    lat = [ms for x in samples for ms in x["latency"]]
+    print(f"  publish-to-screen     p50 {fmt_ms(percentile(lat, 50))}, p99 {fmt_ms(percentile(lat, 99))}, "
+          f"max {fmt_ms(max(lat, default=None))} ({len(lat):,} redraws sampled by the probe)")
+    print("  per minute             min    applied      heap      wasm  renderer  nodes  p50/p99 ms  status")
     for x in samples:
-        print(f"                      {x['at'] / 60:4.1f} {x['applied']:>10,} {mib(x['heap']):>9} {mib(x['wasm']):>9} "
-              f"{mib(x['pss']):>9} {x['nodes']:>6}  {x['status'][:50]}")
+        p50, p99 = percentile(x["latency"], 50), percentile(x["latency"], 99)
+        print(f"                      {x['at'] / 60:5.1f} {x['applied']:>10,} {mib(x['heap']):>9} {mib(x['wasm']):>9} "
+              f"{mib(x['pss']):>9} {x['nodes']:>6} {fmt_ms(p50, ''):>5}/{fmt_ms(p99, ''):<5}  {x['status'][:40]}")
     print(f"  CPU while sending     {fmt_cpu(s['cpu'])} (cores)")
     print_messages(s)
     if s["proxy_other"]:
@@ -623,6 +643,9 @@ def summarize_reconnects(r: dict, v: Verdicts) -> dict:
           f"-> {a['worker_threads']}); once connected {c['workers']} ({c['worker_threads']} threads); "
           f"created by the page {c['workers_created']:,}")
     print(f"  renderer memory (PSS) {mib(b['pss'])} -> {mib(a['pss'])} ({pct(b['pss'], a['pss'])})")
+    print(f"  status line           showed 'connected' after 'reconnecting' {r['reconnects_seen']:,} times (the page "
+          f"applies its notices once per animation frame: a connection cut within the frame of its CONNACK "
+          f"never shows 'connected')")
     print_messages(r)
 
     errors = r["exceptions"] + r["console_errors"] + [f"worker: {e}" for e in c["worker_errors"]]
