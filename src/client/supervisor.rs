@@ -8,7 +8,7 @@
 
 use std::collections::VecDeque;
 
-use mqtt_session::{Event, Options, PublishId, QoS, Session, SessionError};
+use mqtt_session::{Event, Options, PublishId, QoS, Session, SessionError, SubscribeResult};
 
 use super::backoff::Backoff;
 
@@ -82,6 +82,11 @@ pub struct Supervisor {
     socket_live: bool,
     /// Filters the user wants, restored after a reconnect without a resumed session.
     wanted: Vec<(String, QoS)>,
+    /// Filters (with the QoS asked) the broker granted in its current session
+    /// for us. A resumed session keeps exactly these: a SUBSCRIBE cut off
+    /// before its SUBACK, or one the broker's old session never had (a page
+    /// reloaded with clean session off), must be sent again.
+    confirmed: Vec<(String, QoS)>,
     /// The last refusal or error, kept to explain a close that follows it.
     last_error: Option<String>,
     /// A refusal that retrying cannot fix (bad credentials, not authorised, …).
@@ -111,6 +116,7 @@ impl Supervisor {
             socket_open: false,
             socket_live: false,
             wanted: Vec::new(),
+            confirmed: Vec::new(),
             last_error: None,
             permanent: false,
             connected_at: None,
@@ -294,6 +300,7 @@ impl Supervisor {
     /// Removes a subscription; sends UNSUBSCRIBE when connected.
     pub fn unsubscribe(&mut self, now_ms: u64, filter: &str) -> Result<(), String> {
         self.wanted.retain(|(f, _)| f != filter);
+        self.confirmed.retain(|(f, _)| f != filter);
         if self.is_connected() {
             self.session
                 .unsubscribe(now_ms, vec![filter.to_string()])
@@ -394,10 +401,27 @@ impl Supervisor {
                     self.set_status(Status::Connected {
                         session_present: *session_present,
                     });
-                    if !*session_present && !self.wanted.is_empty() {
-                        let wanted = self.wanted.clone();
-                        if let Err(e) = self.session.subscribe(now_ms, wanted) {
+                    if !*session_present {
+                        self.confirmed.clear();
+                    }
+                    let missing: Vec<(String, QoS)> = self
+                        .wanted
+                        .iter()
+                        .filter(|w| !self.confirmed.contains(w))
+                        .cloned()
+                        .collect();
+                    if !missing.is_empty() {
+                        if let Err(e) = self.session.subscribe(now_ms, missing) {
                             self.last_error = Some(e.to_string());
+                        }
+                    }
+                }
+                Event::Subscribed { results, .. } => {
+                    for (filter, result) in results {
+                        self.confirmed.retain(|(f, _)| f != filter);
+                        let asked = self.wanted.iter().find(|(f, _)| f == filter);
+                        if let (SubscribeResult::Granted(_), Some(w)) = (result, asked) {
+                            self.confirmed.push(w.clone());
                         }
                     }
                 }
@@ -597,13 +621,66 @@ mod tests {
         assert_eq!(sent_packet_types(&actions(&mut s)), vec![1, 8]);
     }
 
+    /// Reconnects after a cut at `now` and feeds `connack`; what was sent.
+    fn reconnect(s: &mut Supervisor, now: u64, connack: &[u8]) -> Vec<Action> {
+        s.on_closed(now, 1006, "");
+        let (at_ms, _, _) = reconnecting(s, now);
+        s.on_timer(at_ms);
+        s.on_open(at_ms, "mqtt");
+        s.on_data(at_ms + 1, connack);
+        actions(s)
+    }
+
+    /// The SUBACK granting QoS 1 to the SUBSCRIBE among `sent`.
+    fn suback_for(sent: &[Action]) -> Vec<u8> {
+        let id = sent
+            .iter()
+            .find_map(|a| match a {
+                Action::Send(b) if b.first() == Some(&0x82) => Some([b[2], b[3]]),
+                _ => None,
+            })
+            .expect("a SUBSCRIBE was sent");
+        vec![0x90, 0x03, id[0], id[1], 0x01]
+    }
+
+    #[test]
+    fn a_subscribe_cut_off_before_its_suback_is_sent_again_into_a_resumed_session() {
+        let mut s = supervisor(false);
+        connect(&mut s, &CONNACK_OK);
+        s.subscribe(2, "a/#".into(), QoS::AtLeastOnce)
+            .expect("valid filter");
+        assert_eq!(sent_packet_types(&actions(&mut s)), vec![8]);
+        // No SUBACK before the cut: the broker may never have seen it.
+        let sent = reconnect(&mut s, 3, &CONNACK_RESUMED);
+        assert_eq!(sent_packet_types(&sent), vec![1, 8]);
+        s.on_data(5_000, &suback_for(&sent));
+        let sent = reconnect(&mut s, 6_000, &CONNACK_RESUMED);
+        assert_eq!(
+            sent_packet_types(&sent),
+            vec![1],
+            "granted: the resumed session has it"
+        );
+    }
+
+    #[test]
+    fn a_first_connection_into_an_old_session_subscribes_what_the_page_wants() {
+        let mut s = supervisor(false);
+        s.subscribe(0, "a/#".into(), QoS::AtLeastOnce)
+            .expect("valid filter");
+        assert_eq!(
+            sent_packet_types(&connect(&mut s, &CONNACK_RESUMED)),
+            vec![1, 8]
+        );
+    }
+
     #[test]
     fn subscriptions_are_not_resent_when_the_broker_resumed_the_session() {
         let mut s = supervisor(false);
         connect(&mut s, &CONNACK_OK);
         s.subscribe(2, "a/#".into(), QoS::AtLeastOnce)
             .expect("valid filter");
-        actions(&mut s);
+        let sent = actions(&mut s);
+        s.on_data(3, &suback_for(&sent));
         s.on_closed(3, 1006, "");
         let Status::Reconnecting { at_ms, .. } = s.status().clone() else {
             panic!("expected reconnecting");

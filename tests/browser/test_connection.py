@@ -244,3 +244,25 @@ def test_keepalive_and_reconnects_work_when_the_timer_worker_cannot_load(page, s
     # The one expected console error: the worker script's 404.
     page.errors.console = [e for e in page.errors.console if "404" not in e]
     assert_clean(page)
+
+
+def test_a_reloaded_page_with_clean_session_off_subscribes_into_the_brokers_old_session(browser, site, mosquitto):
+    """mosquitto keeps the session of a clean-session-off client (with its old
+    subscription) and says "session present" when the page comes back. The
+    page must still subscribe to what it shows now, not trust the old session."""
+    for filt, topic in (("old/#", "old/x"), ("new/#", "new/x")):
+        pg = new_page(browser)
+        try:
+            open_dash(pg, site, broker=mosquitto.ws_url, subs=[filt], qos=1, client_id="mqdash-persist")
+            pg.get_by_label("Clean session").uncheck()
+            button(pg, "Connect").click()
+            expect(status(pg)).to_have_text("connected", timeout=T)
+            expect(sub_row(pg, filt)).to_contain_text("granted QoS 1", timeout=T)
+            p = Publisher(mosquitto.tcp_port)
+            p.pub(topic, f"via {filt}", qos=1)
+            p.close()
+            expect(panel(pg, topic).locator("pre.payload")).to_have_text(f"via {filt}", timeout=T)
+            assert_clean(pg)
+        finally:
+            pg.context.close()
+    assert "mqdash-persist" in Path(mosquitto.proc.log_path).read_text(errors="replace")

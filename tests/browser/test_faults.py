@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import expect
 
 from brokers import DevbrokerTool, Mosquitto
-from dash import HIDDEN_TAB, T, Publisher, Subscriber, assert_clean, button, open_dash, publish, status
+from dash import HIDDEN_TAB, T, Publisher, Subscriber, assert_clean, button, open_dash, publish, status, sub_row
 
 CYCLES = 24  # one cut at each stage of both flows, both directions, per run
 RUNS = int(os.environ.get("MQDASH_PAGE_FAULT_RUNS", "1"))
@@ -82,6 +82,8 @@ def test_page_behind_a_cutting_proxy_loses_nothing_and_never_shows_a_qos2_messag
         page.get_by_label("Clean session").uncheck()
         button(page, "Connect").click()
         expect(status(page)).to_have_text("connected", timeout=T)
+        # Until the SUBACK the broker has nothing to route to the page.
+        expect(sub_row(page, "rel/down/#")).to_contain_text("granted QoS 2", timeout=T)
 
         sent_down = {1: [], 2: []}
         taken_up = {1: [], 2: []}

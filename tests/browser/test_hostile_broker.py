@@ -23,6 +23,19 @@ def reconnecting_with(reason):
     return re.compile(rf"^reconnecting in \d+ s: {pattern}$")
 
 
+def hostile(mode: str, *more: str) -> DevbrokerTool:
+    """`devbroker hostile --mode MODE …` on a free port."""
+    return DevbrokerTool("hostile", "--ws-port", "0", "--mode", mode, *more)
+
+
+def wait_for_connects(h: DevbrokerTool, count: int, timeout: float) -> None:
+    """Waits until `count` connections have reached the broker (or the timeout:
+    the caller's assertion says what was missing)."""
+    deadline = time.monotonic() + timeout
+    while len(connect_times_ms(h)) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def connect_times_ms(h: DevbrokerTool) -> list[int]:
     """When each connection's CONNECT arrived, in ms since the hostile broker started."""
     return [int(re.search(r"CONNECT received at (\d+) ms", line).group(1))
@@ -67,7 +80,7 @@ MODES = [
 @pytest.mark.parametrize("mode,keepalive,reason,attempts", MODES, ids=[m[0] for m in MODES])
 def test_hostile_broker_mode_is_explained_and_retried_without_a_tight_loop(page, site, mode, keepalive, reason,
                                                                          attempts):
-    h = DevbrokerTool("hostile", "--ws-port", "0", "--mode", mode)
+    h = hostile(mode)
     try:
         open_dash(page, site)
         if keepalive:
@@ -79,9 +92,7 @@ def test_hostile_broker_mode_is_explained_and_retried_without_a_tight_loop(page,
         # Let the automatic retries run: with 0.5-1 s, 1-2 s, 2-4 s delays,
         # `attempts` connections arrive within about 8 s (plus 3 s per attempt
         # for the ping deadline in no-pingresp).
-        deadline = time.monotonic() + 25
-        while len(connect_times_ms(h)) < attempts and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_for_connects(h, attempts, timeout=25)
         assert_backing_off(h, attempts)
         expect(status(page)).to_have_text(reconnecting_with(reason), timeout=T)
         assert_responsive(page)
@@ -96,7 +107,7 @@ def test_hostile_broker_mode_is_explained_and_retried_without_a_tight_loop(page,
 
 
 def test_broker_that_never_sends_connack_is_explained_after_the_response_timeout(page, site):
-    h = DevbrokerTool("hostile", "--ws-port", "0", "--mode", "no-connack")
+    h = hostile("no-connack")
     try:
         open_dash(page, site)
         connect_with(page, h.url)
@@ -136,7 +147,7 @@ def test_every_hostile_packet_case_is_shown_with_its_reason_and_the_page_stays_u
     open_dash(page, site)
     wrong = []
     for name, _rule, error_text in cases:
-        h = DevbrokerTool("hostile", "--ws-port", "0", "--mode", "packet", "--case", name)
+        h = hostile("packet", "--case", name)
         try:
             connect_with(page, h.url)
             try:
@@ -163,22 +174,18 @@ def test_every_hostile_packet_case_is_shown_with_its_reason_and_the_page_stays_u
 
 
 def test_reconnect_now_skips_the_wait_but_not_the_backoff(page, site):
-    h = DevbrokerTool("hostile", "--ws-port", "0", "--mode", "garbage")
+    h = hostile("garbage")
     try:
         open_dash(page, site)
         connect_with(page, h.url)
         reason = reconnecting_with("the broker sent a packet of reserved type 15")
         expect(status(page)).to_have_text(reason, timeout=T)
         # Wait for the third automatic attempt: its delay is 2-4 s.
-        deadline = time.monotonic() + 15
-        while len(connect_times_ms(h)) < 3 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_for_connects(h, 3, timeout=15)
         expect(status(page)).to_have_text(re.compile(r"^reconnecting in [2-4] s: "), timeout=T)
         before = len(connect_times_ms(h))
         button(page, "Reconnect now").click()
-        deadline = time.monotonic() + 5
-        while len(connect_times_ms(h)) == before and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for_connects(h, before + 1, timeout=5)
         assert len(connect_times_ms(h)) == before + 1, h.text()
         # The next automatic delay keeps growing (4-8 s), it does not start over.
         expect(status(page)).to_have_text(re.compile(r"^reconnecting in [4-8] s: "), timeout=T)
