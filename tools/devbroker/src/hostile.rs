@@ -21,8 +21,6 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
@@ -131,24 +129,6 @@ pub async fn run(args: HostileArgs) -> Result<(), String> {
     }
 }
 
-// The handshake callback's `Result<Response, ErrorResponse>` is tungstenite's
-// signature, not ours to shrink.
-#[allow(clippy::result_large_err)]
-fn echo_mqtt(req: &Request, mut resp: Response) -> Result<Response, ErrorResponse> {
-    let offered = req
-        .headers()
-        .get_all("sec-websocket-protocol")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|p| p.trim().eq_ignore_ascii_case("mqtt"));
-    if offered {
-        resp.headers_mut()
-            .insert("sec-websocket-protocol", HeaderValue::from_static("mqtt"));
-    }
-    Ok(resp)
-}
-
 const CONNACK: [u8; 4] = [0x20, 2, 0, 0];
 
 async fn serve(
@@ -161,7 +141,7 @@ async fn serve(
     let _ = stream.set_nodelay(true);
     let handshake = tokio::time::timeout(
         Duration::from_secs(10),
-        tokio_tungstenite::accept_hdr_async(stream, echo_mqtt),
+        tokio_tungstenite::accept_hdr_async(stream, crate::ws_front::echo_mqtt),
     )
     .await;
     let mut ws = match handshake {

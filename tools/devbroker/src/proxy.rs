@@ -32,7 +32,6 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -445,30 +444,12 @@ enum Verdict {
     Blackhole,
 }
 
-// The handshake callback's `Result<Response, ErrorResponse>` is tungstenite's
-// signature, not ours to shrink.
-#[allow(clippy::result_large_err)]
-fn echo_mqtt(req: &Request, mut resp: Response) -> Result<Response, ErrorResponse> {
-    let offered = req
-        .headers()
-        .get_all("sec-websocket-protocol")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|p| p.trim().eq_ignore_ascii_case("mqtt"));
-    if offered {
-        resp.headers_mut()
-            .insert("sec-websocket-protocol", HeaderValue::from_static("mqtt"));
-    }
-    Ok(resp)
-}
-
 impl Conn {
     async fn serve(mut self, stream: TcpStream, upstream: &str) -> Result<(), String> {
         let _ = stream.set_nodelay(true);
         let client = tokio::time::timeout(
             Duration::from_secs(10),
-            tokio_tungstenite::accept_hdr_async(stream, echo_mqtt),
+            tokio_tungstenite::accept_hdr_async(stream, crate::ws_front::echo_mqtt),
         )
         .await
         .map_err(|_| "no WebSocket handshake within 10 s".to_string())?

@@ -212,6 +212,26 @@ async fn handle(stream: TcpStream, path: &str, upstream: SocketAddr) -> Result<(
     }
 }
 
+/// A handshake callback for the test servers (`hostile`, `proxy`): echoes
+/// subprotocol `mqtt` when the client offered it, and accepts either way.
+// The handshake callback's `Result<Response, ErrorResponse>` is tungstenite's
+// signature, not ours to shrink.
+#[allow(clippy::result_large_err)]
+pub fn echo_mqtt(req: &Request, mut resp: Response) -> Result<Response, ErrorResponse> {
+    let offered = req
+        .headers()
+        .get_all("sec-websocket-protocol")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim().eq_ignore_ascii_case("mqtt"));
+    if offered {
+        resp.headers_mut()
+            .insert("sec-websocket-protocol", HeaderValue::from_static("mqtt"));
+    }
+    Ok(resp)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
