@@ -14,6 +14,10 @@ from playwright.sync_api import Page, expect
 # Generous enough for a loaded 2-core machine, short enough to fail fast.
 T = 15_000
 
+# Note: `page.wait_for_function("…")` fails on this page: Playwright evaluates
+# the string with eval, which the page's CSP forbids (no 'unsafe-eval'). Wait
+# with `expect(...)` locators or poll from Python instead.
+
 
 def dash_url(site: str, broker: str | None = None, subs=(), qos: int | None = None,
              connect: bool = False, client_id: str | None = None) -> str:
