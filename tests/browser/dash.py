@@ -14,9 +14,10 @@ from playwright.sync_api import Page, expect
 # Generous enough for a loaded 2-core machine, short enough to fail fast.
 T = 15_000
 
-# Note: `page.wait_for_function("…")` fails on this page: Playwright evaluates
-# the string with eval, which the page's CSP forbids (no 'unsafe-eval'). Wait
-# with `expect(...)` locators or poll from Python instead.
+# Note: `page.wait_for_function("expression")` fails on this page once it has
+# to poll ("EvalError: … violates the following Content Security Policy"):
+# Playwright's poller runs the string through eval, which the CSP forbids (no
+# 'unsafe-eval'). Wait with `expect(...)` locators or poll from Python.
 
 
 def dash_url(site: str, broker: str | None = None, subs=(), qos: int | None = None,
