@@ -682,11 +682,12 @@ def commit_info() -> dict:
     return {"commit": git("rev-parse", "--short", "HEAD"), "page_sources_dirty": bool(dirty)}
 
 
-def summarize(args, soak: dict | None, rec: dict | None) -> tuple[dict, bool]:
+def summarize(args, info: dict, soak: dict | None, rec: dict | None) -> tuple[dict, bool]:
+    """Prints every figure and the checks; `info` is commit_info() from when the page was built."""
     v = Verdicts()
-    info = commit_info()
     print("\n" + "=" * 78)
-    print(f"mqdash page soak · {time.strftime('%Y-%m-%d %H:%M')} · commit {info['commit']}"
+    built = "HEAD (--no-build: the page is an earlier build)" if args.no_build else "built at commit"
+    print(f"mqdash page soak · {time.strftime('%Y-%m-%d %H:%M')} · {built} {info['commit']}"
           f"{' (page sources modified)' if info['page_sources_dirty'] else ''} · {os.cpu_count()} cores · "
           f"load average {os.getloadavg()[0]:.1f}")
     print("=" * 78)
@@ -722,6 +723,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
+    info = commit_info()  # what the page is built from (HEAD may move during a 40-minute run)
     if not args.no_build:
         env = build_env()
         build_devbroker(env)
@@ -747,7 +749,7 @@ def main() -> int:
         broker.close()
         site.close()
         shutil.rmtree(tmp, ignore_errors=True)
-    out, ok = summarize(args, soak, rec)
+    out, ok = summarize(args, info, soak, rec)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=2, default=str))
