@@ -7,16 +7,6 @@
 # and each check as PASS/FAIL, exit status 1 if one fails. `--help` lists the
 # flags. See bench/README.md. Not part of scripts/test.sh.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-export PATH="$ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
-export TRUNK_OFFLINE=true
-PY="$ROOT/.tools/venv/bin/python"
-if [ ! -x "$PY" ]; then
-  echo "soak: $PY is missing; run scripts/test.sh once to create the Python environment" >&2
-  exit 1
-fi
-for tool in mosquitto chromium cargo trunk wasm-bindgen wasm-opt; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "soak: $tool is missing (scripts/test.sh installs the toolchain)" >&2; exit 1; }
-done
+source "$(dirname "${BASH_SOURCE[0]}")/prelude.sh"
+bench_prelude soak mosquitto chromium cargo trunk wasm-bindgen wasm-opt
 exec "$PY" "$ROOT/bench/soak.py" "$@"
