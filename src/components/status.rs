@@ -21,7 +21,7 @@ pub fn StatusLine() -> impl IntoView {
         Status::Disconnected { reason: None } => "status",
     };
     view! {
-        <p class=class role="status" aria-live="polite">{text}</p>
+        <p class=class role="status" aria-live="polite" title=text><span>{text}</span></p>
         <Show when=move || matches!(s.status.get(), Status::Reconnecting { .. })>
             <button type="button" class="small" on:click=move |_| actions::reconnect_now(s)>"Reconnect now"</button>
         </Show>
