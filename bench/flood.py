@@ -295,13 +295,11 @@ def _descends_from(pid: str, root: int) -> bool:
     return False
 
 
-def renderer_rss(root: int | None = None) -> int:
-    """Proportional resident memory (PSS, so memory shared between processes
-    is not counted twice) of Chromium's renderer processes: the page, its
-    worker, JS heaps and wasm memory together, in bytes. With `root` (a
-    browser's pid), only that browser's renderers: another Chromium on the
-    machine (a test run) is left out."""
-    total = 0
+def renderer_pids(root: int | None = None) -> list[str]:
+    """The pids of Chromium's renderer processes; with `root` (a browser's
+    pid), only that browser's: another Chromium on the machine (a test run) is
+    left out."""
+    pids = []
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
@@ -309,8 +307,21 @@ def renderer_rss(root: int | None = None) -> int:
             with open(f"/proc/{d}/cmdline", "rb") as f:
                 if _role(f.read().split(b"\0")) != "chromium renderer":
                     continue
-            if root is not None and not _descends_from(d, root):
-                continue
+            if root is None or _descends_from(d, root):
+                pids.append(d)
+        except OSError:
+            continue
+    return pids
+
+
+def renderer_rss(root: int | None = None) -> int:
+    """Proportional resident memory (PSS, so memory shared between processes
+    is not counted twice) of Chromium's renderer processes (see
+    `renderer_pids`): the page, its worker, JS heaps and wasm memory together,
+    in bytes."""
+    total = 0
+    for d in renderer_pids(root):
+        try:
             with open(f"/proc/{d}/smaps_rollup") as f:
                 for line in f:
                     if line.startswith("Pss:"):

@@ -52,8 +52,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 import cdp  # noqa: E402
 from flood import (  # noqa: E402
-    CHROMIUM_ARGS, DEVBROKER, CpuMeter, Site, Verdicts, _descends_from, build_devbroker, build_env, build_page,
-    fmt_cpu, loadgen, loadgen_report, mib, percentile, renderer_rss, start_mosquitto, warm_up,
+    CHROMIUM_ARGS, DEVBROKER, CpuMeter, Site, Verdicts, build_devbroker, build_env, build_page,
+    fmt_cpu, loadgen, loadgen_report, mib, percentile, renderer_pids, renderer_rss, start_mosquitto, warm_up,
 )
 
 SOAK_DIST = ROOT / "target" / "soak-dist"
@@ -331,13 +331,8 @@ def worker_threads(browser_pid: int) -> int:
     """Threads named DedicatedWorker in this browser's renderer processes
     (a cross-check of live_workers that does not go through DevTools)."""
     n = 0
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
+    for d in renderer_pids(browser_pid):
         try:
-            with open(f"/proc/{d}/cmdline", "rb") as f:
-                if b"--type=renderer" not in f.read() or not _descends_from(d, browser_pid):
-                    continue
             for t in os.listdir(f"/proc/{d}/task"):
                 with open(f"/proc/{d}/task/{t}/comm") as f:
                     n += f.read().startswith("DedicatedWorker")

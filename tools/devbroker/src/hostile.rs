@@ -100,33 +100,16 @@ pub async fn run(args: HostileArgs) -> Result<(), String> {
     };
     say!("devbroker: hostile broker ({mode_name}) listening ws://{local}/mqtt");
     let epoch = Instant::now();
-    let mut index = 0usize;
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, _) = match accepted {
-                    Ok(pair) => pair,
-                    Err(e) => {
-                        warn!("hostile: accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let i = index;
-                index += 1;
-                let mode = args.mode;
-                let packet = packet.clone();
-                tokio::spawn(async move {
-                    let end = serve(stream, i, mode, packet, epoch).await;
-                    say!("hostile: conn {i}: ended: {end}");
-                });
-            }
-            sig = crate::shutdown_signal() => {
-                say!("hostile: {sig}, exiting");
-                return Ok(());
-            }
-        }
-    }
+    let mode = args.mode;
+    crate::ws_front::accept_until_signal(listener, "hostile", |stream, i| {
+        let packet = packet.clone();
+        tokio::spawn(async move {
+            let end = serve(stream, i, mode, packet, epoch).await;
+            say!("hostile: conn {i}: ended: {end}");
+        });
+    })
+    .await;
+    Ok(())
 }
 
 const CONNACK: [u8; 4] = [0x20, 2, 0, 0];

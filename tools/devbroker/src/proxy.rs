@@ -386,41 +386,23 @@ pub async fn run(args: ProxyArgs) -> Result<(), String> {
         "devbroker: proxy listening ws://{local}/mqtt -> {upstream} ({} planned faults)",
         plan.iter().filter(|r| r.is_some()).count()
     );
-    let mut index = 0usize;
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, _) = match accepted {
-                    Ok(pair) => pair,
-                    Err(e) => {
-                        warn!("proxy: accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let rule = plan.get(index).cloned().flatten();
-                let conn = Conn {
-                    index,
-                    rule,
-                    rng: StdRng::seed_from_u64(args.seed ^ (index as u64).wrapping_mul(0x9E37_79B9)),
-                    random_chunks,
-                    max_delay_ms: args.max_delay_ms,
-                };
-                index += 1;
-                let upstream = upstream.clone();
-                tokio::spawn(async move {
-                    let i = conn.index;
-                    if let Err(e) = conn.serve(stream, &upstream).await {
-                        say!("proxy: conn {i}: ended: {e}");
-                    }
-                });
+    crate::ws_front::accept_until_signal(listener, "proxy", |stream, index| {
+        let conn = Conn {
+            index,
+            rule: plan.get(index).cloned().flatten(),
+            rng: StdRng::seed_from_u64(args.seed ^ (index as u64).wrapping_mul(0x9E37_79B9)),
+            random_chunks,
+            max_delay_ms: args.max_delay_ms,
+        };
+        let upstream = upstream.clone();
+        tokio::spawn(async move {
+            if let Err(e) = conn.serve(stream, &upstream).await {
+                say!("proxy: conn {index}: ended: {e}");
             }
-            sig = crate::shutdown_signal() => {
-                say!("proxy: {sig}, exiting");
-                return Ok(());
-            }
-        }
-    }
+        });
+    })
+    .await;
+    Ok(())
 }
 
 struct Conn {

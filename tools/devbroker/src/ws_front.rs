@@ -212,6 +212,38 @@ async fn handle(stream: TcpStream, path: &str, upstream: SocketAddr) -> Result<(
     }
 }
 
+/// The accept loop of the test servers (`hostile`, `proxy`): hands each new
+/// connection to `on_conn` with its number (from 0) until Ctrl-C or SIGTERM,
+/// then prints `NAME: SIGNAL, exiting` and returns.
+pub async fn accept_until_signal(
+    listener: TcpListener,
+    name: &str,
+    mut on_conn: impl FnMut(TcpStream, usize),
+) {
+    let mut index = 0usize;
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                match accepted {
+                    Ok((stream, _)) => {
+                        on_conn(stream, index);
+                        index += 1;
+                    }
+                    Err(e) => {
+                        // Typically EMFILE: back off instead of spinning.
+                        warn!("{name}: accept failed: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
+                }
+            }
+            sig = crate::shutdown_signal() => {
+                say!("{name}: {sig}, exiting");
+                return;
+            }
+        }
+    }
+}
+
 /// A handshake callback for the test servers (`hostile`, `proxy`): echoes
 /// subprotocol `mqtt` when the client offered it, and accepts either way.
 // The handshake callback's `Result<Response, ErrorResponse>` is tungstenite's
