@@ -1,119 +1,93 @@
-//! What the buttons do: connect, disconnect, subscribe, publish, profiles.
-//!
-//! Kept out of `view!` so components stay declarative; the decisions themselves
-//! live in the pure modules (`client::settings`, `client::supervisor`, `model`).
+//! What the buttons do: connect, disconnect, subscribe, publish, profiles,
+//! links. Each is one call on the page's supervisor (the owner of the
+//! connection's intent) or on the profile store; what the screen then shows
+//! comes back as notices. The decisions live in the pure modules
+//! (`client::settings`, `client::supervisor`, `model`); this module only
+//! reads the form, calls them and reports their sentences.
 
 use leptos::prelude::*;
-use model::{encode, PayloadFormat, Profile, ProfileStore, ProtocolVersion, SavedSubscription};
+use model::{encode, PayloadFormat, ProfileStore};
 use mqtt_session::QoS;
 
-use crate::client::browser::{now_ms, BrowserClient};
-use crate::client::settings::{build, FormValues};
-use crate::client::supervisor::{Status, Supervisor};
+use crate::client::browser::now_ms;
+use crate::client::settings::{self, build, FormValues};
+use crate::client::supervisor::Target;
+use crate::files;
 use crate::state::AppState;
 
 const PROFILES_KEY: &str = "mqdash.profiles";
-
-fn form_values(s: &AppState) -> FormValues {
-    let f = s.form;
-    FormValues {
-        broker_url: f.broker_url.get_untracked(),
-        client_id: f.client_id.get_untracked(),
-        username: f.username.get_untracked(),
-        password: f.password.get_untracked(),
-        keepalive: f.keepalive.get_untracked(),
-        clean_session: f.clean_session.get_untracked(),
-        protocol: f.protocol.get_untracked(),
-        will_topic: f.will_topic.get_untracked(),
-        will_payload: f.will_payload.get_untracked(),
-        will_qos: f.will_qos.get_untracked(),
-        will_retain: f.will_retain.get_untracked(),
-    }
-}
 
 fn page_protocol() -> String {
     window().location().protocol().unwrap_or_default()
 }
 
-/// Connect: validate the form, replace any previous client, start connecting.
+/// The form as a connection target, or why it cannot be one.
+pub fn form_target(values: &FormValues) -> Result<Target, String> {
+    build(values, &page_protocol())
+}
+
+/// A fresh random client id for this tab.
+pub fn fresh_client_id() -> String {
+    let seed = (js_sys::Math::random() * u64::MAX as f64) as u64;
+    model::random_client_id(seed)
+}
+
+/// Connect: validate the form and connect the supervisor to it (leaving
+/// any current connection). A profile picked while connected brings its
+/// subscriptions now.
 pub fn connect(s: AppState) {
-    let (url, options) = match build(&form_values(&s), &page_protocol()) {
-        Ok(v) => v,
+    let target = match form_target(&s.form.values_untracked()) {
+        Ok(t) => t,
         Err(e) => {
             s.error.set(Some(e));
             return;
         }
     };
-    disconnect(s);
-    let mut supervisor = match Supervisor::new(url, options) {
-        Ok(sup) => sup,
-        Err(e) => {
-            s.error.set(Some(e));
-            return;
-        }
-    };
-    // Subscriptions already on the page carry over to the new connection.
+    let pending = s
+        .pending_profile
+        .get_untracked()
+        .and_then(|name| s.profiles.get_untracked().get(&name).cloned());
     let now = now_ms();
-    let wanted: Vec<(String, u8)> = s.dash.with_value(|d| {
-        d.subscriptions()
-            .iter()
-            .map(|x| (x.filter().to_string(), x.qos()))
-            .collect()
+    let result = s.client().with(|sup| {
+        if let Some(p) = &pending {
+            sup.replace_subscriptions(now, settings::profile_subscriptions(p)?)?;
+        }
+        sup.connect(now, target)
     });
-    for (filter, qos) in wanted {
-        let _ = supervisor.subscribe(now, filter, QoS::from_u8(qos).unwrap_or(QoS::AtMostOnce));
+    s.pending_profile.set(None);
+    match result {
+        Ok(()) => s.error.set(None),
+        Err(e) => s.error.set(Some(e)),
     }
-    s.error.set(None);
-    s.dash.update_value(|d| d.reset_grants());
-    let client = BrowserClient::new(supervisor, s.notice_sink());
-    client.with(|sup| sup.start());
-    s.client.set_value(Some(client));
-    save_profile(s);
+    s.apply_pending();
 }
 
 /// Disconnect: DISCONNECT, close, and no more reconnects.
 pub fn disconnect(s: AppState) {
-    if let Some(client) = s.client.try_update_value(|c| c.take()).flatten() {
-        client.shutdown();
-    }
+    s.client().with(|sup| sup.disconnect(now_ms()));
     s.apply_pending();
-    s.status.set(Status::Disconnected { reason: None });
 }
 
 /// "Reconnect now": skip the rest of the reconnect delay.
 pub fn reconnect_now(s: AppState) {
-    if let Some(client) = s.client.get_value() {
-        client.with(|sup| sup.reconnect_now());
-    }
+    s.client().with(|sup| sup.reconnect_now());
+    s.apply_pending();
 }
 
-/// Adds a subscription to the page (and to the broker when connected).
-pub fn subscribe(s: AppState, filter: String, qos: u8) -> Result<(), String> {
-    model::validate_filter(&filter).map_err(|e| e.to_string())?;
-    let q = QoS::from_u8(qos).ok_or("QoS must be 0, 1 or 2")?;
-    if let Some(client) = s.client.get_value() {
-        client.with(|sup| sup.subscribe(now_ms(), filter.clone(), q))?;
-    }
-    s.dash.update_value(|d| {
-        d.subscribe(&filter, qos);
-    });
-    s.tick.update(|t| *t += 1);
-    save_profile(s);
-    Ok(())
+/// Adds a subscription (sent at once when connected, kept for reconnects).
+pub fn subscribe(s: AppState, filter: String, qos: QoS) -> Result<(), String> {
+    let r = s.client().with(|sup| sup.subscribe(now_ms(), filter, qos));
+    s.apply_pending();
+    r
 }
 
 /// Removes a subscription (UNSUBSCRIBE when connected).
-pub fn unsubscribe(s: AppState, filter: String) {
-    if let Some(client) = s.client.get_value() {
-        if let Err(e) = client.with(|sup| sup.unsubscribe(now_ms(), &filter)) {
-            s.error.set(Some(e));
-        }
+pub fn unsubscribe(s: AppState, filter: &str) {
+    let r = s.client().with(|sup| sup.unsubscribe(now_ms(), filter));
+    if let Err(e) = r {
+        s.error.set(Some(e));
     }
-    s.dash.update_value(|d| {
-        d.unsubscribe(&filter);
-    });
-    s.tick.update(|t| *t += 1);
-    save_profile(s);
+    s.apply_pending();
 }
 
 /// Publishes from the form. Returns the error sentence on refusal.
@@ -122,17 +96,17 @@ pub fn publish(
     topic: &str,
     payload_text: &str,
     format: PayloadFormat,
-    qos: u8,
+    qos: QoS,
     retain: bool,
 ) -> Result<(), String> {
-    model::validate_topic(topic).map_err(|e| format!("Topic: {e}"))?;
+    model::validate_topic_name(topic).map_err(|e| format!("Topic: {e}"))?;
     let payload = encode(format, payload_text).map_err(|e| e.to_string())?;
-    let q = QoS::from_u8(qos).ok_or("QoS must be 0, 1 or 2")?;
-    let client = s.client.get_value().ok_or("not connected")?;
     let size = payload.len();
-    let id = client.with(|sup| sup.publish(now_ms(), topic, payload, q, retain))?;
+    let id = s
+        .client()
+        .with(|sup| sup.publish(now_ms(), topic, payload, qos, retain))?;
     s.publishes
-        .update(|log| log.record(id, topic, qos, retain, size));
+        .update(|log| log.record(id, topic, qos.as_u8(), retain, size));
     // The "sent" state may already have moved on within this call.
     s.apply_pending();
     Ok(())
@@ -142,10 +116,11 @@ fn storage() -> Option<web_sys::Storage> {
     window().local_storage().ok().flatten()
 }
 
-/// Loads the saved profiles (an unreadable store is reported and treated as empty).
-pub fn load_profiles(s: AppState) -> ProfileStore {
+/// Reads the saved profiles into the page (an unreadable store is reported
+/// and treated as empty, and left as it is in localStorage).
+pub fn load_profiles(s: AppState) {
     let text = storage().and_then(|st| st.get_item(PROFILES_KEY).ok().flatten());
-    match text {
+    let store = match text {
         Some(t) => {
             let (store, err) = ProfileStore::from_json(&t);
             if let Some(e) = err {
@@ -155,114 +130,185 @@ pub fn load_profiles(s: AppState) -> ProfileStore {
             store
         }
         None => ProfileStore::new(),
-    }
-}
-
-/// Saves the current form and subscriptions as the profile named after the
-/// broker URL and client id. The password is kept only if the user asked.
-pub fn save_profile(s: AppState) {
-    let v = form_values(&s);
-    let remember = s.form.remember_password.get_untracked();
-    let subscriptions = s.dash.with_value(|d| {
-        d.subscriptions()
-            .iter()
-            .map(|x| SavedSubscription {
-                filter: x.filter().to_string(),
-                qos: x.qos(),
-            })
-            .collect()
-    });
-    let profile = Profile {
-        name: profile_name(&v.broker_url, &v.client_id),
-        broker_url: v.broker_url,
-        client_id: v.client_id,
-        username: v.username,
-        password: (remember && !v.password.is_empty()).then_some(v.password),
-        remember_password: remember,
-        keepalive_secs: v.keepalive.trim().parse().unwrap_or(60),
-        clean_session: v.clean_session,
-        protocol: if v.protocol == "3.1" {
-            ProtocolVersion::V31
-        } else {
-            ProtocolVersion::V311
-        },
-        last_will: (!v.will_topic.is_empty()).then(|| model::LastWill {
-            topic: v.will_topic,
-            payload: v.will_payload,
-            qos: v.will_qos.trim().parse().unwrap_or(0),
-            retain: v.will_retain,
-        }),
-        subscriptions,
     };
-    let mut store = load_profiles(s);
-    store.last_used = Some(profile.name.clone());
-    store.upsert(profile);
-    if let Some(st) = storage() {
-        let _ = st.set_item(PROFILES_KEY, &store.to_json());
+    s.profiles.set(store);
+}
+
+/// Writes the profile store, reporting a failure (a full or blocked storage).
+fn persist(s: AppState, store: ProfileStore) -> Result<(), String> {
+    let st = storage().ok_or("this browser does not allow saving (no localStorage)")?;
+    st.set_item(PROFILES_KEY, &store.to_json())
+        .map_err(|_| "the profiles could not be saved (storage full or blocked)".to_string())?;
+    s.profiles.set(store);
+    Ok(())
+}
+
+/// Saves the form and the current subscriptions as the profile `name`
+/// (replacing one of that name). The password only with "Remember password".
+pub fn save_profile(s: AppState, name: &str) -> Result<String, String> {
+    let subs = s.client().peek(|sup| sup.subscriptions());
+    let profile = settings::profile_from_form(name, &s.form.values_untracked(), &subs)?;
+    let saved = profile.name.clone();
+    let mut store = s.profiles.get_untracked();
+    store.save(profile)?;
+    store.last_used = Some(saved.clone());
+    persist(s, store)?;
+    Ok(format!("saved profile {saved:?}"))
+}
+
+/// Renames a saved profile.
+pub fn rename_profile(s: AppState, from: &str, to: &str) -> Result<String, String> {
+    let mut store = s.profiles.get_untracked();
+    store.rename(from, to)?;
+    let to = to.trim().to_string();
+    if store.last_used.as_deref() == Some(from) {
+        store.last_used = Some(to.clone());
+    }
+    persist(s, store)?;
+    Ok(format!("renamed profile {from:?} to {to:?}"))
+}
+
+/// Deletes a saved profile.
+pub fn delete_profile(s: AppState, name: &str) -> Result<String, String> {
+    let mut store = s.profiles.get_untracked();
+    if !store.remove(name) {
+        return Err(format!("there is no profile named {name:?}"));
+    }
+    if store.last_used.as_deref() == Some(name) {
+        store.last_used = None;
+    }
+    persist(s, store)?;
+    Ok(format!("deleted profile {name:?}"))
+}
+
+/// Fills the form from a saved profile. Disconnected, its subscriptions
+/// replace the current ones at once; otherwise they wait for Connect, and the
+/// current connection and its subscriptions stay as they are until then.
+pub fn load_profile(s: AppState, name: &str) -> Result<String, String> {
+    let mut store = s.profiles.get_untracked();
+    let p = store
+        .get(name)
+        .cloned()
+        .ok_or_else(|| format!("there is no profile named {name:?}"))?;
+    let subs = settings::profile_subscriptions(&p)?;
+    let current = s.form.values_untracked();
+    s.form.set(settings::form_from_profile(
+        &p,
+        &fresh_client_id(),
+        &current,
+    )?);
+    store.last_used = Some(p.name.clone());
+    // Remembering which profile was last used is a convenience: a storage
+    // that refuses it must not undo the load.
+    let _ = persist(s, store);
+    if s.status.get_untracked().is_disconnected() {
+        s.pending_profile.set(None);
+        s.client()
+            .with(|sup| sup.replace_subscriptions(now_ms(), subs))?;
+        s.apply_pending();
+        Ok(format!("loaded profile {name:?}"))
+    } else {
+        s.pending_profile.set(Some(p.name.clone()));
+        Ok(format!(
+            "loaded profile {name:?} into the form: press Connect to switch to it \
+             (the current connection and its subscriptions stay until then)"
+        ))
     }
 }
 
-/// The name a profile is saved under.
-pub fn profile_name(broker_url: &str, client_id: &str) -> String {
-    format!("{client_id} @ {broker_url}")
+/// Downloads every profile as a JSON file (passwords only where remembered).
+pub fn export_profiles(s: AppState) -> Result<String, String> {
+    let store = s.profiles.get_untracked();
+    let n = store.profiles.len();
+    files::download(
+        "mqdash-profiles.json",
+        "application/json",
+        &store.export_json(),
+    )?;
+    Ok(format!("exported {n} profiles to mqdash-profiles.json"))
 }
 
-/// Fills the form and the subscriptions from a saved profile: the form shows
-/// exactly the profile (no Last Will left over from another one) and the
-/// subscription list becomes the profile's, on the broker too when connected.
-/// Nothing is saved: connecting saves.
-pub fn apply_profile(s: AppState, p: &Profile) {
-    let f = s.form;
-    f.broker_url.set(p.broker_url.clone());
-    f.client_id.set(p.client_id.clone());
-    f.username.set(p.username.clone());
-    f.password.set(p.password.clone().unwrap_or_default());
-    f.remember_password.set(p.remember_password);
-    f.keepalive.set(p.keepalive_secs.to_string());
-    f.clean_session.set(p.clean_session);
-    f.protocol.set(p.protocol.label().to_string());
-    let will = p.last_will.clone().unwrap_or_default();
-    f.will_topic.set(will.topic);
-    f.will_payload.set(will.payload);
-    f.will_qos.set(will.qos.to_string());
-    f.will_retain.set(will.retain);
+/// Merges profiles from an exported JSON file's text into the store.
+pub fn import_profiles(s: AppState, text: &str) -> Result<String, String> {
+    let mut store = s.profiles.get_untracked();
+    let report = store.import_json(text)?;
+    persist(s, store)?;
+    let mut parts = Vec::new();
+    if !report.added.is_empty() {
+        parts.push(format!("added {}", report.added.join(", ")));
+    }
+    if !report.replaced.is_empty() {
+        parts.push(format!("replaced {}", report.replaced.join(", ")));
+    }
+    if parts.is_empty() {
+        parts.push("no profiles in the file".into());
+    }
+    Ok(format!("imported profiles: {}", parts.join("; ")))
+}
 
-    let current: Vec<(String, u8)> = s.dash.with_value(|d| {
-        d.subscriptions()
-            .iter()
-            .map(|x| (x.filter().to_string(), x.qos()))
-            .collect()
-    });
-    let client = s.client.get_value();
-    let now = now_ms();
-    for (filter, _) in &current {
-        if p.subscriptions.iter().any(|w| w.filter == *filter) {
-            continue;
-        }
-        if let Some(c) = &client {
-            if let Err(e) = c.with(|sup| sup.unsubscribe(now, filter)) {
+/// The shareable link of the current broker (the connection's, else the
+/// form's) and the current subscriptions, opening connected.
+pub fn share_link(s: AppState) -> String {
+    let (target, subs) = s
+        .client()
+        .peek(|sup| (sup.target().map(|t| t.url.clone()), sup.subscriptions()));
+    let broker = target.unwrap_or_else(|| s.form.broker_url.get_untracked());
+    let subs: Vec<(&str, u8)> = subs.iter().map(|x| (x.filter.as_str(), x.qos)).collect();
+    let loc = window().location();
+    let base = format!(
+        "{}{}",
+        loc.origin().unwrap_or_default(),
+        loc.pathname().unwrap_or_default()
+    );
+    format!("{base}{}", model::share_query(&broker, &subs, true))
+}
+
+/// Sets the page up from the URL's query and the last used profile: a
+/// shared link wins over the profile. An invalid subscription in the link
+/// is explained on screen (and stays there), whether or not it connects.
+pub fn start_from_location(s: AppState) {
+    let search = window().location().search().unwrap_or_default();
+    let query = model::parse_query(&search);
+    load_profiles(s);
+    let from_link = query.broker.is_some() || !query.subs.is_empty();
+    if !from_link {
+        let last = s.profiles.get_untracked().last_used.clone();
+        if let Some(name) = last {
+            if let Err(e) = load_profile(s, &name) {
                 s.error.set(Some(e));
             }
         }
-        s.dash.update_value(|d| {
-            d.unsubscribe(filter);
-        });
     }
-    for sub in &p.subscriptions {
-        if current
-            .iter()
-            .any(|(f, q)| *f == sub.filter && *q == sub.qos)
-        {
+    if let Some(b) = query.broker {
+        s.form.broker_url.set(b);
+    }
+    if let Some(c) = query.client_id {
+        s.form.client_id.set(c);
+        s.form.client_id_typed.set(true);
+    }
+    if let Some(u) = query.username {
+        s.form.username.set(u);
+    }
+    let mut problems = Vec::new();
+    for (filter, qos) in query.subs_with_qos {
+        let qos = match qos.map(QoS::from_u8) {
+            None => Some(QoS::AtMostOnce),
+            Some(q) => q,
+        };
+        let Some(qos) = qos else {
+            problems.push(format!(
+                "The link's subscription {filter:?} was not added: its QoS is not 0, 1 or 2."
+            ));
             continue;
+        };
+        if let Err(e) = subscribe(s, filter.clone(), qos) {
+            problems.push(format!(
+                "The link's subscription {filter:?} was not added: {e}."
+            ));
         }
-        if let (Some(c), Some(q)) = (&client, QoS::from_u8(sub.qos)) {
-            if let Err(e) = c.with(|sup| sup.subscribe(now, sub.filter.clone(), q)) {
-                s.error.set(Some(e));
-            }
-        }
-        s.dash.update_value(|d| {
-            d.subscribe(&sub.filter, sub.qos);
-        });
     }
-    s.tick.update(|t| *t += 1);
+    s.link_problems.set(problems);
+    if query.connect {
+        connect(s);
+    }
 }

@@ -237,7 +237,9 @@ mod tests {
             msg(b"1700000000001 x"),
             (
                 0.0,
-                Notice::Status(crate::client::supervisor::Status::Connecting),
+                Notice::Status(crate::client::supervisor::Status::Connecting {
+                    broker: "ws://b".into(),
+                }),
             ),
             msg(b"1700000000002 x"),
             msg(b"not a time"),

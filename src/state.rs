@@ -1,17 +1,24 @@
-//! The page's state: form fields as signals, the view model, the client, and the
+//! The page's state: the connection form's fields (typed), the one client
+//! (whose supervisor owns the connection's intent), the view model, and the
 //! per-frame loop that applies incoming notices in one batch (and redraws at
 //! the pace a [`RenderPacer`] allows).
 //!
-//! Components reach it through context. Non-`Send` browser objects live in
-//! local `StoredValue`s.
+//! Views read the model only through [`AppState::model`], which tracks the
+//! redraw signal itself: no view can go stale by forgetting to subscribe to
+//! it. Nothing here decides anything about MQTT; that is the supervisor's.
+//! Components reach the state through context. Non-`Send` browser objects
+//! live in local `StoredValue`s.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use gloo_timers::callback::Interval;
 use leptos::prelude::*;
-use model::{Dashboard, Limits, PanelId};
+use model::{Dashboard, Limits, PanelId, ProfileStore};
+use mqtt_session::{ProtocolVersion, QoS};
 
 use crate::client::browser::{now_ms, BrowserClient};
+use crate::client::settings::{FormValues, DEFAULT_MESSAGE_LIMIT_MIB};
 use crate::client::supervisor::{Notice, Status};
 use crate::client::updates::{apply_batch, PublishLog, RenderPacer};
 
@@ -34,26 +41,96 @@ pub struct ConnectionFields {
     pub broker_url: RwSignal<String>,
     /// MQTT client identifier.
     pub client_id: RwSignal<String>,
+    /// The user (or the link) chose the client id; otherwise it is this
+    /// tab's own random one.
+    pub client_id_typed: RwSignal<bool>,
     /// User name (empty for none).
     pub username: RwSignal<String>,
     /// Password (empty for none).
     pub password: RwSignal<String>,
     /// Store the password with the profile.
     pub remember_password: RwSignal<bool>,
-    /// Keepalive in seconds, as typed.
+    /// Keepalive in seconds, as typed (checked by `settings::build`).
     pub keepalive: RwSignal<String>,
     /// Clean session flag.
     pub clean_session: RwSignal<bool>,
-    /// "3.1.1" or "3.1".
-    pub protocol: RwSignal<String>,
+    /// Protocol version.
+    pub protocol: RwSignal<ProtocolVersion>,
     /// Last Will topic (empty for no will).
     pub will_topic: RwSignal<String>,
     /// Last Will payload.
     pub will_payload: RwSignal<String>,
-    /// Last Will QoS, as typed.
-    pub will_qos: RwSignal<String>,
+    /// Last Will QoS.
+    pub will_qos: RwSignal<QoS>,
     /// Last Will retain flag.
     pub will_retain: RwSignal<bool>,
+    /// Largest message kept, in MiB, as typed.
+    pub message_limit_mib: RwSignal<String>,
+}
+
+impl ConnectionFields {
+    fn new(broker_url: String, client_id: String) -> Self {
+        let d = FormValues::default();
+        Self {
+            broker_url: RwSignal::new(broker_url),
+            client_id: RwSignal::new(client_id),
+            client_id_typed: RwSignal::new(false),
+            username: RwSignal::new(d.username),
+            password: RwSignal::new(d.password),
+            remember_password: RwSignal::new(d.remember_password),
+            keepalive: RwSignal::new(d.keepalive),
+            clean_session: RwSignal::new(d.clean_session),
+            protocol: RwSignal::new(d.protocol),
+            will_topic: RwSignal::new(d.will_topic),
+            will_payload: RwSignal::new(d.will_payload),
+            will_qos: RwSignal::new(d.will_qos),
+            will_retain: RwSignal::new(d.will_retain),
+            message_limit_mib: RwSignal::new(DEFAULT_MESSAGE_LIMIT_MIB.to_string()),
+        }
+    }
+
+    /// The form's values (tracked: a memo over this follows every field).
+    pub fn values(&self) -> FormValues {
+        FormValues {
+            broker_url: self.broker_url.get(),
+            client_id: self.client_id.get(),
+            client_id_typed: self.client_id_typed.get(),
+            username: self.username.get(),
+            password: self.password.get(),
+            remember_password: self.remember_password.get(),
+            keepalive: self.keepalive.get(),
+            clean_session: self.clean_session.get(),
+            protocol: self.protocol.get(),
+            will_topic: self.will_topic.get(),
+            will_payload: self.will_payload.get(),
+            will_qos: self.will_qos.get(),
+            will_retain: self.will_retain.get(),
+            message_limit_mib: self.message_limit_mib.get(),
+        }
+    }
+
+    /// The form's values without tracking (for actions).
+    pub fn values_untracked(&self) -> FormValues {
+        untrack(|| self.values())
+    }
+
+    /// Fills every field.
+    pub fn set(&self, v: FormValues) {
+        self.broker_url.set(v.broker_url);
+        self.client_id.set(v.client_id);
+        self.client_id_typed.set(v.client_id_typed);
+        self.username.set(v.username);
+        self.password.set(v.password);
+        self.remember_password.set(v.remember_password);
+        self.keepalive.set(v.keepalive);
+        self.clean_session.set(v.clean_session);
+        self.protocol.set(v.protocol);
+        self.will_topic.set(v.will_topic);
+        self.will_payload.set(v.will_payload);
+        self.will_qos.set(v.will_qos);
+        self.will_retain.set(v.will_retain);
+        self.message_limit_mib.set(v.message_limit_mib);
+    }
 }
 
 /// Everything components share.
@@ -61,16 +138,25 @@ pub struct ConnectionFields {
 pub struct AppState {
     /// The connection form.
     pub form: ConnectionFields,
-    /// The connection status.
+    /// The connection status, as the supervisor last reported it.
     pub status: RwSignal<Status>,
     /// The last error sentence (protocol error, refusal, bad input), if any.
     pub error: RwSignal<Option<String>>,
-    /// The client, while one exists.
-    pub client: StoredValue<Option<BrowserClient>, LocalStorage>,
-    /// The view model.
-    pub dash: StoredValue<Dashboard, LocalStorage>,
-    /// Bumped after each applied batch; views re-read the model when it moves.
-    pub tick: RwSignal<u64>,
+    /// What a shared link asked for and could not be done (an invalid
+    /// subscription); stays on screen until dismissed, whether or not the
+    /// link also connects.
+    pub link_problems: RwSignal<Vec<String>>,
+    /// The saved profiles, as last read from or written to localStorage.
+    pub profiles: RwSignal<ProfileStore>,
+    /// A profile picked while connected: its subscriptions wait for Connect,
+    /// so the current connection and subscriptions stay as they are until then.
+    pub pending_profile: RwSignal<Option<String>>,
+    /// The page's one client (its supervisor owns target and subscriptions).
+    client: StoredValue<BrowserClient, LocalStorage>,
+    /// The view model; views read it through [`AppState::model`].
+    dash: StoredValue<Dashboard, LocalStorage>,
+    /// Bumped after each applied batch; [`AppState::model`] tracks it.
+    tick: RwSignal<u64>,
     /// Wall clock in ms, refreshed twice a second (rates, "reconnecting in N s").
     pub clock: RwSignal<u64>,
     /// Recent publishes and their outcomes.
@@ -78,54 +164,65 @@ pub struct AppState {
     /// The panels search box.
     pub search: RwSignal<String>,
     /// Notices waiting for the next frame.
-    pub queue: StoredValue<NoticeQueue, LocalStorage>,
+    queue: StoredValue<NoticeQueue, LocalStorage>,
+    /// The frame loop and the clock run while this is set.
+    running: StoredValue<Rc<Cell<bool>>, LocalStorage>,
+    /// The status clock's timer; dropping it stops the clock.
+    clock_timer: StoredValue<Option<Interval>, LocalStorage>,
 }
 
 impl AppState {
-    /// Fresh state with the given broker URL and client id.
+    /// Fresh state with the given broker URL and client id, and the page's
+    /// one client (not connecting yet).
     pub fn new(broker_url: String, client_id: String) -> Self {
-        let form = ConnectionFields {
-            broker_url: RwSignal::new(broker_url),
-            client_id: RwSignal::new(client_id),
-            username: RwSignal::new(String::new()),
-            password: RwSignal::new(String::new()),
-            remember_password: RwSignal::new(false),
-            keepalive: RwSignal::new("60".into()),
-            clean_session: RwSignal::new(true),
-            protocol: RwSignal::new("3.1.1".into()),
-            will_topic: RwSignal::new(String::new()),
-            will_payload: RwSignal::new(String::new()),
-            will_qos: RwSignal::new("0".into()),
-            will_retain: RwSignal::new(false),
-        };
-        Self {
-            form,
+        let queue: NoticeQueue = Rc::new(RefCell::new(Vec::new()));
+        // The sink needs the state (to flush a full queue) and the state
+        // holds the client that owns the sink: the cell closes that loop.
+        let this: Rc<Cell<Option<AppState>>> = Rc::new(Cell::new(None));
+        let client = BrowserClient::new(notice_sink(Rc::clone(&queue), Rc::clone(&this)));
+        let state = Self {
+            form: ConnectionFields::new(broker_url, client_id),
             status: RwSignal::new(Status::Disconnected { reason: None }),
             error: RwSignal::new(None),
-            client: StoredValue::new_local(None),
+            link_problems: RwSignal::new(Vec::new()),
+            profiles: RwSignal::new(ProfileStore::new()),
+            pending_profile: RwSignal::new(None),
+            client: StoredValue::new_local(client),
             dash: StoredValue::new_local(Dashboard::new(Limits::default())),
             tick: RwSignal::new(0),
             clock: RwSignal::new(now_ms()),
             publishes: RwSignal::new(PublishLog::default()),
             search: RwSignal::new(String::new()),
-            queue: StoredValue::new_local(Rc::new(RefCell::new(Vec::new()))),
-        }
+            queue: StoredValue::new_local(queue),
+            running: StoredValue::new_local(Rc::new(Cell::new(false))),
+            clock_timer: StoredValue::new_local(None),
+        };
+        this.set(Some(state));
+        state
     }
 
-    /// A sink for the client's notices: queue them for the next frame.
-    pub fn notice_sink(&self) -> Rc<dyn Fn(f64, Notice)> {
-        let queue = self.queue.get_value();
-        let state = *self;
-        Rc::new(move |at, notice| {
-            let len = {
-                let mut q = queue.borrow_mut();
-                q.push((at, notice));
-                q.len()
-            };
-            if len >= QUEUE_FLUSH_AT {
-                state.apply_queue();
-            }
-        })
+    /// The page's client.
+    pub fn client(&self) -> BrowserClient {
+        self.client.get_value()
+    }
+
+    /// Reads the model for a view. Tracks redraws, so whatever reads the
+    /// model through here re-runs when it changes.
+    pub fn model<R>(&self, f: impl FnOnce(&Dashboard) -> R) -> R {
+        self.tick.track();
+        self.dash.with_value(f)
+    }
+
+    /// Reads one panel for a view (tracked like [`AppState::model`]), if it
+    /// still exists.
+    pub fn with_panel<R>(&self, id: PanelId, f: impl FnOnce(&model::Panel) -> R) -> Option<R> {
+        self.model(|d| d.panel(id).map(f))
+    }
+
+    /// Changes the model from an action (not a view), then redraws.
+    pub fn update_model(&self, f: impl FnOnce(&mut Dashboard)) {
+        self.dash.update_value(f);
+        self.redraw();
     }
 
     /// Applies every queued notice to the model in one batch, and redraws.
@@ -145,7 +242,9 @@ impl AppState {
     /// redrawing; whether there was anything to apply.
     fn apply_queue(&self) -> bool {
         let batch = {
-            let queue = self.queue.get_value();
+            let Some(queue) = self.queue.try_get_value() else {
+                return false;
+            };
             let mut q = queue.borrow_mut();
             if q.is_empty() {
                 return false;
@@ -165,7 +264,7 @@ impl AppState {
             self.publishes.set(log);
         }
         if let Some(status) = outcome.status {
-            if matches!(status, Status::Connected { .. }) {
+            if status.is_connected() {
                 self.error.set(None);
             }
             self.status.set(status);
@@ -176,31 +275,60 @@ impl AppState {
         true
     }
 
-    /// Starts the per-frame loop: one batch per animation frame, and a redraw
-    /// when the model changed and the pacer allows.
-    pub fn start_frame_loop(self) {
-        fn frame(state: AppState) {
+    /// Starts the per-frame loop (one batch per animation frame, and a
+    /// redraw when the model changed and the pacer allows) and the status
+    /// clock. Both stop on [`AppState::stop`].
+    pub fn start(self) {
+        let running = self.running.get_value();
+        running.set(true);
+        fn frame(state: AppState, running: Rc<Cell<bool>>) {
             request_animation_frame(move || {
+                if !running.get() {
+                    return;
+                }
                 state.apply_queue();
                 if PACER.with(|p| p.borrow_mut().frame(js_sys::Date::now())) {
                     state.redraw();
                 }
-                frame(state);
+                frame(state, running);
             });
         }
-        frame(self);
+        frame(self, running);
         let state = self;
         // The clock only drives seconds-level text; twice a second is plenty.
-        let _ = set_interval_with_handle(
-            move || state.clock.set(now_ms()),
-            std::time::Duration::from_millis(500),
-        );
+        let timer = Interval::new(500, move || {
+            state.clock.try_set(now_ms());
+        });
+        self.clock_timer.set_value(Some(timer));
     }
 
-    /// Reads one panel, if it still exists.
-    pub fn with_panel<R>(&self, id: PanelId, f: impl FnOnce(&model::Panel) -> R) -> Option<R> {
-        self.dash.with_value(|d| d.panel(id).map(f))
+    /// Stops the frame loop and the clock, and shuts the client down.
+    pub fn stop(self) {
+        if let Some(r) = self.running.try_get_value() {
+            r.set(false);
+        }
+        let _ = self.clock_timer.try_update_value(|t| *t = None);
+        if let Some(c) = self.client.try_get_value() {
+            c.shutdown();
+        }
     }
+}
+
+/// A sink for the client's notices: queue them for the next frame, or apply
+/// them at once when the queue is full (a hidden tab runs no frames).
+fn notice_sink(queue: NoticeQueue, state: Rc<Cell<Option<AppState>>>) -> Rc<dyn Fn(f64, Notice)> {
+    Rc::new(move |at, notice| {
+        let len = {
+            let mut q = queue.borrow_mut();
+            q.push((at, notice));
+            q.len()
+        };
+        if len >= QUEUE_FLUSH_AT {
+            if let Some(s) = state.get() {
+                s.apply_queue();
+            }
+        }
+    })
 }
 
 /// The shared state, from context.

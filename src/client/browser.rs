@@ -8,9 +8,7 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use std::time::Duration;
-
-use leptos::prelude::{set_timeout_with_handle, TimeoutHandle};
+use gloo_timers::callback::Timeout;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{Event, MessageEvent, Worker};
@@ -34,25 +32,27 @@ struct Inner {
     _on_timer_error: Option<Closure<dyn FnMut(Event)>>,
     /// The main-thread timer used instead when the worker failed (its script
     /// did not load, or workers are not allowed): throttled in a hidden tab,
-    /// but keepalive and reconnects still happen.
-    fallback: Option<TimeoutHandle>,
+    /// but keepalive and reconnects still happen. Dropping it cancels it.
+    fallback: Option<Timeout>,
     /// The deadline the timer is armed for, so a busy socket does not post a
     /// message to the worker (or re-arm the fallback) per frame.
     armed: Option<u64>,
     sink: NoticeSink,
 }
 
-/// A supervised MQTT connection living in the page.
+/// The page's supervised MQTT connection: created once with the page, it
+/// lives as long as the page (Connect and Disconnect are calls on its
+/// [`Supervisor`], not new clients).
 #[derive(Clone)]
 pub struct BrowserClient {
     inner: Rc<RefCell<Inner>>,
 }
 
 impl BrowserClient {
-    /// Wraps `supervisor`; notices go to `sink`.
-    pub fn new(supervisor: Supervisor, sink: NoticeSink) -> Self {
+    /// A client with no target yet; notices go to `sink`.
+    pub fn new(sink: NoticeSink) -> Self {
         let inner = Rc::new(RefCell::new(Inner {
-            supervisor,
+            supervisor: Supervisor::new(),
             transport: None,
             timer: None,
             _on_tick: None,
@@ -99,9 +99,10 @@ impl BrowserClient {
         f(&self.inner.borrow().supervisor)
     }
 
-    /// Stops everything: disconnects, closes the socket, ends the timer worker.
+    /// The page is going away: disconnects, closes the socket, ends the
+    /// timer worker and cancels the fallback timer.
     pub fn shutdown(&self) {
-        self.with(|s| s.stop(now_ms()));
+        self.with(|s| s.disconnect(now_ms()));
         let mut i = self.inner.borrow_mut();
         i.transport = None;
         if let Some(w) = i.timer.take() {
@@ -109,9 +110,7 @@ impl BrowserClient {
             w.set_onerror(None);
             w.terminate();
         }
-        if let Some(t) = i.fallback.take() {
-            t.clear();
-        }
+        i.fallback = None;
     }
 }
 
@@ -139,20 +138,21 @@ fn arm(inner: &Rc<RefCell<Inner>>, deadline: Option<u64>) {
         let _ = worker.post_message(&delay.map_or(-1.0, |d| d as f64).into());
         return;
     }
-    if let Some(t) = i.fallback.take() {
-        t.clear();
-    }
+    // Replacing the handle cancels the previous timeout.
+    i.fallback = None;
     let Some(delay) = delay else { return };
     let weak = Rc::downgrade(inner);
     let fire = move || {
         if let Some(inner) = weak.upgrade() {
             let mut i = inner.borrow_mut();
             i.armed = None;
-            i.fallback = None;
+            // This timeout has fired; forgetting its handle cancels nothing.
+            drop(i.fallback.take());
         }
         with(&weak, |s| s.on_timer(now_ms()));
     };
-    i.fallback = set_timeout_with_handle(fire, Duration::from_millis(delay)).ok();
+    let delay = u32::try_from(delay).unwrap_or(u32::MAX);
+    i.fallback = Some(Timeout::new(delay, fire));
 }
 
 fn with(weak: &Weak<RefCell<Inner>>, f: impl FnOnce(&mut Supervisor)) {

@@ -1,28 +1,73 @@
-//! The connection supervisor: one MQTT session across many WebSocket connections.
+//! The connection supervisor: the one owner of what the user wants from the
+//! connection (the target broker with its options, and the subscriptions with
+//! their QoS and what the broker granted), and of one MQTT session across many
+//! WebSocket connections.
+//!
+//! It is created once with the page and lives as long as it. Connect,
+//! Disconnect, Subscribe, Unsubscribe and "load a profile" are each one call
+//! here; everything the page shows about them (status, subscription list,
+//! grants) comes out as [`Notice`]s, so no other part of the page keeps a
+//! second copy it would have to keep in step.
 //!
 //! Pure and sans-IO like the session it wraps: it decides when to open and close
 //! sockets, when to reconnect (exponential backoff with jitter, never after a
-//! permanent refusal or a user's Disconnect), and restores subscriptions when the
-//! broker did not resume the session. The browser glue (`client::browser`) only
-//! carries out its [`Action`]s and feeds it transport events and the time.
+//! permanent refusal, a user's Disconnect, or a broker that keeps handing our
+//! client id to another client), and restores subscriptions the broker's
+//! session does not hold. The browser glue (`client::browser`) only carries out
+//! its [`Action`]s and feeds it transport events and the time. It must not
+//! touch the DOM, signals or the clock.
 
 use std::collections::VecDeque;
 
+use model::{Grant, SubscriptionState};
 use mqtt_session::{Event, Options, PublishId, QoS, Session, SessionError, SubscribeResult};
 
 use super::backoff::Backoff;
 
-/// Where the connection stands, as the status line shows it.
+/// Where to connect: the broker's WebSocket URL and the session options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// `ws://` or `wss://` URL, normalised (`BrokerUrl::to_url`).
+    pub url: String,
+    /// Client id, credentials, keepalive, clean session, Last Will, limits.
+    pub options: Options,
+    /// The user (or a link, or a profile) chose the client id. A random id
+    /// made for this tab cannot be in use by another client, so only a
+    /// chosen one can be taken over.
+    pub client_id_chosen: bool,
+}
+
+/// Where the connection stands, as the status line shows it. Every state but
+/// `Disconnected` names the broker it is about, so the screen always says
+/// which broker the page is actually talking to.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Status {
     /// Not connected and not trying; `reason` says why when it was not the user.
-    Disconnected { reason: Option<String> },
+    Disconnected {
+        /// Why, when it was not the user's Disconnect.
+        reason: Option<String>,
+    },
     /// A socket is opening or CONNECT awaits its CONNACK.
-    Connecting,
+    Connecting {
+        /// The broker's URL.
+        broker: String,
+    },
     /// CONNACK accepted.
-    Connected { session_present: bool },
+    Connected {
+        /// The broker's URL.
+        broker: String,
+        /// The broker resumed our previous session.
+        session_present: bool,
+    },
     /// Waiting to try again at `at_ms`, after `reason`.
-    Reconnecting { at_ms: u64, reason: String },
+    Reconnecting {
+        /// The broker's URL.
+        broker: String,
+        /// When the next attempt is due (ms since the epoch).
+        at_ms: u64,
+        /// Why the last connection or attempt ended.
+        reason: String,
+    },
 }
 
 impl Status {
@@ -31,13 +76,27 @@ impl Status {
         match self {
             Status::Disconnected { reason: None } => "disconnected".into(),
             Status::Disconnected { reason: Some(r) } => format!("disconnected: {r}"),
-            Status::Connecting => "connecting".into(),
-            Status::Connected { .. } => "connected".into(),
-            Status::Reconnecting { at_ms, reason } => {
+            Status::Connecting { broker } => format!("connecting to {broker}"),
+            Status::Connected { broker, .. } => format!("connected to {broker}"),
+            Status::Reconnecting {
+                broker,
+                at_ms,
+                reason,
+            } => {
                 let secs = at_ms.saturating_sub(now_ms).div_ceil(1000);
-                format!("reconnecting in {secs} s: {reason}")
+                format!("reconnecting to {broker} in {secs} s: {reason}")
             }
         }
+    }
+
+    /// Connected (CONNACK accepted).
+    pub fn is_connected(&self) -> bool {
+        matches!(self, Status::Connected { .. })
+    }
+
+    /// Not connected and not trying.
+    pub fn is_disconnected(&self) -> bool {
+        matches!(self, Status::Disconnected { .. })
     }
 }
 
@@ -52,11 +111,14 @@ pub enum Action {
     Close,
 }
 
-/// What the page hears about: status changes and the session's own events.
+/// What the page hears about: status changes, the subscription list, and the
+/// session's own events.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Notice {
     /// The status changed.
     Status(Status),
+    /// The subscription list or a grant changed: the whole list, in order.
+    Subscriptions(Vec<SubscriptionState>),
     /// A session event (messages, publish outcomes, SUBACKs, …).
     Session(Event),
 }
@@ -71,30 +133,53 @@ pub const STABLE_CONNECTION_MS: u64 = 30_000;
 /// A close this soon after CONNACK is explained as "right after accepting".
 const RIGHT_AFTER_CONNACK_MS: u64 = 2_000;
 
-/// Supervises one logical MQTT connection.
+/// One subscription the user wants.
+#[derive(Debug, Clone, PartialEq)]
+struct Wanted {
+    filter: String,
+    qos: QoS,
+    /// What the screen shows about it.
+    grant: Grant,
+    /// What the broker's current session granted for it (with this `qos`),
+    /// kept across a cut: a resumed session still holds exactly these. A
+    /// SUBSCRIBE cut off before its SUBACK, or one the broker's old session
+    /// never had (a page reloaded with clean session off), has `None` and is
+    /// sent again.
+    in_session: Option<Grant>,
+}
+
+/// Supervises one logical MQTT connection for the page's lifetime.
 pub struct Supervisor {
-    url: String,
-    session: Session,
+    target: Option<Target>,
+    session: Option<Session>,
     status: Status,
     backoff: Backoff,
     socket_open: bool,
     /// A socket exists (opening or open) that belongs to the current attempt.
     socket_live: bool,
-    /// Filters the user wants, restored after a reconnect without a resumed session.
-    wanted: Vec<(String, QoS)>,
-    /// Filters (with the QoS asked) the broker granted in its current session
-    /// for us. A resumed session keeps exactly these: a SUBSCRIBE cut off
-    /// before its SUBACK, or one the broker's old session never had (a page
-    /// reloaded with clean session off), must be sent again.
-    confirmed: Vec<(String, QoS)>,
+    wanted: Vec<Wanted>,
+    /// The list last announced in a [`Notice::Subscriptions`].
+    announced: Option<Vec<SubscriptionState>>,
     /// The last refusal or error, kept to explain a close that follows it.
     last_error: Option<String>,
     /// A refusal that retrying cannot fix (bad credentials, not authorised, …).
     permanent: bool,
     /// When the current connection's CONNACK accepted it.
     connected_at: Option<u64>,
+    /// The previous accepted connection was closed from the other end with
+    /// no error (not by us, not a protocol error, not a dead link): how a
+    /// broker ends a connection when another client takes over its client
+    /// id. (MQTT 3.1.1 gives no reason, and mosquitto does not even send a
+    /// WebSocket close frame: such a close looks like a cut network.)
+    previous_closed_by_peer: bool,
     actions: VecDeque<Action>,
     notices: VecDeque<Notice>,
+}
+
+impl Default for Supervisor {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// CONNACK codes that a retry cannot fix: wrong protocol version, identifier
@@ -105,24 +190,25 @@ fn is_permanent_refusal(code: u8) -> bool {
 }
 
 impl Supervisor {
-    /// Prepares a connection to `url`; nothing happens until [`Supervisor::start`].
-    pub fn new(url: String, options: Options) -> Result<Self, String> {
-        let session = Session::new(options).map_err(|e| e.to_string())?;
-        Ok(Self {
-            url,
-            session,
+    /// No target and no subscriptions yet; nothing happens until
+    /// [`Supervisor::connect`].
+    pub fn new() -> Self {
+        Self {
+            target: None,
+            session: None,
             status: Status::Disconnected { reason: None },
             backoff: Backoff::default(),
             socket_open: false,
             socket_live: false,
             wanted: Vec::new(),
-            confirmed: Vec::new(),
+            announced: None,
             last_error: None,
             permanent: false,
             connected_at: None,
+            previous_closed_by_peer: false,
             actions: VecDeque::new(),
             notices: VecDeque::new(),
-        })
+        }
     }
 
     /// The current status.
@@ -130,26 +216,75 @@ impl Supervisor {
         &self.status
     }
 
-    /// The session, for read-only questions (in-flight count, options).
-    pub fn session(&self) -> &Session {
-        &self.session
+    /// The target of the current (or last) connection, if Connect was ever pressed.
+    pub fn target(&self) -> Option<&Target> {
+        self.target.as_ref()
     }
 
-    /// The user pressed Connect (or the page was opened with `connect=1`).
-    pub fn start(&mut self) {
+    /// The session, for read-only questions (in-flight count, options).
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
+    }
+
+    /// The subscriptions the user wants, in order, with their grant state.
+    pub fn subscriptions(&self) -> Vec<SubscriptionState> {
+        self.wanted
+            .iter()
+            .map(|w| SubscriptionState {
+                filter: w.filter.clone(),
+                qos: w.qos.as_u8(),
+                grant: w.grant,
+            })
+            .collect()
+    }
+
+    /// The user pressed Connect: connect to `target`, leaving any current
+    /// connection first (with a DISCONNECT when it is up). The session (and
+    /// its in-flight publishes) carries over when the target is the same;
+    /// otherwise a new one starts. Subscriptions follow to the new target.
+    pub fn connect(&mut self, now_ms: u64, target: Target) -> Result<(), String> {
+        let same = self.target.as_ref() == Some(&target) && self.session.is_some();
+        if !same {
+            let session = Session::new(target.options.clone()).map_err(|e| e.to_string())?;
+            self.leave(now_ms);
+            if let Some(mut old) = self.session.take() {
+                old.connection_lost(
+                    "the page connected to another broker or with other options".into(),
+                );
+                while let Some(event) = old.poll_event() {
+                    self.notices.push_back(Notice::Session(event));
+                }
+            }
+            self.session = Some(session);
+            for w in &mut self.wanted {
+                w.in_session = None;
+            }
+        } else {
+            self.leave(now_ms);
+        }
+        self.target = Some(target);
         self.backoff.reset();
         self.permanent = false;
+        self.previous_closed_by_peer = false;
         self.open_socket();
+        Ok(())
     }
 
     /// The user pressed Disconnect: send DISCONNECT, close, and stop reconnecting.
-    pub fn stop(&mut self, now_ms: u64) {
-        if self.socket_open && self.session.state() == mqtt_session::ConnectionState::Connected {
-            self.session.disconnect(now_ms);
-            self.flush();
-        } else {
-            self.session
-                .connection_lost("disconnected by the user".into());
+    pub fn disconnect(&mut self, now_ms: u64) {
+        self.leave(now_ms);
+        self.set_status(Status::Disconnected { reason: None });
+    }
+
+    /// Ends the current connection, if any, without deciding what comes next.
+    fn leave(&mut self, now_ms: u64) {
+        if let Some(session) = self.session.as_mut() {
+            if self.socket_open && session.state() == mqtt_session::ConnectionState::Connected {
+                session.disconnect(now_ms);
+                self.flush();
+            } else {
+                session.connection_lost("disconnected by the user".into());
+            }
         }
         self.drain_session();
         if self.socket_live {
@@ -158,7 +293,7 @@ impl Supervisor {
         self.socket_open = false;
         self.socket_live = false;
         self.connected_at = None;
-        self.set_status(Status::Disconnected { reason: None });
+        self.set_grants_not_connected();
     }
 
     /// The user pressed "Reconnect now" while a reconnect was waiting: try at
@@ -180,19 +315,19 @@ impl Supervisor {
             // A browser normally fails the handshake itself when the server
             // ignores the offered subprotocol; this catches servers that pick
             // another one.
-            self.fail(
-                now_ms,
-                format!(
-                    "the server at {} accepted the WebSocket but not the mqtt subprotocol \
-                     (it answered {:?}); is this the broker's MQTT path?",
-                    self.url, protocol
-                ),
-                true,
+            let why = format!(
+                "the server at {} accepted the WebSocket but not the mqtt subprotocol \
+                 (it answered {:?}); is this the broker's MQTT path?",
+                self.broker(),
+                protocol
             );
+            self.fail(now_ms, why, true);
             return;
         }
         self.socket_open = true;
-        self.session.connect(now_ms);
+        if let Some(session) = self.session.as_mut() {
+            session.connect(now_ms);
+        }
         self.after_session(now_ms);
     }
 
@@ -201,7 +336,9 @@ impl Supervisor {
         if !self.socket_open {
             return;
         }
-        self.session.handle_bytes(now_ms, bytes);
+        if let Some(session) = self.session.as_mut() {
+            session.handle_bytes(now_ms, bytes);
+        }
         self.after_session(now_ms);
     }
 
@@ -224,12 +361,14 @@ impl Supervisor {
         let was_open = self.socket_open;
         self.socket_live = false;
         self.socket_open = false;
+        let lasted = self.connected_at.map(|t| now_ms.saturating_sub(t));
+        let by_peer = lasted.is_some() && self.last_error.is_none();
         let why = match self.last_error.take() {
             Some(e) => e,
             None if !was_open => format!(
                 "could not reach the broker at {} (refused, unreachable, wrong path, \
                  or the server does not speak the mqtt subprotocol)",
-                self.url
+                self.broker()
             ),
             None => {
                 let how = if reason.is_empty() {
@@ -237,8 +376,8 @@ impl Supervisor {
                 } else {
                     format!("code {code}: {reason}")
                 };
-                match self.connected_at {
-                    Some(t) if now_ms.saturating_sub(t) < RIGHT_AFTER_CONNACK_MS => format!(
+                match lasted {
+                    Some(t) if t < RIGHT_AFTER_CONNACK_MS => format!(
                         "the broker closed the connection right after accepting it ({how}); \
                          is another client using the same client id?"
                     ),
@@ -246,8 +385,39 @@ impl Supervisor {
                 }
             }
         };
-        self.session.connection_lost(why.clone());
+        if let Some(session) = self.session.as_mut() {
+            session.connection_lost(why.clone());
+        }
         self.drain_session();
+        // Two accepted connections in a row closed from the other end, the
+        // second one short-lived, with a client id someone chose: another
+        // client keeps taking the id over (each reconnect of ours would kick
+        // it off in turn). Stop here. With this tab's random id that cannot
+        // be, and the same pattern is a flaky network: keep retrying.
+        let short = lasted.is_some_and(|t| t < STABLE_CONNECTION_MS);
+        let chosen = self.target.as_ref().is_some_and(|t| t.client_id_chosen);
+        if by_peer && short && chosen && self.previous_closed_by_peer {
+            self.connected_at = None;
+            self.previous_closed_by_peer = false;
+            self.set_grants_not_connected();
+            let id = self
+                .target
+                .as_ref()
+                .map(|t| t.options.client_id.clone())
+                .unwrap_or_default();
+            self.set_status(Status::Disconnected {
+                reason: Some(format!(
+                    "the broker closed the connection again soon after accepting it: another \
+                     client is probably using the client id {id:?} and takes it over. Not \
+                     reconnecting, so that it is not kicked off in turn; press Connect to \
+                     take the id back, or pick another client id"
+                )),
+            });
+            return;
+        }
+        if lasted.is_some() {
+            self.previous_closed_by_peer = by_peer;
+        }
         self.schedule_reconnect(now_ms, why);
     }
 
@@ -260,7 +430,9 @@ impl Supervisor {
             }
         }
         if self.socket_open {
-            self.session.handle_timeout(now_ms);
+            if let Some(session) = self.session.as_mut() {
+                session.handle_timeout(now_ms);
+            }
             self.after_session(now_ms);
         }
     }
@@ -271,10 +443,9 @@ impl Supervisor {
             Status::Reconnecting { at_ms, .. } => Some(at_ms),
             _ => None,
         };
-        let session = if self.socket_open {
-            self.session.poll_timeout()
-        } else {
-            None
+        let session = match (&self.session, self.socket_open) {
+            (Some(s), true) => s.poll_timeout(),
+            _ => None,
         };
         match (reconnect, session) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -282,31 +453,104 @@ impl Supervisor {
         }
     }
 
-    /// Adds a subscription (kept for restoring after reconnects); sends it now
-    /// when connected.
+    /// Adds a subscription (or changes its QoS); sends it now when connected,
+    /// and again after every reconnect whose session does not hold it.
     pub fn subscribe(&mut self, now_ms: u64, filter: String, qos: QoS) -> Result<(), String> {
         mqtt_session::topic::validate_filter(&filter).map_err(|e| e.to_string())?;
-        self.wanted.retain(|(f, _)| *f != filter);
-        self.wanted.push((filter.clone(), qos));
+        let grant = if self.is_connected() {
+            Grant::Pending
+        } else {
+            Grant::NotConnected
+        };
+        match self.wanted.iter_mut().find(|w| w.filter == filter) {
+            Some(w) => {
+                if w.qos != qos {
+                    w.in_session = None;
+                }
+                w.qos = qos;
+                w.grant = grant;
+            }
+            None => self.wanted.push(Wanted {
+                filter: filter.clone(),
+                qos,
+                grant,
+                in_session: None,
+            }),
+        }
         if self.is_connected() {
-            self.session
-                .subscribe(now_ms, vec![(filter, qos)])
-                .map_err(|e| e.to_string())?;
+            self.send_subscribe(now_ms, vec![(filter, qos)]);
             self.after_session(now_ms);
         }
+        self.announce();
         Ok(())
     }
 
     /// Removes a subscription; sends UNSUBSCRIBE when connected.
     pub fn unsubscribe(&mut self, now_ms: u64, filter: &str) -> Result<(), String> {
-        self.wanted.retain(|(f, _)| f != filter);
-        self.confirmed.retain(|(f, _)| f != filter);
+        let before = self.wanted.len();
+        self.wanted.retain(|w| w.filter != filter);
+        if self.wanted.len() == before {
+            return Err(format!("there is no subscription to {filter:?}"));
+        }
         if self.is_connected() {
-            self.session
-                .unsubscribe(now_ms, vec![filter.to_string()])
-                .map_err(|e| e.to_string())?;
+            self.send_unsubscribe(now_ms, vec![filter.to_string()]);
             self.after_session(now_ms);
         }
+        self.announce();
+        Ok(())
+    }
+
+    /// Makes the subscription list exactly `subs` (a loaded profile): one
+    /// UNSUBSCRIBE for the filters that go and one SUBSCRIBE for those that
+    /// are new or change QoS, when connected. Every filter is checked first;
+    /// on an invalid one nothing changes.
+    pub fn replace_subscriptions(
+        &mut self,
+        now_ms: u64,
+        subs: Vec<(String, QoS)>,
+    ) -> Result<(), String> {
+        for (f, _) in &subs {
+            mqtt_session::topic::validate_filter(f).map_err(|e| format!("{f:?}: {e}"))?;
+        }
+        let gone: Vec<String> = self
+            .wanted
+            .iter()
+            .filter(|w| !subs.iter().any(|(f, _)| *f == w.filter))
+            .map(|w| w.filter.clone())
+            .collect();
+        let fresh: Vec<(String, QoS)> = subs
+            .iter()
+            .filter(|(f, q)| !self.wanted.iter().any(|w| w.filter == *f && w.qos == *q))
+            .cloned()
+            .collect();
+        let connected = self.is_connected();
+        let old = std::mem::take(&mut self.wanted);
+        for (filter, qos) in subs {
+            let kept = old.iter().find(|w| w.filter == filter && w.qos == qos);
+            self.wanted.push(match kept {
+                Some(w) => w.clone(),
+                None => Wanted {
+                    filter,
+                    qos,
+                    grant: if connected {
+                        Grant::Pending
+                    } else {
+                        Grant::NotConnected
+                    },
+                    in_session: None,
+                },
+            });
+        }
+        if connected {
+            if !gone.is_empty() {
+                self.send_unsubscribe(now_ms, gone);
+            }
+            if !fresh.is_empty() {
+                self.send_subscribe(now_ms, fresh);
+            }
+            self.after_session(now_ms);
+        }
+        self.announce();
         Ok(())
     }
 
@@ -322,17 +566,12 @@ impl Supervisor {
         if !self.is_connected() {
             return Err("not connected".into());
         }
-        let id = self
-            .session
+        let session = self.session.as_mut().ok_or("not connected")?;
+        let id = session
             .publish(now_ms, topic, payload, qos, retain)
             .map_err(|e| e.to_string())?;
         self.after_session(now_ms);
         Ok(id)
-    }
-
-    /// The filters the user asked for, in order.
-    pub fn wanted_subscriptions(&self) -> &[(String, QoS)] {
-        &self.wanted
     }
 
     /// Next thing the glue must do.
@@ -345,8 +584,33 @@ impl Supervisor {
         self.notices.pop_front()
     }
 
+    fn broker(&self) -> String {
+        self.target
+            .as_ref()
+            .map(|t| t.url.clone())
+            .unwrap_or_default()
+    }
+
     fn is_connected(&self) -> bool {
-        self.socket_open && matches!(self.status, Status::Connected { .. })
+        self.socket_open && self.status.is_connected()
+    }
+
+    fn send_subscribe(&mut self, now_ms: u64, filters: Vec<(String, QoS)>) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        if let Err(e) = session.subscribe(now_ms, filters) {
+            self.last_error = Some(e.to_string());
+        }
+    }
+
+    fn send_unsubscribe(&mut self, now_ms: u64, filters: Vec<String>) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        if let Err(e) = session.unsubscribe(now_ms, filters) {
+            self.last_error = Some(e.to_string());
+        }
     }
 
     fn open_socket(&mut self) {
@@ -356,17 +620,21 @@ impl Supervisor {
         self.socket_live = true;
         self.socket_open = false;
         self.last_error = None;
-        self.actions.push_back(Action::Open(self.url.clone()));
-        self.set_status(Status::Connecting);
+        let broker = self.broker();
+        self.actions.push_back(Action::Open(broker.clone()));
+        self.set_status(Status::Connecting { broker });
     }
 
     fn fail(&mut self, now_ms: u64, why: String, permanent: bool) {
         self.permanent |= permanent;
-        self.session.connection_lost(why.clone());
+        if let Some(session) = self.session.as_mut() {
+            session.connection_lost(why.clone());
+        }
         self.drain_session();
         self.actions.push_back(Action::Close);
         self.socket_live = false;
         self.socket_open = false;
+        self.previous_closed_by_peer = false;
         self.schedule_reconnect(now_ms, why);
     }
 
@@ -378,6 +646,7 @@ impl Supervisor {
                 self.backoff.reset();
             }
         }
+        self.set_grants_not_connected();
         if self.permanent {
             self.set_status(Status::Disconnected { reason: Some(why) });
             return;
@@ -386,7 +655,9 @@ impl Supervisor {
         // enough to spread a fleet of pages, and keeps this module pure.
         let random = ((now_ms.wrapping_mul(2_654_435_761)) % 1000) as f64 / 1000.0;
         let delay = self.backoff.next_delay_ms(random);
+        let broker = self.broker();
         self.set_status(Status::Reconnecting {
+            broker,
             at_ms: now_ms + delay,
             reason: why,
         });
@@ -394,36 +665,27 @@ impl Supervisor {
 
     fn after_session(&mut self, now_ms: u64) {
         self.flush();
-        while let Some(event) = self.session.poll_event() {
+        loop {
+            let Some(event) = self.session.as_mut().and_then(|s| s.poll_event()) else {
+                break;
+            };
             match &event {
                 Event::Connected { session_present } => {
-                    self.connected_at = Some(now_ms);
-                    self.set_status(Status::Connected {
-                        session_present: *session_present,
-                    });
-                    if !*session_present {
-                        self.confirmed.clear();
-                    }
-                    let missing: Vec<(String, QoS)> = self
-                        .wanted
-                        .iter()
-                        .filter(|w| !self.confirmed.contains(w))
-                        .cloned()
-                        .collect();
-                    if !missing.is_empty() {
-                        if let Err(e) = self.session.subscribe(now_ms, missing) {
-                            self.last_error = Some(e.to_string());
-                        }
-                    }
+                    self.on_connected(now_ms, *session_present);
                 }
                 Event::Subscribed { results, .. } => {
                     for (filter, result) in results {
-                        self.confirmed.retain(|(f, _)| f != filter);
-                        let asked = self.wanted.iter().find(|(f, _)| f == filter);
-                        if let (SubscribeResult::Granted(_), Some(w)) = (result, asked) {
-                            self.confirmed.push(w.clone());
-                        }
+                        let Some(w) = self.wanted.iter_mut().find(|w| w.filter == *filter) else {
+                            continue;
+                        };
+                        w.grant = match result {
+                            SubscribeResult::Granted(q) => Grant::Granted(q.as_u8()),
+                            SubscribeResult::Refused => Grant::Refused,
+                        };
+                        w.in_session =
+                            matches!(result, SubscribeResult::Granted(_)).then_some(w.grant);
                     }
+                    self.announce();
                 }
                 Event::ConnectionRefused { code, reason } => {
                     self.permanent |= is_permanent_refusal(*code);
@@ -445,11 +707,58 @@ impl Supervisor {
         self.flush();
     }
 
+    fn on_connected(&mut self, now_ms: u64, session_present: bool) {
+        self.connected_at = Some(now_ms);
+        let broker = self.broker();
+        self.set_status(Status::Connected {
+            broker,
+            session_present,
+        });
+        if !session_present {
+            for w in &mut self.wanted {
+                w.in_session = None;
+            }
+        }
+        let mut missing = Vec::new();
+        for w in &mut self.wanted {
+            match w.in_session {
+                Some(g) => w.grant = g,
+                None => {
+                    w.grant = Grant::Pending;
+                    missing.push((w.filter.clone(), w.qos));
+                }
+            }
+        }
+        if !missing.is_empty() {
+            self.send_subscribe(now_ms, missing);
+        }
+        self.announce();
+    }
+
+    fn set_grants_not_connected(&mut self) {
+        for w in &mut self.wanted {
+            w.grant = Grant::NotConnected;
+        }
+        self.announce();
+    }
+
+    /// Tells the page the subscription list, when it differs from the last told.
+    fn announce(&mut self) {
+        let now = self.subscriptions();
+        if self.announced.as_ref() != Some(&now) {
+            self.announced = Some(now.clone());
+            self.notices.push_back(Notice::Subscriptions(now));
+        }
+    }
+
     fn drain_session(&mut self) {
         // Bytes queued for a socket that is gone are dropped: the session keeps
         // what must be resent (in-flight publishes) for the next connection.
-        while self.session.poll_transmit().is_some() {}
-        while let Some(event) = self.session.poll_event() {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        while session.poll_transmit().is_some() {}
+        while let Some(event) = session.poll_event() {
             self.notices.push_back(Notice::Session(event));
         }
     }
@@ -458,7 +767,10 @@ impl Supervisor {
         if !self.socket_open {
             return;
         }
-        while let Some(bytes) = self.session.poll_transmit() {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        while let Some(bytes) = session.poll_transmit() {
             self.actions.push_back(Action::Send(bytes));
         }
     }
@@ -489,21 +801,84 @@ mod tests {
             clean_session,
             ..Options::default()
         };
-        Supervisor::new("ws://127.0.0.1:1/mqtt".into(), options).expect("valid options")
+        with_options(options)
+    }
+
+    /// A supervisor aimed at [`URL`] with `options`, not yet connecting.
+    fn with_options(options: Options) -> Supervisor {
+        let mut s = Supervisor::new();
+        s.session = Some(Session::new(options.clone()).expect("valid options"));
+        s.target = Some(Target {
+            url: URL.into(),
+            options,
+            client_id_chosen: false,
+        });
+        s
+    }
+
+    /// Like [`supervisor`], with a client id the user typed.
+    fn chosen_id(clean_session: bool) -> Supervisor {
+        let mut s = supervisor(clean_session);
+        if let Some(t) = s.target.as_mut() {
+            t.client_id_chosen = true;
+        }
+        s
+    }
+
+    /// Connect and Disconnect as the page's buttons do, towards the target set up.
+    trait Buttons {
+        fn start(&mut self);
+        fn stop(&mut self, now_ms: u64);
+    }
+
+    impl Buttons for Supervisor {
+        fn start(&mut self) {
+            let target = self.target.clone().expect("a target");
+            self.connect(0, target).expect("valid target");
+        }
+
+        fn stop(&mut self, now_ms: u64) {
+            self.disconnect(now_ms);
+        }
+    }
+
+    fn connected(session_present: bool) -> Status {
+        Status::Connected {
+            broker: URL.into(),
+            session_present,
+        }
+    }
+
+    fn connecting() -> Status {
+        Status::Connecting { broker: URL.into() }
     }
 
     fn actions(s: &mut Supervisor) -> Vec<Action> {
         std::iter::from_fn(|| s.poll_action()).collect()
     }
 
+    /// The type of every packet sent, in order (one frame may carry several).
     fn sent_packet_types(actions: &[Action]) -> Vec<u8> {
-        actions
-            .iter()
-            .filter_map(|a| match a {
-                Action::Send(b) => b.first().map(|t| t >> 4),
-                _ => None,
-            })
-            .collect()
+        let mut types = Vec::new();
+        for a in actions {
+            let Action::Send(bytes) = a else { continue };
+            let mut rest = &bytes[..];
+            while let Some(&first) = rest.first() {
+                types.push(first >> 4);
+                // Remaining length: up to four 7-bit groups.
+                let (mut len, mut shift, mut i) = (0usize, 0, 1);
+                while let Some(&b) = rest.get(i) {
+                    len |= usize::from(b & 0x7f) << shift;
+                    shift += 7;
+                    i += 1;
+                    if b & 0x80 == 0 {
+                        break;
+                    }
+                }
+                rest = rest.get(i + len..).unwrap_or(&[]);
+            }
+        }
+        types
     }
 
     fn connect(s: &mut Supervisor, connack: &[u8]) -> Vec<Action> {
@@ -521,16 +896,13 @@ mod tests {
             actions(&mut s),
             vec![Action::Open("ws://127.0.0.1:1/mqtt".into())]
         );
-        assert_eq!(s.status(), &Status::Connecting);
+        assert_eq!(s.status(), &connecting());
+        assert_eq!(s.status().describe(0), format!("connecting to {URL}"));
         s.on_open(0, "mqtt");
         assert_eq!(sent_packet_types(&actions(&mut s)), vec![1]);
         s.on_data(1, &CONNACK_OK);
-        assert_eq!(
-            s.status(),
-            &Status::Connected {
-                session_present: false
-            }
-        );
+        assert_eq!(s.status(), &connected(false));
+        assert_eq!(s.status().describe(0), format!("connected to {URL}"));
     }
 
     #[test]
@@ -557,7 +929,7 @@ mod tests {
         let mut delays = Vec::new();
         for _ in 0..4 {
             s.on_closed(now, 1006, "");
-            let Status::Reconnecting { at_ms, reason } = s.status().clone() else {
+            let Status::Reconnecting { at_ms, reason, .. } = s.status().clone() else {
                 panic!("expected reconnecting, got {:?}", s.status());
             };
             assert!(
@@ -589,7 +961,7 @@ mod tests {
         let (_, first, _) = reconnecting(&s, 10);
         s.reconnect_now();
         assert_eq!(actions(&mut s), vec![Action::Open(URL.into())]);
-        assert_eq!(s.status(), &Status::Connecting);
+        assert_eq!(s.status(), &connecting());
         s.reconnect_now();
         assert!(
             actions(&mut s).is_empty(),
@@ -689,12 +1061,7 @@ mod tests {
         s.on_open(at_ms, "mqtt");
         s.on_data(at_ms + 1, &CONNACK_RESUMED);
         assert_eq!(sent_packet_types(&actions(&mut s)), vec![1]);
-        assert_eq!(
-            s.status(),
-            &Status::Connected {
-                session_present: true
-            }
-        );
+        assert_eq!(s.status(), &connected(true));
     }
 
     #[test]
@@ -738,7 +1105,9 @@ mod tests {
             other => panic!("expected reconnecting, got {other:?}"),
         }
         assert!(
-            s.status().describe(0).starts_with("reconnecting in 1 s"),
+            s.status()
+                .describe(0)
+                .starts_with(&format!("reconnecting to {URL} in 1 s")),
             "{}",
             s.status().describe(0)
         );
@@ -779,7 +1148,7 @@ mod tests {
     /// Takes the `Reconnecting` status; returns the delay from `now` and the reason.
     fn reconnecting(s: &Supervisor, now: u64) -> (u64, u64, String) {
         match s.status().clone() {
-            Status::Reconnecting { at_ms, reason } => (at_ms, at_ms - now, reason),
+            Status::Reconnecting { at_ms, reason, .. } => (at_ms, at_ms - now, reason),
             other => panic!("expected reconnecting, got {other:?}"),
         }
     }
@@ -808,8 +1177,7 @@ mod tests {
         assert!(cases.len() >= 50);
         for case in cases {
             let what = case.name;
-            let mut s = Supervisor::new(URL.into(), mqtt_session::hostile::case_options())
-                .expect("valid options");
+            let mut s = with_options(mqtt_session::hostile::case_options());
             s.start();
             assert_eq!(actions(&mut s), vec![Action::Open(URL.into())], "{what}");
             let mut now = 0;
@@ -842,7 +1210,67 @@ mod tests {
     }
 
     #[test]
-    fn a_broker_that_closes_right_after_connack_is_explained_and_retried_with_growing_delays() {
+    fn a_chosen_client_id_closed_right_after_connack_twice_is_explained_and_not_retried() {
+        let mut s = chosen_id(false);
+        s.start();
+        actions(&mut s);
+        s.on_open(0, "mqtt");
+        s.on_data(2, &CONNACK_OK);
+        assert!(s.status().is_connected());
+        s.on_closed(5, 1006, "");
+        let (at_ms, _, reason) = reconnecting(&s, 5);
+        assert!(reason.contains("right after accepting"), "{reason}");
+        assert!(reason.contains("same client id"), "{reason}");
+        actions(&mut s);
+        wait_for_reopen(&mut s, at_ms);
+        s.on_open(at_ms, "mqtt");
+        s.on_data(at_ms + 2, &CONNACK_OK);
+        s.on_closed(at_ms + 5, 1006, "");
+        match s.status() {
+            Status::Disconnected { reason: Some(r) } => {
+                assert!(r.contains("another client"), "{r}");
+                assert!(r.contains("\"dash-test\""), "{r}");
+                assert!(r.contains("Not reconnecting"), "{r}");
+            }
+            other => panic!("expected disconnected, got {other:?}"),
+        }
+        assert_eq!(s.next_deadline(), None);
+        s.on_timer(10_000_000);
+        assert!(actions(&mut s)
+            .iter()
+            .all(|a| !matches!(a, Action::Open(_))));
+    }
+
+    #[test]
+    fn a_takeover_after_a_long_connection_reconnects_once_and_stops_when_kicked_again() {
+        let mut s = chosen_id(true);
+        s.start();
+        actions(&mut s);
+        s.on_open(0, "mqtt");
+        s.on_data(1, &CONNACK_OK);
+        actions(&mut s);
+        // An hour later another client takes the id over: we try once more.
+        let hour = 3_600_000;
+        s.on_closed(hour, 1006, "");
+        let (at_ms, _, reason) = reconnecting(&s, hour);
+        assert!(
+            reason.contains("the connection closed (code 1006)"),
+            "{reason}"
+        );
+        wait_for_reopen(&mut s, at_ms);
+        s.on_open(at_ms, "mqtt");
+        s.on_data(at_ms + 1, &CONNACK_OK);
+        // The other client reconnects and takes it back ten seconds later.
+        s.on_closed(at_ms + 10_000, 1006, "");
+        assert!(
+            matches!(s.status(), Status::Disconnected { reason: Some(r) } if r.contains("another client")),
+            "{:?}",
+            s.status()
+        );
+    }
+
+    #[test]
+    fn with_a_random_client_id_cuts_right_after_connack_keep_being_retried_with_growing_delays() {
         let mut s = supervisor(false);
         s.start();
         actions(&mut s);
@@ -851,17 +1279,172 @@ mod tests {
         for _ in 0..6 {
             s.on_open(now, "mqtt");
             s.on_data(now + 2, &CONNACK_OK);
-            assert!(matches!(s.status(), Status::Connected { .. }));
-            s.on_closed(now + 5, 1000, "");
+            assert!(s.status().is_connected());
+            s.on_closed(now + 5, 1006, "");
             let (at_ms, delay, reason) = reconnecting(&s, now + 5);
             assert!(reason.contains("right after accepting"), "{reason}");
-            assert!(reason.contains("same client id"), "{reason}");
             delays.push(delay);
             actions(&mut s);
             wait_for_reopen(&mut s, at_ms);
             now = at_ms;
         }
         assert_growing(&delays);
+    }
+
+    fn last_subscriptions(s: &mut Supervisor) -> Option<Vec<SubscriptionState>> {
+        notices(s)
+            .into_iter()
+            .filter_map(|n| match n {
+                Notice::Subscriptions(list) => Some(list),
+                _ => None,
+            })
+            .last()
+    }
+
+    fn grants(list: &[SubscriptionState]) -> Vec<(&str, u8, Grant)> {
+        list.iter()
+            .map(|x| (x.filter.as_str(), x.qos, x.grant))
+            .collect()
+    }
+
+    #[test]
+    fn grants_follow_the_connection_and_a_downgrade_reads_as_granted_lower() {
+        let mut s = supervisor(true);
+        s.subscribe(0, "a/#".into(), QoS::ExactlyOnce)
+            .expect("valid filter");
+        let list = last_subscriptions(&mut s).expect("announced");
+        assert_eq!(grants(&list), vec![("a/#", 2, Grant::NotConnected)]);
+        let sent = connect(&mut s, &CONNACK_OK);
+        assert_eq!(
+            grants(&last_subscriptions(&mut s).expect("announced")),
+            vec![("a/#", 2, Grant::Pending)]
+        );
+        // SUBACK grants QoS 1 to the QoS 2 request.
+        s.on_data(2, &suback_for(&sent));
+        assert_eq!(
+            grants(&last_subscriptions(&mut s).expect("announced")),
+            vec![("a/#", 2, Grant::Granted(1))]
+        );
+        s.stop(3);
+        assert_eq!(
+            grants(&last_subscriptions(&mut s).expect("announced")),
+            vec![("a/#", 2, Grant::NotConnected)],
+            "after a disconnect nothing reads as granted"
+        );
+    }
+
+    #[test]
+    fn a_cut_shows_every_filter_as_not_connected_until_the_resumed_session_confirms_it() {
+        let mut s = supervisor(false);
+        connect(&mut s, &CONNACK_OK);
+        s.subscribe(2, "a/#".into(), QoS::AtLeastOnce)
+            .expect("valid filter");
+        let sent = actions(&mut s);
+        s.on_data(3, &suback_for(&sent));
+        notices(&mut s);
+        s.on_closed(4, 1006, "");
+        assert_eq!(
+            grants(&last_subscriptions(&mut s).expect("announced")),
+            vec![("a/#", 1, Grant::NotConnected)]
+        );
+        let (at_ms, ..) = reconnecting(&s, 4);
+        s.on_timer(at_ms);
+        s.on_open(at_ms, "mqtt");
+        s.on_data(at_ms + 1, &CONNACK_RESUMED);
+        assert_eq!(
+            grants(&last_subscriptions(&mut s).expect("announced")),
+            vec![("a/#", 1, Grant::Granted(1))]
+        );
+    }
+
+    #[test]
+    fn connecting_to_another_broker_leaves_the_current_one_and_takes_the_subscriptions_along() {
+        let mut s = supervisor(true);
+        connect(&mut s, &CONNACK_OK);
+        s.subscribe(2, "a/#".into(), QoS::AtLeastOnce)
+            .expect("valid filter");
+        actions(&mut s);
+        let other = Target {
+            url: "ws://127.0.0.1:2/other".into(),
+            options: Options {
+                client_id: "dash-other".into(),
+                ..Options::default()
+            },
+            client_id_chosen: false,
+        };
+        s.connect(5, other).expect("valid target");
+        let acts = actions(&mut s);
+        assert_eq!(
+            sent_packet_types(&acts),
+            vec![14],
+            "DISCONNECT to the old broker"
+        );
+        assert_eq!(
+            acts.iter()
+                .filter(|a| !matches!(a, Action::Send(_)))
+                .cloned()
+                .collect::<Vec<_>>(),
+            vec![Action::Close, Action::Open("ws://127.0.0.1:2/other".into())]
+        );
+        assert_eq!(
+            s.status(),
+            &Status::Connecting {
+                broker: "ws://127.0.0.1:2/other".into()
+            }
+        );
+        s.on_open(6, "mqtt");
+        s.on_data(7, &CONNACK_OK);
+        assert_eq!(sent_packet_types(&actions(&mut s)), vec![1, 8]);
+        assert_eq!(
+            s.status().describe(7),
+            "connected to ws://127.0.0.1:2/other"
+        );
+    }
+
+    #[test]
+    fn replacing_the_subscriptions_unsubscribes_what_goes_and_subscribes_what_is_new() {
+        let mut s = supervisor(true);
+        connect(&mut s, &CONNACK_OK);
+        s.subscribe(2, "a/#".into(), QoS::AtLeastOnce)
+            .expect("valid filter");
+        s.subscribe(2, "b".into(), QoS::AtMostOnce)
+            .expect("valid filter");
+        actions(&mut s);
+        s.replace_subscriptions(
+            3,
+            vec![
+                ("b".into(), QoS::AtMostOnce),
+                ("c/+".into(), QoS::ExactlyOnce),
+            ],
+        )
+        .expect("valid filters");
+        assert_eq!(
+            sent_packet_types(&actions(&mut s)),
+            vec![10, 8],
+            "{:?}",
+            s.last_error
+        );
+        let list = s.subscriptions();
+        assert_eq!(
+            list.iter().map(|x| x.filter.as_str()).collect::<Vec<_>>(),
+            vec!["b", "c/+"]
+        );
+        assert!(s
+            .replace_subscriptions(
+                4,
+                vec![
+                    ("ok".into(), QoS::AtMostOnce),
+                    ("x/#/y".into(), QoS::AtMostOnce)
+                ]
+            )
+            .is_err());
+        assert_eq!(s.subscriptions(), list, "an invalid list changes nothing");
+    }
+
+    #[test]
+    fn unsubscribing_an_unknown_filter_is_an_error() {
+        let mut s = supervisor(true);
+        assert!(s.unsubscribe(0, "nope").is_err());
     }
 
     #[test]
@@ -908,7 +1491,7 @@ mod tests {
             keep_alive_secs: 2,
             ..Options::default()
         };
-        let mut s = Supervisor::new(URL.into(), options).expect("valid options");
+        let mut s = with_options(options);
         s.start();
         actions(&mut s);
         let mut now = 0;
@@ -1002,6 +1585,6 @@ mod tests {
         connect(&mut s, &CONNACK_OK);
         assert!(s.subscribe(2, "a/#/b".into(), QoS::AtMostOnce).is_err());
         assert!(actions(&mut s).is_empty());
-        assert!(s.wanted_subscriptions().is_empty());
+        assert!(s.subscriptions().is_empty());
     }
 }

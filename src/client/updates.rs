@@ -6,8 +6,8 @@
 use std::collections::VecDeque;
 
 use bytes::Bytes;
-use model::{Dashboard, Grant, Incoming};
-use mqtt_session::{Event, PublishId, SubscribeResult};
+use model::{Dashboard, Incoming};
+use mqtt_session::{Event, PublishId};
 
 use super::supervisor::{Notice, Status};
 
@@ -174,16 +174,14 @@ pub fn apply_batch(
     let mut messages = Vec::new();
     for (at, notice) in batch {
         match notice {
-            Notice::Status(s) => {
-                if matches!(
-                    s,
-                    Status::Connected {
-                        session_present: false
-                    }
-                ) {
-                    dash.reset_grants();
+            Notice::Status(s) => out.status = Some(s),
+            // The supervisor owns the list; the model mirrors it. Messages
+            // before this notice were matched against the old list.
+            Notice::Subscriptions(list) => {
+                if !messages.is_empty() {
+                    dash.apply_batch(std::mem::take(&mut messages), now_ms);
                 }
-                out.status = Some(s);
+                dash.sync_subscriptions(&list);
             }
             Notice::Session(Event::Message(m)) => messages.push(Incoming {
                 topic: m.topic,
@@ -195,15 +193,9 @@ pub fn apply_batch(
                 dup: m.dup,
                 received_ms: at,
             }),
-            Notice::Session(Event::Subscribed { results, .. }) => {
-                for (filter, result) in results {
-                    let grant = match result {
-                        SubscribeResult::Granted(q) => Grant::Granted(q.as_u8()),
-                        SubscribeResult::Refused => Grant::Refused,
-                    };
-                    dash.set_granted(&filter, grant);
-                }
-            }
+            Notice::Session(Event::MessageNotKept {
+                topic, size, limit, ..
+            }) => dash.record_not_kept(&topic, size, limit, at),
             Notice::Session(Event::PublishComplete {
                 id, round_trip_ms, ..
             }) => {
@@ -229,8 +221,20 @@ pub fn apply_batch(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use model::Limits;
+    use model::{Grant, Limits, SubscriptionState};
     use mqtt_session::{Message, QoS};
+
+    fn subs(list: &[(&str, u8, Grant)]) -> Notice {
+        Notice::Subscriptions(
+            list.iter()
+                .map(|(f, q, g)| SubscriptionState {
+                    filter: f.to_string(),
+                    qos: *q,
+                    grant: *g,
+                })
+                .collect(),
+        )
+    }
 
     fn message(topic: &str, payload: &'static [u8], qos: QoS, retain: bool) -> Notice {
         Notice::Session(Event::Message(Message {
@@ -246,9 +250,9 @@ mod tests {
     #[test]
     fn messages_in_a_batch_land_in_their_panels_with_their_flags() {
         let mut dash = Dashboard::new(Limits::default());
-        dash.subscribe("a/#", 1);
         let mut log = PublishLog::default();
         let batch = vec![
+            (0.0, subs(&[("a/#", 1, Grant::Pending)])),
             (1.0, message("a/x", b"1", QoS::AtLeastOnce, false)),
             (2.0, message("a/x", b"2", QoS::ExactlyOnce, true)),
             (3.0, message("a/y", b"{\"t\":3}", QoS::AtMostOnce, false)),
@@ -262,26 +266,61 @@ mod tests {
     }
 
     #[test]
-    fn suback_results_set_each_filters_grant() {
+    fn the_supervisors_subscription_list_is_what_the_model_shows() {
         let mut dash = Dashboard::new(Limits::default());
-        dash.subscribe("a/#", 2);
-        dash.subscribe("b", 1);
         let mut log = PublishLog::default();
-        let suback = Notice::Session(Event::Subscribed {
-            pkid: 1,
-            results: vec![
-                ("a/#".into(), SubscribeResult::Granted(QoS::AtLeastOnce)),
-                ("b".into(), SubscribeResult::Refused),
-            ],
-        });
-        apply_batch(&mut dash, &mut log, vec![(0.0, suback)], 0.0);
-        assert_eq!(
-            dash.subscription_by_filter("a/#").map(|s| s.grant()),
-            Some(Grant::Granted(1))
+        let batch = vec![
+            (
+                0.0,
+                subs(&[("a/#", 2, Grant::Pending), ("b", 1, Grant::Pending)]),
+            ),
+            (1.0, message("a/x", b"1", QoS::AtMostOnce, false)),
+            (
+                2.0,
+                subs(&[("a/#", 2, Grant::Granted(1)), ("b", 1, Grant::Refused)]),
+            ),
+        ];
+        apply_batch(&mut dash, &mut log, batch, 2.0);
+        let a = dash.subscription_by_filter("a/#").expect("a/#");
+        assert_eq!(a.grant(), Grant::Granted(1));
+        assert!(
+            a.grant_label().contains("downgraded"),
+            "{}",
+            a.grant_label()
         );
         assert_eq!(
             dash.subscription_by_filter("b").map(|s| s.grant()),
             Some(Grant::Refused)
+        );
+        apply_batch(
+            &mut dash,
+            &mut log,
+            vec![(3.0, subs(&[("b", 1, Grant::NotConnected)]))],
+            3.0,
+        );
+        assert!(dash.subscription_by_filter("a/#").is_none());
+        assert_eq!(dash.subscriptions().len(), 1);
+    }
+
+    #[test]
+    fn a_message_not_kept_is_recorded_with_its_size_topic_and_limit() {
+        let mut dash = Dashboard::new(Limits::default());
+        let mut log = PublishLog::default();
+        let n = Notice::Session(Event::MessageNotKept {
+            topic: "big/x".into(),
+            size: 20_000_000,
+            packet_size: 20_000_009,
+            qos: QoS::AtLeastOnce,
+            retain: false,
+            dup: false,
+            pkid: 3,
+            limit: 16_777_216,
+        });
+        apply_batch(&mut dash, &mut log, vec![(5.0, n)], 5.0);
+        assert_eq!(dash.stats().not_kept, 1);
+        assert_eq!(
+            dash.last_not_kept().map(|n| n.describe()),
+            Some("message of 20000000 bytes on topic big/x not kept (limit 16777216)".into())
         );
     }
 

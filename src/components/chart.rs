@@ -30,7 +30,6 @@ pub fn Chart(
     let canvas = NodeRef::<Canvas>::new();
     let legend = RwSignal::new(Vec::<(String, &'static str, String)>::new());
     Effect::new(move |_| {
-        s.tick.get();
         let now = s.clock.get() as f64;
         let Some(el) = canvas.get() else { return };
         let ctx = el

@@ -1,10 +1,19 @@
 //! The connection form: broker URL, client id, credentials, keepalive, clean
-//! session, protocol version, Last Will, and saved profiles.
+//! session, protocol version, message size limit, Last Will; Connect,
+//! Disconnect and Copy link; and the saved profiles (save, load, rename,
+//! delete, export, import).
+//!
+//! The form is only the user's draft: editing it while connected changes
+//! nothing until Connect is pressed, and the form says so. Values are
+//! checked by `client::settings::build`, whose sentence is shown while a
+//! value is wrong (and Connect is disabled).
 
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::actions;
-use crate::client::supervisor::Status;
+use crate::client::settings::{parse_protocol, parse_qos, protocol_key};
+use crate::files;
 use crate::state::use_app;
 
 /// Broker URL the form starts with: the dev broker that `scripts/run.sh` starts.
@@ -15,20 +24,38 @@ pub const DEFAULT_BROKER_URL: &str = "ws://127.0.0.1:18083/mqtt";
 pub fn ConnectionForm() -> impl IntoView {
     let s = use_app();
     let f = s.form;
-    let profiles = RwSignal::new(actions::load_profiles(s));
-    let busy = move || !matches!(s.status.get(), Status::Disconnected { .. });
+    let target = Memo::new(move |_| actions::form_target(&f.values()));
+    let problem = move || target.get().err();
+    // Whether the form asks for something other than the live connection.
+    let differs = Memo::new(move |_| {
+        let status = s.status.get();
+        if status.is_disconnected() {
+            return false;
+        }
+        let wanted = target.get().ok();
+        let current = s.client().peek(|sup| sup.target().cloned());
+        wanted != current || s.pending_profile.get().is_some()
+    });
+    let can_connect =
+        move || target.get().is_ok() && (s.status.get().is_disconnected() || differs.get());
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         actions::connect(s);
-        profiles.set(actions::load_profiles(s));
     };
-    let on_pick = move |ev| {
-        let name = event_target_value(&ev);
-        if let Some(p) = profiles.get_untracked().get(&name) {
-            actions::apply_profile(s, p);
-        }
+    let link = RwSignal::new(None::<String>);
+    let copy_link = move |_| {
+        let url = actions::share_link(s);
+        copy_to_clipboard(&url);
+        link.set(Some(url));
     };
-    let profile_names = move || profiles.get().names().map(String::from).collect::<Vec<_>>();
+    let on_protocol = move |ev| match parse_protocol(&event_target_value(&ev)) {
+        Ok(p) => f.protocol.set(p),
+        Err(e) => s.error.set(Some(e)),
+    };
+    let on_will_qos = move |ev| match parse_qos(&event_target_value(&ev)) {
+        Ok(q) => f.will_qos.set(q),
+        Err(e) => s.error.set(Some(format!("Will {e}"))),
+    };
     view! {
         // novalidate: the page's own sentences (role="alert") explain a bad
         // field, the same way for every field and every browser.
@@ -37,7 +64,10 @@ pub fn ConnectionForm() -> impl IntoView {
                 <label class="grow">"Broker URL"
                     <input type="text" bind:value=f.broker_url placeholder="ws://host:port/mqtt" spellcheck="false" />
                 </label>
-                <label>"Client ID" <input type="text" bind:value=f.client_id spellcheck="false" /></label>
+                <label>"Client ID"
+                    <input type="text" spellcheck="false" prop:value=move || f.client_id.get()
+                        on:input=move |ev| { f.client_id.set(event_target_value(&ev)); f.client_id_typed.set(true); } />
+                </label>
                 <label>"Username" <input type="text" bind:value=f.username autocomplete="username" /></label>
                 <label>"Password" <input type="password" bind:value=f.password autocomplete="current-password" /></label>
                 <label class="check"><input type="checkbox" bind:checked=f.remember_password /> "Remember password"</label>
@@ -46,32 +76,168 @@ pub fn ConnectionForm() -> impl IntoView {
                 <label>"Keep alive" <input type="number" min="0" max="65535" bind:value=f.keepalive class="narrow" /></label>
                 <label class="check"><input type="checkbox" bind:checked=f.clean_session /> "Clean session"</label>
                 <label>"Protocol"
-                    <select prop:value=move || f.protocol.get() on:change=move |ev| f.protocol.set(event_target_value(&ev))>
+                    <select prop:value=move || protocol_key(f.protocol.get()) on:change=on_protocol>
                         <option value="3.1.1">"MQTT 3.1.1"</option>
                         <option value="3.1">"MQTT 3.1"</option>
                     </select>
                 </label>
+                <label>"Message size limit (MiB)"
+                    <input type="number" min="1" max="256" bind:value=f.message_limit_mib class="narrow" />
+                </label>
                 <label>"Will topic" <input type="text" bind:value=f.will_topic spellcheck="false" /></label>
                 <label>"Will payload" <input type="text" bind:value=f.will_payload /></label>
                 <label>"Will QoS"
-                    <select prop:value=move || f.will_qos.get() on:change=move |ev| f.will_qos.set(event_target_value(&ev))>
+                    <select prop:value=move || f.will_qos.get().as_u8().to_string() on:change=on_will_qos>
                         <option value="0">"0"</option><option value="1">"1"</option><option value="2">"2"</option>
                     </select>
                 </label>
                 <label class="check"><input type="checkbox" bind:checked=f.will_retain /> "Will retain"</label>
+            </div>
+            <p class="hint form-problem" role="alert">{problem}</p>
+            <Show when=move || differs.get()>
+                <p class="hint form-differs" role="status">
+                    "The form differs from the current connection; press Connect to switch to it. \
+                     Until then the connection and its subscriptions stay as they are."
+                </p>
+            </Show>
+            <div class="row buttons">
+                <button type="submit" disabled=move || !can_connect()>"Connect"</button>
+                <button type="button" disabled=move || s.status.get().is_disconnected()
+                    on:click=move |_| actions::disconnect(s)>"Disconnect"</button>
+                <button type="button" on:click=copy_link>"Copy link"</button>
+                <Show when=move || link.get().is_some()>
+                    <label class="grow">"Shareable link"
+                        <input type="text" readonly prop:value=move || link.get().unwrap_or_default() />
+                    </label>
+                </Show>
+            </div>
+            <Profiles />
+        </form>
+    }
+}
+
+/// Saved profiles: pick one to load it; save the form under a name; rename,
+/// delete, export to a file, import from one.
+#[component]
+fn Profiles() -> impl IntoView {
+    let s = use_app();
+    let selected = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let message = RwSignal::new(None::<Result<String, String>>);
+    let report = move |r: Result<String, String>| message.set(Some(r));
+    let names = move || {
+        s.profiles
+            .get()
+            .names()
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let on_pick = move |ev| {
+        let picked = event_target_value(&ev);
+        selected.set(picked.clone());
+        if picked.is_empty() {
+            return;
+        }
+        name.set(picked.clone());
+        report(actions::load_profile(s, &picked));
+    };
+    let save = move |_| {
+        let r = actions::save_profile(s, &name.get_untracked());
+        if r.is_ok() {
+            selected.set(name.get_untracked().trim().to_string());
+        }
+        report(r);
+    };
+    let rename = move |_| {
+        let (from, to) = (selected.get_untracked(), name.get_untracked());
+        let r = actions::rename_profile(s, &from, &to);
+        if r.is_ok() {
+            selected.set(to.trim().to_string());
+        }
+        report(r);
+    };
+    let delete = move |_| {
+        let r = actions::delete_profile(s, &selected.get_untracked());
+        if r.is_ok() {
+            selected.set(String::new());
+        }
+        report(r);
+    };
+    let on_import = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let input2 = input.clone();
+        files::read_picked_file(&input, move |text| {
+            let r = text.and_then(|t| actions::import_profiles(s, &t));
+            report(r.map_err(|e| format!("import failed: {e}")));
+            // Picking the same file again must fire `change` again.
+            input2.set_value("");
+        });
+    };
+    let nothing_selected = move || selected.get().is_empty();
+    view! {
+        <fieldset class="profiles">
+            <legend>"Profiles"</legend>
+            <div class="row">
                 <label>"Profile"
-                    <select on:change=on_pick>
+                    <select on:change=on_pick prop:value=move || selected.get()>
                         <option value="">"(saved profiles)"</option>
-                        <For each=profile_names key=|n| n.clone() let:name>
-                            <option value=name.clone()>{name.clone()}</option>
+                        <For each=names key=|n| n.clone() let:n>
+                            <option value=n.clone()>{n.clone()}</option>
                         </For>
                     </select>
                 </label>
+                <label>"Profile name"
+                    <input type="text" bind:value=name spellcheck="false" placeholder="e.g. plant A, staging" />
+                </label>
+                <button type="button" disabled=move || name.get().trim().is_empty() on:click=save>"Save profile"</button>
+                <button type="button" disabled=move || nothing_selected() || name.get().trim().is_empty()
+                    on:click=rename>"Rename profile"</button>
+                <button type="button" disabled=nothing_selected on:click=delete>"Delete profile"</button>
+                <button type="button" disabled=move || s.profiles.get().profiles.is_empty()
+                    on:click=move |_| report(actions::export_profiles(s))>"Export profiles"</button>
+                <label class="file">"Import profiles"
+                    <input type="file" accept=".json,application/json" on:change=on_import />
+                </label>
             </div>
-            <div class="row buttons">
-                <button type="submit">"Connect"</button>
-                <button type="button" disabled=move || !busy() on:click=move |_| actions::disconnect(s)>"Disconnect"</button>
-            </div>
-        </form>
+            <p class=move || match message.get() { Some(Err(_)) => "hint bad", _ => "hint" } role="status">
+                {move || message.get().map(|r| r.unwrap_or_else(|e| e))}
+            </p>
+        </fieldset>
+    }
+}
+
+thread_local! {
+    /// One handler for every refused clipboard write, made once for the page.
+    static IGNORE: wasm_bindgen::closure::Closure<dyn FnMut(wasm_bindgen::JsValue)> =
+        wasm_bindgen::closure::Closure::new(|_: wasm_bindgen::JsValue| {});
+}
+
+/// Puts `text` on the clipboard where the browser allows it (the link is
+/// also shown in the form, for browsers or pages that do not).
+fn copy_to_clipboard(text: &str) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let clipboard = js_sys::Reflect::get(&window.navigator(), &"clipboard".into()).ok();
+    let Some(clipboard) = clipboard.filter(|c| !c.is_undefined() && !c.is_null()) else {
+        return;
+    };
+    let write = js_sys::Reflect::get(&clipboard, &"writeText".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    if let Some(write) = write {
+        // A refusal (no permission) only means the shown link must be copied by hand.
+        if let Ok(p) = write.call1(&clipboard, &text.into()) {
+            if let Ok(p) = p.dyn_into::<js_sys::Promise>() {
+                IGNORE.with(|ignore| {
+                    let _ = p.catch(ignore);
+                });
+            }
+        }
     }
 }

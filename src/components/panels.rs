@@ -29,9 +29,8 @@ struct GroupView {
 pub fn Panels() -> impl IntoView {
     let s = use_app();
     let groups = Memo::new(move |_| {
-        s.tick.get();
         let search = s.search.get();
-        s.dash.with_value(|d| {
+        s.model(|d| {
             let mut budget = MAX_RENDERED;
             d.groups_filtered(&search)
                 .into_iter()
@@ -57,19 +56,26 @@ pub fn Panels() -> impl IntoView {
         })
     });
     let stats = move || {
-        s.tick.get();
         let now = s.clock.get() as f64;
-        s.dash.with_value(|d| {
+        s.model(|d| {
             let st = d.stats();
-            format!(
+            let mut text = format!(
                 "{} topics · {} messages · {:.0} msg/s · {} dropped by caps",
                 st.panels,
                 st.messages,
                 d.rate(now),
                 st.dropped_by_caps()
-            )
+            );
+            if st.overlap_copies > 0 {
+                text.push_str(&format!(" · {} overlap copies", st.overlap_copies));
+            }
+            if st.not_kept > 0 {
+                text.push_str(&format!(" · {} not kept (too large)", st.not_kept));
+            }
+            text
         })
     };
+    let not_kept = move || s.model(|d| d.last_not_kept().map(|n| n.describe()));
     view! {
         <section class="panels" aria-label="Topics">
             <div class="row">
@@ -78,6 +84,9 @@ pub fn Panels() -> impl IntoView {
                 </label>
                 <p class="stats" aria-live="off">{stats}</p>
             </div>
+            <Show when=move || not_kept().is_some()>
+                <p class="hint not-kept" role="status">{not_kept}</p>
+            </Show>
             <Show when=move || !s.search.get().is_empty() && groups.get().is_empty()>
                 <p class="hint">{move || format!("No topic contains {:?}.", s.search.get())}</p>
             </Show>

@@ -4,8 +4,10 @@
 
 use leptos::prelude::*;
 use model::PayloadFormat;
+use mqtt_session::QoS;
 
 use crate::actions;
+use crate::client::settings::parse_qos;
 use crate::state::use_app;
 
 /// The publish form and its log.
@@ -14,27 +16,44 @@ pub fn PublishForm() -> impl IntoView {
     let s = use_app();
     let topic = RwSignal::new(String::new());
     let payload = RwSignal::new(String::new());
-    let format = RwSignal::new(PayloadFormat::Text.key().to_string());
-    let qos = RwSignal::new("0".to_string());
+    let format = RwSignal::new(PayloadFormat::Text);
+    let qos = RwSignal::new(QoS::AtMostOnce);
     let retain = RwSignal::new(false);
     let outcome = RwSignal::new(None::<String>);
     let topic_problem = move || {
         let t = topic.get();
         (!t.is_empty())
-            .then(|| model::validate_topic(&t).err().map(|e| e.to_string()))
+            .then(|| model::validate_topic_name(&t).err().map(|e| e.to_string()))
             .flatten()
     };
+    // "Clear retained" sends an empty retained message with the chosen QoS.
     let send = move |clear: bool| {
-        let fmt = PayloadFormat::from_key(&format.get_untracked()).unwrap_or_default();
-        let q = qos.get_untracked().parse().unwrap_or(0);
+        let q = qos.get_untracked();
         let (text, fmt, keep) = if clear {
             (String::new(), PayloadFormat::Text, true)
         } else {
-            (payload.get_untracked(), fmt, retain.get_untracked())
+            (
+                payload.get_untracked(),
+                format.get_untracked(),
+                retain.get_untracked(),
+            )
         };
         let r = actions::publish(s, &topic.get_untracked(), &text, fmt, q, keep);
         outcome.set(r.err());
     };
+    let on_format = move |ev| match PayloadFormat::from_key(&event_target_value(&ev)) {
+        Some(f) => format.set(f),
+        None => outcome.set(Some(format!(
+            "unknown payload format {:?}",
+            event_target_value(&ev)
+        ))),
+    };
+    let on_qos = move |ev| match parse_qos(&event_target_value(&ev)) {
+        Ok(q) => qos.set(q),
+        Err(e) => outcome.set(Some(e)),
+    };
+    let connected = move || s.status.get().is_connected();
+    let cannot_send = move || !connected() || topic.get().is_empty() || topic_problem().is_some();
     view! {
         <section class="publish" aria-label="Publish">
             <form class="row" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); send(false); }>
@@ -43,12 +62,12 @@ pub fn PublishForm() -> impl IntoView {
                         aria-invalid=move || topic_problem().is_some().to_string() />
                 </label>
                 <label>"Payload format"
-                    <select prop:value=move || format.get() on:change=move |ev| format.set(event_target_value(&ev))>
+                    <select prop:value=move || format.get().key() on:change=on_format>
                         {PayloadFormat::ALL.iter().map(|f| view! { <option value=f.key()>{f.label()}</option> }).collect_view()}
                     </select>
                 </label>
                 <label>"QoS"
-                    <select prop:value=move || qos.get() on:change=move |ev| qos.set(event_target_value(&ev))>
+                    <select prop:value=move || qos.get().as_u8().to_string() on:change=on_qos>
                         <option value="0">"0"</option><option value="1">"1"</option><option value="2">"2"</option>
                     </select>
                 </label>
@@ -57,12 +76,14 @@ pub fn PublishForm() -> impl IntoView {
                     <textarea rows="3" bind:value=payload spellcheck="false"></textarea>
                 </label>
                 <div class="buttons">
-                    <button type="submit" disabled=move || topic.get().is_empty() || topic_problem().is_some()>"Publish"</button>
-                    <button type="button" disabled=move || topic.get().is_empty() || topic_problem().is_some()
-                        on:click=move |_| send(true)>"Clear retained"</button>
+                    <button type="submit" disabled=cannot_send>"Publish"</button>
+                    <button type="button" disabled=cannot_send on:click=move |_| send(true)>"Clear retained"</button>
                 </div>
             </form>
             <p class="hint" role="alert">{move || topic_problem().or_else(|| outcome.get())}</p>
+            <Show when=move || !connected()>
+                <p class="hint">"Connect to publish."</p>
+            </Show>
             <ol class="publish-log" aria-label="Publish log">
                 {move || s.publishes.get().records().take(10).map(|r| {
                     let line = format!("#{} {} · QoS {}{} · {} bytes · ", r.id, r.topic, r.qos,

@@ -1,5 +1,6 @@
 //! The connection status line (`role="status"`, so screen readers announce
-//! changes) and the last error in plain words.
+//! changes) naming the broker the page is actually talking to, the last
+//! error in plain words, and what a shared link asked for and could not get.
 
 use leptos::prelude::*;
 
@@ -8,14 +9,14 @@ use crate::client::supervisor::Status;
 use crate::state::use_app;
 
 /// Shows connecting / connected / reconnecting in N s / disconnected, with the
-/// reason, and a "Reconnect now" button while a reconnect is waiting.
+/// broker and the reason, and a "Reconnect now" button while a reconnect waits.
 #[component]
 pub fn StatusLine() -> impl IntoView {
     let s = use_app();
     let text = move || s.status.get().describe(s.clock.get());
     let class = move || match s.status.get() {
         Status::Connected { .. } => "status ok",
-        Status::Connecting => "status busy",
+        Status::Connecting { .. } => "status busy",
         Status::Reconnecting { .. } => "status warn",
         Status::Disconnected { reason: Some(_) } => "status bad",
         Status::Disconnected { reason: None } => "status",
@@ -27,6 +28,22 @@ pub fn StatusLine() -> impl IntoView {
         </Show>
         <Show when=move || s.error.get().is_some()>
             <p class="error" role="alert">{move || s.error.get().unwrap_or_default()}</p>
+        </Show>
+    }
+}
+
+/// What the page's link asked for and could not be done; stays until dismissed.
+#[component]
+pub fn LinkProblems() -> impl IntoView {
+    let s = use_app();
+    view! {
+        <Show when=move || !s.link_problems.get().is_empty()>
+            <section class="link-problems" role="alert" aria-label="Problems with the link">
+                <ul>
+                    {move || s.link_problems.get().into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
+                </ul>
+                <button type="button" class="small" on:click=move |_| s.link_problems.set(Vec::new())>"Dismiss link problems"</button>
+            </section>
         </Show>
     }
 }

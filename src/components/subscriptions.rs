@@ -1,10 +1,16 @@
 //! Subscriptions: add a filter with a QoS (validated as you type), and the list
-//! with granted QoS or refusal, colour, message count and a remove button.
+//! with what the broker granted (or refused, or "not connected"), colour,
+//! messages matched and a remove button.
+//!
+//! The list shown is the model's mirror of the supervisor's list; adding and
+//! removing are calls on the supervisor.
 
 use leptos::prelude::*;
 use model::{Grant, SubId};
+use mqtt_session::QoS;
 
 use crate::actions;
+use crate::client::settings::parse_qos;
 use crate::state::use_app;
 
 /// The subscribe form and the list of subscriptions.
@@ -12,7 +18,7 @@ use crate::state::use_app;
 pub fn Subscriptions() -> impl IntoView {
     let s = use_app();
     let filter = RwSignal::new(String::new());
-    let qos = RwSignal::new("0".to_string());
+    let qos = RwSignal::new(QoS::AtMostOnce);
     let problem = move || {
         let f = filter.get();
         if f.is_empty() {
@@ -23,17 +29,16 @@ pub fn Subscriptions() -> impl IntoView {
     };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let q = qos.get_untracked().parse().unwrap_or(0);
-        match actions::subscribe(s, filter.get_untracked(), q) {
+        match actions::subscribe(s, filter.get_untracked(), qos.get_untracked()) {
             Ok(()) => filter.set(String::new()),
             Err(e) => s.error.set(Some(e)),
         }
     };
-    let ids = move || {
-        s.tick.get();
-        s.dash
-            .with_value(|d| d.subscriptions().iter().map(|x| x.id()).collect::<Vec<_>>())
+    let on_qos = move |ev| match parse_qos(&event_target_value(&ev)) {
+        Ok(q) => qos.set(q),
+        Err(e) => s.error.set(Some(e)),
     };
+    let ids = move || s.model(|d| d.subscriptions().iter().map(|x| x.id()).collect::<Vec<_>>());
     view! {
         <section class="subscriptions" aria-label="Subscriptions">
             <form on:submit=on_submit class="row">
@@ -42,14 +47,14 @@ pub fn Subscriptions() -> impl IntoView {
                         aria-invalid=move || problem().is_some().to_string() />
                 </label>
                 <label>"QoS"
-                    <select prop:value=move || qos.get() on:change=move |ev| qos.set(event_target_value(&ev))>
+                    <select prop:value=move || qos.get().as_u8().to_string() on:change=on_qos>
                         <option value="0">"0"</option><option value="1">"1"</option><option value="2">"2"</option>
                     </select>
                 </label>
                 <button type="submit" disabled=move || problem().is_some() || filter.get().is_empty()>"Subscribe"</button>
             </form>
             <p class="hint" role="alert">{problem}</p>
-            <ul class="sub-list">
+            <ul class="sub-list" aria-label="Subscription list">
                 <For each=ids key=|id| *id let:id>
                     <SubscriptionRow id=id />
                 </For>
@@ -65,9 +70,8 @@ fn SubscriptionRow(
     id: SubId,
 ) -> impl IntoView {
     let s = use_app();
-    let read = move || {
-        s.tick.get();
-        s.dash.with_value(|d| {
+    let data = Memo::new(move |_| {
+        s.model(|d| {
             d.subscription(id).map(|x| {
                 (
                     x.filter().to_string(),
@@ -75,25 +79,27 @@ fn SubscriptionRow(
                     x.grant(),
                     x.grant_label(),
                     x.colour(),
-                    x.message_count(),
+                    x.matched_count(),
                 )
             })
         })
-    };
-    let data = Memo::new(move |_| read());
+    });
     let filter = move || data.get().map(|d| d.0).unwrap_or_default();
+    let grant_class = move || match data.get().map(|d| (d.1, d.2)) {
+        Some((_, Grant::Refused)) => "grant refused",
+        Some((asked, Grant::Granted(q))) if q < asked => "grant downgraded",
+        Some((_, Grant::Granted(_))) => "grant granted",
+        _ => "grant",
+    };
     view! {
         <li class="sub">
             <span class="swatch" style:background-color=move || data.get().map(|d| d.4).unwrap_or("#888")></span>
             <code class="filter">{filter}</code>
             <span class="qos">{move || data.get().map(|d| format!("QoS {}", d.1))}</span>
-            <span class=move || match data.get().map(|d| d.2) {
-                Some(Grant::Refused) => "grant refused",
-                _ => "grant",
-            }>{move || data.get().map(|d| d.3)}</span>
+            <span class=grant_class>{move || data.get().map(|d| d.3)}</span>
             <span class="count">{move || data.get().map(|d| format!("{} msgs", d.5))}</span>
             <button type="button" class="small" aria-label=move || format!("Remove {}", filter())
-                on:click=move |_| actions::unsubscribe(s, filter())>"Remove"</button>
+                on:click=move |_| actions::unsubscribe(s, &filter())>"Remove"</button>
         </li>
     }
 }

@@ -31,6 +31,7 @@ struct Summary {
     history_len: usize,
     dropped: u64,
     has_series: bool,
+    overlap_copies: u64,
 }
 
 fn clock_text(ms: f64) -> String {
@@ -53,10 +54,10 @@ pub fn TopicPanel(
     let s = use_app();
     let show_all = RwSignal::new(false);
     let show_history = RwSignal::new(false);
-    let generation = Memo::new(move |_| {
-        s.tick.get();
-        s.with_panel(id, |p| p.generation())
-    });
+    // The panel's own generation moves only when this panel changed: the
+    // reads below follow it (untracked inside), so a busy neighbour does not
+    // re-render this panel.
+    let generation = Memo::new(move |_| s.with_panel(id, |p| p.generation()));
     let summary = Memo::new(move |_| {
         generation.get();
         let limit = if show_all.get() {
@@ -64,28 +65,31 @@ pub fn TopicPanel(
         } else {
             PREVIEW_BYTES
         };
-        s.with_panel(id, |p| {
-            let last = p.last();
-            let view = p.last_view(limit);
-            Summary {
-                topic: p.topic().to_string(),
-                kind: view.as_ref().map(|v| v.kind_label()).unwrap_or_default(),
-                hex: matches!(view, Some(PayloadView::Binary { .. })),
-                body: view
-                    .as_ref()
-                    .map(|v| v.body().to_string())
-                    .unwrap_or_default(),
-                truncated_from: view.as_ref().and_then(|v| v.truncated_from()),
-                size: last.map_or(0, |l| l.payload.len()),
-                received: p.last_received_ms().map(clock_text).unwrap_or_default(),
-                qos: last.map_or(0, |l| l.qos),
-                retain: last.is_some_and(|l| l.retain),
-                dup: last.is_some_and(|l| l.dup),
-                count: p.count(),
-                history_len: p.history().len(),
-                dropped: p.dropped(),
-                has_series: !p.series().is_empty(),
-            }
+        untrack(|| {
+            s.with_panel(id, |p| {
+                let last = p.last();
+                let view = p.last_view(limit);
+                Summary {
+                    topic: p.topic().to_string(),
+                    kind: view.as_ref().map(|v| v.kind_label()).unwrap_or_default(),
+                    hex: matches!(view, Some(PayloadView::Binary { .. })),
+                    body: view
+                        .as_ref()
+                        .map(|v| v.body().to_string())
+                        .unwrap_or_default(),
+                    truncated_from: view.as_ref().and_then(|v| v.truncated_from()),
+                    size: last.map_or(0, |l| l.payload.len()),
+                    received: p.last_received_ms().map(clock_text).unwrap_or_default(),
+                    qos: last.map_or(0, |l| l.qos),
+                    retain: last.is_some_and(|l| l.retain),
+                    dup: last.is_some_and(|l| l.dup),
+                    count: p.count(),
+                    history_len: p.history().len(),
+                    dropped: p.dropped(),
+                    has_series: !p.series().is_empty(),
+                    overlap_copies: p.overlap_copies(),
+                }
+            })
         })
     });
     let get = move || summary.get();
@@ -93,29 +97,31 @@ pub fn TopicPanel(
     let rate = move || {
         let now = s.clock.get() as f64;
         generation.get();
-        s.with_panel(id, |p| format!("{:.1} msg/s", p.rate(now)))
+        untrack(|| s.with_panel(id, |p| format!("{:.1} msg/s", p.rate(now))))
     };
     let history = move || {
         if !show_history.get() {
             return Vec::new();
         }
         generation.get();
-        s.with_panel(id, |p| {
-            // `History::iter` is newest first: the rows are the newest few.
-            p.history()
-                .iter()
-                .take(HISTORY_ROWS)
-                .map(|e| {
-                    let v = render_payload(&e.payload, 200);
-                    let flags = format!(
-                        "QoS {}{}{}",
-                        e.qos,
-                        if e.retain { " retained" } else { "" },
-                        if e.dup { " dup" } else { "" }
-                    );
-                    (clock_text(e.received_ms), flags, v.body().to_string())
-                })
-                .collect::<Vec<_>>()
+        untrack(|| {
+            s.with_panel(id, |p| {
+                // `History::iter` is newest first: the rows are the newest few.
+                p.history()
+                    .iter()
+                    .take(HISTORY_ROWS)
+                    .map(|e| {
+                        let v = render_payload(&e.payload, 200);
+                        let flags = format!(
+                            "QoS {}{}{}",
+                            e.qos,
+                            if e.retain { " retained" } else { "" },
+                            if e.dup { " dup" } else { "" }
+                        );
+                        (clock_text(e.received_ms), flags, v.body().to_string())
+                    })
+                    .collect::<Vec<_>>()
+            })
         })
         .unwrap_or_default()
     };
@@ -135,6 +141,11 @@ pub fn TopicPanel(
                 " · "<span class="count">{move || get().map(|x| format!("{} msgs", x.count))}</span>
                 " · "<span class="rate">{rate}</span>
                 " · "<time>{move || get().map(|x| x.received)}</time>
+                <Show when=move || get().is_some_and(|x| x.overlap_copies > 0)>
+                    " · "<span class="overlap" title="copies the broker sent once per matching subscription; not counted again">
+                        {move || get().map(|x| format!("{} overlap copies", x.overlap_copies))}
+                    </span>
+                </Show>
             </p>
             <pre class="payload" class:hex=move || get().is_some_and(|x| x.hex)>{move || get().map(|x| x.body)}</pre>
             <Show when=move || get().and_then(|x| x.truncated_from).is_some() || show_all.get()>

@@ -7,9 +7,15 @@ import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from brokers import ROOT, DevBroker, Mosquitto
+
+# Playwright waits 5 s in an `expect(...)` without its own timeout: short for a
+# loaded 2-core machine, where a page update the test has just caused can take
+# longer. An expectation that holds still returns as soon as it holds; only
+# one that never holds waits this long.
+expect.set_options(timeout=30_000)
 
 DIST = ROOT / "dist"
 CHROMIUM_ARGS = [

@@ -3,6 +3,7 @@ parts by their accessible names, and MQTT clients outside the browser (paho-mqtt
 as the seed articles use it)."""
 
 import queue
+import re
 import threading
 import time
 import urllib.parse
@@ -10,6 +11,9 @@ import urllib.parse
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from playwright.sync_api import Page, expect
+
+# The status line once connected: it names the broker ("connected to ws://…").
+CONNECTED = re.compile(r"^connected to ws")
 
 # Generous enough for a loaded 2-core machine, short enough to fail fast.
 T = 15_000
@@ -40,7 +44,7 @@ def open_dash(page: Page, site: str, **kw) -> Page:
     page.goto(dash_url(site, **kw))
     expect(status(page)).not_to_have_text("", timeout=T)
     if kw.get("connect"):
-        expect(status(page)).to_have_text("connected", timeout=T)
+        expect(status(page)).to_have_text(CONNECTED, timeout=T)
     return page
 
 
@@ -174,15 +178,17 @@ def publish_form(page: Page):
     return page.get_by_role("region", name="Publish", exact=True)
 
 
-def publish(page: Page, topic: str, payload: str, qos: int = 0, retain: bool = False, fmt: str = "text"):
-    """Fills the publish form and clicks Publish (fmt: text, json, hex, dp1, dp3)."""
+def publish(page: Page, topic: str, payload: str, qos: int = 0, retain: bool = False, fmt: str = "text",
+            click_timeout: float | None = None):
+    """Fills the publish form and clicks Publish (fmt: text, json, hex, dp1, dp3).
+    Publish is enabled only while connected: the click waits for that."""
     f = publish_form(page)
     f.get_by_label("Topic", exact=True).fill(topic)
     f.get_by_label("Payload format").select_option(fmt)
     f.get_by_label("QoS").select_option(str(qos))
     f.get_by_label("Retain", exact=True).set_checked(retain)
     f.get_by_label("Payload", exact=True).fill(payload)
-    button(page, "Publish").click()
+    button(page, "Publish").click(timeout=click_timeout)
 
 
 def retained_messages(port: int, filt: str) -> list:

@@ -17,7 +17,7 @@ from playwright.sync_api import expect, sync_playwright
 sys.path.insert(0, str(Path(__file__).parent))
 from brokers import ROOT, DevBroker  # noqa: E402
 from conftest import CHROMIUM_ARGS, DIST, _Handler  # noqa: E402
-from dash import dash_url, panel  # noqa: E402
+from dash import CONNECTED, dash_url, panel  # noqa: E402
 
 
 def main(out: Path) -> None:
@@ -32,7 +32,7 @@ def main(out: Path) -> None:
             page = b.new_page(viewport={"width": 1500, "height": 1100})
             page.goto(dash_url(site, broker=broker.ws_url, subs=["devices/+/telemetry", "building-a/#", "onenet/+/dp", "devices/#"],
                                qos=1, connect=True, client_id="mqdash-demo"))
-            expect(page.get_by_role("status")).to_have_text("connected", timeout=15000)
+            expect(page.get_by_role("status")).to_have_text(CONNECTED, timeout=15000)
             sim = subprocess.Popen([broker.exe, "simulate", "--broker", f"mqtt://127.0.0.1:{broker.tcp_port}",
                                     "--rate", "20", "--seed", "7"], stdout=subprocess.DEVNULL)
             expect(panel(page, "devices/sensor-1/telemetry").locator("canvas")).to_be_visible(timeout=15000)

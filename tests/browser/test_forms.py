@@ -8,7 +8,7 @@ import json
 from playwright.sync_api import expect
 
 from brokers import Mosquitto
-from dash import T, Publisher, assert_clean, button, open_dash, panel, status, sub_row, subscribe
+from dash import CONNECTED, T, Publisher, assert_clean, button, open_dash, panel, status, sub_row, subscribe
 
 FILTER_REASONS = {
     "a/#/b": "# must be the last level",
@@ -90,7 +90,7 @@ def test_profile_is_saved_without_the_password_unless_remember_password_is_ticke
         subscribe_offline(page, "plant/#")
         expect(page.get_by_label("Remember password")).not_to_be_checked()
         button(page, "Connect").click()
-        expect(status(page)).to_have_text("connected", timeout=T)
+        expect(status(page)).to_have_text(CONNECTED, timeout=T)
         expect(sub_row(page, "plant/#")).to_contain_text("granted QoS 0", timeout=T)
 
         raw, store = stored_profiles(page)
@@ -117,7 +117,7 @@ def test_profile_is_saved_without_the_password_unless_remember_password_is_ticke
         page.get_by_label("Password", exact=True).fill(secret)
         page.get_by_label("Remember password").check()
         button(page, "Connect").click()
-        expect(status(page)).to_have_text("connected", timeout=T)
+        expect(status(page)).to_have_text(CONNECTED, timeout=T)
         _, store = stored_profiles(page)
         profile = only_profile(store, "dash-alice")
         assert profile["password"] == secret and profile["remember_password"] is True
@@ -128,7 +128,7 @@ def test_profile_is_saved_without_the_password_unless_remember_password_is_ticke
         # Unticked again: the stored password is gone.
         page.get_by_label("Remember password").uncheck()
         button(page, "Connect").click()
-        expect(status(page)).to_have_text("connected", timeout=T)
+        expect(status(page)).to_have_text(CONNECTED, timeout=T)
         assert secret not in everything_stored(page)
         assert only_profile(stored_profiles(page)[1], "dash-alice").get("password") is None
     finally:

@@ -13,14 +13,14 @@ import pytest
 from playwright.sync_api import expect
 
 from brokers import ROOT, DevbrokerTool
-from dash import T, Publisher, assert_clean, button, connect_with, forget_websocket_failures, open_dash, panel, status
+from dash import CONNECTED, T, Publisher, assert_clean, button, connect_with, forget_websocket_failures, open_dash, panel, status
 
 
 def reconnecting_with(reason):
     """The status while a reconnect waits after `reason`: the whole sentence,
     or a compiled pattern for one with a measured figure in it."""
     pattern = reason.pattern if isinstance(reason, re.Pattern) else re.escape(reason)
-    return re.compile(rf"^reconnecting in \d+ s: {pattern}$")
+    return re.compile(rf"^reconnecting to \S+ in \d+ s: {pattern}$")
 
 
 def hostile(mode: str, *more: str) -> DevbrokerTool:
@@ -111,7 +111,7 @@ def test_broker_that_never_sends_connack_is_explained_after_the_response_timeout
     try:
         open_dash(page, site)
         connect_with(page, h.url)
-        expect(status(page)).to_have_text("connecting", timeout=T)
+        expect(status(page)).to_have_text(re.compile(r"^connecting to "), timeout=T)
         assert_responsive(page)
         expect(status(page)).to_have_text(
             reconnecting_with("the broker did not answer the connection request within 10000 ms"), timeout=20_000)
@@ -163,7 +163,7 @@ def test_every_hostile_packet_case_is_shown_with_its_reason_and_the_page_stays_u
     assert_responsive(page)
 
     connect_with(page, mosquitto.ws_url)
-    expect(status(page)).to_have_text("connected", timeout=T)
+    expect(status(page)).to_have_text(CONNECTED, timeout=T)
     page.get_by_label("Topic filter").fill("after/#")
     button(page, "Subscribe").click()
     expect(page.locator("li.sub").filter(has_text="after/#")).to_contain_text("granted QoS", timeout=T)
@@ -183,13 +183,13 @@ def test_reconnect_now_skips_the_wait_but_not_the_backoff(page, site):
         expect(status(page)).to_have_text(reason, timeout=T)
         # Wait for the third automatic attempt: its delay is 2-4 s.
         wait_for_connects(h, 3, timeout=15)
-        expect(status(page)).to_have_text(re.compile(r"^reconnecting in [2-4] s: "), timeout=T)
+        expect(status(page)).to_have_text(re.compile(r"^reconnecting to \S+ in [2-4] s: "), timeout=T)
         before = len(connect_times_ms(h))
         button(page, "Reconnect now").click()
         wait_for_connects(h, before + 1, timeout=5)
         assert len(connect_times_ms(h)) == before + 1, h.text()
         # The next automatic delay keeps growing (4-8 s), it does not start over.
-        expect(status(page)).to_have_text(re.compile(r"^reconnecting in [4-8] s: "), timeout=T)
+        expect(status(page)).to_have_text(re.compile(r"^reconnecting to \S+ in [4-8] s: "), timeout=T)
         button(page, "Disconnect").click()
         expect(button(page, "Reconnect now")).to_have_count(0)
     finally:

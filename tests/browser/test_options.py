@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from conftest import new_page
-from dash import (T, Publisher, Subscriber, assert_clean, button, error, open_dash, panel,
+from dash import (CONNECTED, T, Publisher, Subscriber, assert_clean, button, error, open_dash, panel,
                   retained_messages, status, sub_row)
 
 
@@ -16,7 +16,7 @@ def test_mqtt_31_and_311_both_connect_to_mosquitto(page, site, mosquitto):
     for version in ["3.1", "3.1.1"]:
         page.get_by_label("Protocol").select_option(version)
         button(page, "Connect").click()
-        expect(status(page)).to_have_text("connected", timeout=T)
+        expect(status(page)).to_have_text(CONNECTED, timeout=T)
         expect(sub_row(page, "proto/#")).to_contain_text("granted QoS 0", timeout=T)
         p = Publisher(mosquitto.tcp_port)
         p.pub(f"proto/{version}", "hi")
@@ -47,7 +47,7 @@ def test_bad_keepalive_and_will_are_refused_with_a_sentence(page, site, mosquitt
     expect(error(page)).to_have_text("MQTT 3.1.1 sends a password only together with a user name")
     page.get_by_label("Password", exact=True).fill("")
     button(page, "Connect").click()
-    expect(status(page)).to_have_text("connected", timeout=T)
+    expect(status(page)).to_have_text(CONNECTED, timeout=T)
     expect(error(page)).to_have_count(0)
     assert_clean(page)
 
@@ -62,7 +62,7 @@ def test_last_will_is_published_with_its_qos_and_retain_when_the_page_drops(brow
     page.get_by_label("Will QoS").select_option("1")
     page.get_by_label("Will retain").check()
     button(page, "Connect").click()
-    expect(status(page)).to_have_text("connected", timeout=T)
+    expect(status(page)).to_have_text(CONNECTED, timeout=T)
     assert_clean(page)
     page.context.close()  # the socket goes away without an MQTT DISCONNECT
     assert watcher.get() == ("dash/will/alice", "offline ✗".encode(), 1, False)
@@ -82,7 +82,7 @@ def save_profile(page, url, client_id, sub, will=""):
     page.get_by_label("Topic filter").fill(sub)
     button(page, "Subscribe").click()
     button(page, "Connect").click()
-    expect(status(page)).to_have_text("connected", timeout=T)
+    expect(status(page)).to_have_text(CONNECTED, timeout=T)
     expect(sub_row(page, sub)).to_contain_text("granted", timeout=T)
 
 
@@ -111,7 +111,7 @@ def test_picking_a_saved_profile_restores_its_form_and_subscriptions(page, site,
     expect(page.get_by_label("Will topic")).to_have_value("")
     expect(page.locator("li.sub code.filter")).to_have_text(["b/#"])
     button(page, "Connect").click()
-    expect(status(page)).to_have_text("connected", timeout=T)
+    expect(status(page)).to_have_text(CONNECTED, timeout=T)
     expect(sub_row(page, "b/#")).to_contain_text("granted QoS 0", timeout=T)
 
     # Picking while connected changes the broker's subscriptions too.

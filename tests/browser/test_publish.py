@@ -164,7 +164,7 @@ def test_publish_log_shows_awaiting_then_acknowledged_or_failed(page, site, mosq
         mosquitto.proc.wait()
         expect(rows.first).to_have_text("failed: the connection ended before the broker acknowledged it",
                                         timeout=T)
-        expect(page.get_by_role("status")).to_have_text(re.compile(r"^reconnecting in \d+ s: "), timeout=T)
+        expect(page.get_by_role("status")).to_have_text(re.compile(r"^reconnecting to \S+ in \d+ s: "), timeout=T)
     finally:
         if mosquitto.proc.poll() is None:
             os.kill(mosquitto.proc.pid, signal.SIGCONT)

@@ -7,7 +7,7 @@ import json
 from playwright.sync_api import expect
 
 from conftest import new_page
-from dash import T, Publisher, assert_clean, button, error, open_dash, panel, status, sub_row
+from dash import CONNECTED, T, Publisher, assert_clean, button, error, open_dash, panel, status, sub_row
 
 HOSTILE = [
     "<img src=x onerror=window.__xss=1>",
@@ -46,7 +46,7 @@ def test_hostile_topics_payloads_and_will_render_as_literal_text(browser, page, 
     other.get_by_label("Will topic").fill("xss/will/" + HOSTILE[0])
     other.get_by_label("Will payload").fill(HOSTILE[1] + HOSTILE[2])
     button(other, "Connect").click()
-    expect(status(other)).to_have_text("connected", timeout=T)
+    expect(status(other)).to_have_text(CONNECTED, timeout=T)
     assert_clean(other)
     other.context.close()
 
@@ -81,7 +81,7 @@ def test_hostile_client_id_url_and_publish_log_render_as_text(page, site, mosqui
     # The publish log echoes the topic.
     f = page.get_by_role("region", name="Publish", exact=True)
     button(page, "Connect").click()
-    expect(status(page)).to_have_text("connected", timeout=T)
+    expect(status(page)).to_have_text(CONNECTED, timeout=T)
     topic = "out/" + HOSTILE[1]
     f.get_by_label("Topic", exact=True).fill(topic)
     f.get_by_label("Payload", exact=True).fill(HOSTILE[0])

@@ -5,13 +5,16 @@
 //! Incoming messages are applied in one batch per animation frame with
 //! [`Dashboard::apply_batch`]. Per message the work is O(1) amortized: one
 //! hash lookup by `&str` (the topic `String` is kept only when it creates a
-//! panel), counter and rate updates, a reference-counted `Bytes` pushed to
-//! the history, and, when the payload may carry numbers, a place in the
-//! panel's queue for series extraction. At the end of the batch at most
-//! [`Limits::parses_per_panel_per_batch`] payloads per panel, always the
-//! newest, and about [`Limits::parses_per_batch`] in total are parsed for
-//! the charts; the rest are counted as skipped (the chart is sampled, the
-//! counts and histories stay exact).
+//! panel), the overlap-copy check against the panel's previous message,
+//! counter and rate updates, a reference-counted `Bytes` pushed to the
+//! history, and, when the payload may carry numbers, a place in the panel's
+//! queue for series extraction. At the end of the batch each changed panel
+//! adds what it counted to the subscriptions its topic matches (a list
+//! computed when the panel is created or regrouped, not per message), and at
+//! most [`Limits::parses_per_panel_per_batch`] payloads per panel, always
+//! the newest, and about [`Limits::parses_per_batch`] in total are parsed
+//! for the charts; the rest are counted as skipped (the chart is sampled,
+//! the counts and histories stay exact).
 //!
 //! Bounds, all in [`Limits`]: the number of panels (messages on topics first
 //! seen beyond it are counted, not shown), each history by count and bytes,
@@ -20,33 +23,57 @@
 //! together (each series keeps a share of the budget, between a minimum and
 //! a maximum window).
 //!
-//! Topic matching uses this crate's own MQTT matcher ([`crate::topic::matches`]),
-//! including the `$` rule. Removing a subscription keeps its panels and
-//! regroups them under the next matching subscription (or "other");
+//! Subscriptions are not decided here: the page's supervisor owns the
+//! connection and its subscription list, and the dashboard mirrors that list
+//! with [`Dashboard::sync_subscriptions`], the only way subscriptions change.
+//! Topic matching is [`mqtt_session::topic::matches`] (the `$` rule and
+//! shared subscriptions included). Removing a subscription keeps its panels
+//! and regroups them under the next matching subscription (or "other");
 //! [`Dashboard::clear_panels`] removes them.
 //!
+//! Overlap copies: some brokers (rumqttd) deliver one copy of a message per
+//! matching subscription, others (mosquitto) one in all. A message is
+//! counted once on its topic, and each subscription counts the messages it
+//! matched ([`Subscription::matched_count`]). When a panel's topic matches
+//! `k >= 2` subscriptions, a message with the same payload bytes and retain
+//! flag as the panel's previous message, received within
+//! [`OVERLAP_WINDOW_MS`] of it, while fewer than `k - 1` copies of that
+//! message have been seen, is taken as a copy the broker sent for the
+//! overlap: it is counted in [`Panel::overlap_copies`] and
+//! [`Stats::overlap_copies`] and nowhere else (not in counts, rates,
+//! history or series). QoS is ignored (rumqttd delivers each copy at its
+//! subscription's QoS). With `k = 1` nothing is ever a copy. The rule cannot
+//! tell a copy from a device that really published the same payload twice
+//! within the window on a topic matched by several subscriptions; that
+//! repeat is then counted as a copy.
+//!
 //! Generations: [`Dashboard::generation`] advances with every batch that
-//! carried a message and with every subscription change;
-//! [`crate::Panel::generation`] is the generation at which a panel last
-//! changed; [`Dashboard::structure_generation`] advances when panels appear
-//! or move between groups or subscriptions change, i.e. when lists must be
-//! rebuilt rather than their rows refreshed.
+//! carried a message, every subscription change and every
+//! [`Dashboard::record_not_kept`]; [`crate::Panel::generation`] is the
+//! generation at which a panel last changed; [`Dashboard::structure_generation`]
+//! advances when panels appear or move between groups or subscriptions
+//! change, i.e. when lists must be rebuilt rather than their rows refreshed.
 
 use crate::history::{History, HistoryEntry};
 use crate::message::Incoming;
 use crate::panel::Panel;
 use crate::rate::Rate;
 use crate::series::{may_be_numeric, Extractor, SeriesPush};
-use crate::topic::matches;
-use std::collections::{HashMap, VecDeque};
+use mqtt_session::topic::matches;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 /// Subscription colours, assigned in order to new subscriptions (the first
-/// one not in use).
-pub const PALETTE: [&str; 10] = [
+/// one not in use; when all are in use, the least used). Chosen to stay
+/// apart from one another on the page's dark background.
+pub const PALETTE: [&str; 12] = [
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
-    "#9c755f", "#bab0ac",
+    "#9c755f", "#bab0ac", "#9d7df0", "#a8d13f",
 ];
+
+/// How close in time (ms) a repeated message must follow the panel's
+/// previous one to be taken as a broker's overlap copy (see the module docs).
+pub const OVERLAP_WINDOW_MS: f64 = 2_000.0;
 
 /// Panels whose series are trimmed to the current per-series budget at the
 /// end of each batch (round robin), so idle series shrink too.
@@ -66,7 +93,8 @@ impl PanelId {
     }
 }
 
-/// Identifies a subscription; never reused by a dashboard.
+/// Identifies a subscription; never reused by a dashboard (a filter removed
+/// and added again gets a new id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SubId(u32);
 
@@ -77,15 +105,28 @@ impl SubId {
     }
 }
 
-/// What the broker answered to a subscription.
+/// What the broker answered to a subscription, as the connection owner reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Grant {
-    /// No SUBACK yet (or the connection was re-established).
+    /// Not connected: the subscription will be made once connected.
+    NotConnected,
+    /// Sent, no SUBACK yet.
     Pending,
-    /// Granted with this QoS.
+    /// Granted with this QoS (possibly lower than asked).
     Granted(u8),
     /// Refused by the broker (SUBACK return code 0x80).
     Refused,
+}
+
+/// One subscription as the connection owner (the page's supervisor) reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionState {
+    /// The topic filter.
+    pub filter: String,
+    /// The QoS asked for.
+    pub qos: u8,
+    /// What the broker answered.
+    pub grant: Grant,
 }
 
 /// One subscription as the dashboard shows it.
@@ -96,7 +137,7 @@ pub struct Subscription {
     qos: u8,
     grant: Grant,
     colour: &'static str,
-    message_count: u64,
+    matched_count: u64,
     panels: Vec<PanelId>,
 }
 
@@ -111,23 +152,28 @@ impl Subscription {
         &self.filter
     }
 
-    /// The QoS requested.
+    /// The QoS asked for.
     pub fn qos(&self) -> u8 {
         self.qos
     }
 
-    /// What the broker granted.
+    /// What the broker answered.
     pub fn grant(&self) -> Grant {
         self.grant
     }
 
-    /// The grant in words: `waiting for the broker`, `granted QoS 1`,
-    /// `refused by broker`.
+    /// The grant in words: `not connected`, `waiting for the broker`,
+    /// `granted QoS 2`, `downgraded: asked QoS 2, granted QoS 1` (granted
+    /// below what was asked), `refused by the broker`.
     pub fn grant_label(&self) -> String {
         match self.grant {
+            Grant::NotConnected => "not connected".to_owned(),
             Grant::Pending => "waiting for the broker".to_owned(),
-            Grant::Granted(q) => format!("granted QoS {q}"),
-            Grant::Refused => "refused by broker".to_owned(),
+            Grant::Granted(g) if g < self.qos => {
+                format!("downgraded: asked QoS {}, granted QoS {g}", self.qos)
+            }
+            Grant::Granted(g) => format!("granted QoS {g}"),
+            Grant::Refused => "refused by the broker".to_owned(),
         }
     }
 
@@ -136,14 +182,47 @@ impl Subscription {
         self.colour
     }
 
-    /// Messages received on the panels grouped under it.
+    /// Messages whose topic matches this filter, since it was added (or
+    /// since [`Dashboard::clear_panels`]), even on panels grouped under an
+    /// earlier subscription. Overlap copies are not counted, nor messages
+    /// on new topics beyond the panel cap.
+    pub fn matched_count(&self) -> u64 {
+        self.matched_count
+    }
+
+    /// The same as [`Subscription::matched_count`] (its former name).
     pub fn message_count(&self) -> u64 {
-        self.message_count
+        self.matched_count
     }
 
     /// The panels grouped under it, sorted by topic.
     pub fn panel_ids(&self) -> &[PanelId] {
         &self.panels
+    }
+}
+
+/// A message the page received but did not keep (larger than the incoming
+/// size limit), as [`Dashboard::record_not_kept`] recorded it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotKept {
+    /// Its topic.
+    pub topic: String,
+    /// Its size in bytes.
+    pub size: usize,
+    /// The limit it exceeded, in bytes.
+    pub limit: usize,
+    /// When it was received (ms since the Unix epoch).
+    pub at_ms: f64,
+}
+
+impl NotKept {
+    /// A sentence for the status line:
+    /// `message of 20000000 bytes on topic big/x not kept (limit 16777216)`.
+    pub fn describe(&self) -> String {
+        format!(
+            "message of {} bytes on topic {} not kept (limit {})",
+            self.size, self.topic, self.limit
+        )
     }
 }
 
@@ -223,6 +302,12 @@ pub struct Stats {
     pub series_refused: u64,
     /// Batches applied.
     pub batches: u64,
+    /// Copies of a message a broker sent once per overlapping subscription,
+    /// recognised and not counted (see the module docs).
+    pub overlap_copies: u64,
+    /// Messages received but not kept, larger than the incoming size limit
+    /// ([`Dashboard::record_not_kept`]).
+    pub not_kept: u64,
     /// Current number of panels.
     pub panels: usize,
     /// Current history entries over all panels.
@@ -243,6 +328,32 @@ impl Stats {
     }
 }
 
+/// The first colour of [`PALETTE`] not in `in_use`; when all are, the
+/// first of the least used.
+fn pick_colour(in_use: &[&'static str]) -> &'static str {
+    PALETTE
+        .iter()
+        .copied()
+        .min_by_key(|c| in_use.iter().filter(|u| *u == c).count())
+        .unwrap_or("#4e79a7")
+}
+
+/// Whether `msg` is a copy of the panel's previous message that the broker
+/// sent for another overlapping subscription (see the module docs). `t` is
+/// the message's receive time.
+fn is_overlap_copy(panel: &Panel, payload: &[u8], retain: bool, t: f64) -> bool {
+    let k = panel.matching.len();
+    if k < 2 || panel.copies_of_last >= k - 1 {
+        return false;
+    }
+    let Some(last) = &panel.last else {
+        return false;
+    };
+    last.retain == retain
+        && (t - last.received_ms).abs() <= OVERLAP_WINDOW_MS
+        && last.payload.as_ref() == payload
+}
+
 /// The whole view model of the message side of the screen.
 #[derive(Debug, Clone)]
 pub struct Dashboard {
@@ -261,6 +372,7 @@ pub struct Dashboard {
     structure_generation: u64,
     rate: Rate,
     stats: Stats,
+    last_not_kept: Option<NotKept>,
 }
 
 impl Default for Dashboard {
@@ -287,6 +399,7 @@ impl Dashboard {
             structure_generation: 0,
             rate: Rate::new(),
             stats: Stats::default(),
+            last_not_kept: None,
         }
     }
 
@@ -302,85 +415,77 @@ impl Dashboard {
 
     // ----- subscriptions -------------------------------------------------
 
-    /// Adds a subscription (or, for a filter already present, updates its
-    /// QoS and marks it pending again, as MQTT replaces it) and returns its
-    /// id. Panels no earlier subscription claimed move under it.
-    pub fn subscribe(&mut self, filter: &str, qos: u8) -> SubId {
-        if let Some(s) = self.subs.iter_mut().find(|s| s.filter == filter) {
-            s.qos = qos;
-            s.grant = Grant::Pending;
-            let id = s.id;
-            self.bump_structure();
-            return id;
-        }
-        let id = SubId(self.next_sub);
-        self.next_sub = self.next_sub.wrapping_add(1);
-        let colour = PALETTE
+    /// Makes the dashboard's subscription list exactly `subs` (in that
+    /// order): adds new filters (with a new colour and id), updates the QoS
+    /// and grant of existing ones (keeping their id, colour and counts),
+    /// removes the others (their panels move to the next matching
+    /// subscription, or "other"). A filter listed twice is taken once, at
+    /// its first place. The only way subscriptions change in the model; a
+    /// call that changes nothing bumps no generation.
+    pub fn sync_subscriptions(&mut self, subs: &[SubscriptionState]) {
+        let mut seen = HashSet::with_capacity(subs.len());
+        let wanted: Vec<&SubscriptionState> = subs
             .iter()
-            .copied()
-            .find(|c| !self.subs.iter().any(|s| s.colour == *c))
-            .or_else(|| PALETTE.get(id.0 as usize % PALETTE.len()).copied())
-            .unwrap_or("#4e79a7");
-        self.subs.push(Subscription {
-            id,
-            filter: filter.to_owned(),
-            qos,
-            grant: Grant::Pending,
-            colour,
-            message_count: 0,
-            panels: Vec::new(),
-        });
-        self.regroup();
-        id
-    }
-
-    /// Removes a subscription; its panels stay and move to the next
-    /// matching subscription (or "other"). Returns whether it existed.
-    pub fn remove_subscription(&mut self, id: SubId) -> bool {
-        let before = self.subs.len();
-        self.subs.retain(|s| s.id != id);
-        if self.subs.len() == before {
-            return false;
-        }
-        self.regroup();
-        true
-    }
-
-    /// Removes the subscription with this filter; see
-    /// [`Dashboard::remove_subscription`].
-    pub fn unsubscribe(&mut self, filter: &str) -> bool {
-        match self.subs.iter().find(|s| s.filter == filter) {
-            Some(s) => {
-                let id = s.id;
-                self.remove_subscription(id)
+            .filter(|s| seen.insert(s.filter.as_str()))
+            .collect();
+        let same_filters = wanted.len() == self.subs.len()
+            && wanted
+                .iter()
+                .zip(&self.subs)
+                .all(|(w, s)| w.filter == s.filter);
+        if same_filters {
+            let mut changed = false;
+            for (w, s) in wanted.iter().zip(&mut self.subs) {
+                if s.qos != w.qos || s.grant != w.grant {
+                    s.qos = w.qos;
+                    s.grant = w.grant;
+                    changed = true;
+                }
             }
-            None => false,
-        }
-    }
-
-    /// Records the broker's answer for a filter. Returns whether the filter
-    /// is one of the subscriptions.
-    pub fn set_granted(&mut self, filter: &str, grant: Grant) -> bool {
-        match self.subs.iter_mut().find(|s| s.filter == filter) {
-            Some(s) => {
-                s.grant = grant;
+            if changed {
                 self.bump_structure();
-                true
             }
-            None => false,
+            return;
         }
+        let mut old: HashMap<String, Subscription> = std::mem::take(&mut self.subs)
+            .into_iter()
+            .map(|s| (s.filter.clone(), s))
+            .collect();
+        let mut in_use: Vec<&'static str> = wanted
+            .iter()
+            .filter_map(|w| old.get(&w.filter).map(|s| s.colour))
+            .collect();
+        let mut next = Vec::with_capacity(wanted.len());
+        for w in wanted {
+            let sub = match old.remove(&w.filter) {
+                Some(mut s) => {
+                    s.qos = w.qos;
+                    s.grant = w.grant;
+                    s
+                }
+                None => {
+                    let id = SubId(self.next_sub);
+                    self.next_sub = self.next_sub.wrapping_add(1);
+                    let colour = pick_colour(&in_use);
+                    in_use.push(colour);
+                    Subscription {
+                        id,
+                        filter: w.filter.clone(),
+                        qos: w.qos,
+                        grant: w.grant,
+                        colour,
+                        matched_count: 0,
+                        panels: Vec::new(),
+                    }
+                }
+            };
+            next.push(sub);
+        }
+        self.subs = next;
+        self.regroup();
     }
 
-    /// Marks every subscription pending again (after a reconnect, until the
-    /// new SUBACKs arrive).
-    pub fn reset_grants(&mut self) {
-        for s in &mut self.subs {
-            s.grant = Grant::Pending;
-        }
-        self.bump_structure();
-    }
-
-    /// The subscriptions, in the order they were added.
+    /// The subscriptions, in the order the connection owner lists them.
     pub fn subscriptions(&self) -> &[Subscription] {
         &self.subs
     }
@@ -395,7 +500,18 @@ impl Dashboard {
         self.subs.iter().find(|s| s.filter == filter)
     }
 
-    /// Recomputes every panel's group and every group's sorted panel list.
+    /// The indices of the subscriptions whose filter matches `topic`, in
+    /// order (the first is the panel's group).
+    fn matching_subs(subs: &[Subscription], topic: &str) -> Vec<usize> {
+        subs.iter()
+            .enumerate()
+            .filter(|(_, s)| matches(topic, &s.filter))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Recomputes every panel's group, matching subscriptions and every
+    /// group's sorted panel list.
     fn regroup(&mut self) {
         let mut order: Vec<usize> = (0..self.panels.len()).collect();
         order.sort_by(|&a, &b| {
@@ -411,7 +527,8 @@ impl Dashboard {
             let Some(p) = self.panels.get_mut(i) else {
                 continue;
             };
-            let group = self.subs.iter().position(|s| matches(&p.topic, &s.filter));
+            p.matching = Self::matching_subs(&self.subs, &p.topic);
+            let group = p.matching.first().copied();
             p.group = group;
             p.subscription = group.and_then(|g| self.subs.get(g)).map(|s| s.id);
             match group.and_then(|g| self.subs.get_mut(g)) {
@@ -420,6 +537,28 @@ impl Dashboard {
             }
         }
         self.bump_structure();
+    }
+
+    // ----- messages not kept ---------------------------------------------
+
+    /// Records a message the page received but did not keep because it was
+    /// larger than `limit` bytes: counts it in [`Stats::not_kept`] and keeps
+    /// it as [`Dashboard::last_not_kept`] (the newest only). Advances the
+    /// generation so views redraw.
+    pub fn record_not_kept(&mut self, topic: &str, size: usize, limit: usize, at_ms: f64) {
+        self.stats.not_kept += 1;
+        self.last_not_kept = Some(NotKept {
+            topic: topic.to_owned(),
+            size,
+            limit,
+            at_ms,
+        });
+        self.generation = self.generation.wrapping_add(1);
+    }
+
+    /// The newest message not kept, if any.
+    pub fn last_not_kept(&self) -> Option<&NotKept> {
+        self.last_not_kept.as_ref()
     }
 
     // ----- ingest --------------------------------------------------------
@@ -440,6 +579,7 @@ impl Dashboard {
         }
         self.generation = gen;
         self.stats.batches += 1;
+        self.flush_matched_counts();
         self.extract_series();
         self.trim_series_round_robin();
         self.maintain_fifo(count.saturating_mul(2).saturating_add(64));
@@ -464,18 +604,23 @@ impl Dashboard {
         let Some(panel) = self.panels.get_mut(id.index()) else {
             return;
         };
-        self.stats.messages += 1;
-        self.stats.payload_bytes += msg.payload.len() as u64;
-        self.rate.record(t);
         if panel.generation != gen {
             panel.generation = gen;
             self.changed.push(id);
         }
-        panel.count += 1;
-        panel.rate.record(t);
-        if let Some(s) = panel.group.and_then(|g| self.subs.get_mut(g)) {
-            s.message_count += 1;
+        if is_overlap_copy(panel, &msg.payload, msg.retain, t) {
+            panel.copies_of_last = panel.copies_of_last.saturating_add(1);
+            panel.overlap_copies += 1;
+            self.stats.overlap_copies += 1;
+            return;
         }
+        panel.copies_of_last = 0;
+        self.stats.messages += 1;
+        self.stats.payload_bytes += msg.payload.len() as u64;
+        self.rate.record(t);
+        panel.count += 1;
+        panel.batch_counted += 1;
+        panel.rate.record(t);
         if may_be_numeric(&msg.payload) {
             if panel.pending.len() >= self.limits.parses_per_panel_per_batch.max(1) {
                 panel.pending.remove(0);
@@ -520,7 +665,8 @@ impl Dashboard {
             Arc::clone(&topic),
             History::new(self.limits.history_len, self.limits.history_bytes_per_panel),
         );
-        let group = self.subs.iter().position(|s| matches(&topic, &s.filter));
+        panel.matching = Self::matching_subs(&self.subs, &topic);
+        let group = panel.matching.first().copied();
         panel.group = group;
         panel.subscription = group.and_then(|g| self.subs.get(g)).map(|s| s.id);
         let list = match group.and_then(|g| self.subs.get_mut(g)) {
@@ -536,6 +682,26 @@ impl Dashboard {
         self.stats.panels = self.panels.len();
         self.structure_generation = self.structure_generation.wrapping_add(1);
         Some(id)
+    }
+
+    /// Adds what each panel changed in this batch counted to every
+    /// subscription its topic matches: O(changed panels × matching
+    /// subscriptions) per batch, nothing per message.
+    fn flush_matched_counts(&mut self) {
+        for id in &self.changed {
+            let Some(p) = self.panels.get_mut(id.index()) else {
+                continue;
+            };
+            if p.batch_counted == 0 {
+                continue;
+            }
+            for &i in &p.matching {
+                if let Some(s) = self.subs.get_mut(i) {
+                    s.matched_count += p.batch_counted;
+                }
+            }
+            p.batch_counted = 0;
+        }
     }
 
     /// Evicts the globally oldest history entries while all histories
@@ -773,7 +939,7 @@ impl Dashboard {
         self.trim_cursor = 0;
         for s in &mut self.subs {
             s.panels.clear();
-            s.message_count = 0;
+            s.matched_count = 0;
         }
         self.stats.panels = 0;
         self.stats.history_entries = 0;
@@ -791,6 +957,26 @@ mod tests {
 
     fn msg(topic: &str, payload: &str, t: f64) -> Incoming {
         Incoming::new(topic, Bytes::copy_from_slice(payload.as_bytes()), t)
+    }
+
+    fn state(filter: &str, qos: u8, grant: Grant) -> SubscriptionState {
+        SubscriptionState {
+            filter: filter.to_owned(),
+            qos,
+            grant,
+        }
+    }
+
+    /// Syncs to these filters, all pending, and returns their ids in order.
+    fn sync(d: &mut Dashboard, subs: &[(&str, u8)]) -> Vec<SubId> {
+        let states: Vec<SubscriptionState> = subs
+            .iter()
+            .map(|(f, q)| state(f, *q, Grant::Pending))
+            .collect();
+        d.sync_subscriptions(&states);
+        subs.iter()
+            .filter_map(|(f, _)| d.subscription_by_filter(f).map(Subscription::id))
+            .collect()
     }
 
     fn topics(d: &Dashboard, ids: &[PanelId]) -> Vec<String> {
@@ -825,8 +1011,9 @@ mod tests {
     #[test]
     fn panels_are_grouped_under_the_first_matching_subscription() {
         let mut d = Dashboard::default();
-        let s1 = d.subscribe("sensors/+/temp", 0);
-        let s2 = d.subscribe("sensors/#", 1);
+        let [s1, s2] = sync(&mut d, &[("sensors/+/temp", 0), ("sensors/#", 1)])[..] else {
+            panic!("two subscriptions")
+        };
         d.apply_batch(
             [
                 msg("sensors/b/temp", "1", 0.0),
@@ -847,8 +1034,12 @@ mod tests {
         assert_eq!(topics(&d, &groups[1].panels), ["sensors/a/hum"]);
         assert_eq!(groups[2].subscription, None);
         assert_eq!(topics(&d, &groups[2].panels), ["other/x"]);
-        assert_eq!(d.subscription(s1).map(Subscription::message_count), Some(2));
-        assert_eq!(d.subscription(s2).map(Subscription::message_count), Some(1));
+        assert_eq!(d.subscription(s1).map(Subscription::matched_count), Some(2));
+        assert_eq!(
+            d.subscription(s2).map(Subscription::matched_count),
+            Some(3),
+            "sensors/# matched the temp topics too"
+        );
         assert_eq!(
             d.panel_by_topic("sensors/a/hum")
                 .and_then(Panel::subscription),
@@ -859,24 +1050,26 @@ mod tests {
     #[test]
     fn removing_a_subscription_regroups_its_panels_under_the_next_match() {
         let mut d = Dashboard::default();
-        let s1 = d.subscribe("a/+", 0);
-        let s2 = d.subscribe("#", 0);
+        let [s1, s2] = sync(&mut d, &[("a/+", 0), ("#", 0)])[..] else {
+            panic!("two subscriptions")
+        };
         d.apply_batch([msg("a/1", "x", 0.0)], 0.0);
         assert_eq!(
             d.panel_by_topic("a/1").and_then(Panel::subscription),
             Some(s1)
         );
         let before = d.structure_generation();
-        assert!(d.remove_subscription(s1));
+        assert_eq!(sync(&mut d, &[("#", 0)]), [s2]);
         assert!(d.structure_generation() > before);
         assert_eq!(
             d.panel_by_topic("a/1").and_then(Panel::subscription),
             Some(s2)
         );
-        assert!(d.unsubscribe("#"));
+        assert!(d.subscription(s1).is_none());
+        sync(&mut d, &[]);
         assert_eq!(d.panel_by_topic("a/1").and_then(Panel::subscription), None);
         assert_eq!(d.groups().len(), 1);
-        assert!(!d.unsubscribe("#"));
+        assert!(d.subscriptions().is_empty());
     }
 
     #[test]
@@ -884,7 +1077,7 @@ mod tests {
         let mut d = Dashboard::default();
         d.apply_batch([msg("x/1", "x", 0.0)], 0.0);
         assert_eq!(d.groups()[0].subscription, None);
-        let s = d.subscribe("x/#", 0);
+        let s = sync(&mut d, &[("x/#", 0)])[0];
         assert_eq!(d.groups().len(), 1);
         assert_eq!(d.groups()[0].subscription, Some(s));
     }
@@ -892,8 +1085,7 @@ mod tests {
     #[test]
     fn dollar_topics_are_not_grouped_under_a_hash_subscription() {
         let mut d = Dashboard::default();
-        d.subscribe("#", 0);
-        let sys = d.subscribe("$SYS/#", 0);
+        let sys = sync(&mut d, &[("#", 0), ("$SYS/#", 0)])[1];
         d.apply_batch([msg("$SYS/broker/uptime", "5", 0.0)], 0.0);
         assert_eq!(
             d.panel_by_topic("$SYS/broker/uptime")
@@ -903,33 +1095,287 @@ mod tests {
     }
 
     #[test]
-    fn subscribing_again_updates_qos_and_resets_the_grant() {
+    fn a_shared_subscription_groups_the_topics_of_its_filter() {
         let mut d = Dashboard::default();
-        let id = d.subscribe("a/#", 0);
-        assert!(d.set_granted("a/#", Grant::Granted(0)));
-        assert_eq!(d.subscribe("a/#", 2), id);
-        let s = d.subscription(id).unwrap();
-        assert_eq!((s.qos(), s.grant()), (2, Grant::Pending));
-        assert!(!d.set_granted("nope", Grant::Refused));
-        d.set_granted("a/#", Grant::Refused);
+        let s = sync(&mut d, &[("$share/g/a/+", 1)])[0];
+        d.apply_batch([msg("a/1", "x", 0.0)], 0.0);
         assert_eq!(
-            d.subscription(id).unwrap().grant_label(),
-            "refused by broker"
+            d.panel_by_topic("a/1").and_then(Panel::subscription),
+            Some(s)
         );
-        d.reset_grants();
-        assert_eq!(d.subscription(id).unwrap().grant(), Grant::Pending);
+    }
+
+    #[test]
+    fn sync_adds_updates_and_removes_to_match_the_owner_exactly() {
+        let mut d = Dashboard::default();
+        let ids = sync(&mut d, &[("a/#", 0), ("b", 1)]);
+        d.apply_batch([msg("a/1", "x", 0.0)], 0.0);
+        let colour_a = d.subscription(ids[0]).unwrap().colour();
+        d.sync_subscriptions(&[
+            state("c", 2, Grant::NotConnected),
+            state("a/#", 1, Grant::Granted(1)),
+        ]);
+        let filters: Vec<&str> = d.subscriptions().iter().map(|s| s.filter()).collect();
+        assert_eq!(filters, ["c", "a/#"]);
+        let a = d.subscription_by_filter("a/#").unwrap();
+        assert_eq!(a.id(), ids[0], "kept its id");
+        assert_eq!(a.colour(), colour_a, "kept its colour");
+        assert_eq!(a.matched_count(), 1, "kept its count");
+        assert_eq!((a.qos(), a.grant()), (1, Grant::Granted(1)));
+        assert!(d.subscription_by_filter("b").is_none());
+        let c = d.subscription_by_filter("c").unwrap();
+        assert_ne!(c.id(), ids[1], "a new filter gets a new id");
+        assert_eq!((c.qos(), c.grant()), (2, Grant::NotConnected));
+    }
+
+    #[test]
+    fn sync_takes_a_filter_listed_twice_once_at_its_first_place() {
+        let mut d = Dashboard::default();
+        d.sync_subscriptions(&[
+            state("a", 0, Grant::Pending),
+            state("b", 1, Grant::Pending),
+            state("a", 2, Grant::Refused),
+        ]);
+        let got: Vec<(&str, u8)> = d
+            .subscriptions()
+            .iter()
+            .map(|s| (s.filter(), s.qos()))
+            .collect();
+        assert_eq!(got, [("a", 0), ("b", 1)]);
+    }
+
+    #[test]
+    fn sync_of_grants_alone_keeps_panels_and_bumps_the_generation_only_on_change() {
+        let mut d = Dashboard::default();
+        sync(&mut d, &[("a/#", 2)]);
+        d.apply_batch([msg("a/1", "x", 0.0)], 0.0);
+        let g = d.structure_generation();
+        sync(&mut d, &[("a/#", 2)]);
+        assert_eq!(d.structure_generation(), g, "nothing changed");
+        d.sync_subscriptions(&[state("a/#", 2, Grant::Granted(1))]);
+        assert!(d.structure_generation() > g);
+        assert_eq!(d.groups()[0].panels.len(), 1);
+        assert_eq!(d.subscriptions()[0].grant(), Grant::Granted(1));
+    }
+
+    #[test]
+    fn reordering_subscriptions_regroups_panels_under_the_new_first_match() {
+        let mut d = Dashboard::default();
+        let ids = sync(&mut d, &[("a/+", 0), ("a/#", 0)]);
+        d.apply_batch([msg("a/1", "x", 0.0)], 0.0);
+        assert_eq!(sync(&mut d, &[("a/#", 0), ("a/+", 0)]), [ids[1], ids[0]]);
+        assert_eq!(
+            d.panel_by_topic("a/1").and_then(Panel::subscription),
+            Some(ids[1])
+        );
+    }
+
+    #[test]
+    fn grant_labels_say_what_the_broker_answered() {
+        let mut d = Dashboard::default();
+        let label = |d: &mut Dashboard, qos: u8, grant: Grant| {
+            d.sync_subscriptions(&[state("a", qos, grant)]);
+            d.subscriptions()[0].grant_label()
+        };
+        assert_eq!(label(&mut d, 1, Grant::NotConnected), "not connected");
+        assert_eq!(label(&mut d, 1, Grant::Pending), "waiting for the broker");
+        assert_eq!(label(&mut d, 2, Grant::Granted(2)), "granted QoS 2");
+        assert_eq!(label(&mut d, 0, Grant::Granted(1)), "granted QoS 1");
+        assert_eq!(
+            label(&mut d, 2, Grant::Granted(1)),
+            "downgraded: asked QoS 2, granted QoS 1"
+        );
+        assert_eq!(label(&mut d, 1, Grant::Refused), "refused by the broker");
     }
 
     #[test]
     fn subscriptions_get_distinct_colours_and_reuse_freed_ones() {
         let mut d = Dashboard::default();
-        let a = d.subscribe("a", 0);
-        let b = d.subscribe("b", 0);
+        let [a, b] = sync(&mut d, &[("a", 0), ("b", 0)])[..] else {
+            panic!("two subscriptions")
+        };
         let ca = d.subscription(a).unwrap().colour();
         assert_ne!(ca, d.subscription(b).unwrap().colour());
-        d.remove_subscription(a);
-        let c = d.subscribe("c", 0);
+        let c = sync(&mut d, &[("b", 0), ("c", 0)])[1];
         assert_eq!(d.subscription(c).unwrap().colour(), ca);
+    }
+
+    #[test]
+    fn twelve_subscriptions_get_twelve_different_colours() {
+        let mut d = Dashboard::default();
+        let names: Vec<String> = (0..13).map(|i| format!("t/{i}")).collect();
+        let subs: Vec<(&str, u8)> = names.iter().map(|n| (n.as_str(), 0)).collect();
+        sync(&mut d, &subs[..12]);
+        let colours: HashSet<&str> = d.subscriptions().iter().map(|s| s.colour()).collect();
+        assert_eq!(colours.len(), 12);
+        assert!(PALETTE.len() >= 12);
+        sync(&mut d, &subs);
+        assert_eq!(d.subscriptions()[12].colour(), PALETTE[0]);
+    }
+
+    #[test]
+    fn palette_colours_are_distinct_hex_colours() {
+        let set: HashSet<&str> = PALETTE.iter().copied().collect();
+        assert_eq!(set.len(), PALETTE.len());
+        for c in PALETTE {
+            assert!(
+                c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|x| x.is_ascii_hexdigit()),
+                "{c}"
+            );
+        }
+    }
+
+    #[test]
+    fn matched_count_counts_every_filter_a_topic_matches() {
+        let mut d = Dashboard::default();
+        let ids = sync(&mut d, &[("a/+", 0), ("a/#", 0), ("b/#", 0)]);
+        d.apply_batch(
+            [
+                msg("a/1", "1", 0.0),
+                msg("a/1/x", "2", 0.0),
+                msg("b", "3", 0.0),
+            ],
+            0.0,
+        );
+        let counts: Vec<u64> = ids
+            .iter()
+            .map(|id| d.subscription(*id).unwrap().matched_count())
+            .collect();
+        assert_eq!(counts, [1, 2, 1]);
+        assert_eq!(d.subscription(ids[0]).unwrap().panel_ids().len(), 1);
+        assert_eq!(d.subscription(ids[1]).unwrap().panel_ids().len(), 1);
+        assert_eq!(d.subscription(ids[1]).unwrap().message_count(), 2);
+    }
+
+    // ----- overlap copies ---------------------------------------------------
+
+    #[test]
+    fn two_copies_from_two_overlapping_subscriptions_are_counted_once() {
+        let mut d = Dashboard::default();
+        let ids = sync(&mut d, &[("a/#", 0), ("a/+", 1)]);
+        let mut copy = msg("a/1", "21.5", 1_010.0);
+        copy.qos = 1;
+        d.apply_batch([msg("a/1", "21.5", 1_000.0), copy], 1_010.0);
+        let p = d.panel_by_topic("a/1").unwrap();
+        assert_eq!(p.count(), 1);
+        assert_eq!(p.overlap_copies(), 1);
+        assert_eq!(p.history().len(), 1);
+        assert_eq!(p.series().points_total(), 1);
+        for id in &ids {
+            assert_eq!(d.subscription(*id).unwrap().matched_count(), 1);
+        }
+        let s = d.stats();
+        assert_eq!((s.messages, s.overlap_copies), (1, 1));
+        assert_eq!(s.payload_bytes, 4);
+    }
+
+    #[test]
+    fn the_same_payload_again_after_three_seconds_is_counted() {
+        let mut d = Dashboard::default();
+        sync(&mut d, &[("a/#", 0), ("a/+", 0)]);
+        d.apply_batch([msg("a/1", "on", 1_000.0)], 1_000.0);
+        d.apply_batch([msg("a/1", "on", 4_000.0)], 4_000.0);
+        let p = d.panel_by_topic("a/1").unwrap();
+        assert_eq!((p.count(), p.overlap_copies()), (2, 0));
+        assert_eq!(d.stats().messages, 2);
+    }
+
+    #[test]
+    fn with_one_matching_subscription_identical_payloads_are_all_counted() {
+        let mut d = Dashboard::default();
+        let s = sync(&mut d, &[("a/#", 0), ("b/#", 0)])[0];
+        d.apply_batch(
+            [
+                msg("a/1", "on", 0.0),
+                msg("a/1", "on", 1.0),
+                msg("a/1", "on", 2.0),
+            ],
+            2.0,
+        );
+        let p = d.panel_by_topic("a/1").unwrap();
+        assert_eq!((p.count(), p.overlap_copies()), (3, 0));
+        assert_eq!(d.subscription(s).unwrap().matched_count(), 3);
+        assert_eq!(d.stats().overlap_copies, 0);
+    }
+
+    #[test]
+    fn no_more_than_k_minus_one_copies_of_a_message_are_recognised() {
+        let mut d = Dashboard::default();
+        sync(&mut d, &[("a/#", 0), ("a/+", 0), ("+/1", 0)]);
+        let batch: Vec<Incoming> = (0..4).map(|i| msg("a/1", "x", f64::from(i))).collect();
+        d.apply_batch(batch, 4.0);
+        let p = d.panel_by_topic("a/1").unwrap();
+        // k = 3: the original, two copies, then the fourth is a new message.
+        assert_eq!((p.count(), p.overlap_copies()), (2, 2));
+    }
+
+    #[test]
+    fn a_different_payload_or_retain_flag_is_not_a_copy() {
+        let mut d = Dashboard::default();
+        sync(&mut d, &[("a/#", 0), ("a/+", 0)]);
+        let mut retained = msg("a/1", "x", 2.0);
+        retained.retain = true;
+        d.apply_batch([msg("a/1", "x", 0.0), msg("a/1", "y", 1.0), retained], 2.0);
+        let p = d.panel_by_topic("a/1").unwrap();
+        assert_eq!((p.count(), p.overlap_copies()), (3, 0));
+    }
+
+    #[test]
+    fn retained_copies_for_two_subscriptions_are_counted_once() {
+        let mut d = Dashboard::default();
+        sync(&mut d, &[("s/#", 0), ("s/+", 2)]);
+        let mut first = msg("s/x", "online", 5.0);
+        first.retain = true;
+        let mut second = first.clone();
+        second.qos = 2;
+        second.received_ms = 6.0;
+        d.apply_batch([first], 5.0);
+        d.apply_batch([second], 6.0);
+        let p = d.panel_by_topic("s/x").unwrap();
+        assert_eq!((p.count(), p.overlap_copies()), (1, 1));
+        assert_eq!(d.stats().overlap_copies, 1);
+    }
+
+    #[test]
+    fn the_matching_count_follows_subscription_changes() {
+        let mut d = Dashboard::default();
+        sync(&mut d, &[("a/#", 0)]);
+        d.apply_batch([msg("a/1", "x", 0.0), msg("a/1", "x", 1.0)], 1.0);
+        assert_eq!(d.panel_by_topic("a/1").unwrap().count(), 2);
+        sync(&mut d, &[("a/#", 0), ("a/+", 0)]);
+        d.apply_batch([msg("a/1", "x", 2.0)], 2.0);
+        assert_eq!(d.panel_by_topic("a/1").unwrap().overlap_copies(), 1);
+        sync(&mut d, &[("a/+", 0)]);
+        d.apply_batch([msg("a/1", "x", 3.0)], 3.0);
+        let p = d.panel_by_topic("a/1").unwrap();
+        assert_eq!((p.count(), p.overlap_copies()), (3, 1));
+    }
+
+    // ----- messages not kept ------------------------------------------------
+
+    #[test]
+    fn a_message_not_kept_is_counted_described_and_redrawn() {
+        let mut d = Dashboard::default();
+        assert!(d.last_not_kept().is_none());
+        let g = d.generation();
+        d.record_not_kept("big/x", 20_000_000, 16_777_216, 5.0);
+        assert!(d.generation() > g);
+        d.record_not_kept("big/y", 17_000_000, 16_777_216, 6.0);
+        assert_eq!(d.stats().not_kept, 2);
+        let last = d.last_not_kept().unwrap();
+        assert_eq!(last.topic, "big/y");
+        assert_eq!(last.at_ms, 6.0);
+        let first = NotKept {
+            topic: "big/x".into(),
+            size: 20_000_000,
+            limit: 16_777_216,
+            at_ms: 5.0,
+        };
+        assert_eq!(
+            first.describe(),
+            "message of 20000000 bytes on topic big/x not kept (limit 16777216)"
+        );
+        assert_eq!(d.stats().messages, 0);
     }
 
     #[test]
@@ -1228,12 +1674,12 @@ mod tests {
     #[test]
     fn clear_panels_keeps_subscriptions_and_lifetime_counters() {
         let mut d = Dashboard::default();
-        let s = d.subscribe("#", 0);
+        let s = sync(&mut d, &[("#", 0)])[0];
         d.apply_batch([msg("a", "1", 0.0)], 0.0);
         d.clear_panels();
         assert_eq!(d.panel_count(), 0);
         assert!(d.panel_by_topic("a").is_none());
-        assert_eq!(d.subscription(s).unwrap().message_count(), 0);
+        assert_eq!(d.subscription(s).unwrap().matched_count(), 0);
         assert_eq!(d.stats().messages, 1);
         assert_eq!(d.stats().history_bytes, 0);
         d.apply_batch([msg("a", "2", 1.0)], 1.0);
@@ -1256,7 +1702,7 @@ mod tests {
             history_bytes_total: 4096,
             ..Limits::default()
         });
-        d.subscribe("+/#", 0);
+        sync(&mut d, &[("+/#", 0), ("t/#", 0)]);
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut batch = Vec::new();
         for i in 0..5000u32 {
@@ -1281,7 +1727,7 @@ mod tests {
             }
         }
         let s = d.stats();
-        assert_eq!(s.messages + s.dropped_new_topics, 5000);
+        assert_eq!(s.messages + s.dropped_new_topics + s.overlap_copies, 5000);
         assert!(s.history_bytes <= 4096);
     }
 }

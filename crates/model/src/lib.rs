@@ -5,8 +5,13 @@
 //! from payloads, payload rendering, chart geometry, and the small parsers
 //! and encoders behind the connection and publish forms.
 //!
+//! Topic validation and matching are the session crate's
+//! ([`mqtt_session::topic`], re-exported as [`topic`]): one set of rules and
+//! error sentences for the session, the forms and the grouping of panels.
+//!
 //! This crate must not do IO or read a clock: it has no web-sys, no leptos,
-//! and every time is passed in as milliseconds (`now_ms`). It never panics on
+//! and every time is passed in as milliseconds (`now_ms`); its one MQTT
+//! dependency, `mqtt-session`, is sans-IO too. It never panics on
 //! a payload, a topic, a URL or stored JSON: every input path is checked.
 //! Incoming messages are applied in one batch per animation frame with
 //! [`Dashboard::apply_batch`], at O(1) amortized cost per message; anything
@@ -36,24 +41,31 @@ pub mod publish_format;
 pub mod query;
 pub mod rate;
 pub mod series;
-pub mod topic;
 
 pub use broker_url::{mixed_content_error, BrokerUrl, BrokerUrlError};
 pub use chart::{ChartLayout, Line, Rect, Scale, Tick};
 pub use client_id::random_client_id;
 pub use dashboard::{
-    Dashboard, Grant, Group, Limits, PanelId, Stats, SubId, Subscription, PALETTE,
+    Dashboard, Grant, Group, Limits, NotKept, PanelId, Stats, SubId, Subscription,
+    SubscriptionState, OVERLAP_WINDOW_MS, PALETTE,
 };
 pub use history::{History, HistoryEntry};
 pub use message::Incoming;
+/// The MQTT topic rules (validation with sentence errors, matching with the
+/// `$` rule and shared subscriptions): the session crate's module, the one
+/// set of rules for the whole page.
+pub use mqtt_session::topic::{
+    self, matches, validate_filter, validate_topic_name, TopicError, MAX_TOPIC_LEN,
+};
 pub use panel::Panel;
 pub use payload_view::{render_payload, PayloadView};
-pub use profile::{LastWill, Profile, ProfileStore, ProtocolVersion, SavedSubscription};
+pub use profile::{
+    ImportReport, LastWill, Profile, ProfileStore, ProtocolVersion, SavedSubscription,
+};
 pub use publish_format::{encode, FormatError, PayloadFormat};
-pub use query::{parse_query, QueryParams};
+pub use query::{parse_query, share_query, QueryParams};
 pub use rate::Rate;
 pub use series::{Series, SeriesSet};
-pub use topic::{matches, validate_filter, validate_topic, TopicError};
 
 #[cfg(test)]
 mod robustness_tests {
@@ -109,9 +121,13 @@ mod robustness_tests {
             let _ = publish_format::encode(PayloadFormat::OneNetDp3, &text);
             let _ = parse_query(&text);
             let _ = BrokerUrl::parse(&format!("ws://{text}"));
+            let _ = publish_format::encode(PayloadFormat::OneNetDp1, &text);
             let _ = ProfileStore::from_json(&text);
+            let _ = ProfileStore::new().import_json(&text);
             let _ = validate_filter(&text);
+            let _ = validate_topic_name(&text);
             let _ = matches(&text, "+/#");
+            let _ = matches("a/b", &text);
         }
     }
 

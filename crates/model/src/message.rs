@@ -1,8 +1,8 @@
 //! One incoming PUBLISH as the model takes it.
 //!
-//! The model does not depend on the session crate: the app converts the
-//! session's message event into an [`Incoming`]. Nothing here parses or
-//! copies the payload.
+//! The app converts the session's message event into an [`Incoming`] (the
+//! model uses the session crate only for its topic rules). Nothing here
+//! parses or copies the payload.
 
 use bytes::Bytes;
 

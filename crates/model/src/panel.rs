@@ -32,6 +32,16 @@ pub struct Panel {
     pub(crate) generation: u64,
     /// Payloads of this batch waiting for series extraction (newest last).
     pub(crate) pending: Vec<(Bytes, f64)>,
+    /// Indices into the dashboard's subscriptions of every one whose filter
+    /// matches the topic, in order; computed at creation and regroup.
+    pub(crate) matching: Vec<usize>,
+    /// Messages counted in the current batch, not yet added to the matching
+    /// subscriptions' counts.
+    pub(crate) batch_counted: u64,
+    /// Overlap copies seen of the last counted message.
+    pub(crate) copies_of_last: usize,
+    /// Overlap copies recognised and not counted, over the panel's life.
+    pub(crate) overlap_copies: u64,
 }
 
 impl Panel {
@@ -51,6 +61,10 @@ impl Panel {
             series_skipped: 0,
             generation: 0,
             pending: Vec::new(),
+            matching: Vec::new(),
+            batch_counted: 0,
+            copies_of_last: 0,
+            overlap_copies: 0,
         }
     }
 
@@ -93,9 +107,16 @@ impl Panel {
             .map(|e| render_payload(&e.payload, limit))
     }
 
-    /// Messages received on this topic.
+    /// Messages received on this topic (overlap copies not counted).
     pub fn count(&self) -> u64 {
         self.count
+    }
+
+    /// Copies of a message that the broker sent once per overlapping
+    /// subscription, recognised and left out of the count, rate, history
+    /// and series (see [`crate::dashboard`]).
+    pub fn overlap_copies(&self) -> u64 {
+        self.overlap_copies
     }
 
     /// Messages per second at `now_ms`.

@@ -1,21 +1,43 @@
-//! Connection profiles, saved as JSON (in localStorage, by the app).
+//! Connection profiles: the user's, saved as JSON (in localStorage, by the
+//! app), exported to and imported from a file.
 //!
 //! A profile is everything the connection form holds plus its
-//! subscriptions. The password is kept only when the user ticked
-//! "Remember password": `Profile`'s `Serialize` leaves it out otherwise (so
-//! no code path can write it by mistake), and loading drops a stored
-//! password whose profile does not say to remember it.
+//! subscriptions. Profiles are saved only when the user asks, under the
+//! name the user gives ([`ProfileStore::save`], [`ProfileStore::rename`]);
+//! the names are kept as given (a name that is empty or only whitespace is
+//! refused). The password is kept only when the user ticked "Remember
+//! password": `Profile`'s `Serialize` leaves it out otherwise (so no code
+//! path, localStorage or export, can write it by mistake), and loading or
+//! importing drops a password whose profile does not say to remember it.
 //!
-//! Reading stored JSON never fails hard: corrupt or foreign JSON gives an
-//! empty store and an error sentence to show; a single unreadable profile
-//! is skipped and counted in that sentence; unknown fields are ignored and
-//! missing ones take their defaults, so older and newer versions of the
-//! page can share the storage.
+//! Reading localStorage ([`ProfileStore::from_json`]) never fails hard:
+//! corrupt or foreign JSON gives an empty store and an error sentence to
+//! show; a single unreadable profile is skipped and counted in that
+//! sentence; unknown fields are ignored and missing ones take their
+//! defaults, so older and newer versions of the page can share the storage.
+//!
+//! Importing a file ([`ProfileStore::import_json`]) is strict instead: it
+//! takes the export format (`{"format":"mqdash-profiles","version":1,
+//! "profiles":[…]}`, or the localStorage object, or a bare array of
+//! profiles), checks every profile (a name, known field types, QoS 0 to 2,
+//! valid subscription filters and will topic, a known protocol) and on the
+//! first problem refuses the whole file with a sentence naming the profile
+//! and the field, leaving the store as it was. Files over
+//! [`MAX_IMPORT_BYTES`] are refused before parsing; nesting deeper than
+//! serde_json's recursion limit is a parse error, never a stack overflow.
 
+use crate::topic::{validate_filter, validate_topic_name};
 use serde::{Deserialize, Serialize, Serializer};
+use serde_json::{Map, Value};
 
 /// The localStorage key the app should use for [`ProfileStore::to_json`].
 pub const STORAGE_KEY: &str = "mqdash.profiles";
+
+/// The `format` field of an export file.
+pub const EXPORT_FORMAT: &str = "mqdash-profiles";
+
+/// The largest file [`ProfileStore::import_json`] reads: 1 MiB.
+pub const MAX_IMPORT_BYTES: usize = 1 << 20;
 
 /// MQTT protocol version of the connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -80,7 +102,9 @@ pub struct Profile {
     pub name: String,
     /// Broker URL (`ws://…` or `wss://…`).
     pub broker_url: String,
-    /// MQTT client id.
+    /// MQTT client id. Empty means "a fresh random id per tab": the page
+    /// generates one when it connects, so two tabs opened with one profile
+    /// do not take over each other's session.
     pub client_id: String,
     /// User name; empty for none.
     pub username: String,
@@ -229,8 +253,18 @@ impl Profile {
 pub struct ProfileStore {
     /// The profiles, in the order they were first saved.
     pub profiles: Vec<Profile>,
-    /// The name of the profile used last, to preselect it.
+    /// The name of the profile used last, to preselect it (the page sets it
+    /// when the user saves or loads one).
     pub last_used: Option<String>,
+}
+
+/// What [`ProfileStore::import_json`] did, by profile name, in file order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ImportReport {
+    /// Names that were not in the store.
+    pub added: Vec<String>,
+    /// Names that were, whose profile the file's replaced.
+    pub replaced: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -239,6 +273,19 @@ struct StoreOut<'a> {
     last_used: Option<&'a str>,
     profiles: &'a [Profile],
 }
+
+#[derive(Serialize)]
+struct ExportOut<'a> {
+    format: &'static str,
+    version: u32,
+    profiles: &'a [Profile],
+}
+
+fn is_blank(name: &str) -> bool {
+    name.trim().is_empty()
+}
+
+const NEEDS_A_NAME: &str = "a profile needs a name";
 
 impl ProfileStore {
     /// An empty store.
@@ -324,12 +371,44 @@ impl ProfileStore {
         )
     }
 
-    /// Adds a profile, or replaces the one with the same name in place.
-    pub fn upsert(&mut self, profile: Profile) {
+    /// Saves a profile under its name: replaces the one with the same name
+    /// in place, or adds it at the end. Refuses a name that is empty or only
+    /// whitespace.
+    pub fn save(&mut self, profile: Profile) -> Result<(), String> {
+        if is_blank(&profile.name) {
+            return Err(NEEDS_A_NAME.to_owned());
+        }
         match self.profiles.iter_mut().find(|p| p.name == profile.name) {
             Some(existing) => *existing = profile,
             None => self.profiles.push(profile),
         }
+        Ok(())
+    }
+
+    /// Renames the profile `from` to `to` (in place; `last_used` follows).
+    /// Refuses when there is no `from`, when `to` is empty or only
+    /// whitespace, or when another profile is already named `to`. Renaming
+    /// to the same name does nothing.
+    pub fn rename(&mut self, from: &str, to: &str) -> Result<(), String> {
+        if is_blank(to) {
+            return Err(NEEDS_A_NAME.to_owned());
+        }
+        if !self.profiles.iter().any(|p| p.name == from) {
+            return Err(format!("there is no profile named {}", quoted(from)));
+        }
+        if from == to {
+            return Ok(());
+        }
+        if self.profiles.iter().any(|p| p.name == to) {
+            return Err(format!("a profile named {} already exists", quoted(to)));
+        }
+        if let Some(p) = self.profiles.iter_mut().find(|p| p.name == from) {
+            p.name = to.to_owned();
+        }
+        if self.last_used.as_deref() == Some(from) {
+            self.last_used = Some(to.to_owned());
+        }
+        Ok(())
     }
 
     /// Removes the profile with this name; returns whether there was one.
@@ -350,6 +429,207 @@ impl ProfileStore {
     /// The profile names, in order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.profiles.iter().map(|p| p.name.as_str())
+    }
+
+    /// Every profile as a pretty-printed file to download:
+    /// `{"format":"mqdash-profiles","version":1,"profiles":[…]}`, a
+    /// profile's password only when its `remember_password` is set.
+    pub fn export_json(&self) -> String {
+        serde_json::to_string_pretty(&ExportOut {
+            format: EXPORT_FORMAT,
+            version: 1,
+            profiles: &self.profiles,
+        })
+        .unwrap_or_default()
+    }
+
+    /// Imports a file written by [`ProfileStore::export_json`] (or the
+    /// localStorage object, or a bare array of profiles): each profile is
+    /// added, or replaces the one with its name in place. Every profile is
+    /// checked first (see the module docs); on any problem nothing changes
+    /// and the error says which profile and field. Files over
+    /// [`MAX_IMPORT_BYTES`] are refused. Never panics.
+    pub fn import_json(&mut self, text: &str) -> Result<ImportReport, String> {
+        if text.len() > MAX_IMPORT_BYTES {
+            return Err(format!(
+                "the file is {} bytes; profile files of more than 1 MiB ({MAX_IMPORT_BYTES} bytes) are not read",
+                text.len()
+            ));
+        }
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| format!("the file is not valid JSON ({e})"))?;
+        let items = import_items(value)?;
+        let mut imported: Vec<Profile> = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let profile = check_profile(i + 1, item)?;
+            if let Some(j) = imported.iter().position(|p| p.name == profile.name) {
+                return Err(format!(
+                    "profiles {} and {} are both named {}",
+                    j + 1,
+                    i + 1,
+                    quoted(&profile.name)
+                ));
+            }
+            imported.push(profile);
+        }
+        let mut report = ImportReport::default();
+        for profile in imported {
+            let name = profile.name.clone();
+            match self.profiles.iter_mut().find(|p| p.name == profile.name) {
+                Some(existing) => {
+                    *existing = profile;
+                    report.replaced.push(name);
+                }
+                None => {
+                    self.profiles.push(profile);
+                    report.added.push(name);
+                }
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// A name or value in double quotes for an error sentence, cut to about 60
+/// characters so that a hostile file cannot make the sentence huge.
+fn quoted(s: &str) -> String {
+    format!("\"{}\"", cut(s))
+}
+
+/// `s` cut to about 60 characters, with `…` when it was longer.
+fn cut(s: &str) -> String {
+    const MAX_CHARS: usize = 60;
+    let mut out: String = s.chars().take(MAX_CHARS).collect();
+    if s.chars().nth(MAX_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// The list of profiles in an import file.
+fn import_items(value: Value) -> Result<Vec<Value>, String> {
+    let mut map = match value {
+        Value::Array(items) => return Ok(items),
+        Value::Object(map) => map,
+        _ => {
+            return Err(
+                "the file is not an mqdash profiles file (expected {\"format\":\"mqdash-profiles\",…} or a list of profiles)"
+                    .to_owned(),
+            )
+        }
+    };
+    match map.get("format") {
+        None => {}
+        Some(Value::String(f)) if f == EXPORT_FORMAT => {}
+        Some(_) => return Err(
+            "the file is not an mqdash profiles file (its \"format\" is not \"mqdash-profiles\")"
+                .to_owned(),
+        ),
+    }
+    match map.get("version") {
+        None => {}
+        Some(v) if v.as_u64() == Some(1) => {}
+        Some(v) => {
+            return Err(format!(
+                "the file is version {} of the profiles format; this page reads version 1",
+                cut(&v.to_string())
+            ))
+        }
+    }
+    match map.remove("profiles") {
+        Some(Value::Array(items)) => Ok(items),
+        Some(_) => Err("\"profiles\" in the file is not a list".to_owned()),
+        None => Err("the file has no \"profiles\" list".to_owned()),
+    }
+}
+
+/// Checks one imported profile (`n` counts from 1) and converts it.
+fn check_profile(n: usize, value: &Value) -> Result<Profile, String> {
+    let Value::Object(map) = value else {
+        return Err(format!("profile {n} is not a JSON object"));
+    };
+    let name = match map.get("name") {
+        None | Some(Value::Null) => return Err(format!("profile {n} has no name")),
+        Some(Value::String(s)) if is_blank(s) => {
+            return Err(format!("profile {n} has an empty name"))
+        }
+        Some(Value::String(s)) => s.as_str(),
+        Some(_) => return Err(format!("profile {n}: \"name\" must be text")),
+    };
+    let at = format!("profile {n} ({})", quoted(name));
+    for key in ["broker_url", "client_id", "username"] {
+        check_type(map, key, &at, "text", Value::is_string)?;
+    }
+    check_type(map, "password", &at, "text", |v| {
+        v.is_string() || v.is_null()
+    })?;
+    for key in ["remember_password", "clean_session"] {
+        check_type(map, key, &at, "true or false", Value::is_boolean)?;
+    }
+    check_type(
+        map,
+        "keepalive_secs",
+        &at,
+        "a whole number from 0 to 65535",
+        |v| v.as_u64().is_some_and(|k| k <= u64::from(u16::MAX)),
+    )?;
+    check_type(map, "protocol", &at, "\"3.1\" or \"3.1.1\"", |v| {
+        v.as_str().and_then(ProtocolVersion::from_label).is_some()
+    })?;
+    match map.get("last_will") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(will)) => {
+            let at = format!("{at}, last will");
+            check_type(will, "topic", &at, "text", Value::is_string)?;
+            check_type(will, "payload", &at, "text", Value::is_string)?;
+            check_type(will, "qos", &at, "0, 1 or 2", is_qos)?;
+            check_type(will, "retain", &at, "true or false", Value::is_boolean)?;
+            if let Some(topic) = will.get("topic").and_then(Value::as_str) {
+                if !topic.is_empty() {
+                    validate_topic_name(topic)
+                        .map_err(|e| format!("{at}: topic {}: {e}", quoted(topic)))?;
+                }
+            }
+        }
+        Some(_) => return Err(format!("{at}: \"last_will\" must be an object or null")),
+    }
+    match map.get("subscriptions") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(subs)) => {
+            for (i, sub) in subs.iter().enumerate() {
+                let at = format!("{at}, subscription {}", i + 1);
+                let Value::Object(sub) = sub else {
+                    return Err(format!("{at} is not a JSON object"));
+                };
+                check_type(sub, "qos", &at, "0, 1 or 2", is_qos)?;
+                match sub.get("filter") {
+                    None | Some(Value::Null) => return Err(format!("{at} has no filter")),
+                    Some(Value::String(f)) => validate_filter(f)
+                        .map_err(|e| format!("{at}: filter {}: {e}", quoted(f)))?,
+                    Some(_) => return Err(format!("{at}: \"filter\" must be text")),
+                }
+            }
+        }
+        Some(_) => return Err(format!("{at}: \"subscriptions\" must be a list")),
+    }
+    serde_json::from_value::<Profile>(value.clone()).map_err(|e| format!("{at}: {e}"))
+}
+
+fn is_qos(v: &Value) -> bool {
+    v.as_u64().is_some_and(|q| q <= 2)
+}
+
+/// If `map` has `key`, its value must pass `ok`; `what` says what it must be.
+fn check_type(
+    map: &Map<String, Value>,
+    key: &str,
+    at: &str,
+    what: &str,
+    ok: impl Fn(&Value) -> bool,
+) -> Result<(), String> {
+    match map.get(key) {
+        Some(v) if !ok(v) => Err(format!("{at}: \"{key}\" must be {what}")),
+        _ => Ok(()),
     }
 }
 
@@ -389,18 +669,18 @@ mod tests {
         let json = sample(true).to_json();
         assert!(json.contains("\"password\":\"JHFDJF55586jhk\""), "{json}");
         let mut store = ProfileStore::new();
-        store.upsert(sample(false));
+        store.save(sample(false)).unwrap();
         assert!(!store.to_json().contains("JHFDJF55586jhk"));
     }
 
     #[test]
     fn a_store_round_trips_through_json() {
         let mut store = ProfileStore::new();
-        store.upsert(sample(true));
+        store.save(sample(true)).unwrap();
         let mut other = sample(false);
         other.name = "local".into();
         other.protocol = ProtocolVersion::V31;
-        store.upsert(other);
+        store.save(other).unwrap();
         store.last_used = Some("local".into());
         let (back, err) = ProfileStore::from_json(&store.to_json());
         assert_eq!(err, None);
@@ -447,18 +727,336 @@ mod tests {
     }
 
     #[test]
-    fn upsert_replaces_by_name_and_remove_forgets_last_used() {
+    fn save_replaces_by_name_and_remove_forgets_last_used() {
         let mut store = ProfileStore::new();
-        store.upsert(sample(false));
+        store.save(sample(false)).unwrap();
         let mut changed = sample(false);
         changed.keepalive_secs = 5;
-        store.upsert(changed);
+        store.save(changed).unwrap();
         assert_eq!(store.profiles.len(), 1);
         assert_eq!(store.get("onenet").map(|p| p.keepalive_secs), Some(5));
         store.last_used = Some("onenet".into());
         assert!(store.remove("onenet"));
         assert!(!store.remove("onenet"));
         assert_eq!(store.last_used, None);
+    }
+
+    #[test]
+    fn save_refuses_an_empty_or_whitespace_name() {
+        let mut store = ProfileStore::new();
+        for name in ["", "   ", "\t\n"] {
+            let mut p = sample(false);
+            p.name = name.into();
+            assert_eq!(store.save(p), Err("a profile needs a name".to_owned()));
+        }
+        assert!(store.profiles.is_empty());
+    }
+
+    #[test]
+    fn save_keeps_the_order_of_first_save_and_replaces_in_place() {
+        let mut store = ProfileStore::new();
+        for name in ["a", "b", "c"] {
+            let mut p = sample(false);
+            p.name = name.into();
+            store.save(p).unwrap();
+        }
+        let mut b = sample(false);
+        b.name = "b".into();
+        b.broker_url = "ws://other/mqtt".into();
+        store.save(b).unwrap();
+        assert_eq!(store.names().collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!(
+            store.get("b").map(|p| p.broker_url.as_str()),
+            Some("ws://other/mqtt")
+        );
+    }
+
+    #[test]
+    fn an_empty_client_id_is_saved_and_loaded_as_empty() {
+        let mut store = ProfileStore::new();
+        let mut p = sample(false);
+        p.client_id = String::new();
+        store.save(p).unwrap();
+        let (back, _) = ProfileStore::from_json(&store.to_json());
+        assert_eq!(back.get("onenet").map(|p| p.client_id.as_str()), Some(""));
+    }
+
+    #[test]
+    fn rename_moves_the_profile_and_last_used_to_the_new_name() {
+        let mut store = ProfileStore::new();
+        store.save(sample(false)).unwrap();
+        store.last_used = Some("onenet".into());
+        assert_eq!(store.rename("onenet", "plant"), Ok(()));
+        assert_eq!(store.names().collect::<Vec<_>>(), ["plant"]);
+        assert_eq!(store.last_used.as_deref(), Some("plant"));
+        assert_eq!(store.rename("plant", "plant"), Ok(()));
+    }
+
+    #[test]
+    fn rename_refuses_a_missing_source_an_empty_target_or_a_taken_name() {
+        let mut store = ProfileStore::new();
+        store.save(sample(false)).unwrap();
+        let mut other = sample(false);
+        other.name = "local".into();
+        store.save(other).unwrap();
+        assert_eq!(
+            store.rename("nope", "x"),
+            Err("there is no profile named \"nope\"".to_owned())
+        );
+        assert_eq!(
+            store.rename("onenet", " "),
+            Err("a profile needs a name".to_owned())
+        );
+        assert_eq!(
+            store.rename("onenet", "local"),
+            Err("a profile named \"local\" already exists".to_owned())
+        );
+        assert_eq!(store.names().collect::<Vec<_>>(), ["onenet", "local"]);
+    }
+
+    #[test]
+    fn remove_says_whether_there_was_such_a_profile() {
+        let mut store = ProfileStore::new();
+        store.save(sample(false)).unwrap();
+        assert!(!store.remove("other"));
+        assert!(store.remove("onenet"));
+        assert!(store.profiles.is_empty());
+    }
+
+    #[test]
+    fn export_is_pretty_json_in_the_documented_format() {
+        let mut store = ProfileStore::new();
+        store.save(sample(true)).unwrap();
+        let text = store.export_json();
+        assert!(text.contains('\n'), "pretty-printed");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["format"], "mqdash-profiles");
+        assert_eq!(v["version"], 1);
+        assert_eq!(v["profiles"][0]["name"], "onenet");
+        assert_eq!(v["profiles"][0]["password"], "JHFDJF55586jhk");
+        assert_eq!(v["profiles"][0]["subscriptions"][0]["filter"], "dev/#");
+    }
+
+    #[test]
+    fn export_never_contains_a_password_that_is_not_remembered() {
+        let mut store = ProfileStore::new();
+        store.save(sample(false)).unwrap();
+        let mut other = sample(false);
+        other.name = "other".into();
+        other.password = Some("s3cr3t-pw".into());
+        store.save(other).unwrap();
+        let text = store.export_json();
+        assert!(!text.contains("JHFDJF55586jhk"), "{text}");
+        assert!(!text.contains("s3cr3t-pw"), "{text}");
+        assert!(!text.contains("\"password\""), "{text}");
+        assert!(!store.to_json().contains("s3cr3t-pw"));
+    }
+
+    #[test]
+    fn export_then_import_round_trips_into_an_empty_store() {
+        let mut store = ProfileStore::new();
+        store.save(sample(true)).unwrap();
+        let mut other = sample(false);
+        other.name = "local".into();
+        other.protocol = ProtocolVersion::V31;
+        other.last_will = None;
+        store.save(other).unwrap();
+        let mut fresh = ProfileStore::new();
+        let report = fresh.import_json(&store.export_json()).unwrap();
+        assert_eq!(report.added, ["onenet", "local"]);
+        assert!(report.replaced.is_empty());
+        let mut expected = store.profiles.clone();
+        expected[1].password = None;
+        assert_eq!(fresh.profiles, expected);
+    }
+
+    #[test]
+    fn import_replaces_profiles_of_the_same_name_and_reports_which() {
+        let mut store = ProfileStore::new();
+        store.save(sample(false)).unwrap();
+        let report = store
+            .import_json(
+                r#"{"format":"mqdash-profiles","version":1,"profiles":[
+                    {"name":"onenet","broker_url":"ws://new/mqtt"},
+                    {"name":"fresh"}]}"#,
+            )
+            .unwrap();
+        assert_eq!(report.replaced, ["onenet"]);
+        assert_eq!(report.added, ["fresh"]);
+        assert_eq!(store.names().collect::<Vec<_>>(), ["onenet", "fresh"]);
+        assert_eq!(store.get("onenet").unwrap().broker_url, "ws://new/mqtt");
+        assert_eq!(store.get("fresh").unwrap().keepalive_secs, 60);
+    }
+
+    #[test]
+    fn import_accepts_a_bare_array_and_the_local_storage_object() {
+        let mut store = ProfileStore::new();
+        let report = store.import_json(r#"[{"name":"a"}]"#).unwrap();
+        assert_eq!(report.added, ["a"]);
+        let local = r#"{"version":1,"last_used":"b","profiles":[{"name":"b"}]}"#;
+        assert_eq!(store.import_json(local).unwrap().added, ["b"]);
+        assert_eq!(store.last_used, None, "import does not touch last_used");
+    }
+
+    #[test]
+    fn import_drops_a_password_that_is_not_to_be_remembered() {
+        let mut store = ProfileStore::new();
+        store
+            .import_json(r#"[{"name":"a","password":"pw","remember_password":false}]"#)
+            .unwrap();
+        assert_eq!(store.get("a").unwrap().password, None);
+    }
+
+    fn import_error(text: &str) -> String {
+        let mut store = ProfileStore::new();
+        store.save(sample(false)).unwrap();
+        let before = store.clone();
+        let err = store.import_json(text).unwrap_err();
+        assert_eq!(store, before, "the store changed on error: {err}");
+        err
+    }
+
+    #[test]
+    fn import_refuses_a_whole_file_when_any_profile_is_invalid() {
+        let cases = [
+            (r#"[{"name":"ok"},{"broker_url":"ws://h/"}]"#, "profile 2 has no name"),
+            (r#"[{"name":"  "}]"#, "profile 1 has an empty name"),
+            (r#"[{"name":5}]"#, "profile 1: \"name\" must be text"),
+            (r#"[7]"#, "profile 1 is not a JSON object"),
+            (
+                r#"[{"name":"a","keepalive_secs":"soon"}]"#,
+                "profile 1 (\"a\"): \"keepalive_secs\" must be a whole number from 0 to 65535",
+            ),
+            (
+                r#"[{"name":"a","keepalive_secs":70000}]"#,
+                "profile 1 (\"a\"): \"keepalive_secs\" must be a whole number from 0 to 65535",
+            ),
+            (
+                r#"[{"name":"a","protocol":"5"}]"#,
+                "profile 1 (\"a\"): \"protocol\" must be \"3.1\" or \"3.1.1\"",
+            ),
+            (
+                r#"[{"name":"a","subscriptions":[{"filter":"x","qos":3}]}]"#,
+                "profile 1 (\"a\"), subscription 1: \"qos\" must be 0, 1 or 2",
+            ),
+            (
+                r#"[{"name":"a","subscriptions":[{"filter":"ok"},{"filter":"a+/b"}]}]"#,
+                "profile 1 (\"a\"), subscription 2: filter \"a+/b\": + must be a whole level (write a/+/b, not a+/b)",
+            ),
+            (
+                r#"[{"name":"a","subscriptions":[{"qos":1}]}]"#,
+                "profile 1 (\"a\"), subscription 1 has no filter",
+            ),
+            (
+                r#"[{"name":"a","subscriptions":[{"filter":"  "}]}]"#,
+                "profile 1 (\"a\"), subscription 1: filter \"  \": a topic filter cannot be only spaces",
+            ),
+            (
+                r#"[{"name":"a","subscriptions":{"filter":"x"}}]"#,
+                "profile 1 (\"a\"): \"subscriptions\" must be a list",
+            ),
+            (
+                r#"[{"name":"a","last_will":{"topic":"x/#"}}]"#,
+                "profile 1 (\"a\"), last will: topic \"x/#\": a topic to publish to cannot contain the wildcards + or #",
+            ),
+            (
+                r#"[{"name":"a","last_will":{"topic":"x","qos":-1}}]"#,
+                "profile 1 (\"a\"), last will: \"qos\" must be 0, 1 or 2",
+            ),
+            (
+                r#"[{"name":"a","clean_session":"yes"}]"#,
+                "profile 1 (\"a\"): \"clean_session\" must be true or false",
+            ),
+            (
+                r#"[{"name":"a","password":1234}]"#,
+                "profile 1 (\"a\"): \"password\" must be text",
+            ),
+            (
+                r#"[{"name":"a"},{"name":"a"}]"#,
+                "profiles 1 and 2 are both named \"a\"",
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(import_error(text), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn import_refuses_files_that_are_not_profile_files() {
+        assert!(import_error("{not json").starts_with("the file is not valid JSON ("));
+        assert!(import_error("").starts_with("the file is not valid JSON ("));
+        assert!(import_error("42").starts_with("the file is not an mqdash profiles file"));
+        assert_eq!(
+            import_error(r#"{"format":"other","profiles":[]}"#),
+            "the file is not an mqdash profiles file (its \"format\" is not \"mqdash-profiles\")"
+        );
+        assert_eq!(
+            import_error(r#"{"format":"mqdash-profiles","version":2,"profiles":[]}"#),
+            "the file is version 2 of the profiles format; this page reads version 1"
+        );
+        assert_eq!(
+            import_error(r#"{"format":"mqdash-profiles","version":1}"#),
+            "the file has no \"profiles\" list"
+        );
+        assert_eq!(
+            import_error(r#"{"format":"mqdash-profiles","profiles":{}}"#),
+            "\"profiles\" in the file is not a list"
+        );
+    }
+
+    #[test]
+    fn import_refuses_more_than_one_mebibyte_before_parsing() {
+        let big = format!("[{{\"name\":\"{}\"}}]", "x".repeat(MAX_IMPORT_BYTES));
+        let err = import_error(&big);
+        assert!(err.contains("more than 1 MiB"), "{err}");
+    }
+
+    #[test]
+    fn hostile_import_files_are_refused_without_panicking() {
+        let deep_arrays = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let deep_objects = format!("{}1{}", "{\"a\":".repeat(50_000), "}".repeat(50_000));
+        let deep_inside = format!(
+            "[{{\"name\":\"a\",\"extra\":{}{}}}]",
+            "[".repeat(5_000),
+            "]".repeat(5_000)
+        );
+        let huge_name = format!(
+            "[{{\"name\":\"a\",\"protocol\":\"{}\"}}]",
+            "é".repeat(300_000)
+        );
+        let huge_bad_name = format!(
+            "[{{\"name\":\"{}\",\"qos_bad\":1,\"keepalive_secs\":-1}}]",
+            "n".repeat(500_000)
+        );
+        for text in [
+            deep_arrays.as_str(),
+            deep_objects.as_str(),
+            deep_inside.as_str(),
+            huge_name.as_str(),
+            huge_bad_name.as_str(),
+            "[null]",
+            "[[]]",
+            "{\"profiles\":[{\"name\":\"a\",\"last_will\":[]}]}",
+            "[{\"name\":\"a\",\"subscriptions\":[null]}]",
+            "[{\"name\":\"a\",\"keepalive_secs\":1e400}]",
+            "[{\"name\":\"a\",\"keepalive_secs\":1.5}]",
+            "\u{feff}[]",
+            "[\"\\ud800\"]",
+        ] {
+            let err = import_error(text);
+            assert!(!err.is_empty());
+            assert!(
+                err.len() < 400,
+                "the sentence stays short: {} bytes",
+                err.len()
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_import_list_changes_nothing_and_reports_nothing() {
+        let mut store = ProfileStore::new();
+        assert_eq!(store.import_json("[]"), Ok(ImportReport::default()));
     }
 
     #[test]

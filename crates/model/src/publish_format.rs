@@ -10,16 +10,25 @@
 //!   `xxd -r -p` does, so the total must be even.
 //! - `OneNetDp1`: `$dp` type 1, wrapped exactly as the seed's
 //!   `build_payload(0x01, json)`: byte `0x01`, the JSON's length as 2 bytes
-//!   big-endian, the JSON bytes. The input must be valid JSON; use
-//!   [`crate::onenet::datastreams_json`] to build the seed's document.
+//!   big-endian, the JSON bytes. The JSON must have the datastreams shape
+//!   the seed builds: `{"datastreams":[{"id":"…","datapoints":[{"value":…},
+//!   …]}, …]}`, at least one datastream, each an object with a non-empty
+//!   string `id` and a non-empty `datapoints` list of objects that each have
+//!   a `value` (any JSON) and optionally an `at` string; other fields are
+//!   left to OneNet. Use [`crate::onenet::datastreams_json`] to build the
+//!   seed's document.
 //! - `OneNetDp3`: `$dp` type 3, the same framing with `0x03` and a flat JSON
-//!   object.
+//!   object: at least one key, no empty key, every value a number, a string
+//!   or a boolean (no nested object or list, no null).
 //!
-//! `$dp` JSON over 65,535 bytes cannot be framed and is an error.
+//! The JSON is sent exactly as typed (checked, not re-serialized). `$dp`
+//! JSON over 65,535 bytes cannot be framed and is an error. Every refusal is
+//! a [`FormatError`] whose `Display` says what is missing and where.
 
 pub use crate::onenet::datastreams_json;
 use crate::onenet::{wrap_dp, DP_MAX_JSON_BYTES, DP_TYPE_DATASTREAMS, DP_TYPE_FLAT};
-use serde::de::IgnoredAny;
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde_json::{Map, Value};
 use std::fmt;
 
 /// How the publish form's payload text becomes bytes.
@@ -90,6 +99,16 @@ pub enum FormatError {
     },
     /// `$dp` type 3 needs a JSON object.
     NotAnObject,
+    /// `$dp` type 1 JSON without the datastreams shape.
+    NotDatastreams {
+        /// What is missing and where, e.g. `datastreams[0] has no "id"`.
+        problem: String,
+    },
+    /// `$dp` type 3 object that is not a flat object of values.
+    NotFlat {
+        /// What is wrong and where, e.g. `"temp" holds an object`.
+        problem: String,
+    },
     /// A character that is neither a hex digit nor a separator.
     InvalidHexDigit {
         /// The character.
@@ -124,6 +143,14 @@ impl fmt::Display for FormatError {
                 f,
                 "a $dp type 3 payload must be a JSON object such as {{\"temp\": 22.1}}"
             ),
+            FormatError::NotDatastreams { problem } => write!(
+                f,
+                "type 1 needs {{\"datastreams\":[{{\"id\":…,\"datapoints\":[{{\"value\":…}}]}}]}}: {problem}"
+            ),
+            FormatError::NotFlat { problem } => write!(
+                f,
+                "type 3 needs a flat object of numbers, strings or booleans such as {{\"temp\": 22.1}}: {problem}"
+            ),
             FormatError::InvalidHexDigit { found, position } => write!(
                 f,
                 "{found:?} at position {position} is not a hexadecimal digit"
@@ -152,17 +179,95 @@ pub fn encode(format: PayloadFormat, input: &str) -> Result<Vec<u8>, FormatError
         }
         PayloadFormat::Hex => decode_hex(input),
         PayloadFormat::OneNetDp1 => {
-            check_json(input)?;
+            check_datastreams(&parse_json(input)?)
+                .map_err(|problem| FormatError::NotDatastreams { problem })?;
             dp(DP_TYPE_DATASTREAMS, input)
         }
         PayloadFormat::OneNetDp3 => {
-            check_json(input)?;
-            if !input.trim_start().starts_with('{') {
+            let Value::Object(map) = parse_json(input)? else {
                 return Err(FormatError::NotAnObject);
-            }
+            };
+            check_flat(&map).map_err(|problem| FormatError::NotFlat { problem })?;
             dp(DP_TYPE_FLAT, input)
         }
     }
+}
+
+/// A key for an error sentence, in quotes, cut to about 40 characters.
+fn key_name(key: &str) -> String {
+    const MAX_CHARS: usize = 40;
+    let mut out: String = key.chars().take(MAX_CHARS).collect();
+    if key.chars().nth(MAX_CHARS).is_some() {
+        out.push('…');
+    }
+    format!("\"{out}\"")
+}
+
+/// Checks the `$dp` type 1 shape; the error is what is missing and where.
+fn check_datastreams(doc: &Value) -> Result<(), String> {
+    let Value::Object(doc) = doc else {
+        return Err("the payload is not a JSON object".to_owned());
+    };
+    let streams = match doc.get("datastreams") {
+        None => return Err("there is no \"datastreams\"".to_owned()),
+        Some(Value::Array(streams)) => streams,
+        Some(_) => return Err("\"datastreams\" is not a list".to_owned()),
+    };
+    if streams.is_empty() {
+        return Err("\"datastreams\" is empty".to_owned());
+    }
+    for (i, stream) in streams.iter().enumerate() {
+        let at = format!("datastreams[{i}]");
+        let Value::Object(stream) = stream else {
+            return Err(format!("{at} is not an object"));
+        };
+        match stream.get("id") {
+            None => return Err(format!("{at} has no \"id\"")),
+            Some(Value::String(id)) if !id.is_empty() => {}
+            Some(_) => return Err(format!("{at} \"id\" must be a non-empty string")),
+        }
+        let points = match stream.get("datapoints") {
+            None => return Err(format!("{at} has no \"datapoints\"")),
+            Some(Value::Array(points)) => points,
+            Some(_) => return Err(format!("{at} \"datapoints\" is not a list")),
+        };
+        if points.is_empty() {
+            return Err(format!("{at} \"datapoints\" is empty"));
+        }
+        for (j, point) in points.iter().enumerate() {
+            let at = format!("{at}.datapoints[{j}]");
+            let Value::Object(point) = point else {
+                return Err(format!("{at} is not an object"));
+            };
+            if !point.contains_key("value") {
+                return Err(format!("{at} has no \"value\""));
+            }
+            if point.get("at").is_some_and(|t| !t.is_string()) {
+                return Err(format!("{at} \"at\" must be a string"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks the `$dp` type 3 shape; the error is what is wrong and where.
+fn check_flat(map: &Map<String, Value>) -> Result<(), String> {
+    if map.is_empty() {
+        return Err("the object is empty".to_owned());
+    }
+    for (key, value) in map {
+        if key.is_empty() {
+            return Err("a key is empty".to_owned());
+        }
+        let kind = match value {
+            Value::Number(_) | Value::String(_) | Value::Bool(_) => continue,
+            Value::Object(_) => "an object",
+            Value::Array(_) => "a list",
+            Value::Null => "null",
+        };
+        return Err(format!("{} holds {kind}", key_name(key)));
+    }
+    Ok(())
 }
 
 fn dp(kind: u8, json: &str) -> Result<Vec<u8>, FormatError> {
@@ -171,8 +276,13 @@ fn dp(kind: u8, json: &str) -> Result<Vec<u8>, FormatError> {
 
 /// Checks that `input` is one valid JSON value.
 pub fn check_json(input: &str) -> Result<(), FormatError> {
-    match serde_json::from_str::<IgnoredAny>(input) {
-        Ok(_) => Ok(()),
+    parse_json::<IgnoredAny>(input).map(|_| ())
+}
+
+/// Parses `input` as one JSON value, with the error naming line and column.
+fn parse_json<T: DeserializeOwned>(input: &str) -> Result<T, FormatError> {
+    match serde_json::from_str::<T>(input) {
+        Ok(v) => Ok(v),
         Err(e) => {
             let full = e.to_string();
             let suffix = format!(" at line {} column {}", e.line(), e.column());
@@ -316,9 +426,10 @@ mod tests {
         let bytes = encode(PayloadFormat::OneNetDp1, &body).unwrap();
         assert_eq!(&bytes[..3], &[0x01, 0x00, 94]);
         assert_eq!(&bytes[3..], body.as_bytes());
+        let minimal = r#"{"datastreams":[{"id":"t","datapoints":[{"value":1}]}]}"#;
         assert_eq!(
-            encode(PayloadFormat::OneNetDp1, "{}"),
-            Ok(vec![0x01, 0x00, 0x02, b'{', b'}'])
+            encode(PayloadFormat::OneNetDp1, minimal),
+            Ok([&[0x01, 0x00, minimal.len() as u8][..], minimal.as_bytes()].concat())
         );
     }
 
@@ -353,11 +464,167 @@ mod tests {
             encode(PayloadFormat::OneNetDp3, &big),
             Err(FormatError::TooLongForDp { len: big.len() })
         );
-        let exact = format!("{{\"a\":\"{}\"}}", "x".repeat(65_535 - 8));
+        let head = r#"{"datastreams":[{"id":"t","datapoints":[{"value":""#;
+        let tail = r#""}]}]}"#;
+        let exact = format!(
+            "{head}{}{tail}",
+            "x".repeat(65_535 - head.len() - tail.len())
+        );
+        assert_eq!(exact.len(), 65_535);
         assert_eq!(
             encode(PayloadFormat::OneNetDp1, &exact).map(|v| [v[1], v[2]]),
             Ok([0xff, 0xff])
         );
+        let over = format!(
+            "{head}{}{tail}",
+            "x".repeat(65_536 - head.len() - tail.len())
+        );
+        assert_eq!(
+            encode(PayloadFormat::OneNetDp1, &over),
+            Err(FormatError::TooLongForDp { len: 65_536 })
+        );
+    }
+
+    fn dp1_problem(input: &str) -> String {
+        match encode(PayloadFormat::OneNetDp1, input) {
+            Err(FormatError::NotDatastreams { problem }) => problem,
+            other => panic!("{input}: expected a shape error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn dp_type_1_accepts_several_datastreams_and_datapoints_with_optional_at() {
+        let doc = r#"{"datastreams":[
+            {"id":"temp","datapoints":[{"value":21.5},{"at":"2016-08-15T14:47:00","value":22}]},
+            {"id":"door","datapoints":[{"value":"open"}]},
+            {"id":"gps","datapoints":[{"value":{"lon":1.5,"lat":2.5}}]}]}"#;
+        assert!(encode(PayloadFormat::OneNetDp1, doc).is_ok());
+    }
+
+    #[test]
+    fn dp_type_1_refuses_json_without_datastreams_and_says_what_is_missing() {
+        let cases = [
+            ("{}", "there is no \"datastreams\""),
+            ("[1]", "the payload is not a JSON object"),
+            ("42", "the payload is not a JSON object"),
+            (r#"{"temp":1}"#, "there is no \"datastreams\""),
+            (r#"{"datastreams":{}}"#, "\"datastreams\" is not a list"),
+            (r#"{"datastreams":[]}"#, "\"datastreams\" is empty"),
+            (r#"{"datastreams":[1]}"#, "datastreams[0] is not an object"),
+            (
+                r#"{"datastreams":[{"datapoints":[{"value":1}]}]}"#,
+                "datastreams[0] has no \"id\"",
+            ),
+            (
+                r#"{"datastreams":[{"id":"","datapoints":[{"value":1}]}]}"#,
+                "datastreams[0] \"id\" must be a non-empty string",
+            ),
+            (
+                r#"{"datastreams":[{"id":7,"datapoints":[{"value":1}]}]}"#,
+                "datastreams[0] \"id\" must be a non-empty string",
+            ),
+            (
+                r#"{"datastreams":[{"id":"a","datapoints":[{"value":1}]},{"id":"b"}]}"#,
+                "datastreams[1] has no \"datapoints\"",
+            ),
+            (
+                r#"{"datastreams":[{"id":"a","datapoints":{"value":1}}]}"#,
+                "datastreams[0] \"datapoints\" is not a list",
+            ),
+            (
+                r#"{"datastreams":[{"id":"a","datapoints":[]}]}"#,
+                "datastreams[0] \"datapoints\" is empty",
+            ),
+            (
+                r#"{"datastreams":[{"id":"a","datapoints":[{"value":1},5]}]}"#,
+                "datastreams[0].datapoints[1] is not an object",
+            ),
+            (
+                r#"{"datastreams":[{"id":"a","datapoints":[{"at":"2016-08-15T14:47:00"}]}]}"#,
+                "datastreams[0].datapoints[0] has no \"value\"",
+            ),
+            (
+                r#"{"datastreams":[{"id":"a","datapoints":[{"value":1,"at":1471272420}]}]}"#,
+                "datastreams[0].datapoints[0] \"at\" must be a string",
+            ),
+        ];
+        for (input, problem) in cases {
+            assert_eq!(dp1_problem(input), problem, "{input}");
+        }
+    }
+
+    #[test]
+    fn dp_type_1_shape_errors_read_as_one_sentence() {
+        let err = encode(
+            PayloadFormat::OneNetDp1,
+            r#"{"datastreams":[{"datapoints":[{"value":1}]}]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "type 1 needs {\"datastreams\":[{\"id\":…,\"datapoints\":[{\"value\":…}]}]}: datastreams[0] has no \"id\""
+        );
+    }
+
+    #[test]
+    fn dp_type_3_accepts_numbers_strings_and_booleans() {
+        let doc = r#"{"temp":22.1,"door":"open","alarm":false,"count":-3}"#;
+        let bytes = encode(PayloadFormat::OneNetDp3, doc).unwrap();
+        assert_eq!(bytes[0], 0x03);
+        assert_eq!(&bytes[3..], doc.as_bytes());
+    }
+
+    #[test]
+    fn dp_type_3_refuses_nested_values_null_empty_objects_and_empty_keys() {
+        let flat = |problem: &str| {
+            Err(FormatError::NotFlat {
+                problem: problem.to_owned(),
+            })
+        };
+        assert_eq!(
+            encode(PayloadFormat::OneNetDp3, "{}"),
+            flat("the object is empty")
+        );
+        assert_eq!(
+            encode(PayloadFormat::OneNetDp3, r#"{"gps":{"lat":1}}"#),
+            flat("\"gps\" holds an object")
+        );
+        assert_eq!(
+            encode(PayloadFormat::OneNetDp3, r#"{"a":[1,2]}"#),
+            flat("\"a\" holds a list")
+        );
+        assert_eq!(
+            encode(PayloadFormat::OneNetDp3, r#"{"a":null}"#),
+            flat("\"a\" holds null")
+        );
+        assert_eq!(
+            encode(PayloadFormat::OneNetDp3, r#"{"":1}"#),
+            flat("a key is empty")
+        );
+        assert_eq!(
+            encode(PayloadFormat::OneNetDp3, r#"{"a":{}}"#)
+                .unwrap_err()
+                .to_string(),
+            "type 3 needs a flat object of numbers, strings or booleans such as {\"temp\": 22.1}: \"a\" holds an object"
+        );
+        let long_key = format!("{{\"{}\":[]}}", "k".repeat(500));
+        let err = encode(PayloadFormat::OneNetDp3, &long_key)
+            .unwrap_err()
+            .to_string();
+        assert!(err.len() < 200, "{err}");
+    }
+
+    #[test]
+    fn dp_shapes_are_checked_only_after_the_json_itself() {
+        assert!(matches!(
+            encode(PayloadFormat::OneNetDp3, "{\"a\":"),
+            Err(FormatError::InvalidJson { .. })
+        ));
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(matches!(
+            encode(PayloadFormat::OneNetDp1, &deep),
+            Err(FormatError::InvalidJson { .. })
+        ));
     }
 
     #[test]

@@ -2,11 +2,19 @@
 //! `?broker=ws://host:9001/mqtt&sub=a/%23&sub=b/%2B/c&connect=1`.
 //!
 //! Parameters: `broker` (URL), `sub` (repeatable topic filter), `qos` (0–2,
-//! for those subscriptions), `connect` (`1`/`true`/`yes`/`on` or present
-//! without a value: connect at once), `client_id`, `username`, `profile`
-//! (a saved profile's name). A `password` parameter is ignored on purpose:
-//! links end up in histories, logs and chats. Unknown or ignored keys are
+//! for every subscription that has no `subqos`), `subqos` (0–2, the QoS of
+//! the `sub` right before it: `sub=a/%23&subqos=1&sub=b&subqos=2`),
+//! `connect` (`1`/`true`/`yes`/`on` or present without a value: connect at
+//! once), `client_id`, `username`, `profile` (a saved profile's name). A
+//! `password` parameter is ignored on purpose: links end up in histories,
+//! logs and chats. Unknown or ignored keys (a bad QoS, a `subqos` that does
+//! not follow a `sub` directly, or a second one for the same `sub`) are
 //! listed in [`QueryParams::ignored`].
+//!
+//! [`share_query`] writes `qos=` once when every subscription has the same
+//! QoS (`?broker=…&sub=a&sub=b&qos=1`, the shape older pages read), and a
+//! `subqos=` after each `sub=` otherwise; [`parse_query`] reads both into
+//! [`QueryParams::subs_with_qos`].
 //!
 //! Decoding: `%XX` escapes are decoded as UTF-8 (invalid sequences become
 //! U+FFFD) and a `%` not followed by two hex digits is kept as it is; nothing
@@ -26,6 +34,9 @@ pub struct QueryParams {
     pub subs: Vec<String>,
     /// `qos`: the QoS for those subscriptions, when valid (0, 1 or 2).
     pub qos: Option<u8>,
+    /// The same filters as `subs`, in order, each with its QoS: its own
+    /// `subqos` if it has one, else `qos`, else `None` (the page's default).
+    pub subs_with_qos: Vec<(String, Option<u8>)>,
     /// `connect`: connect at once.
     pub connect: bool,
     /// `client_id`: the client id to prefill.
@@ -89,27 +100,45 @@ fn truthy(value: &str) -> bool {
     )
 }
 
+fn parse_qos(value: &str) -> Option<u8> {
+    match value.trim() {
+        "0" => Some(0),
+        "1" => Some(1),
+        "2" => Some(2),
+        _ => None,
+    }
+}
+
 /// Parses a query string (with or without its leading `?`).
 pub fn parse_query(query: &str) -> QueryParams {
     let query = query.strip_prefix('?').unwrap_or(query);
     let mut params = QueryParams::default();
+    // The `subqos` of each sub, and whether the previous pair was a sub
+    // still waiting for its `subqos`.
+    let mut own_qos: Vec<Option<u8>> = Vec::new();
+    let mut open_sub = false;
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (raw_key, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
         let key = percent_decode(raw_key);
         let value = percent_decode(raw_value);
         let non_empty = |v: String| (!v.is_empty()).then_some(v);
+        let after_sub = std::mem::take(&mut open_sub);
         match key.as_str() {
             "broker" => params.broker = non_empty(value.trim().to_owned()),
             "sub" => {
                 if !value.is_empty() {
                     params.subs.push(value);
+                    own_qos.push(None);
+                    open_sub = true;
                 }
             }
-            "qos" => match value.trim() {
-                "0" => params.qos = Some(0),
-                "1" => params.qos = Some(1),
-                "2" => params.qos = Some(2),
+            "subqos" => match (after_sub, parse_qos(&value), own_qos.last_mut()) {
+                (true, Some(q), Some(slot)) => *slot = Some(q),
                 _ => params.ignored.push(key),
+            },
+            "qos" => match parse_qos(&value) {
+                Some(q) => params.qos = Some(q),
+                None => params.ignored.push(key),
             },
             "connect" => params.connect = truthy(value.trim()),
             "client_id" => params.client_id = non_empty(value),
@@ -118,15 +147,40 @@ pub fn parse_query(query: &str) -> QueryParams {
             _ => params.ignored.push(key),
         }
     }
+    params.subs_with_qos = params
+        .subs
+        .iter()
+        .zip(own_qos)
+        .map(|(f, q)| (f.clone(), q.or(params.qos)))
+        .collect();
     params
 }
 
-/// Builds the query string of a share link (starting with `?`).
-pub fn share_query(broker: &str, subs: &[&str], connect: bool) -> String {
+/// Builds the query string of a share link (starting with `?`) that
+/// [`parse_query`] reads back as `broker`, `subs_with_qos` (every QoS
+/// `Some`) and `connect`: `qos=` once when all subscriptions share one QoS,
+/// else `subqos=` after each `sub=` (see the module docs). Empty filters
+/// are left out (the parser skips them) and a QoS above 2 is written as 2.
+pub fn share_query(broker: &str, subs: &[(&str, u8)], connect: bool) -> String {
     let mut out = format!("?broker={}", percent_encode(broker));
-    for s in subs {
+    let subs: Vec<(&str, u8)> = subs
+        .iter()
+        .filter(|(f, _)| !f.is_empty())
+        .map(|&(f, q)| (f, q.min(2)))
+        .collect();
+    let shared = match subs.split_first() {
+        Some((&(_, q), rest)) if rest.iter().all(|&(_, r)| r == q) => Some(q),
+        _ => None,
+    };
+    for (filter, qos) in &subs {
         out.push_str("&sub=");
-        out.push_str(&percent_encode(s));
+        out.push_str(&percent_encode(filter));
+        if shared.is_none() {
+            out.push_str(&format!("&subqos={qos}"));
+        }
+    }
+    if let Some(q) = shared {
+        out.push_str(&format!("&qos={q}"));
     }
     if connect {
         out.push_str("&connect=1");
@@ -195,14 +249,117 @@ mod tests {
 
     #[test]
     fn share_query_round_trips_through_parse_query() {
-        let link = share_query("ws://h:9001/mqtt?x=1", &["a/#", "b/+/c", "温 度&="], true);
-        assert_eq!(
-            &link[..48],
-            "?broker=ws://h:9001/mqtt%3Fx%3D1&sub=a/%23&sub=b"
+        let link = share_query(
+            "ws://h:9001/mqtt?x=1",
+            &[("a/#", 1), ("b/+/c", 1), ("温 度&=", 1)],
+            true,
         );
+        assert!(
+            link.starts_with("?broker=ws://h:9001/mqtt%3Fx%3D1&sub=a/%23&sub=b/%2B/c&sub="),
+            "{link}"
+        );
+        assert!(link.ends_with("&qos=1&connect=1"), "{link}");
         let q = parse_query(&link);
         assert_eq!(q.broker.as_deref(), Some("ws://h:9001/mqtt?x=1"));
         assert_eq!(q.subs, ["a/#", "b/+/c", "温 度&="]);
+        assert_eq!(q.qos, Some(1));
         assert!(q.connect);
+        assert!(q.ignored.is_empty());
+    }
+
+    fn round_trip(broker: &str, subs: &[(&str, u8)], connect: bool) {
+        let link = share_query(broker, subs, connect);
+        let q = parse_query(&link);
+        assert_eq!(q.broker.as_deref(), Some(broker), "{link}");
+        let expected: Vec<(String, Option<u8>)> = subs
+            .iter()
+            .map(|&(f, qos)| (f.to_owned(), Some(qos)))
+            .collect();
+        assert_eq!(q.subs_with_qos, expected, "{link}");
+        assert_eq!(q.connect, connect, "{link}");
+        assert!(q.ignored.is_empty(), "{link}: {:?}", q.ignored);
+    }
+
+    #[test]
+    fn share_links_with_one_qos_write_it_once_and_round_trip() {
+        let subs = [("a/+/b", 2), ("#", 2), ("with space/x", 2)];
+        let link = share_query("wss://broker.example:8084/mqtt", &subs, false);
+        assert_eq!(link.matches("qos=").count(), 1, "{link}");
+        assert!(!link.contains("subqos"), "{link}");
+        round_trip("wss://broker.example:8084/mqtt", &subs, false);
+    }
+
+    #[test]
+    fn share_links_with_mixed_qos_give_each_subscription_its_own() {
+        let subs = [("a/+", 0), ("b/#", 2), ("c", 1)];
+        let link = share_query("ws://h/mqtt", &subs, true);
+        assert_eq!(
+            link,
+            "?broker=ws://h/mqtt&sub=a/%2B&subqos=0&sub=b/%23&subqos=2&sub=c&subqos=1&connect=1"
+        );
+        round_trip("ws://h/mqtt", &subs, true);
+    }
+
+    #[test]
+    fn share_links_round_trip_plus_hash_spaces_percent_ampersand_and_unicode() {
+        round_trip(
+            "ws://h/mqtt?a=1&b=%20",
+            &[
+                ("a/+/b", 0),
+                ("#", 1),
+                ("with spaces/ x ", 2),
+                ("100%/%41%zz", 0),
+                ("a&b=c/&sub=x", 1),
+                ("温度/+/湿度/#", 2),
+                ("emoji/😀", 1),
+                ("$share/g/a/+", 0),
+                ("+", 2),
+                ("?q#frag", 1),
+            ],
+            true,
+        );
+        round_trip("ws://h/", &[("温 度", 1), ("a+b", 1)], false);
+    }
+
+    #[test]
+    fn share_links_leave_out_empty_filters_and_cap_qos_at_two() {
+        let link = share_query("ws://h/", &[("", 1), ("a", 7)], false);
+        assert_eq!(link, "?broker=ws://h/&sub=a&qos=2");
+        assert_eq!(share_query("ws://h/", &[], false), "?broker=ws://h/");
+    }
+
+    #[test]
+    fn a_single_qos_still_applies_to_every_subscription() {
+        let q = parse_query("?sub=a&qos=2&sub=b");
+        assert_eq!(
+            q.subs_with_qos,
+            [("a".to_owned(), Some(2)), ("b".to_owned(), Some(2))]
+        );
+        let q = parse_query("?sub=a&sub=b");
+        assert_eq!(
+            q.subs_with_qos,
+            [("a".to_owned(), None), ("b".to_owned(), None)]
+        );
+    }
+
+    #[test]
+    fn subqos_overrides_qos_for_the_sub_right_before_it_only() {
+        let q = parse_query("sub=a&subqos=0&sub=b&qos=1&subqos=2&sub=c&subqos=1&subqos=2");
+        assert_eq!(
+            q.subs_with_qos,
+            [
+                ("a".to_owned(), Some(0)),
+                ("b".to_owned(), Some(1)),
+                ("c".to_owned(), Some(1)),
+            ]
+        );
+        assert_eq!(q.ignored, ["subqos", "subqos"]);
+    }
+
+    #[test]
+    fn a_misplaced_or_bad_subqos_is_ignored_and_listed() {
+        let q = parse_query("subqos=1&sub=&subqos=1&sub=a&subqos=9");
+        assert_eq!(q.subs_with_qos, [("a".to_owned(), None)]);
+        assert_eq!(q.ignored, ["subqos", "subqos", "subqos"]);
     }
 }
