@@ -6,7 +6,11 @@
 //! and the header flags are checked before the body is buffered), hands the
 //! frame to `mqttbytes::v4::read`, and then checks what `mqttbytes` lets
 //! through (wildcards or U+0000 in a PUBLISH topic, DUP on QoS 0, PUBREL flags,
-//! CONNACK reserved bits, trailing bytes in acks). Encoding validates every
+//! CONNACK reserved bits, trailing bytes in acks). A PUBLISH larger than the
+//! size limit is not buffered: its head (fixed header, topic, packet id) is
+//! checked here exactly as a whole PUBLISH would be, and its payload is
+//! discarded as it arrives, so memory stays bounded whatever a broker sends;
+//! any other packet over the limit is refused. Encoding validates every
 //! string length and the total size first and writes into the output buffer
 //! only whole packets: on any codec error the buffer is cut back to where it
 //! was, so `mqttbytes`' partial writes never reach the wire. CONNECT is written
@@ -36,6 +40,9 @@ pub(crate) enum Incoming {
         code: u8,
     },
     Publish(Message),
+    /// A PUBLISH over the size limit, read through: the message with an
+    /// empty payload, and the sizes.
+    PublishNotKept(Message, Skipped),
     PubAck(u16),
     PubRec(u16),
     PubRel(u16),
@@ -53,7 +60,7 @@ impl Incoming {
     pub(crate) fn name(&self) -> &'static str {
         match self {
             Incoming::ConnAck { .. } => "CONNACK",
-            Incoming::Publish(_) => "PUBLISH",
+            Incoming::Publish(_) | Incoming::PublishNotKept(..) => "PUBLISH",
             Incoming::PubAck(_) => "PUBACK",
             Incoming::PubRec(_) => "PUBREC",
             Incoming::PubRel(_) => "PUBREL",
@@ -236,11 +243,11 @@ fn map_read_error(packet: &'static str, e: mqttbytes::Error) -> ProtocolError {
         E::InvalidConnectReturnCode(c) => ProtocolError::InvalidConnackCode(c),
         E::BoundaryCrossed(_) => ProtocolError::Malformed {
             packet,
-            detail: "a length field runs past the end of the packet".into(),
+            detail: PAST_THE_END.into(),
         },
         E::MalformedPacket | E::InsufficientBytes(_) => ProtocolError::Malformed {
             packet,
-            detail: "the packet ends too early".into(),
+            detail: ENDS_EARLY.into(),
         },
         other => ProtocolError::Malformed {
             packet,
@@ -315,10 +322,47 @@ pub(crate) fn decode_frame(
     Ok(incoming)
 }
 
+/// What the decoder says when a length field runs past the end of a packet.
+const PAST_THE_END: &str = "a length field runs past the end of the packet";
+/// What the decoder says when a packet ends before its fields do.
+const ENDS_EARLY: &str = "the packet ends too early";
+
+/// What is known of a PUBLISH larger than the size limit besides its
+/// message (topic, flags, packet id): its sizes. The decoder discards its
+/// payload as it arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Skipped {
+    /// Payload bytes discarded.
+    pub(crate) size: usize,
+    /// The whole packet, fixed header included.
+    pub(crate) packet_size: usize,
+    /// The limit it was over.
+    pub(crate) limit: usize,
+}
+
+/// What the decoder can do with the bytes it holds.
+enum Step {
+    /// This many more bytes are needed before anything can be decided.
+    Need(usize),
+    /// The buffer holds exactly this whole frame.
+    Frame(FixedHeader),
+    /// The buffer holds exactly the head (fixed header, topic, packet id) of
+    /// this oversized PUBLISH, which is this many bytes long.
+    Head(FixedHeader, usize),
+}
+
 /// Splits a byte stream into checked packets.
+///
+/// It takes from its input only the bytes the current packet needs, so it
+/// never holds more than one packet within the limit, or the head of one
+/// oversized PUBLISH (at most [`crate::MAX_OVERSIZED_HEAD_LEN`] bytes). The
+/// payload of an oversized PUBLISH is discarded straight from the input,
+/// whatever its size, and is never buffered.
 pub(crate) struct Decoder {
     buf: BytesMut,
     max_packet_size: usize,
+    /// Payload bytes of an oversized PUBLISH still to discard.
+    skip: usize,
 }
 
 impl Decoder {
@@ -326,6 +370,7 @@ impl Decoder {
         Decoder {
             buf: BytesMut::new(),
             max_packet_size,
+            skip: 0,
         }
     }
 
@@ -333,14 +378,11 @@ impl Decoder {
         self.max_packet_size = max;
     }
 
-    /// Appends received bytes.
-    pub(crate) fn push(&mut self, data: &[u8]) {
-        self.buf.extend_from_slice(data);
-    }
-
-    /// Drops everything buffered.
+    /// Forgets the packet in progress (buffered bytes and any payload still
+    /// to discard).
     pub(crate) fn clear(&mut self) {
         self.buf = BytesMut::new();
+        self.skip = 0;
     }
 
     /// Bytes buffered and not yet decoded.
@@ -348,27 +390,165 @@ impl Decoder {
         self.buf.len()
     }
 
-    /// The next whole packet, `Ok(None)` if more bytes are needed. The type,
-    /// flags and size limit are checked as soon as the fixed header is in.
-    pub(crate) fn next_packet(&mut self) -> Result<Option<Incoming>, SessionError> {
+    /// True while a packet has begun and not ended: bytes are buffered, or
+    /// the payload of an oversized PUBLISH is still arriving.
+    pub(crate) fn in_packet(&self) -> bool {
+        !self.buf.is_empty() || self.skip > 0
+    }
+
+    /// The next whole packet, taking bytes from the front of `input` (and
+    /// leaving the rest there); `Ok(None)` once `input` is used up without
+    /// completing one. The type, flags and size limit are checked as soon as
+    /// the fixed header is in. A PUBLISH over the limit comes out as
+    /// [`Incoming::PublishNotKept`] as soon as its topic and packet id are
+    /// in; its payload is then discarded as it arrives.
+    pub(crate) fn next_packet(
+        &mut self,
+        input: &mut &[u8],
+    ) -> Result<Option<Incoming>, SessionError> {
+        loop {
+            if self.skip > 0 {
+                let n = self.skip.min(input.len());
+                *input = input.get(n..).unwrap_or_default();
+                self.skip -= n;
+                if self.skip > 0 {
+                    return Ok(None);
+                }
+            }
+            match self.step()? {
+                Step::Frame(header) => {
+                    let frame = self.buf.split_to(header.frame_len());
+                    return Ok(Some(decode_frame(&header, frame)?));
+                }
+                Step::Head(header, head_len) => {
+                    let head = self.buf.split_to(head_len);
+                    let (message, skipped) =
+                        decode_oversized_head(&header, &head, self.max_packet_size)?;
+                    self.skip = skipped.size;
+                    return Ok(Some(Incoming::PublishNotKept(message, skipped)));
+                }
+                Step::Need(n) => {
+                    if input.is_empty() {
+                        return Ok(None);
+                    }
+                    let (now, rest) = input.split_at(n.min(input.len()));
+                    // Room for the rest of the packet (or head) at once: at
+                    // most the limit, or the bound on a head.
+                    self.buf.reserve(n);
+                    self.buf.extend_from_slice(now);
+                    *input = rest;
+                }
+            }
+        }
+    }
+
+    fn step(&self) -> Result<Step, SessionError> {
+        let have = self.buf.len();
         let Some(header) = parse_fixed_header(&self.buf)? else {
-            return Ok(None);
+            // Two bytes at least, then one at a time: the length field may
+            // end at any of its four bytes.
+            return Ok(Step::Need(2usize.saturating_sub(have).max(1)));
         };
         // Type and flags first: garbage is better reported as what it is
         // than as a huge packet.
         check_header(&header)?;
-        if header.frame_len() > self.max_packet_size {
+        let frame_len = header.frame_len();
+        if frame_len <= self.max_packet_size {
+            return Ok(if have < frame_len {
+                Step::Need(frame_len - have)
+            } else {
+                Step::Frame(header)
+            });
+        }
+        if header.packet_type() != 3 {
             return Err(SessionError::PacketTooLarge {
-                size: header.frame_len(),
+                size: frame_len,
                 max: self.max_packet_size,
             });
         }
-        if self.buf.len() < header.frame_len() {
-            return Ok(None);
+        // An oversized PUBLISH: its topic length first (check_header made
+        // sure the packet has one), then the topic and the packet id.
+        let len_end = header.header_len + 2;
+        if have < len_end {
+            return Ok(Step::Need(len_end - have));
         }
-        let frame = self.buf.split_to(header.frame_len());
-        Ok(Some(decode_frame(&header, frame)?))
+        let topic_len = match self.buf.get(header.header_len..len_end) {
+            Some(&[hi, lo]) => usize::from(u16::from_be_bytes([hi, lo])),
+            _ => return Ok(Step::Need(1)),
+        };
+        let topic_end = len_end + topic_len;
+        if topic_end > frame_len {
+            return Err(malformed(PAST_THE_END).into());
+        }
+        let id_len = if publish_qos(&header) == 0 { 0 } else { 2 };
+        // A packet id cut off by the end of the packet is reported once the
+        // topic has been checked, as for a PUBLISH within the limit.
+        let head_len = (topic_end + id_len).min(frame_len);
+        Ok(if have < head_len {
+            Step::Need(head_len - have)
+        } else {
+            Step::Head(header, head_len)
+        })
     }
+}
+
+fn publish_qos(header: &FixedHeader) -> u8 {
+    (header.flags() >> 1) & 0b11
+}
+
+fn malformed(detail: &str) -> ProtocolError {
+    ProtocolError::Malformed {
+        packet: "PUBLISH",
+        detail: detail.into(),
+    }
+}
+
+/// Decodes the head of an oversized PUBLISH with the same checks, in the
+/// same order, as `decode_frame` applies to a whole one (topic within the
+/// packet, UTF-8, packet id present and nonzero, topic name rules).
+fn decode_oversized_head(
+    header: &FixedHeader,
+    head: &[u8],
+    limit: usize,
+) -> Result<(Message, Skipped), ProtocolError> {
+    let packet = "PUBLISH";
+    let body = head.get(header.header_len..).unwrap_or_default();
+    let topic_len = match body.get(..2) {
+        Some(&[hi, lo]) => usize::from(u16::from_be_bytes([hi, lo])),
+        _ => return Err(malformed(ENDS_EARLY)),
+    };
+    let topic_bytes = body
+        .get(2..2 + topic_len)
+        .ok_or_else(|| malformed(PAST_THE_END))?;
+    let topic = std::str::from_utf8(topic_bytes)
+        .map_err(|_| ProtocolError::InvalidUtf8 { packet })?
+        .to_owned();
+    let qos_bits = publish_qos(header);
+    let qos = QoS::from_u8(qos_bits).ok_or(ProtocolError::InvalidQoS(qos_bits))?;
+    let (pkid, id_len) = if qos == QoS::AtMostOnce {
+        (0, 0)
+    } else {
+        match body.get(2 + topic_len..4 + topic_len) {
+            Some(&[hi, lo]) => (nonzero(packet, u16::from_be_bytes([hi, lo]))?, 2),
+            _ => return Err(malformed(ENDS_EARLY)),
+        }
+    };
+    topic::validate_topic_name(&topic).map_err(ProtocolError::InvalidTopic)?;
+    let flags = header.flags();
+    let message = Message {
+        topic,
+        payload: Bytes::new(),
+        qos,
+        retain: flags & 0b0001 != 0,
+        dup: flags & 0b1000 != 0,
+        pkid,
+    };
+    let skipped = Skipped {
+        size: header.remaining_len.saturating_sub(2 + topic_len + id_len),
+        packet_size: header.frame_len(),
+        limit,
+    };
+    Ok((message, skipped))
 }
 
 /// Checks that a PUBLISH with this topic and payload fits MQTT's 256 MiB
@@ -625,10 +805,13 @@ mod tests {
     }
 
     fn decode_all(bytes: &[u8]) -> Result<Vec<Incoming>, SessionError> {
-        let mut d = Decoder::new(usize::MAX);
-        d.push(bytes);
+        decode_all_with(usize::MAX, bytes)
+    }
+
+    fn decode_all_with(limit: usize, mut bytes: &[u8]) -> Result<Vec<Incoming>, SessionError> {
+        let mut d = Decoder::new(limit);
         let mut out = Vec::new();
-        while let Some(p) = d.next_packet()? {
+        while let Some(p) = d.next_packet(&mut bytes)? {
             out.push(p);
         }
         Ok(out)
@@ -967,17 +1150,95 @@ mod tests {
     }
 
     #[test]
-    fn the_size_limit_is_checked_from_the_fixed_header_alone() {
+    fn the_size_limit_of_packets_other_than_publish_is_checked_from_the_fixed_header_alone() {
         let mut d = Decoder::new(100);
-        // Announces 200 bytes of remaining length, sends only the header.
-        d.push(&[0x30, 0xC8, 0x01]);
+        // A SUBACK that announces 200 bytes of remaining length: only its
+        // header is read.
+        let mut input: &[u8] = &[0x90, 0xC8, 0x01, 0, 1, 0];
         assert_eq!(
-            d.next_packet(),
+            d.next_packet(&mut input),
             Err(SessionError::PacketTooLarge {
                 size: 203,
                 max: 100
             })
         );
         assert_eq!(d.buffered(), 3);
+        assert_eq!(input, &[0, 1, 0]);
+    }
+
+    #[test]
+    fn an_oversized_publish_comes_out_from_its_head_and_its_payload_is_dropped_unbuffered() {
+        let mut d = Decoder::new(100);
+        // QoS 2, DUP and retain, topic "a/b", packet id 0x0102, 300 bytes
+        // of payload: remaining length 2 + 3 + 2 + 300 = 307 (0xB3 0x02).
+        let mut stream = vec![0x3D, 0xB3, 0x02, 0, 3, b'a', b'/', b'b', 1, 2];
+        stream.extend_from_slice(&[0xEE; 300]);
+        stream.extend_from_slice(&[0xD0, 0]);
+        let mut input = &stream[..];
+        let got = d.next_packet(&mut input);
+        let expected = Incoming::PublishNotKept(
+            Message {
+                topic: "a/b".into(),
+                payload: Bytes::new(),
+                qos: QoS::ExactlyOnce,
+                retain: true,
+                dup: true,
+                pkid: 0x0102,
+            },
+            Skipped {
+                size: 300,
+                packet_size: 310,
+                limit: 100,
+            },
+        );
+        assert_eq!(got, Ok(Some(expected)));
+        // Only the head was taken from the input.
+        assert_eq!(input.len(), 302);
+        assert_eq!(d.buffered(), 0);
+        assert!(d.in_packet());
+        // The payload goes straight through; the PINGRESP after it is read.
+        assert_eq!(d.next_packet(&mut input), Ok(Some(Incoming::PingResp)));
+        assert!(input.is_empty());
+        assert!(!d.in_packet());
+    }
+
+    #[test]
+    fn an_oversized_publish_is_decoded_alike_in_any_chunking() {
+        let mut stream = vec![0x32, 0xB3, 0x02, 0, 3, b'a', b'/', b'b', 0, 9];
+        stream.extend_from_slice(&[7; 300]);
+        stream.extend_from_slice(&[0x40, 2, 0, 1]);
+        let whole = decode_all_with(100, &stream);
+        assert!(matches!(
+            whole.as_deref(),
+            Ok([Incoming::PublishNotKept(m, s), Incoming::PubAck(1)])
+                if m.pkid == 9 && s.size == 300 && s.packet_size == 310
+        ));
+        for n in [1, 2, 3, 7, 64] {
+            let mut d = Decoder::new(100);
+            let mut got = Vec::new();
+            for mut chunk in stream.chunks(n) {
+                while let Ok(Some(p)) = d.next_packet(&mut chunk) {
+                    got.push(p);
+                }
+                assert!(d.buffered() <= 10, "chunks of {n}");
+            }
+            assert_eq!(Ok(got), whole, "chunks of {n}");
+        }
+    }
+
+    #[test]
+    fn clearing_the_decoder_forgets_a_payload_being_dropped() {
+        let mut d = Decoder::new(100);
+        let mut input: &[u8] = &[0x30, 0xC8, 0x01, 0, 1, b't', 1, 2, 3];
+        assert!(matches!(
+            d.next_packet(&mut input),
+            Ok(Some(Incoming::PublishNotKept(..)))
+        ));
+        assert_eq!(d.next_packet(&mut input), Ok(None));
+        assert!(d.in_packet());
+        d.clear();
+        assert!(!d.in_packet());
+        let mut next: &[u8] = &[0xD0, 0];
+        assert_eq!(d.next_packet(&mut next), Ok(Some(Incoming::PingResp)));
     }
 }

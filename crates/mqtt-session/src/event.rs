@@ -1,5 +1,6 @@
 //! What the session tells its caller: events polled with
-//! `Session::poll_event`, received messages, and per-filter SUBACK results.
+//! `Session::poll_event`, received messages (and messages too large to keep),
+//! and per-filter SUBACK results.
 //!
 //! Plain data only. It must not refer to the codec's packet types
 //! (`mqttbytes`), so the codec can change (MQTT 5) without touching callers.
@@ -59,6 +60,38 @@ pub enum Event {
     },
     /// A PUBLISH from the broker, delivered once per QoS rules.
     Message(Message),
+    /// A PUBLISH from the broker larger than
+    /// `Options::max_incoming_packet_size`, read through without keeping its
+    /// payload. It was acknowledged exactly as a kept message is (PUBACK for
+    /// QoS 1; PUBREC, then PUBCOMP on PUBREL, for QoS 2) and is reported once
+    /// per QoS rules, like `Message`: a redelivered copy of a QoS 2 message
+    /// still awaiting PUBREL is acknowledged again but not reported again.
+    /// It is reported (and acknowledged) as soon as its topic and packet id
+    /// are in; the rest of its payload is dropped as it arrives. The
+    /// connection stays up. Shown as "message of `size` bytes on topic
+    /// `topic` not kept (limit `limit`)".
+    MessageNotKept {
+        /// Topic name it was published to (checked like a kept message's).
+        topic: String,
+        /// Size of the payload that was discarded, in bytes: the message as
+        /// its publisher sent it. Not the packet size: see `packet_size`.
+        size: usize,
+        /// Size of the whole PUBLISH packet, fixed header, topic and packet
+        /// id included: what was compared with `limit` (always more than
+        /// `limit`).
+        packet_size: usize,
+        /// QoS it was delivered with.
+        qos: QoS,
+        /// Retain flag.
+        retain: bool,
+        /// DUP flag (the broker says it may have sent this before).
+        dup: bool,
+        /// Packet id (0 for QoS 0).
+        pkid: u16,
+        /// The `max_incoming_packet_size` in force, in bytes, fixed header
+        /// included.
+        limit: usize,
+    },
     /// Our PUBLISH was written to the outgoing queue. For QoS 0 this is
     /// completion.
     Published {

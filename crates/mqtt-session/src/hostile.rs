@@ -37,8 +37,12 @@ pub const RULE_PKID_ZERO: &str = "packet id 0";
 pub const RULE_UNEXPECTED: &str = "unexpected packet type";
 /// Rule: an acknowledgement for a packet id that is not in flight.
 pub const RULE_UNKNOWN_ID: &str = "ack for an id not in flight";
-/// Rule: a packet larger than `max_incoming_packet_size`.
-pub const RULE_OVERSIZE: &str = "oversize packet";
+/// Rule: a packet other than PUBLISH larger than `max_incoming_packet_size`.
+/// (A PUBLISH over the limit is not an error: the session reads it through
+/// and reports `Event::MessageNotKept`. The head of an oversized PUBLISH is
+/// still checked, so a bad topic or packet id in one is an error: see the
+/// `publish-2mib-header` and `publish-1mib-plus-1` cases.)
+pub const RULE_OVERSIZE: &str = "oversize packet other than PUBLISH";
 /// Rule: a malformed CONNACK or SUBACK body (reserved bits, unknown codes).
 pub const RULE_BAD_ACK: &str = "malformed CONNACK or SUBACK";
 
@@ -453,21 +457,41 @@ pub fn cases() -> Vec<HostileCase> {
             unknown("UNSUBACK", 65_535),
         ),
         // ----- oversize -----
+        // A PUBLISH over the limit is read through, not refused; only the
+        // head it must still get right (topic, packet id) can make it an
+        // error, as soon as that head is in, before any payload.
         case(
             "publish-2mib-header",
+            RULE_TOPIC,
+            // The header of a 2 MiB PUBLISH (remaining length 2_097_152 in
+            // four bytes), then its topic `a/+`.
+            &[0x30, 0x80, 0x80, 0x80, 0x01, 0, 3, b'a', b'/', b'+'],
+            protocol(ProtocolError::InvalidTopic(TopicError::WildcardInTopicName)),
+        ),
+        case(
+            "publish-1mib-plus-1",
+            RULE_PKID_ZERO,
+            // A QoS 1 PUBLISH of 1 + 3 + 1_048_573 = 1_048_577 bytes, one
+            // over the limit, with topic `t` and packet id 0.
+            &[0x32, 0xFD, 0xFF, 0x3F, 0, 1, b't', 0, 0],
+            zero("PUBLISH"),
+        ),
+        case(
+            "suback-2mib-header",
             RULE_OVERSIZE,
-            &[0x30, 0x80, 0x80, 0x80, 0x01],
+            // The header of a 2 MiB SUBACK: refused from the header alone.
+            &[0x90, 0x80, 0x80, 0x80, 0x01],
             SessionError::PacketTooLarge {
                 size: 2_097_157,
                 max: 1_048_576,
             },
         ),
         case(
-            "publish-1mib-plus-1",
+            "suback-1mib-plus-1",
             RULE_OVERSIZE,
             // Remaining length 1_048_573 in three bytes: 1 + 3 + 1_048_573
             // = 1_048_577 bytes, one over the limit.
-            &[0x30, 0xFD, 0xFF, 0x3F],
+            &[0x90, 0xFD, 0xFF, 0x3F],
             SessionError::PacketTooLarge {
                 size: 1_048_577,
                 max: 1_048_576,

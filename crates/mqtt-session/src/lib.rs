@@ -48,7 +48,8 @@ pub mod topic;
 pub use error::{connack_code_sentence, ConfigError, ProtocolError, SessionError};
 pub use event::{Event, Message, PublishId, SubscribeResult};
 pub use options::{
-    LastWill, Options, ProtocolVersion, QoS, MIN_INCOMING_PACKET_SIZE, V3_1_MAX_CLIENT_ID_LEN,
+    LastWill, Options, ProtocolVersion, QoS, MAX_OVERSIZED_HEAD_LEN, MIN_INCOMING_PACKET_SIZE,
+    V3_1_MAX_CLIENT_ID_LEN,
 };
 pub use session::{ConnectionState, Session};
 pub use topic::TopicError;

@@ -139,8 +139,24 @@ pub struct Options {
     pub protocol: ProtocolVersion,
     /// Last Will, if any.
     pub last_will: Option<LastWill>,
-    /// Largest incoming packet accepted, in bytes, fixed header included.
-    /// A larger one closes the connection with `SessionError::PacketTooLarge`.
+    /// Largest incoming packet kept, in bytes, fixed header included.
+    ///
+    /// A larger PUBLISH, of any size MQTT allows (remaining length up to
+    /// 268,435,455 bytes), does not end the connection: it is read through
+    /// without being buffered. Its topic and packet id are checked as for
+    /// any PUBLISH (an invalid one is still a protocol error), it is
+    /// acknowledged as its QoS requires, it is reported as
+    /// `Event::MessageNotKept`, and its payload is discarded as it arrives.
+    /// So a persistent session is never trapped by a message the broker
+    /// redelivers on every reconnect. Any other packet larger than this
+    /// closes the connection with `SessionError::PacketTooLarge`, from its
+    /// fixed header alone.
+    ///
+    /// Memory: the session buffers at most this many bytes of input, or
+    /// [`MAX_OVERSIZED_HEAD_LEN`] for the head of an oversized PUBLISH,
+    /// whichever is larger (`Session::buffered_bytes`). Changed between
+    /// connections with `Session::set_options`; at least
+    /// [`MIN_INCOMING_PACKET_SIZE`].
     pub max_incoming_packet_size: usize,
     /// How long to wait for CONNACK, and for PINGRESP, before declaring the
     /// link dead. The PINGRESP wait is capped at 40 % of the keepalive
@@ -158,6 +174,11 @@ pub struct Options {
 /// The smallest accepted `max_incoming_packet_size`: a QoS 0 PUBLISH with a
 /// one-byte topic and no payload is 5 bytes.
 pub const MIN_INCOMING_PACKET_SIZE: usize = 5;
+
+/// The most bytes buffered for the head of a PUBLISH larger than
+/// `max_incoming_packet_size` before its payload is discarded: fixed header
+/// (at most 5), topic length (2), topic (at most 65,535) and packet id (2).
+pub const MAX_OVERSIZED_HEAD_LEN: usize = 5 + 2 + 65_535 + 2;
 
 /// MQTT 3.1 limit on the client identifier, in bytes.
 pub const V3_1_MAX_CLIENT_ID_LEN: usize = 23;

@@ -1,5 +1,6 @@
 //! Property tests of the codec seam and the session: random framing of valid
-//! packet streams, and arbitrary or mutated bytes from a hostile broker.
+//! packet streams (with PUBLISHes over the size limit among them), a small
+//! limit against none, and arbitrary or mutated bytes from a hostile broker.
 //! Test-only; must not be compiled into the library.
 
 use bytes::{Bytes, BytesMut};
@@ -7,8 +8,11 @@ use mqttbytes::v4;
 use proptest::collection::vec;
 use proptest::prelude::*;
 
-use crate::codec::{Decoder, Incoming};
-use crate::{ConnectionState, Event, Message, Options, QoS, Session, SubscribeResult};
+use crate::codec::{check_header, parse_fixed_header, Decoder, Incoming, Skipped};
+use crate::{
+    ConnectionState, Event, Message, Options, QoS, Session, SessionError, SubscribeResult,
+    MAX_OVERSIZED_HEAD_LEN,
+};
 
 fn qos_strategy() -> impl Strategy<Value = QoS> {
     prop_oneof![
@@ -131,10 +135,13 @@ fn chunks(bytes: &[u8], cuts: &[usize]) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// The incoming limit of `connected_session`.
+const LIMIT: usize = 4096;
+
 fn connected_session() -> Session {
     let mut s = match Session::new(Options {
         client_id: "prop".into(),
-        max_incoming_packet_size: 4096,
+        max_incoming_packet_size: LIMIT,
         ..Options::default()
     }) {
         Ok(s) => s,
@@ -148,9 +155,14 @@ fn connected_session() -> Session {
 /// Feeds chunks; checks the session either is still up with no `Closed`
 /// event, or closed with exactly one `Closed` event as its last.
 fn feed_and_check(mut s: Session, chunks: &[Vec<u8>]) -> Result<(), TestCaseError> {
+    let bound = s
+        .options()
+        .max_incoming_packet_size
+        .max(MAX_OVERSIZED_HEAD_LEN);
     for c in chunks {
         s.handle_bytes(1, c);
         let _ = s.poll_transmit();
+        prop_assert!(s.buffered_bytes() <= bound, "{}", s.buffered_bytes());
     }
     let events: Vec<Event> = std::iter::from_fn(|| s.poll_event()).collect();
     let closed = events
@@ -170,6 +182,164 @@ fn feed_and_check(mut s: Session, chunks: &[Vec<u8>]) -> Result<(), TestCaseErro
     Ok(())
 }
 
+/// One packet of a stream for the oversize property: bytes, the event the
+/// session must report, and the acknowledgement it must write.
+type Item = (Vec<u8>, Event, Vec<u8>);
+
+fn ack_for(qos: QoS, pkid: u16) -> Vec<u8> {
+    match qos {
+        QoS::AtMostOnce => Vec::new(),
+        QoS::AtLeastOnce => ack_bytes(0x40, pkid),
+        QoS::ExactlyOnce => ack_bytes(0x50, pkid),
+    }
+}
+
+fn put_len(v: &mut Vec<u8>, mut len: usize) {
+    loop {
+        let mut b = (len % 128) as u8;
+        len /= 128;
+        if len > 0 {
+            b |= 0x80;
+        }
+        v.push(b);
+        if len == 0 {
+            break;
+        }
+    }
+}
+
+/// A PUBLISH kept (payload up to 300 bytes) or over `LIMIT` (up to 30,000),
+/// with packet id `pkid` when QoS > 0.
+fn item_strategy(pkid: u16) -> impl Strategy<Value = Item> {
+    (
+        topic_strategy(),
+        qos_strategy(),
+        any::<bool>(),
+        any::<bool>(),
+        prop_oneof![0usize..300, LIMIT..30_000],
+        any::<u8>(),
+    )
+        .prop_map(move |(topic, qos, dup, retain, payload_len, fill)| {
+            let pkid = if qos == QoS::AtMostOnce { 0 } else { pkid };
+            let dup = dup && qos != QoS::AtMostOnce;
+            let id_len = if qos == QoS::AtMostOnce { 0 } else { 2 };
+            let mut b = vec![0x30 | (u8::from(dup) << 3) | (qos.as_u8() << 1) | u8::from(retain)];
+            put_len(&mut b, 2 + topic.len() + id_len + payload_len);
+            b.extend_from_slice(&(topic.len() as u16).to_be_bytes());
+            b.extend_from_slice(topic.as_bytes());
+            if pkid != 0 {
+                b.extend_from_slice(&pkid.to_be_bytes());
+            }
+            b.resize(b.len() + payload_len, fill);
+            let event = if b.len() > LIMIT {
+                Event::MessageNotKept {
+                    topic,
+                    size: payload_len,
+                    packet_size: b.len(),
+                    qos,
+                    retain,
+                    dup,
+                    pkid,
+                    limit: LIMIT,
+                }
+            } else {
+                Event::Message(Message {
+                    topic,
+                    payload: Bytes::from(vec![fill; payload_len]),
+                    qos,
+                    retain,
+                    dup,
+                    pkid,
+                })
+            };
+            (b, event, ack_for(qos, pkid))
+        })
+}
+
+/// 1 to 12 PUBLISHes, at least one over `LIMIT`, each with its own packet id
+/// (so no QoS 2 message is a redelivery of another).
+fn items_strategy() -> impl Strategy<Value = Vec<Item>> {
+    (1usize..12)
+        .prop_flat_map(|n| {
+            let items: Vec<_> = (1..=n as u16).map(item_strategy).collect();
+            (items, any::<usize>(), 5_000usize..20_000)
+        })
+        .prop_map(|(mut items, at, big)| {
+            if !items.iter().any(|(b, _, _)| b.len() > LIMIT) {
+                // Make one of them oversized.
+                let i = at % items.len();
+                if let Some(item) = items.get_mut(i) {
+                    let mut b = vec![0x30];
+                    put_len(&mut b, 2 + 1 + big);
+                    b.extend_from_slice(&[0, 1, b'z']);
+                    b.resize(b.len() + big, 0);
+                    let event = Event::MessageNotKept {
+                        topic: "z".into(),
+                        size: big,
+                        packet_size: b.len(),
+                        qos: QoS::AtMostOnce,
+                        retain: false,
+                        dup: false,
+                        pkid: 0,
+                        limit: LIMIT,
+                    };
+                    *item = (b, event, Vec::new());
+                }
+            }
+            items
+        })
+}
+
+/// Feeds `chunks` to a connected session; returns its events and what it wrote.
+fn run_session(chunks: &[Vec<u8>]) -> Result<(Vec<Event>, Vec<u8>), TestCaseError> {
+    let mut s = connected_session();
+    let _ = s.poll_transmit();
+    let _ = s.poll_event();
+    let mut sent = Vec::new();
+    for c in chunks {
+        s.handle_bytes(1, c);
+        while let Some(b) = s.poll_transmit() {
+            sent.extend(b);
+        }
+        prop_assert!(s.buffered_bytes() <= LIMIT, "{}", s.buffered_bytes());
+    }
+    prop_assert_eq!(s.state(), ConnectionState::Connected);
+    prop_assert_eq!(s.buffered_bytes(), 0);
+    Ok((std::iter::from_fn(|| s.poll_event()).collect(), sent))
+}
+
+/// What a decoder with `limit` must make of a packet that a decoder without
+/// limit decoded from `frame_len` bytes.
+fn expected_with_limit(
+    limit: usize,
+    frame_len: usize,
+    p: Incoming,
+) -> Result<Option<Incoming>, SessionError> {
+    if frame_len <= limit {
+        return Ok(Some(p));
+    }
+    match p {
+        Incoming::Publish(m) => {
+            let size = m.payload.len();
+            Ok(Some(Incoming::PublishNotKept(
+                Message {
+                    payload: Bytes::new(),
+                    ..m
+                },
+                Skipped {
+                    size,
+                    packet_size: frame_len,
+                    limit,
+                },
+            )))
+        }
+        _ => Err(SessionError::PacketTooLarge {
+            size: frame_len,
+            max: limit,
+        }),
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -183,9 +353,9 @@ proptest! {
         let mut decoder = Decoder::new(usize::MAX);
         let mut got = Vec::new();
         for chunk in chunks(&stream, &cuts) {
-            decoder.push(&chunk);
+            let mut input = &chunk[..];
             loop {
-                match decoder.next_packet() {
+                match decoder.next_packet(&mut input) {
                     Ok(Some(p)) => got.push(p),
                     Ok(None) => break,
                     Err(e) => return Err(TestCaseError::fail(format!("{e}"))),
@@ -229,5 +399,85 @@ proptest! {
             }
         }
         feed_and_check(connected_session(), &chunks(&stream, &cuts))?;
+    }
+
+    #[test]
+    fn a_stream_with_oversized_publishes_between_kept_ones_gives_the_same_events_in_any_chunking(
+        items in items_strategy(),
+        cuts in vec(any::<usize>(), 0..40),
+        small_cuts in vec(0usize..64, 0..40),
+    ) {
+        let mut stream: Vec<u8> = items.iter().flat_map(|(b, _, _)| b.clone()).collect();
+        stream.extend_from_slice(&[0xD0, 0]);
+        let expected_events: Vec<Event> = items.iter().map(|(_, e, _)| e.clone()).collect();
+        let expected_sent: Vec<u8> = items.iter().flat_map(|(_, _, a)| a.clone()).collect();
+        let whole = run_session(&[stream.clone()])?;
+        prop_assert_eq!(&whole.0, &expected_events);
+        prop_assert_eq!(&whole.1, &expected_sent);
+        let split = run_session(&chunks(&stream, &cuts))?;
+        prop_assert_eq!(&split, &whole);
+        // Many small chunks around the first packet boundaries too.
+        let small = run_session(&chunks(&stream, &small_cuts))?;
+        prop_assert_eq!(&small, &whole);
+    }
+
+    #[test]
+    fn a_decoder_with_a_small_limit_agrees_with_one_without_but_drops_oversized_payloads(
+        packets in vec(packet_strategy(), 1..10),
+        mutations in vec((any::<usize>(), any::<u8>()), 0..4),
+        limit in 5usize..400,
+    ) {
+        let mut stream: Vec<u8> = packets.iter().flat_map(|(b, _)| b.clone()).collect();
+        for (at, value) in mutations {
+            let len = stream.len();
+            if let Some(b) = stream.get_mut(at % len) {
+                *b = value;
+            }
+        }
+        let mut full = Decoder::new(usize::MAX);
+        let mut small = Decoder::new(limit);
+        let mut a = &stream[..];
+        let mut b = &stream[..];
+        loop {
+            let before = a;
+            let got_full = full.next_packet(&mut a);
+            let got_small = small.next_packet(&mut b);
+            match got_full {
+                Ok(None) => {
+                    // The last packet is incomplete: with a limit it may
+                    // still come out (an oversized PUBLISH whose head is in),
+                    // or fail from its header or head.
+                    if let Ok(Some(p)) = got_small {
+                        prop_assert!(matches!(p, Incoming::PublishNotKept(..)), "{:?}", p);
+                    }
+                    break;
+                }
+                Ok(Some(p)) => {
+                    let frame_len = before.len() - a.len();
+                    let expected = expected_with_limit(limit, frame_len, p);
+                    let stop = expected.is_err();
+                    prop_assert_eq!(got_small, expected);
+                    if stop {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    // A packet other than PUBLISH over the limit is refused
+                    // from its header; anything else fails alike.
+                    let expected = match parse_fixed_header(before) {
+                        Ok(Some(h))
+                            if check_header(&h).is_ok()
+                                && h.frame_len() > limit
+                                && h.packet_type() != 3 =>
+                        {
+                            SessionError::PacketTooLarge { size: h.frame_len(), max: limit }
+                        }
+                        _ => e,
+                    };
+                    prop_assert_eq!(got_small, Err(expected));
+                    break;
+                }
+            }
+        }
     }
 }

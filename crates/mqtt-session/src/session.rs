@@ -15,7 +15,7 @@ use std::fmt;
 
 use bytes::{Bytes, BytesMut};
 
-use crate::codec::{self, Decoder, Incoming, Outgoing};
+use crate::codec::{self, Decoder, Incoming, Outgoing, Skipped};
 use crate::error::{connack_code_sentence, ConfigError, ProtocolError, SessionError};
 use crate::event::{Event, Message, PublishId, SubscribeResult};
 use crate::options::{Options, ProtocolVersion, QoS};
@@ -90,7 +90,6 @@ pub struct Session {
     pending_unsubscribes: BTreeMap<u16, Vec<String>>,
     /// Packet ids of QoS 2 messages delivered and waiting for PUBREL.
     incoming_qos2: IdSet,
-    subscriptions: Vec<(String, QoS)>,
     connack_deadline: Option<u64>,
     ping_deadline: Option<u64>,
     /// When the outstanding PINGREQ was written.
@@ -107,7 +106,6 @@ impl fmt::Debug for Session {
             .field("client_id", &self.options.client_id)
             .field("in_flight", &self.outgoing.len())
             .field("queued", &self.waiting.len())
-            .field("subscriptions", &self.subscriptions)
             .finish_non_exhaustive()
     }
 }
@@ -135,7 +133,6 @@ impl Session {
             pending_subscribes: BTreeMap::new(),
             pending_unsubscribes: BTreeMap::new(),
             incoming_qos2: IdSet::new(),
-            subscriptions: Vec::new(),
             connack_deadline: None,
             ping_deadline: None,
             ping_sent_ms: 0,
@@ -166,16 +163,21 @@ impl Session {
     }
 
     /// Bytes received and not yet decoded: at most one partial packet, so
-    /// never more than `max_incoming_packet_size` (a larger packet is refused
-    /// from its header).
+    /// never more than `max_incoming_packet_size`, or than the head (fixed
+    /// header, topic, packet id: at most [`crate::MAX_OVERSIZED_HEAD_LEN`]
+    /// bytes) of a PUBLISH over that limit, whichever is larger. The payload
+    /// of a PUBLISH over the limit is discarded as it arrives and never
+    /// counts here, whatever its size; any other packet over the limit is
+    /// refused from its fixed header.
     #[must_use]
     pub fn buffered_bytes(&self) -> usize {
         self.decoder.buffered()
     }
 
-    /// Replaces the options; only while `Disconnected` or `Closed`. A new
-    /// client id or protocol starts a new session: in-flight publishes are
-    /// dropped and reported.
+    /// Replaces the options; only while `Disconnected` or `Closed`, so they
+    /// apply from the next connection (`max_incoming_packet_size` included).
+    /// A new client id or protocol starts a new session: in-flight publishes
+    /// are dropped and reported.
     pub fn set_options(&mut self, options: Options) -> Result<(), ConfigError> {
         if matches!(
             self.state,
@@ -217,25 +219,6 @@ impl Session {
         self.outgoing.len()
     }
 
-    /// The filters the broker granted (with the granted QoS), in the order
-    /// first granted, minus those unsubscribed or later refused. Kept across
-    /// reconnects so a caller can subscribe again when the broker did not
-    /// resume the session (see `restore_subscriptions`).
-    #[must_use]
-    pub fn subscriptions(&self) -> Vec<(String, QoS)> {
-        self.subscriptions.clone()
-    }
-
-    /// Subscribes again to every filter in `subscriptions()` with one
-    /// SUBSCRIBE; `Ok(None)` when there is none.
-    pub fn restore_subscriptions(&mut self, now_ms: u64) -> Result<Option<u16>, SessionError> {
-        if self.subscriptions.is_empty() {
-            return Ok(None);
-        }
-        let filters = self.subscriptions.clone();
-        self.subscribe(now_ms, filters).map(Some)
-    }
-
     /// The transport just opened: queue CONNECT and start the CONNACK timer.
     /// Calling it while a connection is up starts over on a new one.
     pub fn connect(&mut self, now_ms: u64) {
@@ -267,13 +250,21 @@ impl Session {
     /// returned: they become `Event::Closed { error }` and the session stops
     /// reading (state `Closed`, `wants_close()` true). Bytes arriving when no
     /// connection is up are ignored.
+    ///
+    /// A PUBLISH over `max_incoming_packet_size` does not end the
+    /// connection: once its topic and packet id are in, it is acknowledged
+    /// as its QoS requires and reported as `Event::MessageNotKept`, and the
+    /// rest of its payload is dropped as it arrives (see `buffered_bytes`).
+    /// While a packet is still arriving after a PINGREQ, each chunk of it
+    /// moves the PINGRESP deadline to at least `ping_wait_ms` from now: the
+    /// PINGRESP can only come after that packet, however long it is.
     pub fn handle_bytes(&mut self, now_ms: u64, data: &[u8]) {
         if !self.is_up() {
             return;
         }
-        self.decoder.push(data);
+        let mut input = data;
         while self.is_up() {
-            match self.decoder.next_packet() {
+            match self.decoder.next_packet(&mut input) {
                 Ok(None) => break,
                 Ok(Some(packet)) => {
                     self.last_received_ms = now_ms;
@@ -282,6 +273,12 @@ impl Session {
                     }
                 }
                 Err(e) => self.fail(e),
+            }
+        }
+        if self.is_up() && !data.is_empty() && self.decoder.in_packet() {
+            if let Some(deadline) = self.ping_deadline {
+                let wait = self.ping_wait_ms();
+                self.ping_deadline = Some(deadline.max(now_ms.saturating_add(wait)));
             }
         }
     }
@@ -700,7 +697,10 @@ impl Session {
                 session_present,
                 code,
             } => self.handle_connack(now_ms, session_present, code),
-            Incoming::Publish(message) => self.handle_publish(now_ms, message),
+            Incoming::Publish(message) => self.handle_publish(now_ms, message, None),
+            Incoming::PublishNotKept(message, skipped) => {
+                self.handle_publish(now_ms, message, Some(skipped))
+            }
             Incoming::PubAck(pkid) => self.complete(now_ms, pkid, Stage::Qos1Sent, "PUBACK"),
             Incoming::PubRec(pkid) => self.handle_pubrec(now_ms, pkid),
             Incoming::PubComp(pkid) => self.complete(now_ms, pkid, Stage::Released, "PUBCOMP"),
@@ -723,8 +723,6 @@ impl Session {
                     },
                 )?;
                 self.ids.release(pkid);
-                self.subscriptions
-                    .retain(|(f, _)| !filters.iter().any(|u| u == f));
                 self.events.push_back(Event::Unsubscribed { pkid, filters });
                 self.send_waiting(now_ms);
                 Ok(())
@@ -798,23 +796,43 @@ impl Session {
         Ok(())
     }
 
-    fn handle_publish(&mut self, now_ms: u64, message: Message) -> Result<(), SessionError> {
-        match message.qos {
+    /// A PUBLISH from the broker, kept (`skipped` is `None`) or read through
+    /// without its payload: both are acknowledged and reported by the same
+    /// QoS rules, only the event differs.
+    fn handle_publish(
+        &mut self,
+        now_ms: u64,
+        message: Message,
+        skipped: Option<Skipped>,
+    ) -> Result<(), SessionError> {
+        let (qos, pkid) = (message.qos, message.pkid);
+        let event = match skipped {
+            None => Event::Message(message),
+            Some(s) => Event::MessageNotKept {
+                topic: message.topic,
+                size: s.size,
+                packet_size: s.packet_size,
+                qos,
+                retain: message.retain,
+                dup: message.dup,
+                pkid,
+                limit: s.limit,
+            },
+        };
+        match qos {
             QoS::AtMostOnce => {
-                self.events.push_back(Event::Message(message));
+                self.events.push_back(event);
                 Ok(())
             }
             QoS::AtLeastOnce => {
-                let pkid = message.pkid;
-                self.events.push_back(Event::Message(message));
+                self.events.push_back(event);
                 self.queue(now_ms, &Outgoing::PubAck(pkid))
             }
             QoS::ExactlyOnce => {
-                let pkid = message.pkid;
                 // Deliver on the first PUBLISH only; until PUBREL, any PUBLISH
                 // with this id is the same message and only gets PUBREC.
                 if self.incoming_qos2.insert(pkid) {
-                    self.events.push_back(Event::Message(message));
+                    self.events.push_back(event);
                 }
                 self.queue(now_ms, &Outgoing::PubRec(pkid))
             }
@@ -889,20 +907,11 @@ impl Session {
             }
             .into());
         }
-        let mut out = Vec::with_capacity(filters.len());
-        for ((filter, _asked), result) in filters.into_iter().zip(results) {
-            match result {
-                SubscribeResult::Granted(qos) => {
-                    if let Some(entry) = self.subscriptions.iter_mut().find(|(f, _)| *f == filter) {
-                        entry.1 = qos;
-                    } else {
-                        self.subscriptions.push((filter.clone(), qos));
-                    }
-                }
-                SubscribeResult::Refused => self.subscriptions.retain(|(f, _)| *f != filter),
-            }
-            out.push((filter, result));
-        }
+        let out = filters
+            .into_iter()
+            .map(|(filter, _asked)| filter)
+            .zip(results)
+            .collect();
         self.events
             .push_back(Event::Subscribed { pkid, results: out });
         Ok(())

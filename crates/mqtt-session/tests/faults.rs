@@ -16,12 +16,10 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{devbroker_path, opts, Broker, Client, Mosquitto, MosquittoConfig, WAIT};
+use common::{devbroker_path, opts, Broker, Client, Lines, Mosquitto, MosquittoConfig, WAIT};
 use mqtt_session::{ConnectionState, Event, Options, PublishId, QoS, SessionError};
 
 /// `devbroker proxy` in front of a broker, killed on drop. Its stdout lines
@@ -29,7 +27,7 @@ use mqtt_session::{ConnectionState, Event, Options, PublishId, QoS, SessionError
 struct Proxy {
     child: Child,
     url: String,
-    lines: Arc<Mutex<Vec<(Instant, String)>>>,
+    lines: Lines,
 }
 
 impl Proxy {
@@ -48,63 +46,34 @@ impl Proxy {
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        if let Some(out) = child.stdout.take() {
-            let lines = Arc::clone(&lines);
-            std::thread::spawn(move || {
-                for line in BufReader::new(out).lines().map_while(Result::ok) {
-                    if let Ok(mut l) = lines.lock() {
-                        l.push((Instant::now(), line));
-                    }
-                }
-            });
-        }
-        let deadline = Instant::now() + WAIT;
-        let url = loop {
-            let ready = lines.lock().ok().and_then(|l| {
-                l.iter().find_map(|(_, s)| {
+        let lines = Lines::collect(child.stdout.take().expect("stdout"));
+        // Killed on drop from here on, also when the wait below fails.
+        let mut proxy = Proxy {
+            child,
+            url: String::new(),
+            lines,
+        };
+        proxy.url = proxy.lines.wait_for(
+            &format!(
+                "the proxy's ready line (if {} predates the proxy subcommand, rebuild it \
+                 with `cargo build -p devbroker`)",
+                bin.display()
+            ),
+            WAIT,
+            |lines| {
+                lines.iter().find_map(|(_, s)| {
                     s.strip_prefix("devbroker: proxy listening ")
                         .and_then(|r| r.split(' ').next())
                         .map(str::to_string)
                 })
-            });
-            if let Some(url) = ready {
-                break url;
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!(
-                    "devbroker proxy exited ({status}) while starting; if {} predates the \
-                     proxy subcommand, rebuild it with `cargo build -p devbroker`",
-                    bin.display()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "devbroker proxy did not start within {WAIT:?}"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        Proxy { child, url, lines }
-    }
-
-    fn lines(&self) -> Vec<(Instant, String)> {
-        self.lines.lock().map(|l| l.clone()).unwrap_or_default()
+            },
+        );
+        proxy
     }
 
     /// Waits for a line containing `needle`; returns when it was read.
     fn wait_line(&self, needle: &str) -> Instant {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some((t, _)) = self.lines().into_iter().find(|(_, l)| l.contains(needle)) {
-                return t;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no proxy line with {needle:?}; lines: {:?}",
-                self.lines()
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        self.lines.wait_for_count(needle, 1, WAIT)[0].0
     }
 }
 
@@ -116,11 +85,7 @@ impl Broker for Proxy {
         "devbroker proxy"
     }
     fn log(&self) -> String {
-        self.lines()
-            .into_iter()
-            .map(|(_, l)| l)
-            .collect::<Vec<_>>()
-            .join("\n")
+        self.lines.text()
     }
 }
 
@@ -224,10 +189,16 @@ fn cut_and_reconnect(cycles: usize) -> String {
     let mut connections = 0usize;
     let mut n_up = 0u64;
     let mut n_down = 0u64;
-    let deadline = Instant::now() + Duration::from_secs(150);
+    // Each connection takes a fraction of a second; a loaded machine may be
+    // several times slower. What must not happen is a connection that makes
+    // no progress at all: that fails after `WAIT` without a new connection.
+    let mut last_progress = (connections, Instant::now());
 
     // Connections 0..cycles each carry one cut; connection `cycles` passes.
     while connections <= cycles {
+        if connections != last_progress.0 {
+            last_progress = (connections, Instant::now());
+        }
         if !a.is_open() {
             if connections > 0 {
                 losses += 1;
@@ -242,8 +213,10 @@ fn cut_and_reconnect(cycles: usize) -> String {
             continue;
         }
         assert!(
-            Instant::now() < deadline,
-            "cycles too slow: {connections} connections, {losses} losses; proxy:\n{}",
+            last_progress.1.elapsed() < WAIT,
+            "no new connection within {WAIT:?}: {connections} connections, {losses} losses; \
+             A state {:?}; proxy:\n{}",
+            a.session.state(),
             proxy.log()
         );
         if a.session.state() == ConnectionState::Connected
@@ -384,7 +357,13 @@ fn cut_and_reconnect(cycles: usize) -> String {
     }
 
     // Every planned cut happened, at every stage, and each cost A its
-    // connection.
+    // connection. The proxy prints each cut line before it cuts, so A has
+    // seen every loss by now, but the reader thread may not have read every
+    // line yet: wait for them. A's last connection is closed politely, so
+    // that the proxy reports the DUP resends of every connection.
+    proxy.lines.wait_for_count(": cut-", cycles, WAIT);
+    a.disconnect();
+    proxy.lines.wait_for_count("closed (", connections, WAIT);
     let log = proxy.log();
     let fired: Vec<&str> = log
         .lines()

@@ -106,4 +106,6 @@ fn two_thousand_seeded_fuzz_executions_break_no_invariant() {
     assert!(total.messages > 500, "{total:?}");
     assert!(total.completed > 50, "{total:?}");
     assert!(total.closed_protocol > 200, "{total:?}");
+    // Oversized PUBLISHes are read through, not just refused.
+    assert!(total.not_kept > 500, "{total:?}");
 }

@@ -28,8 +28,13 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::ws_front;
 
-/// Largest PUBLISH rumqttd accepts from a client, in bytes.
-pub const MAX_PAYLOAD_SIZE: usize = 2 * 1024 * 1024;
+/// Largest packet rumqttd accepts from a client, in bytes of remaining
+/// length: MQTT's maximum (268,435,455), so the page's handling of messages
+/// over its own limit can be tried with any size a client may publish.
+/// (Through the WebSocket front a client's message is also bounded by
+/// tungstenite's defaults, 16 MiB per frame and 64 MiB per message; over
+/// TCP there is no other limit.)
+pub const MAX_PAYLOAD_SIZE: usize = 268_435_455;
 /// Size of one in-memory commitlog segment (one log per subscription filter,
 /// and per topic nobody subscribed to, because dynamic filters are on).
 pub const SEGMENT_SIZE: usize = 1024 * 1024;

@@ -3,8 +3,13 @@
 //! `Session` over a real WebSocket (tungstenite, subprotocol `mqtt`) with the
 //! real clock, which only this harness reads.
 //!
-//! Waits are always for a condition with a deadline, never a bare sleep.
-//! Brokers are killed on drop. Nothing here is compiled into the library.
+//! Waits are always for a condition with a deadline, never a bare sleep, and
+//! never on what another thread or process has done "by now": a broker is
+//! ready when it says so (mosquitto's "running" line, devbroker's ready
+//! line), not when a port answers; a child's output is waited for line by
+//! line ([`Lines`]). Deadlines ([`WAIT`]) are generous: they only run out
+//! when the awaited thing never happens. Brokers are killed on drop. Nothing
+//! here is compiled into the library.
 
 #![allow(dead_code)]
 
@@ -16,7 +21,7 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use mqtt_session::{
@@ -27,7 +32,132 @@ use tungstenite::http::HeaderValue;
 use tungstenite::protocol::WebSocket;
 
 /// How long any single wait in these tests may take before it fails.
-pub const WAIT: Duration = Duration::from_secs(15);
+/// Generous on purpose: a loaded machine is slow, not broken; only something
+/// that never happens runs into it.
+pub const WAIT: Duration = Duration::from_secs(60);
+
+/// How many times a broker is started on fresh ports when the ones it was
+/// given were taken by another process between choosing and binding them.
+const PORT_RETRIES: u32 = 5;
+
+/// Polls `cond` until it holds; panics naming `what` after `limit`.
+pub fn wait_until(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !cond() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[derive(Default)]
+struct LinesState {
+    /// Each line with the instant the reader thread read it.
+    lines: Vec<(Instant, String)>,
+    /// The stream ended (the process closed it or exited).
+    ended: bool,
+}
+
+/// The lines a child process writes to one stream, collected by a reader
+/// thread. Waits block on the reader's notifications, so a test asserts on
+/// lines it has seen arrive, never on however many the thread had read at
+/// some arbitrary moment.
+#[derive(Clone)]
+pub struct Lines(Arc<(Mutex<LinesState>, Condvar)>);
+
+impl Lines {
+    /// Starts a thread reading `stream` line by line until it ends.
+    pub fn collect(stream: impl Read + Send + 'static) -> Lines {
+        let lines = Lines(Arc::new((Mutex::default(), Condvar::new())));
+        let shared = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                let (state, cv) = &*shared.0;
+                if let Ok(mut s) = state.lock() {
+                    s.lines.push((Instant::now(), line));
+                }
+                cv.notify_all();
+            }
+            let (state, cv) = &*shared.0;
+            if let Ok(mut s) = state.lock() {
+                s.ended = true;
+            }
+            cv.notify_all();
+        });
+        lines
+    }
+
+    /// Waits until `find` returns `Some` for the lines read so far; panics
+    /// after `limit`, or as soon as the stream ended without it.
+    pub fn wait_for<T>(
+        &self,
+        what: &str,
+        limit: Duration,
+        mut find: impl FnMut(&[(Instant, String)]) -> Option<T>,
+    ) -> T {
+        let deadline = Instant::now() + limit;
+        let (state, cv) = &*self.0;
+        let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(found) = find(&s.lines) {
+                return found;
+            }
+            let now = Instant::now();
+            if s.ended || now >= deadline {
+                let why = if s.ended {
+                    "the output ended"
+                } else {
+                    "timed out"
+                };
+                let all: Vec<&str> = s.lines.iter().map(|(_, l)| l.as_str()).collect();
+                panic!(
+                    "{why} waiting for {what} (limit {limit:?}); lines:\n{}",
+                    all.join("\n")
+                );
+            }
+            s = cv
+                .wait_timeout(s, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Waits until at least `n` lines contain `needle`; returns the first `n`
+    /// of them, each with the instant it was read.
+    pub fn wait_for_count(
+        &self,
+        needle: &str,
+        n: usize,
+        limit: Duration,
+    ) -> Vec<(Instant, String)> {
+        self.wait_for(&format!("{n} lines with {needle:?}"), limit, |lines| {
+            let hits: Vec<(Instant, String)> = lines
+                .iter()
+                .filter(|(_, l)| l.contains(needle))
+                .take(n)
+                .cloned()
+                .collect();
+            (hits.len() == n).then_some(hits)
+        })
+    }
+
+    /// Every line read so far, with the instant each was read.
+    pub fn snapshot(&self) -> Vec<(Instant, String)> {
+        let (state, _) = &*self.0;
+        state.lock().map(|s| s.lines.clone()).unwrap_or_default()
+    }
+
+    /// Every line read so far, joined (for failure messages).
+    pub fn text(&self) -> String {
+        self.snapshot()
+            .into_iter()
+            .map(|(_, l)| l)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
 
 /// A broker the scenarios can talk to.
 pub trait Broker {
@@ -76,16 +206,6 @@ impl Drop for TempDir {
     }
 }
 
-fn wait_for_port(port: u16, deadline: Instant) -> bool {
-    while Instant::now() < deadline {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
-
 fn read_file(path: &Path) -> String {
     fs::read_to_string(path).unwrap_or_default()
 }
@@ -119,11 +239,22 @@ pub struct Mosquitto {
     pub tcp_port: u16,
     pub ws_port: u16,
     dir: TempDir,
+    config: MosquittoConfig,
     child: Option<Child>,
     starts: u32,
 }
 
 pub const MOSQUITTO: &str = "/usr/sbin/mosquitto";
+
+/// Two distinct ports that were free a moment ago.
+fn two_free_ports() -> (u16, u16) {
+    let tcp_port = free_port();
+    let mut ws_port = free_port();
+    while ws_port == tcp_port {
+        ws_port = free_port();
+    }
+    (tcp_port, ws_port)
+}
 
 impl Mosquitto {
     pub fn start(config: MosquittoConfig) -> Mosquitto {
@@ -132,27 +263,7 @@ impl Mosquitto {
             "{MOSQUITTO} is missing: install Debian's mosquitto (apt-get install mosquitto)"
         );
         let dir = TempDir::new("mosquitto");
-        let tcp_port = free_port();
-        let mut ws_port = free_port();
-        while ws_port == tcp_port {
-            ws_port = free_port();
-        }
-        let mut conf = format!(
-            "per_listener_settings false\n\
-             listener {tcp_port} 127.0.0.1\n\
-             listener {ws_port} 127.0.0.1\n\
-             protocol websockets\n\
-             socket_domain ipv4\n\
-             log_dest stderr\n\
-             log_type all\n\
-             max_queued_messages 10000\n"
-        );
-        // Running as root, mosquitto would switch to the `mosquitto` user,
-        // which cannot write our temp dir.
-        conf.push_str("user root\n");
-        if config.users.is_empty() {
-            conf.push_str("allow_anonymous true\n");
-        } else {
+        if !config.users.is_empty() {
             let file = dir.path().join("passwd");
             for (i, (user, pass)) in config.users.iter().enumerate() {
                 let mut cmd = Command::new("mosquitto_passwd");
@@ -168,31 +279,68 @@ impl Mosquitto {
                     .unwrap_or_else(|e| panic!("mosquitto_passwd: {e}"));
                 assert!(status.success(), "mosquitto_passwd failed: {status}");
             }
-            conf.push_str(&format!(
-                "allow_anonymous false\npassword_file {}\n",
-                file.display()
-            ));
         }
-        if config.persistence {
-            conf.push_str(&format!(
-                "persistence true\npersistence_location {}/\n",
-                dir.path().display()
-            ));
-        }
-        fs::write(dir.path().join("mosquitto.conf"), conf)
-            .unwrap_or_else(|e| panic!("write config: {e}"));
+        let (tcp_port, ws_port) = two_free_ports();
         let mut m = Mosquitto {
             tcp_port,
             ws_port,
             dir,
+            config,
             child: None,
             starts: 0,
         };
-        m.spawn();
-        m
+        // The ports were free when chosen; if another process bound one
+        // before mosquitto did, start again on fresh ones.
+        for attempt in 1..=PORT_RETRIES {
+            m.write_config();
+            match m.spawn() {
+                Ok(()) => return m,
+                Err(log) if attempt < PORT_RETRIES && log.contains("Address already in use") => {
+                    (m.tcp_port, m.ws_port) = two_free_ports();
+                }
+                Err(log) => panic!("mosquitto did not start; its stderr:\n{log}"),
+            }
+        }
+        unreachable!("the last attempt returns or panics")
     }
 
-    fn spawn(&mut self) {
+    fn write_config(&self) {
+        let (tcp_port, ws_port) = (self.tcp_port, self.ws_port);
+        let mut conf = format!(
+            "per_listener_settings false\n\
+             listener {tcp_port} 127.0.0.1\n\
+             listener {ws_port} 127.0.0.1\n\
+             protocol websockets\n\
+             socket_domain ipv4\n\
+             log_dest stderr\n\
+             log_type all\n\
+             max_queued_messages 10000\n"
+        );
+        // Running as root, mosquitto would switch to the `mosquitto` user,
+        // which cannot write our temp dir.
+        conf.push_str("user root\n");
+        if self.config.users.is_empty() {
+            conf.push_str("allow_anonymous true\n");
+        } else {
+            conf.push_str(&format!(
+                "allow_anonymous false\npassword_file {}\n",
+                self.dir.path().join("passwd").display()
+            ));
+        }
+        if self.config.persistence {
+            conf.push_str(&format!(
+                "persistence true\npersistence_location {}/\n",
+                self.dir.path().display()
+            ));
+        }
+        fs::write(self.dir.path().join("mosquitto.conf"), conf)
+            .unwrap_or_else(|e| panic!("write config: {e}"));
+    }
+
+    /// Starts mosquitto and waits until it logs that it is running, which
+    /// it does once both listeners are open. On an early exit, returns its
+    /// log as the error.
+    fn spawn(&mut self) -> Result<(), String> {
         self.starts += 1;
         let log = self.dir.path().join(format!("stderr-{}.log", self.starts));
         let stderr = fs::File::create(&log).unwrap_or_else(|e| panic!("log file: {e}"));
@@ -204,32 +352,34 @@ impl Mosquitto {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {MOSQUITTO}: {e}"));
         let deadline = Instant::now() + WAIT;
-        let mut ready = false;
-        while Instant::now() < deadline {
+        loop {
+            // "mosquitto version 2.0.11 running", after "Opening … listen
+            // socket on port …" for each listener.
+            if read_file(&log)
+                .lines()
+                .any(|l| l.contains("mosquitto version") && l.ends_with(" running"))
+            {
+                self.child = Some(child);
+                return Ok(());
+            }
             if let Ok(Some(status)) = child.try_wait() {
+                return Err(format!(
+                    "exited ({status}) while starting:\n{}",
+                    read_file(&log)
+                ));
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
                 panic!(
-                    "mosquitto exited ({status}) while starting; its stderr:\n{}",
+                    "mosquitto did not say it was running within {WAIT:?} (ports {} and {}); its stderr:\n{}",
+                    self.tcp_port,
+                    self.ws_port,
                     read_file(&log)
                 );
             }
-            if wait_for_port(self.tcp_port, Instant::now() + Duration::from_millis(50))
-                && wait_for_port(self.ws_port, Instant::now() + Duration::from_millis(50))
-            {
-                ready = true;
-                break;
-            }
+            std::thread::sleep(Duration::from_millis(10));
         }
-        if !ready {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "mosquitto did not accept connections on {} and {} within {WAIT:?}; its stderr:\n{}",
-                self.tcp_port,
-                self.ws_port,
-                read_file(&log)
-            );
-        }
-        self.child = Some(child);
     }
 
     /// Stops mosquitto with SIGTERM (so it writes its persistence file) and
@@ -238,7 +388,11 @@ impl Mosquitto {
         if let Some(mut child) = self.child.take() {
             terminate(&mut child, WAIT);
         }
-        self.spawn();
+        // Same ports: clients reconnect to them. mosquitto sets SO_REUSEADDR,
+        // so connections of the old process in TIME_WAIT do not block them.
+        if let Err(log) = self.spawn() {
+            panic!("mosquitto did not start again; its stderr:\n{log}");
+        }
     }
 
     /// Everything mosquitto wrote to stderr so far.
@@ -301,6 +455,17 @@ pub fn devbroker_path() -> PathBuf {
     target.join("debug").join("devbroker")
 }
 
+/// `devbroker: listening mqtt://127.0.0.1:<tcp> ws://127.0.0.1:<ws>/mqtt` → ports.
+fn parse_ready_line(line: &str) -> Option<(u16, u16)> {
+    let rest = line.strip_prefix("devbroker: listening mqtt://127.0.0.1:")?;
+    let (tcp, rest) = rest.split_once(" ws://127.0.0.1:")?;
+    let (ws, path) = rest.split_once('/')?;
+    if path != "mqtt" {
+        return None;
+    }
+    Some((tcp.parse().ok()?, ws.parse().ok()?))
+}
+
 impl DevBroker {
     pub fn start() -> DevBroker {
         let bin = devbroker_path();
@@ -311,75 +476,51 @@ impl DevBroker {
             bin.display()
         );
         let dir = TempDir::new("devbroker");
-        let tcp_port = free_port();
-        let mut ws_port = free_port();
-        while ws_port == tcp_port {
-            ws_port = free_port();
-        }
-        let stderr = dir.path().join("stderr.log");
-        let err_file = fs::File::create(&stderr).unwrap_or_else(|e| panic!("log file: {e}"));
-        let mut child = Command::new(&bin)
-            .args(["broker", "--tcp-port"])
-            .arg(tcp_port.to_string())
-            .arg("--ws-port")
-            .arg(ws_port.to_string())
-            .stdout(Stdio::piped())
-            .stderr(err_file)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-        // Ready when it prints its "listening" line.
-        let (tx, rx) = mpsc::channel();
-        if let Some(out) = child.stdout.take() {
-            std::thread::spawn(move || {
-                for line in BufReader::new(out).lines().map_while(Result::ok) {
-                    if tx.send(line).is_err() {
-                        break;
+        // Port 0: the broker binds free ports itself and names them in its
+        // ready line, which it prints once both listeners answer MQTT.
+        // rumqttd binds its TCP port a moment after the broker chose it; if
+        // another process took it in between, the broker exits and is
+        // started again.
+        for attempt in 1..=PORT_RETRIES {
+            let stderr = dir.path().join(format!("stderr-{attempt}.log"));
+            let err_file = fs::File::create(&stderr).unwrap_or_else(|e| panic!("log file: {e}"));
+            let mut child = Command::new(&bin)
+                .args(["broker", "--tcp-port", "0", "--ws-port", "0"])
+                .stdout(Stdio::piped())
+                .stderr(err_file)
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+            let out = Lines::collect(child.stdout.take().expect("stdout"));
+            let ready = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                out.wait_for("devbroker's ready line", WAIT, |lines| {
+                    lines.iter().find_map(|(_, l)| parse_ready_line(l))
+                })
+            }));
+            match ready {
+                Ok((tcp_port, ws_port)) => {
+                    return DevBroker {
+                        tcp_port,
+                        ws_port,
+                        child,
+                        stderr,
+                        _dir: dir,
+                    };
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    let log = read_file(&stderr);
+                    if attempt < PORT_RETRIES && log.contains("in use") {
+                        continue;
                     }
-                }
-            });
-        }
-        let deadline = Instant::now() + WAIT;
-        let mut seen = Vec::new();
-        loop {
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!(
-                    "devbroker exited ({status}) while starting; stdout: {seen:?}; stderr:\n{}",
-                    read_file(&stderr)
-                );
-            }
-            match rx.recv_timeout(Duration::from_millis(50)) {
-                Ok(line) => {
-                    let ready = line.contains("listening");
-                    seen.push(line);
-                    if ready {
-                        break;
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    std::thread::sleep(Duration::from_millis(20));
+                    panic!(
+                        "devbroker did not start; stdout:\n{}\nstderr:\n{log}",
+                        out.text()
+                    );
                 }
             }
-            if Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "devbroker did not say it was listening within {WAIT:?}; stdout: {seen:?}; stderr:\n{}",
-                    read_file(&stderr)
-                );
-            }
         }
-        assert!(
-            wait_for_port(ws_port, Instant::now() + WAIT),
-            "devbroker WebSocket port {ws_port} does not accept connections"
-        );
-        DevBroker {
-            tcp_port,
-            ws_port,
-            child,
-            stderr,
-            _dir: dir,
-        }
+        unreachable!("the last attempt returns or panics")
     }
 
     pub fn log(&self) -> String {

@@ -1,7 +1,7 @@
 //! Stable-toolchain fuzz harness for the session: a seeded generator of
 //! executions (arbitrary broker bytes in arbitrary chunks, timeouts at
-//! arbitrary times, and client publishes, subscribes, reconnects) and an
-//! invariant checker wrapped around `Session`.
+//! arbitrary times, and client publishes, subscribes, reconnects, limit
+//! changes) and an invariant checker wrapped around `Session`.
 //!
 //! Shared by `examples/fuzz.rs` (the long release run) and `tests/fuzz.rs`
 //! (corpus replay and a short run in every `cargo test`). Each execution is
@@ -19,7 +19,10 @@ use std::path::{Path, PathBuf};
 
 use bytes::BytesMut;
 use mqtt_session::hostile::{self, HostileCase};
-use mqtt_session::{ConnectionState, Event, Options, ProtocolVersion, PublishId, QoS, Session};
+use mqtt_session::{
+    ConnectionState, Event, Message, Options, ProtocolVersion, PublishId, QoS, Session,
+    MAX_OVERSIZED_HEAD_LEN,
+};
 
 /// Most operations in one execution.
 pub const MAX_OPS: usize = 64;
@@ -130,6 +133,8 @@ pub struct Stats {
     pub closed_protocol: u64,
     /// Messages delivered.
     pub messages: u64,
+    /// Messages over the size limit, reported not kept.
+    pub not_kept: u64,
     /// Publishes completed (PUBACK / PUBCOMP).
     pub completed: u64,
 }
@@ -144,6 +149,7 @@ impl Stats {
         self.closed += o.closed;
         self.closed_protocol += o.closed_protocol;
         self.messages += o.messages;
+        self.not_kept += o.not_kept;
         self.completed += o.completed;
     }
 }
@@ -155,12 +161,14 @@ impl Stats {
 /// - packet ids are never 0 and never two in flight at once; every publish
 ///   in flight is accounted for by events (`in_flight()` agrees);
 /// - after `handle_timeout(now)`, `poll_timeout()` is `None` or after `now`;
-/// - buffered input stays under `max_incoming_packet_size`; the in-flight
+/// - buffered input stays under `max_incoming_packet_size` (or under the
+///   head of an oversized PUBLISH, `MAX_OVERSIZED_HEAD_LEN`, if larger); an
+///   oversized message is reported with consistent sizes; the in-flight
 ///   window is respected; the events of one call are bounded;
 /// - everything written parses as MQTT with nonzero packet ids;
-/// - a QoS 2 message is delivered at most once per packet id until the
-///   client answered the broker's PUBREL with PUBCOMP (checked per call, so
-///   soundly but not completely: see `Checked::q2_outstanding`).
+/// - a QoS 2 message is delivered (kept or not) at most once per packet id
+///   until the client answered the broker's PUBREL with PUBCOMP (checked
+///   per call, so soundly but not completely: see `Checked::q2_outstanding`).
 pub struct Checked {
     /// The session under test.
     pub s: Session,
@@ -255,10 +263,18 @@ impl Checked {
                 violation("nothing is emitted after Closed", (what, &e));
             }
             self.account(&e);
-            if let Event::Message(m) = &e {
-                if m.qos == QoS::ExactlyOnce {
-                    *deliveries.entry(m.pkid).or_default() += 1;
-                }
+            match &e {
+                Event::Message(Message {
+                    qos: QoS::ExactlyOnce,
+                    pkid,
+                    ..
+                })
+                | Event::MessageNotKept {
+                    qos: QoS::ExactlyOnce,
+                    pkid,
+                    ..
+                } => *deliveries.entry(*pkid).or_default() += 1,
+                _ => {}
             }
             if let Event::Connected {
                 session_present: false,
@@ -346,9 +362,15 @@ impl Checked {
             // A clean session forgets its QoS 2 ids when the connection ends.
             self.q2_outstanding.clear();
         }
-        if self.s.buffered_bytes() > self.s.options().max_incoming_packet_size {
+        let bound = self
+            .s
+            .options()
+            .max_incoming_packet_size
+            .max(MAX_OVERSIZED_HEAD_LEN);
+        if self.s.buffered_bytes() > bound {
             violation(
-                "buffered input stays under max_incoming_packet_size",
+                "buffered input stays under max_incoming_packet_size \
+                 (or the head of an oversized PUBLISH)",
                 self.s.buffered_bytes(),
             );
         }
@@ -429,6 +451,34 @@ impl Checked {
                 if mqtt_session::topic::validate_topic_name(&m.topic).is_err() {
                     violation("a delivered topic is a valid topic name", &m.topic);
                 }
+                if m.payload.len() > self.s.options().max_incoming_packet_size {
+                    violation("a kept message is within the limit", m.payload.len());
+                }
+            }
+            Event::MessageNotKept {
+                topic,
+                size,
+                packet_size,
+                qos,
+                dup,
+                pkid,
+                limit,
+                ..
+            } => {
+                self.stats.not_kept += 1;
+                if (*qos == QoS::AtMostOnce) != (*pkid == 0) || (*dup && *qos == QoS::AtMostOnce) {
+                    violation("a message not kept has a packet id exactly with QoS 1/2", e);
+                }
+                if mqtt_session::topic::validate_topic_name(topic).is_err() {
+                    violation("a message not kept has a valid topic name", topic);
+                }
+                if *limit != self.s.options().max_incoming_packet_size
+                    || *packet_size <= *limit
+                    || *size >= *packet_size
+                    || *packet_size > 268_435_455 + 5
+                {
+                    violation("a message not kept is over the limit in force", e);
+                }
             }
             Event::ConnectionRefused { .. }
             | Event::InFlightDropped { .. }
@@ -496,15 +546,6 @@ impl Checked {
             self.start_pkid(pkid, "UNSUBSCRIBE");
         }
         self.after("unsubscribe", 0, before);
-    }
-
-    /// Subscribes again to everything granted.
-    pub fn restore(&mut self) {
-        let before = self.outstanding();
-        if let Ok(Some(pkid)) = self.s.restore_subscriptions(self.now) {
-            self.start_pkid(pkid, "restore SUBSCRIBE");
-        }
-        self.after("restore_subscriptions", 0, before);
     }
 
     /// The transport closed.
@@ -645,6 +686,8 @@ const TOPICS: [&str; 8] = [
 const BAD_TOPICS: [&str; 4] = ["a/+", "#", "", "a\u{0}b"];
 const FILTERS: [&str; 7] = ["#", "a/+", "sensors/#", "t", "$SYS/#", "+/+/+", "é/#"];
 const BAD_FILTERS: [&str; 3] = ["a/#/b", "a+", ""];
+/// The incoming limits the generator uses.
+const LIMITS: [usize; 5] = [5, 16, 300, 4096, 1 << 20];
 
 /// What the simulated broker owes the client, learnt from what it wrote.
 #[derive(Default)]
@@ -964,7 +1007,7 @@ fn random_options(rng: &mut Rng) -> Options {
         protocol,
         keep_alive_secs: *rng.pick(&[0u16, 1, 2, 5, 60, 65_535]),
         response_timeout_ms: *rng.pick(&[1u64, 100, 1_000, 10_000, 1 << 40]),
-        max_incoming_packet_size: *rng.pick(&[5usize, 16, 300, 4096, 1 << 20]),
+        max_incoming_packet_size: *rng.pick(&LIMITS),
         max_in_flight: *rng.pick(&[0u16, 1, 2, 5, 20]),
         ..Options::default()
     }
@@ -1081,10 +1124,19 @@ pub fn run_one(seed: u64, corpus: &[Vec<u8>], hostile: &[HostileCase], trace: bo
                 c.unsubscribe(filters);
             }
             84..=85 => {
+                // Only the incoming limit changes (accepted only while not
+                // connected): the next connection reads with it.
+                let o = Options {
+                    max_incoming_packet_size: *rng.pick(&LIMITS),
+                    ..c.s.options().clone()
+                };
                 if trace {
-                    eprintln!("[{}] restore subscriptions", c.now);
+                    eprintln!(
+                        "[{}] set_options limit {}",
+                        c.now, o.max_incoming_packet_size
+                    );
                 }
-                c.restore();
+                c.set_options(o);
             }
             86..=91 => {
                 if trace {
@@ -1233,6 +1285,22 @@ pub fn seed_streams() -> Vec<(&'static str, Vec<u8>)> {
             ),
         ),
         ("payload-3000-bytes", with(&[q0("big", &[0xAB; 3000])])),
+        (
+            // Over the limit of the small replay options (64 bytes): read
+            // through between small packets, acknowledged, the QoS 2 one
+            // redelivered with DUP before its PUBREL.
+            "payload-over-small-limit-every-qos",
+            with(&[
+                q0("small", b"before"),
+                q0("big/0", &[0xA0; 700]),
+                q1("big/1", 1, &[0xA1; 700]),
+                vec![0xD0, 0],
+                q2("big/2", 2, false, &[0xA2; 700]),
+                q2("big/2", 2, true, &[0xA2; 700]),
+                ack(0x62, 2),
+                q1("small", 3, b"after"),
+            ]),
+        ),
         ("payload-empty", with(&[q0("e", b""), q1("e", 9, b"")])),
         (
             "pingresp-non-minimal-length",
