@@ -60,6 +60,18 @@ def connect_with(page: Page, url: str, username: str = "", password: str = ""):
     button(page, "Connect").click()
 
 
+def fill_connection(page: Page, url: str, username: str = "", password: str = ""):
+    """Fills the broker URL and credentials without connecting."""
+    page.get_by_label("Broker URL").fill(url)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+
+
+def form_problem(page: Page):
+    """Why the connection form cannot be used as it is (Connect is disabled then)."""
+    return page.locator("form.connection p.form-problem[role=alert]")
+
+
 def error(page: Page):
     return page.locator("p.error[role=alert]")
 
