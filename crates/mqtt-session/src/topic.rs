@@ -27,7 +27,7 @@
 //! This module is pure string work. It must not call into `mqttbytes`' topic
 //! helpers: `mqttbytes::matches` panics on a topic whose first character is
 //! multi-byte and gets `$SYS/#` wrong, and its validators accept `a+/b`, empty
-//! topics and U+0000 (DESIGN.md section 4). Nothing here may panic on any input.
+//! topics and U+0000 (docs/architecture.md, "mqttbytes 0.6 defects"). Nothing here may panic on any input.
 
 use core::fmt;
 
