@@ -739,6 +739,13 @@ def wasm_sizes() -> tuple[int, int, str]:
     return len(data), len(gzip.compress(data, 9)), w.name
 
 
+def first_load_gzip() -> int:
+    """What a first visit downloads, each file gzip -9: the wasm, every script
+    (the loader and the two workers in public/), the CSS and the HTML."""
+    files = [f for f in BENCH_DIST.rglob("*") if f.suffix in (".wasm", ".js", ".css", ".html")]
+    return sum(len(gzip.compress(f.read_bytes(), 9)) for f in files)
+
+
 class Verdicts:
     def __init__(self):
         self.rows: list[tuple[str, bool | None, str]] = []
@@ -895,7 +902,10 @@ def summarize(args, flood: dict | None, base: dict | None, latency: dict | None,
                           "apply_p50": percentile(at_apply, 50), "apply_p99": percentile(at_apply, 99),
                           "gap_p95": percentile(gaps, 95), "longtasks": len(latency["longtasks"])}
 
-    v.add("wasm <= 250 KB gzipped", gz <= 250_000, f"{gz / 1000:.1f} KB gzipped ({raw / 1000:.1f} KB raw)")
+    first = first_load_gzip()
+    out["first_load_gzip"] = first
+    v.add("first load (wasm, JS, CSS, HTML) <= 350 KB gzipped", first <= 350_000,
+          f"{first / 1000:.1f} KB gzipped; the wasm alone {gz / 1000:.1f} KB gzipped ({raw / 1000:.1f} KB raw)")
 
     if codec:
         n, w = codec["node"], codec["wasm"]
