@@ -95,7 +95,7 @@ pub fn ConnectionForm() -> impl IntoView {
             </div>
             <p class="hint form-problem" role="alert">{problem}</p>
             <Show when=move || differs.get()>
-                <p class="hint form-differs" role="status">
+                <p class="hint form-differs" aria-live="polite">
                     "The form differs from the current connection; press Connect to switch to it. \
                      Until then the connection and its subscriptions stay as they are."
                 </p>
@@ -204,7 +204,7 @@ fn Profiles() -> impl IntoView {
                     <input type="file" accept=".json,application/json" on:change=on_import />
                 </label>
             </div>
-            <p class=move || match message.get() { Some(Err(_)) => "hint bad", _ => "hint" } role="status">
+            <p class=move || match message.get() { Some(Err(_)) => "hint profile-message bad", _ => "hint profile-message" } aria-live="polite">
                 {move || message.get().map(|r| r.unwrap_or_else(|e| e))}
             </p>
         </fieldset>

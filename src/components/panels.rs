@@ -85,7 +85,7 @@ pub fn Panels() -> impl IntoView {
                 <p class="stats" aria-live="off">{stats}</p>
             </div>
             <Show when=move || not_kept().is_some()>
-                <p class="hint not-kept" role="status">{not_kept}</p>
+                <p class="hint not-kept" aria-live="polite">{not_kept}</p>
             </Show>
             <Show when=move || !s.search.get().is_empty() && groups.get().is_empty()>
                 <p class="hint">{move || format!("No topic contains {:?}.", s.search.get())}</p>
