@@ -170,3 +170,88 @@ def test_publish_log_shows_awaiting_then_acknowledged_or_failed(page, site, mosq
             os.kill(mosquitto.proc.pid, signal.SIGCONT)
     forget_websocket_failures(page, mosquitto.ws_url)  # reconnect attempts to the killed broker
     assert_clean(page)
+
+
+DP1_NEEDS = 'type 1 needs {"datastreams":[{"id":…,"datapoints":[{"value":…}]}]}: '
+DP3_NEEDS = 'type 3 needs a flat object of numbers, strings or booleans such as {"temp": 22.1}: '
+
+
+def test_onenet_dp_payloads_of_the_wrong_shape_are_refused_and_nothing_is_published(page, site, mosquitto):
+    """The $dp forms check the JSON's shape, not only that it parses: type 1
+    must be the seed's datastreams document, type 3 a flat object. A refused
+    payload leaves the publish log empty and reaches no subscriber; the first
+    thing a subscriber gets is the valid one published after, framed as the
+    seed's build_payload frames it."""
+    dp_sub = Subscriber(mosquitto.tcp_port, "$dp", qos=1, client_id="paho-dp")
+    open_dash(page, site, broker=mosquitto.ws_url, connect=True)
+    hint = publish_form(page).locator("p.hint[role=alert]")
+    refused = [
+        ("dp1", '{"temp": 22.5, "hum": 40}', DP1_NEEDS + 'there is no "datastreams"'),
+        ("dp1", '{"datastreams": {"id": "wendu"}}', DP1_NEEDS + '"datastreams" is not a list'),
+        ("dp1", '{"datastreams": [{"id": "wendu"}]}', DP1_NEEDS + 'datastreams[0] has no "datapoints"'),
+        ("dp1", '{"datastreams": [{"id": "wendu", "datapoints": [{"at": "2016-08-15T14:47:00"}]}]}',
+         DP1_NEEDS + 'datastreams[0].datapoints[0] has no "value"'),
+        ("dp1", "[1, 2]", DP1_NEEDS + "the payload is not a JSON object"),
+        ("dp3", '{"temp": {"value": 22.1}}', DP3_NEEDS + '"temp" holds an object'),
+        ("dp3", '{"temp": 22.1, "history": [21.9, 22.0]}', DP3_NEEDS + '"history" holds a list'),
+        ("dp3", '{}', DP3_NEEDS + "the object is empty"),
+    ]
+    for fmt, body, sentence in refused:
+        publish(page, "$dp", body, qos=1, fmt=fmt)
+        expect(hint, f"{fmt} {body}").to_have_text(sentence, timeout=T)
+        expect(publish_log(page).locator("li")).to_have_count(0)
+
+    body = json.dumps({"datastreams": [{"id": "wendu", "datapoints": [{"at": "2016-08-15T14:47:00", "value": 55}]}]})
+    publish(page, "$dp", body, qos=1, fmt="dp1")
+    expect(hint).to_have_text("", timeout=T)
+    expect(newest_log_row(page).locator(".pub-state")).to_have_text(re.compile(ACK[1]), timeout=T)
+    expect(publish_log(page).locator("li")).to_have_count(1)
+    # The first (and only) message the subscriber got is the valid one: none of
+    # the refused payloads went out before it on the page's connection.
+    assert dp_sub.get() == ("$dp", dp_frame(0x01, body), 1, False)
+    dp_sub.close()
+    assert_clean(page)
+
+
+def test_a_topic_filter_made_only_of_spaces_is_refused_in_the_subscribe_form(page, site):
+    open_dash(page, site)
+    box = page.get_by_label("Topic filter")
+    hint = page.locator("section.subscriptions p.hint[role=alert]")
+    for blank in [" ", "   ", "\t  "]:
+        box.fill(blank)
+        expect(hint).to_have_text("a topic filter cannot be only spaces")
+        expect(button(page, "Subscribe")).to_be_disabled()
+        expect(box).to_have_attribute("aria-invalid", "true")
+    box.press("Enter")  # the form is not submitted with its button disabled
+    # A filter with spaces and something else is fine; it is the only one added.
+    box.fill(" a b/+/c ")
+    expect(hint).to_have_text("")
+    expect(button(page, "Subscribe")).to_be_enabled()
+    button(page, "Subscribe").click()
+    expect(page.locator("li.sub code.filter")).to_have_text([" a b/+/c "], timeout=T)
+    assert page.locator("li.sub code.filter").text_content() == " a b/+/c "
+    assert_clean(page)
+
+
+def test_clear_retained_sends_the_empty_retained_message_with_the_chosen_qos(page, site, mosquitto):
+    """A live subscriber at QoS 2 gets each message at the QoS it was
+    published with (mosquitto delivers min(published, granted); a retained
+    message sent to a NEW subscriber would come at min(retained, asked)
+    instead, so the subscriber is live before the page clears)."""
+    live = Subscriber(mosquitto.tcp_port, "plant/#", qos=2, client_id="paho-live")
+    open_dash(page, site, broker=mosquitto.ws_url, connect=True)
+    f = publish_form(page)
+    f.get_by_label("Topic", exact=True).fill("plant/setpoint")
+    f.get_by_label("Payload", exact=True).fill("ignored by Clear retained")
+    for qos in (1, 2, 0):
+        f.get_by_label("QoS").select_option(str(qos))
+        button(page, "Clear retained").click()
+        row = newest_log_row(page)
+        expect(row).to_contain_text(f"plant/setpoint · QoS {qos} retained · 0 bytes", timeout=T)
+        if qos:
+            expect(row.locator(".pub-state")).to_have_text(re.compile(ACK[qos]), timeout=T)
+        # Forwarded to a live subscription, RETAIN reads 0 (MQTT 3.1.1 §3.3.1.3).
+        assert live.get() == ("plant/setpoint", b"", qos, False)
+    live.close()
+    assert retained_messages(mosquitto.tcp_port, "plant/#") == []
+    assert_clean(page)
