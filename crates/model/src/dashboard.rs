@@ -5,7 +5,7 @@
 //! Incoming messages are applied in one batch per animation frame with
 //! [`Dashboard::apply_batch`]. Per message the work is O(1) amortized: one
 //! hash lookup by `&str` (the topic `String` is kept only when it creates a
-//! panel), the overlap-copy check against the panel's previous message,
+//! panel), the overlap-copy check against the topic's recent messages,
 //! counter and rate updates, a reference-counted `Bytes` pushed to the
 //! history, and, when the payload may carry numbers, a place in the panel's
 //! queue for series extraction. At the end of the batch each changed panel
@@ -36,10 +36,11 @@
 //! counted once on its topic, and each subscription counts the messages it
 //! matched ([`Subscription::matched_count`]). When a panel's topic matches
 //! `k >= 2` subscriptions, a message with the same payload bytes and retain
-//! flag as the panel's previous message, received within
-//! [`OVERLAP_WINDOW_MS`] of it, while fewer than `k - 1` copies of that
-//! message have been seen, is taken as a copy the broker sent for the
-//! overlap: it is counted in [`Panel::overlap_copies`] and
+//! flag as one of the topic's recent counted messages (the last
+//! [`OVERLAP_RECENT`] within [`OVERLAP_WINDOW_MS`]: a broker may send the
+//! copies for one subscription after a whole run of messages for the
+//! other), while fewer than `k - 1` copies of that message have been seen,
+//! is taken as a copy the broker sent for the overlap: it is counted in [`Panel::overlap_copies`] and
 //! [`Stats::overlap_copies`] and nowhere else (not in counts, rates,
 //! history or series). QoS is ignored (rumqttd delivers each copy at its
 //! subscription's QoS). With `k = 1` nothing is ever a copy. The rule cannot
@@ -74,6 +75,10 @@ pub const PALETTE: [&str; 12] = [
 /// How close in time (ms) a repeated message must follow the panel's
 /// previous one to be taken as a broker's overlap copy (see the module docs).
 pub const OVERLAP_WINDOW_MS: f64 = 2_000.0;
+
+/// How many of a topic's recent messages are remembered for recognising
+/// overlap copies (only for topics that two subscriptions or more match).
+pub const OVERLAP_RECENT: usize = 256;
 
 /// Panels whose series are trimmed to the current per-series budget at the
 /// end of each batch (round robin), so idle series shrink too.
@@ -338,20 +343,52 @@ fn pick_colour(in_use: &[&'static str]) -> &'static str {
         .unwrap_or("#4e79a7")
 }
 
-/// Whether `msg` is a copy of the panel's previous message that the broker
-/// sent for another overlapping subscription (see the module docs). `t` is
-/// the message's receive time.
-fn is_overlap_copy(panel: &Panel, payload: &[u8], retain: bool, t: f64) -> bool {
+/// FNV-1a over the payload: cheap, and only computed for topics that two
+/// subscriptions or more match.
+fn payload_hash(payload: &[u8]) -> u64 {
+    payload.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Whether a message is a copy of one of the panel's recent counted messages
+/// that the broker sent for another overlapping subscription (see the module
+/// docs); remembers it as a counted one when it is not. `t` is the message's
+/// receive time.
+fn take_overlap_copy(panel: &mut Panel, payload: &[u8], retain: bool, t: f64) -> bool {
     let k = panel.matching.len();
-    if k < 2 || panel.copies_of_last >= k - 1 {
+    if k < 2 {
+        panel.recent.clear();
         return false;
     }
-    let Some(last) = &panel.last else {
-        return false;
-    };
-    last.retain == retain
-        && (t - last.received_ms).abs() <= OVERLAP_WINDOW_MS
-        && last.payload.as_ref() == payload
+    while panel
+        .recent
+        .front()
+        .is_some_and(|r| (t - r.received_ms).abs() > OVERLAP_WINDOW_MS)
+    {
+        panel.recent.pop_front();
+    }
+    let hash = payload_hash(payload);
+    let len = payload.len();
+    let copy = panel
+        .recent
+        .iter_mut()
+        .find(|r| r.hash == hash && r.len == len && r.retain == retain && r.copies < k - 1);
+    if let Some(r) = copy {
+        r.copies += 1;
+        return true;
+    }
+    if panel.recent.len() >= OVERLAP_RECENT {
+        panel.recent.pop_front();
+    }
+    panel.recent.push_back(crate::panel::RecentMessage {
+        hash,
+        len,
+        retain,
+        received_ms: t,
+        copies: 0,
+    });
+    false
 }
 
 /// The whole view model of the message side of the screen.
@@ -608,13 +645,11 @@ impl Dashboard {
             panel.generation = gen;
             self.changed.push(id);
         }
-        if is_overlap_copy(panel, &msg.payload, msg.retain, t) {
-            panel.copies_of_last = panel.copies_of_last.saturating_add(1);
+        if take_overlap_copy(panel, &msg.payload, msg.retain, t) {
             panel.overlap_copies += 1;
             self.stats.overlap_copies += 1;
             return;
         }
-        panel.copies_of_last = 0;
         self.stats.messages += 1;
         self.stats.payload_bytes += msg.payload.len() as u64;
         self.rate.record(t);
@@ -1270,6 +1305,46 @@ mod tests {
     }
 
     #[test]
+    fn copies_sent_after_a_whole_run_of_messages_are_still_recognised() {
+        // rumqttd reading 50 publishes at once sends them all for the first
+        // subscription, then all again for the second.
+        let mut d = Dashboard::default();
+        let ids = sync(&mut d, &[("ov/#", 0), ("ov/+/x", 0)]);
+        let texts: Vec<String> = (0..50).map(|i| format!("r{i}")).collect();
+        let run = |d: &mut Dashboard, at: f64| {
+            let batch: Vec<Incoming> = texts.iter().map(|s| msg("ov/a/x", s, at)).collect();
+            d.apply_batch(batch, at);
+        };
+        run(&mut d, 1_000.0);
+        run(&mut d, 1_050.0);
+        let p = d.panel_by_topic("ov/a/x").unwrap();
+        assert_eq!((p.count(), p.overlap_copies()), (50, 50));
+        assert_eq!(p.history().len(), 50);
+        for id in &ids {
+            assert_eq!(d.subscription(*id).unwrap().matched_count(), 50);
+        }
+        // A third run is no copy: two subscriptions allow one copy each.
+        run(&mut d, 1_100.0);
+        let p = d.panel_by_topic("ov/a/x").unwrap();
+        assert_eq!((p.count(), p.overlap_copies()), (100, 50));
+    }
+
+    #[test]
+    fn a_topic_remembers_a_bounded_number_of_recent_messages() {
+        let mut d = Dashboard::default();
+        sync(&mut d, &[("a/#", 0), ("a/+", 0)]);
+        let batch: Vec<Incoming> = (0..OVERLAP_RECENT + 10)
+            .map(|i| msg("a/1", &i.to_string(), 1_000.0))
+            .collect();
+        d.apply_batch(batch, 1_000.0);
+        let p = d.panel_by_topic("a/1").unwrap();
+        assert_eq!(p.recent.len(), OVERLAP_RECENT);
+        // The oldest have been forgotten: their copies count as messages.
+        d.apply_batch([msg("a/1", "0", 1_001.0)], 1_001.0);
+        assert_eq!(d.panel_by_topic("a/1").unwrap().overlap_copies(), 0);
+    }
+
+    #[test]
     fn the_same_payload_again_after_three_seconds_is_counted() {
         let mut d = Dashboard::default();
         sync(&mut d, &[("a/#", 0), ("a/+", 0)]);
@@ -1342,13 +1417,16 @@ mod tests {
         sync(&mut d, &[("a/#", 0)]);
         d.apply_batch([msg("a/1", "x", 0.0), msg("a/1", "x", 1.0)], 1.0);
         assert_eq!(d.panel_by_topic("a/1").unwrap().count(), 2);
+        // A second matching subscription: a message then its copy.
         sync(&mut d, &[("a/#", 0), ("a/+", 0)]);
-        d.apply_batch([msg("a/1", "x", 2.0)], 2.0);
-        assert_eq!(d.panel_by_topic("a/1").unwrap().overlap_copies(), 1);
+        d.apply_batch([msg("a/1", "x", 2.0), msg("a/1", "x", 2.5)], 2.5);
+        let p = d.panel_by_topic("a/1").unwrap();
+        assert_eq!((p.count(), p.overlap_copies()), (3, 1));
+        // Back to one: a repeat is a message again.
         sync(&mut d, &[("a/+", 0)]);
         d.apply_batch([msg("a/1", "x", 3.0)], 3.0);
         let p = d.panel_by_topic("a/1").unwrap();
-        assert_eq!((p.count(), p.overlap_copies()), (3, 1));
+        assert_eq!((p.count(), p.overlap_copies()), (4, 1));
     }
 
     // ----- messages not kept ------------------------------------------------

@@ -38,10 +38,25 @@ pub struct Panel {
     /// Messages counted in the current batch, not yet added to the matching
     /// subscriptions' counts.
     pub(crate) batch_counted: u64,
-    /// Overlap copies seen of the last counted message.
-    pub(crate) copies_of_last: usize,
+    /// Messages counted on this topic within the overlap window, oldest
+    /// first, with the copies of each seen so far (kept only while the topic
+    /// matches two subscriptions or more).
+    pub(crate) recent: std::collections::VecDeque<RecentMessage>,
     /// Overlap copies recognised and not counted, over the panel's life.
     pub(crate) overlap_copies: u64,
+}
+
+/// A counted message remembered for recognising the copies a broker sends
+/// of it once per overlapping subscription.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct RecentMessage {
+    /// A hash of the payload bytes (with its length beside it, a collision
+    /// is as unlikely as a repeat within the window).
+    pub(crate) hash: u64,
+    pub(crate) len: usize,
+    pub(crate) retain: bool,
+    pub(crate) received_ms: f64,
+    pub(crate) copies: usize,
 }
 
 impl Panel {
@@ -63,7 +78,7 @@ impl Panel {
             pending: Vec::new(),
             matching: Vec::new(),
             batch_counted: 0,
-            copies_of_last: 0,
+            recent: std::collections::VecDeque::new(),
             overlap_copies: 0,
         }
     }
