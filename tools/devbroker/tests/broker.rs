@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use common::{run_to_end, wait_exit, Broker};
+use common::{run_to_end, wait_exit, Broker, PATIENCE};
 use futures_util::{SinkExt, StreamExt};
 use mqttbytes::v4::{self, Packet};
 use mqttbytes::QoS;
@@ -31,12 +31,10 @@ async fn ws_connect(
     request
         .headers_mut()
         .insert("sec-websocket-protocol", HeaderValue::from_static("mqtt"));
-    tokio::time::timeout(
-        Duration::from_secs(10),
-        tokio_tungstenite::connect_async(request),
-    )
-    .await
-    .expect("handshake within 10s")
+    match tokio::time::timeout(PATIENCE, tokio_tungstenite::connect_async(request)).await {
+        Ok(handshake) => handshake,
+        Err(_) => panic!("no handshake within {PATIENCE:?}"),
+    }
 }
 
 async fn send_packet(ws: &mut Ws, write: impl FnOnce(&mut BytesMut)) {
@@ -47,7 +45,7 @@ async fn send_packet(ws: &mut Ws, write: impl FnOnce(&mut BytesMut)) {
 
 /// Reads binary frames until one whole MQTT packet is buffered.
 async fn next_packet(ws: &mut Ws, buf: &mut BytesMut) -> Packet {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
         match v4::read(buf, 1 << 20) {
             Ok(p) => return p,
@@ -59,7 +57,7 @@ async fn next_packet(ws: &mut Ws, buf: &mut BytesMut) -> Packet {
             Ok(Some(Ok(other))) => panic!("unexpected frame {other:?}"),
             Ok(Some(Err(e))) => panic!("websocket error {e}"),
             Ok(None) => panic!("websocket closed"),
-            Err(_) => panic!("no MQTT packet within 10s"),
+            Err(_) => panic!("no MQTT packet within {PATIENCE:?}"),
         }
     }
 }
@@ -148,10 +146,8 @@ async fn websocket_on_a_wrong_path_is_refused_with_404() {
 fn tcp_port_in_use_exits_nonzero_naming_the_port() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
-    let (status, _out, err, took) = run_to_end(
-        &["broker", "--tcp-port", &port, "--ws-port", "0"],
-        Duration::from_secs(10),
-    );
+    let (status, _out, err, took) =
+        run_to_end(&["broker", "--tcp-port", &port, "--ws-port", "0"], PATIENCE);
     assert!(!status.success(), "must fail; stderr: {err}");
     assert!(err.contains(&format!("port {port}")), "stderr: {err}");
     assert!(err.contains("already in use"), "stderr: {err}");
@@ -162,10 +158,8 @@ fn tcp_port_in_use_exits_nonzero_naming_the_port() {
 fn ws_port_in_use_exits_nonzero_naming_the_port() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
-    let (status, _out, err, took) = run_to_end(
-        &["broker", "--tcp-port", "0", "--ws-port", &port],
-        Duration::from_secs(10),
-    );
+    let (status, _out, err, took) =
+        run_to_end(&["broker", "--tcp-port", "0", "--ws-port", &port], PATIENCE);
     assert!(!status.success(), "must fail; stderr: {err}");
     assert!(
         err.contains(&format!("WebSocket port {port}")),
@@ -183,7 +177,7 @@ fn sigterm_stops_the_broker_cleanly() {
         .status()
         .unwrap();
     assert!(killed.success());
-    let status = wait_exit(&mut broker.child, Duration::from_secs(5));
+    let status = wait_exit(&mut broker.child, PATIENCE);
     assert!(status.success(), "exit status {status:?}");
 }
 
@@ -199,7 +193,7 @@ fn bad_ws_path_flag_is_rejected() {
             "--ws-path",
             "mqtt",
         ],
-        Duration::from_secs(10),
+        PATIENCE,
     );
     assert!(!status.success());
     assert!(err.contains("--ws-path"), "stderr: {err}");

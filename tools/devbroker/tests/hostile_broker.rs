@@ -4,80 +4,75 @@
 //! glue (carries out `Action`s, feeds frames, closes and timers back).
 //!
 //! Time is virtual: it follows the real clock, and jumps to the
-//! supervisor's next deadline once the socket has been quiet for a while (or
-//! is closed), so backoff delays of seconds cost nothing. Each mode must end
+//! supervisor's next deadline once the socket is closed, or once the server
+//! has logged every CONNECT and PINGREQ it was sent and the socket has been
+//! quiet for a while since (so a slow answer is never jumped over), so
+//! backoff delays of seconds cost nothing. Each mode must end
 //! every attempt with a clear reason in the status and reconnect with delays
 //! that grow per backoff: no tight loop.
 
-use std::io::{BufRead, BufReader, ErrorKind};
+mod common;
+
+use std::io::ErrorKind;
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mqdash::client::supervisor::{Action, Notice, Status, Supervisor};
+use common::{Lines, BIN, PATIENCE};
+use mqdash::client::supervisor::{Action, Notice, Status, Supervisor, Target};
 use mqtt_session::Options;
 use tungstenite::client::IntoClientRequest;
 use tungstenite::http::HeaderValue;
 use tungstenite::protocol::WebSocket;
 use tungstenite::Message;
 
-/// How long any one test may take before it fails.
-const LIMIT: Duration = Duration::from_secs(60);
+/// How long any one run of attempts may take before it fails.
+const LIMIT: Duration = Duration::from_secs(120);
 
-/// Quiet time on an open socket before virtual time may jump.
+/// Quiet time on an open socket before virtual time may jump, counted from
+/// the last frame in and from the server's last log line, and only once the
+/// server has logged every CONNECT and PINGREQ sent to it: whatever it is
+/// going to answer, it answers right after logging.
 const QUIET: Duration = Duration::from_millis(300);
+
+/// What `devbroker hostile` logs when it reads a CONNECT, and a PINGREQ.
+const CONNECT_LOGGED: &str = "CONNECT received";
+const PINGREQ_LOGGED: &str = ": PINGREQ at ";
 
 /// `devbroker hostile`, killed on drop.
 struct Hostile {
     child: Child,
     url: String,
-    lines: Arc<Mutex<Vec<String>>>,
+    lines: Lines,
 }
 
 impl Hostile {
     fn start(args: &[&str]) -> Hostile {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_devbroker"))
+        let mut child = Command::new(BIN)
             .args(["hostile", "--ws-port", "0"])
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start devbroker hostile: {e}"));
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        if let Some(out) = child.stdout.take() {
-            let lines = Arc::clone(&lines);
-            std::thread::spawn(move || {
-                for line in BufReader::new(out).lines().map_while(Result::ok) {
-                    if let Ok(mut l) = lines.lock() {
-                        l.push(line);
-                    }
-                }
-            });
-        }
-        let deadline = Instant::now() + Duration::from_secs(15);
-        let url = loop {
-            let ready = lines.lock().ok().and_then(|l| {
-                l.iter()
-                    .find_map(|s| s.split(" listening ").nth(1).map(str::to_string))
-            });
-            if let Some(url) = ready {
-                break url;
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("devbroker hostile exited ({status}) while starting");
-            }
-            assert!(Instant::now() < deadline, "devbroker hostile did not start");
-            std::thread::sleep(Duration::from_millis(10));
+        let lines = Lines::collect(child.stdout.take().expect("stdout"));
+        let mut h = Hostile {
+            child,
+            url: String::new(),
+            lines,
         };
-        Hostile { child, url, lines }
+        h.url = h.lines.wait_for("the ready line", PATIENCE, |lines| {
+            lines
+                .iter()
+                .find_map(|(_, s)| s.split(" listening ").nth(1).map(str::to_string))
+        });
+        h
     }
 
-    fn connects_seen(&self) -> usize {
-        self.lines
-            .lock()
-            .map(|l| l.iter().filter(|s| s.contains("CONNECT received")).count())
-            .unwrap_or(0)
+    /// Waits until the broker has logged `n` CONNECTs (it logs each as it
+    /// reads it, before answering).
+    fn wait_for_connects(&self, n: usize) {
+        self.lines.wait_for_count(CONNECT_LOGGED, n, PATIENCE);
     }
 }
 
@@ -86,6 +81,29 @@ impl Drop for Hostile {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The MQTT packet types (high nibble of the first byte) in `bytes`, whole
+/// packets back to back as the session writes them.
+fn packet_types(mut bytes: &[u8]) -> Vec<u8> {
+    let mut types = Vec::new();
+    while let Some(&first) = bytes.first() {
+        let mut len = 0usize;
+        let mut at = 1;
+        loop {
+            let Some(&b) = bytes.get(at) else {
+                return types;
+            };
+            len |= usize::from(b & 0x7f) << (7 * (at - 1));
+            at += 1;
+            if b & 0x80 == 0 || at > 4 {
+                break;
+            }
+        }
+        types.push(first >> 4);
+        bytes = bytes.get(at + len..).unwrap_or_default();
+    }
+    types
 }
 
 /// One failed attempt: the reconnect delay chosen after it, and why it failed.
@@ -104,20 +122,40 @@ struct Glue {
     quiet_since: Instant,
     failures: Vec<Failure>,
     opens: usize,
+    /// The hostile server's log.
+    server: Lines,
+    /// CONNECTs and PINGREQs written to the server.
+    connects_sent: usize,
+    pings_sent: usize,
 }
 
 impl Glue {
-    fn new(url: &str, options: Options) -> Glue {
-        let sup = Supervisor::new(url.into(), options).unwrap_or_else(|e| panic!("{e}"));
-        Glue {
-            sup,
+    /// Connects to `url` as the page's Connect button does. The client id
+    /// counts as not chosen (the page's random id), so a broker that keeps
+    /// closing the connection is retried, never taken for a takeover.
+    fn connect(url: &str, server: Lines, options: Options) -> Glue {
+        let mut glue = Glue {
+            server,
+            connects_sent: 0,
+            pings_sent: 0,
+            sup: Supervisor::new(),
             ws: None,
             now: 0,
             real: Instant::now(),
             quiet_since: Instant::now(),
             failures: Vec::new(),
             opens: 0,
-        }
+        };
+        let target = Target {
+            url: url.into(),
+            options,
+            client_id_chosen: false,
+        };
+        let now = glue.now;
+        glue.sup
+            .connect(now, target)
+            .unwrap_or_else(|e| panic!("{e}"));
+        glue
     }
 
     fn tick_clock(&mut self) {
@@ -173,6 +211,15 @@ impl Glue {
                 match action {
                     Action::Open(url) => self.open(&url),
                     Action::Send(bytes) => {
+                        if self.ws.is_some() {
+                            for kind in packet_types(&bytes) {
+                                match kind {
+                                    1 => self.connects_sent += 1,
+                                    12 => self.pings_sent += 1,
+                                    _ => {}
+                                }
+                            }
+                        }
                         let failed = match self.ws.as_mut() {
                             Some(ws) => ws.send(Message::Binary(bytes)).is_err(),
                             None => false,
@@ -191,7 +238,7 @@ impl Glue {
             }
             while let Some(n) = self.sup.poll_notice() {
                 did = true;
-                if let Notice::Status(Status::Reconnecting { at_ms, reason }) = n {
+                if let Notice::Status(Status::Reconnecting { at_ms, reason, .. }) = n {
                     self.failures.push(Failure {
                         delay_ms: at_ms - self.now,
                         reason,
@@ -243,8 +290,18 @@ impl Glue {
             self.tick_clock();
         }
         self.settle();
-        // Jump to the next deadline when nothing can happen before it.
-        let quiet = self.ws.is_none() || self.quiet_since.elapsed() >= QUIET;
+        // Jump to the next deadline when nothing can happen before it: the
+        // socket is closed, or the server has logged everything sent to it
+        // (it answers right after logging) and stayed quiet since.
+        let server = self.server.snapshot();
+        if let Some((read_at, _)) = server.last() {
+            self.quiet_since = self.quiet_since.max(*read_at);
+        }
+        let logged = |needle: &str| server.iter().filter(|(_, l)| l.contains(needle)).count();
+        let quiet = self.ws.is_none()
+            || (logged(CONNECT_LOGGED) >= self.connects_sent
+                && logged(PINGREQ_LOGGED) >= self.pings_sent
+                && self.quiet_since.elapsed() >= QUIET);
         if idle && quiet {
             if let Some(d) = self.sup.next_deadline() {
                 self.now = self.now.max(d);
@@ -259,8 +316,7 @@ impl Glue {
 
 /// Runs the supervisor against `hostile` until `attempts` attempts failed.
 fn attempts_against(hostile: &Hostile, options: Options, attempts: usize) -> Vec<Failure> {
-    let mut glue = Glue::new(&hostile.url, options);
-    glue.sup.start();
+    let mut glue = Glue::connect(&hostile.url, hostile.lines.clone(), options);
     let limit = Instant::now() + LIMIT;
     while glue.failures.len() < attempts {
         assert!(
@@ -304,7 +360,7 @@ fn garbage_from_the_broker_is_reported_as_a_protocol_error_and_retried_with_grow
     assert_explained_and_backing_off(&failures, |r| {
         r == "the broker sent a packet of reserved type 15"
     });
-    assert!(h.connects_seen() >= 5);
+    h.wait_for_connects(5);
 }
 
 #[test]
@@ -312,7 +368,7 @@ fn a_text_frame_is_reported_and_retried_with_growing_delays() {
     let h = Hostile::start(&["--mode", "text-frame"]);
     let failures = attempts_against(&h, options(), 5);
     assert_explained_and_backing_off(&failures, |r| r.contains("text frame"));
-    assert!(h.connects_seen() >= 5);
+    h.wait_for_connects(5);
 }
 
 #[test]
@@ -322,7 +378,7 @@ fn a_broker_that_never_sends_connack_is_reported_and_retried_with_growing_delays
     assert_explained_and_backing_off(&failures, |r| {
         r == "the broker did not answer the connection request within 10000 ms"
     });
-    assert!(h.connects_seen() >= 4);
+    h.wait_for_connects(4);
 }
 
 #[test]

@@ -4,9 +4,9 @@
 
 mod common;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use common::{run_to_end, Broker, Subscriber};
+use common::{run_to_end, Broker, Subscriber, PATIENCE};
 
 async fn run_loadgen(broker: &Broker, extra: &[&str]) -> serde_json::Value {
     let mut args: Vec<String> = [
@@ -28,7 +28,7 @@ async fn run_loadgen(broker: &Broker, extra: &[&str]) -> serde_json::Value {
     args.extend(extra.iter().map(|s| s.to_string()));
     let (status, out, err, _) = tokio::task::spawn_blocking(move || {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        run_to_end(&refs, Duration::from_secs(30))
+        run_to_end(&refs, PATIENCE)
     })
     .await
     .unwrap();
@@ -52,9 +52,7 @@ async fn qos0_load_arrives_complete_with_timestamps() {
     assert!(report["rate"].as_f64().unwrap() > 1000.0, "{report}");
     assert_eq!(report["qos"], 0);
 
-    let got = sub
-        .collect_until(Duration::from_secs(10), |all| all.len() >= sent)
-        .await;
+    let got = sub.collect_until(PATIENCE, |all| all.len() >= sent).await;
     assert_eq!(got.len(), sent);
     let first = &got[0];
     assert_eq!(first.topic, "load/0");
@@ -78,21 +76,18 @@ async fn qos1_load_is_fully_acknowledged() {
     let sent = report["sent"].as_u64().unwrap();
     assert_eq!(report["acked"].as_u64().unwrap(), sent, "{report}");
     let got = sub
-        .collect_until(Duration::from_secs(10), |all| all.len() as u64 >= sent)
+        .collect_until(PATIENCE, |all| all.len() as u64 >= sent)
         .await;
     assert_eq!(got.len() as u64, sent);
 }
 
 #[test]
 fn loadgen_refuses_websocket_urls_and_tiny_payloads() {
-    let (status, _, err, _) = run_to_end(
-        &["loadgen", "--broker", "ws://127.0.0.1:1/mqtt"],
-        Duration::from_secs(10),
-    );
+    let (status, _, err, _) =
+        run_to_end(&["loadgen", "--broker", "ws://127.0.0.1:1/mqtt"], PATIENCE);
     assert!(!status.success());
     assert!(err.contains("TCP only"), "stderr: {err}");
-    let (status, _, err, _) =
-        run_to_end(&["loadgen", "--payload-size", "5"], Duration::from_secs(10));
+    let (status, _, err, _) = run_to_end(&["loadgen", "--payload-size", "5"], PATIENCE);
     assert!(!status.success());
     assert!(err.contains("--payload-size"), "stderr: {err}");
 }

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{free_port, run_to_end, Broker, Received, Subscriber};
+use common::{free_port, run_to_end, Broker, Received, Subscriber, PATIENCE};
 
 const DEVICES: u64 = 3;
 
@@ -60,7 +60,7 @@ async fn hash_subscriber_sees_every_visible_message_binary_and_dp_copy() {
                 "--seed",
                 "7",
             ],
-            Duration::from_secs(30),
+            PATIENCE,
         )
     })
     .await
@@ -73,7 +73,7 @@ async fn hash_subscriber_sees_every_visible_message_binary_and_dp_copy() {
     let expected = (sent - dollar + DEVICES) as usize;
 
     let got = sub
-        .collect_until(Duration::from_secs(10), |all| all.len() >= expected)
+        .collect_until(PATIENCE, |all| all.len() >= expected)
         .await;
     assert_eq!(got.len(), expected, "visible messages received");
     // Nothing more arrives.
@@ -108,7 +108,7 @@ async fn hash_subscriber_sees_every_visible_message_binary_and_dp_copy() {
     // A subscriber arriving later gets the statuses as retained messages.
     let mut late = Subscriber::start(broker.tcp_port, "test-late-sub", "devices/+/status").await;
     let statuses = late
-        .collect_until(Duration::from_secs(10), |all| all.len() >= DEVICES as usize)
+        .collect_until(PATIENCE, |all| all.len() >= DEVICES as usize)
         .await;
     assert_eq!(statuses.len(), DEVICES as usize);
     for m in &statuses {
@@ -127,7 +127,7 @@ async fn simulator_publishes_over_websocket_with_a_prefix() {
             &[
                 "simulate", "--broker", &url, "--prefix", "lab", "--rate", "400", "--count", "20",
             ],
-            Duration::from_secs(30),
+            PATIENCE,
         )
     })
     .await
@@ -136,7 +136,7 @@ async fn simulator_publishes_over_websocket_with_a_prefix() {
     let (sent, dollar) = parse_done_line(&out);
     let expected = (sent - dollar + DEVICES) as usize;
     let got = sub
-        .collect_until(Duration::from_secs(10), |all| all.len() >= expected)
+        .collect_until(PATIENCE, |all| all.len() >= expected)
         .await;
     assert_eq!(got.len(), expected);
     assert!(got.iter().all(|m| m.topic.starts_with("lab/")));
@@ -148,7 +148,7 @@ fn unreachable_broker_fails_fast_with_a_clear_message() {
     let url = format!("mqtt://127.0.0.1:{port}");
     let (status, _out, err, took) = run_to_end(
         &["simulate", "--broker", &url, "--connect-timeout", "2"],
-        Duration::from_secs(15),
+        PATIENCE,
     );
     assert!(!status.success());
     assert!(
@@ -162,7 +162,7 @@ fn unreachable_broker_fails_fast_with_a_clear_message() {
 fn bad_broker_url_is_rejected() {
     let (status, _out, err, _) = run_to_end(
         &["simulate", "--broker", "mqtts://127.0.0.1:8883"],
-        Duration::from_secs(10),
+        PATIENCE,
     );
     assert!(!status.success());
     assert!(err.contains("TLS"), "stderr: {err}");

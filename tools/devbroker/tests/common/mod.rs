@@ -1,17 +1,153 @@
 //! Shared helpers for the devbroker integration tests: start the real
 //! binary on free ports (`--tcp-port 0 --ws-port 0`, ports read back from the
-//! ready line), wait for child processes with deadlines, and a `#`
+//! ready line), collect a child's output lines and wait for the lines
+//! themselves ([`Lines`]), wait for child processes with deadlines, and a `#`
 //! subscriber that records what it receives. No fixed ports, no sleeps
-//! standing in for conditions.
+//! standing in for conditions, no counting of what another thread has read
+//! so far: every wait is for the event, with a deadline ([`PATIENCE`]) that
+//! only runs out when the event never comes.
 
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+
+/// How long a test waits for something that should happen (a line, a
+/// message, an exit) before it fails. Generous on purpose: a loaded machine
+/// is slow, not broken; only an event that never comes runs into it.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// Polls `cond` until it holds; panics naming `what` after `limit`.
+pub fn wait_until(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !cond() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[derive(Default)]
+struct LinesState {
+    /// Each line with the instant the reader thread read it.
+    lines: Vec<(Instant, String)>,
+    /// The stream ended (the process closed it or exited).
+    ended: bool,
+}
+
+/// The lines a child process writes to one stream, collected by a reader
+/// thread. Waits block on the reader's notifications, so a test asserts on
+/// lines it has seen arrive, never on however many the thread had read at
+/// some arbitrary moment.
+#[derive(Clone)]
+pub struct Lines(Arc<(Mutex<LinesState>, Condvar)>);
+
+impl Lines {
+    /// Starts a thread reading `stream` line by line until it ends.
+    pub fn collect(stream: impl Read + Send + 'static) -> Lines {
+        let lines = Lines(Arc::new((Mutex::default(), Condvar::new())));
+        let shared = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                let (state, cv) = &*shared.0;
+                if let Ok(mut s) = state.lock() {
+                    s.lines.push((Instant::now(), line));
+                }
+                cv.notify_all();
+            }
+            let (state, cv) = &*shared.0;
+            if let Ok(mut s) = state.lock() {
+                s.ended = true;
+            }
+            cv.notify_all();
+        });
+        lines
+    }
+
+    /// Waits until `find` returns `Some` for the lines read so far; panics
+    /// after `limit`, or as soon as the stream ended without it.
+    pub fn wait_for<T>(
+        &self,
+        what: &str,
+        limit: Duration,
+        mut find: impl FnMut(&[(Instant, String)]) -> Option<T>,
+    ) -> T {
+        let deadline = Instant::now() + limit;
+        let (state, cv) = &*self.0;
+        let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(found) = find(&s.lines) {
+                return found;
+            }
+            let now = Instant::now();
+            if s.ended || now >= deadline {
+                let why = if s.ended {
+                    "the output ended"
+                } else {
+                    "timed out"
+                };
+                let all: Vec<&str> = s.lines.iter().map(|(_, l)| l.as_str()).collect();
+                panic!(
+                    "{why} waiting for {what} (limit {limit:?}); lines:\n{}",
+                    all.join("\n")
+                );
+            }
+            s = cv
+                .wait_timeout(s, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Waits until at least `n` lines contain `needle`; returns the first `n`
+    /// of them, each with the instant it was read.
+    pub fn wait_for_count(
+        &self,
+        needle: &str,
+        n: usize,
+        limit: Duration,
+    ) -> Vec<(Instant, String)> {
+        self.wait_for(&format!("{n} lines with {needle:?}"), limit, |lines| {
+            let hits: Vec<(Instant, String)> = lines
+                .iter()
+                .filter(|(_, l)| l.contains(needle))
+                .take(n)
+                .cloned()
+                .collect();
+            (hits.len() == n).then_some(hits)
+        })
+    }
+
+    /// Lines containing `needle` read so far (for conditions checked at a
+    /// known point, e.g. after [`Lines::wait_for_count`]).
+    pub fn count(&self, needle: &str) -> usize {
+        self.snapshot()
+            .iter()
+            .filter(|(_, l)| l.contains(needle))
+            .count()
+    }
+
+    /// Every line read so far.
+    pub fn snapshot(&self) -> Vec<(Instant, String)> {
+        let (state, _) = &*self.0;
+        state.lock().map(|s| s.lines.clone()).unwrap_or_default()
+    }
+
+    /// Every line read so far, joined (for failure messages).
+    pub fn text(&self) -> String {
+        self.snapshot()
+            .into_iter()
+            .map(|(_, l)| l)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
 
 /// Path of the binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_devbroker");
@@ -33,35 +169,30 @@ impl Broker {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn devbroker broker");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let line = match rx.recv_timeout(Duration::from_secs(20)) {
-            Ok(line) => line,
-            Err(_) => {
-                let _ = child.kill();
-                let mut err = String::new();
-                if let Some(mut e) = child.stderr.take() {
-                    let _ = e.read_to_string(&mut err);
-                }
-                panic!("no ready line within 20s; stderr: {err}");
-            }
+        let stdout = Lines::collect(child.stdout.take().expect("stdout"));
+        // Drained so the broker never blocks on a full pipe; shown on failure.
+        let stderr = Lines::collect(child.stderr.take().expect("stderr"));
+        // Killed on drop from here on, also when the wait below fails.
+        let mut broker = Broker {
+            child,
+            tcp_port: 0,
+            ws_port: 0,
+            ready_line: String::new(),
         };
+        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            stdout.wait_for("the ready line", PATIENCE, |lines| {
+                lines.first().map(|(_, l)| l.clone())
+            })
+        }));
+        let line = found.unwrap_or_else(|_| {
+            panic!("devbroker broker did not start; stderr:\n{}", stderr.text())
+        });
         let (tcp_port, ws_port) =
             parse_ready_line(&line).unwrap_or_else(|| panic!("unexpected ready line {line:?}"));
-        Broker {
-            child,
-            tcp_port,
-            ws_port,
-            ready_line: line,
-        }
+        broker.tcp_port = tcp_port;
+        broker.ws_port = ws_port;
+        broker.ready_line = line;
+        broker
     }
 
     pub fn mqtt_url(&self) -> String {
@@ -193,9 +324,9 @@ impl Subscriber {
                 }
             }
         });
-        tokio::time::timeout(Duration::from_secs(10), subacked_rx)
+        tokio::time::timeout(PATIENCE, subacked_rx)
             .await
-            .expect("SUBACK within 10s")
+            .unwrap_or_else(|_| panic!("no SUBACK within {PATIENCE:?}"))
             .expect("subscriber event loop ended before SUBACK");
         Subscriber { client, rx }
     }
