@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 CONNECTED = re.compile(r"^connected to ws")
 
 # Generous enough for a loaded 2-core machine, short enough to fail fast.
-T = 15_000
+T = 30_000
 
 # Note: `page.wait_for_function("expression")` fails on this page once it has
 # to poll ("EvalError: … violates the following Content Security Policy"):
@@ -132,7 +132,7 @@ class Publisher:
         self.c = _client(client_id, **auth)
         self.c.connect("127.0.0.1", port, keepalive=60)
         self.c.loop_start()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60
         while not self.c.is_connected():
             if time.monotonic() > deadline:
                 raise RuntimeError("paho publisher did not connect")
@@ -140,7 +140,7 @@ class Publisher:
 
     def pub(self, topic: str, payload, qos: int = 0, retain: bool = False):
         info = self.c.publish(topic, payload, qos=qos, retain=retain)
-        info.wait_for_publish(10)
+        info.wait_for_publish(60)
         assert info.is_published(), f"publish to {topic} did not complete"
 
     def close(self):
@@ -162,10 +162,10 @@ class Subscriber:
         self.c.on_connect = lambda c, u, flags, rc, props: c.subscribe(filters)
         self.c.connect("127.0.0.1", port, keepalive=60)
         self.c.loop_start()
-        if not self._subscribed.wait(10):
+        if not self._subscribed.wait(60):
             raise RuntimeError(f"paho subscriber did not get a SUBACK for {filt}")
 
-    def get(self, timeout: float = 10.0):
+    def get(self, timeout: float = 60.0):
         return self.messages.get(timeout=timeout)
 
     def nothing_within(self, seconds: float):

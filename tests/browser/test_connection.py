@@ -100,9 +100,8 @@ def test_broker_restart_shows_reconnecting_then_live_data_with_subscriptions_res
 
 
 def clients_connected(m: Mosquitto) -> int:
-    """MQTT sessions mosquitto accepted (CONNECT seen), unlike "New connection
-    from", which also counts the harness's own TCP probe of a restarted broker
-    and may be written after that probe returns."""
+    """MQTT sessions mosquitto accepted (CONNECT seen), over either listener
+    ("New connection from" is only logged for TCP connections)."""
     return Path(m.proc.log_path).read_text(errors="replace").count("New client connected")
 
 

@@ -119,7 +119,7 @@ def test_page_behind_a_cutting_proxy_loses_nothing_and_never_shows_a_qos2_messag
 
         # Everything sent arrives once the last connection stays up.
         down_total = len(sent_down[1]) + len(sent_down[2])
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             panels = panels_with_history(page, "rel/down/")
             if sum(p["count"] for p in panels.values()) >= down_total or time.monotonic() > deadline:
@@ -127,7 +127,7 @@ def test_page_behind_a_cutting_proxy_loses_nothing_and_never_shows_a_qos2_messag
             time.sleep(0.5)
         up = Counter()
         up_dup_flags = 0
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while sum(1 for q in (1, 2) for m in taken_up[q] if up[m] == 0) and time.monotonic() < deadline:
             try:
                 topic, payload, _qos, _retain = watcher.get(timeout=1)
@@ -138,6 +138,9 @@ def test_page_behind_a_cutting_proxy_loses_nothing_and_never_shows_a_qos2_messag
         while (m := watcher.nothing_within(0.2)) is not None:
             up[m[1].decode()] += 1
         panels = panels_with_history(page, "rel/down/")
+        # The DUP resends of the last connection are counted when it closes.
+        button(page, "Disconnect").click()
+        proxy.wait_for("closed (", count=len(proxy.matching(": open, rule")), timeout=60)
         for line in proxy.matching("closed ("):
             if (c := CLOSED.search(line)):
                 up_dup_flags += int(c.group(1))
@@ -208,25 +211,18 @@ def dead_link(page, site, hidden: bool):
         expect(status(page)).to_have_text(CONNECTED, timeout=T)
         if hidden:
             page.evaluate("window.__setHidden(true)")
-        deadline = time.monotonic() + 10
-        while not proxy.matching("blackhole-after at down PINGRESP"):
-            assert time.monotonic() < deadline, proxy.text()
-            time.sleep(0.01)
-        silent_from = time.monotonic()
-        while not proxy.matching("conn 0: closed"):
-            assert time.monotonic() - silent_from < 10, f"dead link not closed within 10 s:\n{proxy.text()}"
-            time.sleep(0.01)
-        closed_after = time.monotonic() - silent_from
+        # Measured between the proxy's own lines (each stamped when read), not
+        # by polling from here, so a busy test process does not add to it.
+        silent_from = proxy.wait_for("blackhole-after at down PINGRESP", timeout=60)
+        closed_at = proxy.wait_for("conn 0: closed", timeout=60)
+        closed_after = closed_at - silent_from
         # 3 s is the bound; the slack covers reading the proxy's output.
         assert closed_after <= 3.0 + 0.3, f"dead link closed after {closed_after:.2f} s (bound 3 s)"
         if not hidden:
             expect(status(page)).to_have_text(
                 re.compile(r"^reconnecting to \S+ in \d+ s: the broker did not answer a ping within \d+ ms$"), timeout=T)
         # The proxy passes later connections untouched: the retry connects.
-        deadline = time.monotonic() + 10
-        while not proxy.matching("conn 1: open"):
-            assert time.monotonic() < deadline, f"no new connection:\n{proxy.text()}"
-            time.sleep(0.05)
+        proxy.wait_for("conn 1: open", timeout=60)
         if hidden:
             page.evaluate("window.__setHidden(false)")
             expect(page.locator("p.error[role=alert]")).to_have_text(
