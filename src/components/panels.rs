@@ -24,6 +24,16 @@ struct GroupView {
     hidden: usize,
 }
 
+/// Reads one field of the group of `sub` from the current groups (tracked);
+/// the default when the group is gone.
+fn group_field<R: Default>(
+    groups: Memo<Vec<GroupView>>,
+    sub: Option<SubId>,
+    f: impl Fn(&GroupView) -> R,
+) -> R {
+    groups.with(|gs| gs.iter().find(|g| g.sub == sub).map(f).unwrap_or_default())
+}
+
 /// Search box, counters and the grouped panels.
 #[component]
 pub fn Panels() -> impl IntoView {
@@ -90,16 +100,22 @@ pub fn Panels() -> impl IntoView {
             <Show when=move || !s.search.get().is_empty() && groups.get().is_empty()>
                 <p class="hint">{move || format!("No topic contains {:?}.", s.search.get())}</p>
             </Show>
-            <For each=move || groups.get() key=|g| (g.sub, g.panels.clone(), g.hidden) let:g>
+            // A group's section is keyed by its subscription only, and its
+            // panels by their id: a topic arriving elsewhere must not rebuild
+            // (and reset, e.g. "Show all") the panels already on screen.
+            <For each=move || groups.get() key=|g| (g.sub, g.title.clone(), g.colour) let:g>
                 <section class="group" aria-label=format!("Topics matching {}", g.title)>
                     <h2><span class="swatch" style:background-color=g.colour></span><code>{g.title.clone()}</code></h2>
                     <div class="grid">
-                        <For each=move || g.panels.clone() key=|id| *id let:id>
+                        <For each=move || group_field(groups, g.sub, |x| x.panels.clone()) key=|id| *id let:id>
                             <TopicPanel id=id />
                         </For>
                     </div>
-                    <Show when=move || { g.hidden > 0 }>
-                        <p class="hint">{format!("{} more topics not shown; narrow the search to see them", g.hidden)}</p>
+                    <Show when=move || { group_field(groups, g.sub, |x| x.hidden) > 0 }>
+                        <p class="hint">{move || format!(
+                            "{} more topics not shown; narrow the search to see them",
+                            group_field(groups, g.sub, |x| x.hidden)
+                        )}</p>
                     </Show>
                 </section>
             </For>

@@ -40,6 +40,15 @@ def test_large_payload_shows_part_with_its_size_and_show_all_shows_everything(pa
     lines = b.locator("pre.payload").inner_text().rstrip("\n").split("\n")
     assert len(lines) == 102_400 // 16
     assert lines[-1].startswith("00018ff0  f0 f1 f2")
+
+    # A topic arriving in the same group must not rebuild the panels on
+    # screen: "Show all" stays as the user left it.
+    p = Publisher(broker.tcp_port)
+    p.pub("big/later", "new topic", qos=1)
+    p.close()
+    expect(panel(page, "big/later").locator("pre.payload")).to_have_text("new topic", timeout=T)
+    expect(b.get_by_role("button", name="Show less")).to_be_visible()
+    assert len(b.locator("pre.payload").inner_text().rstrip("\n").split("\n")) == 102_400 // 16
     assert_clean(page)
 
 
