@@ -388,7 +388,7 @@ def run_soak(args, site: Site, broker) -> dict:
     browser = new_browser()
     try:
         page, console = open_page(browser, site, proxy.url)
-        page.wait_for("document.querySelector('[role=status]').textContent === 'connected'", timeout=30)
+        page.wait_for("document.querySelector('[role=status]').textContent.startsWith('connected to ')", timeout=30)
         warm_up(page, "mqdash", broker.tcp_port)
         return soak_loop(args, browser, page, console, broker, proxy, secs, cuts, nth)
     finally:
@@ -455,7 +455,7 @@ def run_reconnects(args, site: Site, broker) -> dict:
             f"(measured after cycle {warm} and after cycle {n})")
         t0 = time.monotonic()
         before, after, clicks = cycle(browser, page, proxy, n, warm, t0)
-        page.wait_for("document.querySelector('[role=status]').textContent === 'connected'", timeout=60)
+        page.wait_for("document.querySelector('[role=status]').textContent.startsWith('connected to ')", timeout=60)
         took = time.monotonic() - t0
         delivered = check_delivery(page, broker.tcp_port)
         time.sleep(3)  # no further connection may come
@@ -591,7 +591,7 @@ def summarize_soak(args, s: dict, v: Verdicts) -> dict:
           f"{len(s['exceptions'])} exceptions, {len(s['console_errors'])} console errors "
           f"({len(s['panics'])} panics), {len(last['worker_errors'])} worker errors"
           + (f"; page stopped answering: {s['crashed']}" if s["crashed"] else ""))
-    v.add("soak: the page ends connected", s["final_status"] == "connected", repr(s["final_status"]))
+    v.add("soak: the page ends connected", s["final_status"].startswith("connected to "), repr(s["final_status"]))
     v.add("soak: reconnects seen = planned cuts",
           s["reconnects"] == s["planned_cuts"] == s["proxy_cuts"] and s["proxy_opens"] == s["planned_cuts"] + 1,
           f"{s['reconnects']} seen, {s['planned_cuts']} planned, {s['proxy_cuts']} cut, "
@@ -643,7 +643,7 @@ def summarize_reconnects(r: dict, v: Verdicts) -> dict:
           r["proxy_opens"] == n + 1 and r["proxy_cuts"] == n,
           f"{r['proxy_opens']:,} opened (expected {n + 1:,}), {r['proxy_cuts']:,} cut (expected {n:,})")
     v.add("reconnects: connected at the end, subscription restored",
-          r["final_status"] == "connected" and r["delivered_after"],
+          r["final_status"].startswith("connected to ") and r["delivered_after"],
           f"{r['final_status']!r}, message {'delivered' if r['delivered_after'] else 'NOT delivered'}")
     v.add("reconnects: no leaked worker", a["workers"] == b["workers"] and c["workers"] == b["workers"] + 1
           and a["worker_threads"] == b["worker_threads"],
