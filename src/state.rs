@@ -219,12 +219,6 @@ impl AppState {
         self.model(|d| d.panel(id).map(f))
     }
 
-    /// Changes the model from an action (not a view), then redraws.
-    pub fn update_model(&self, f: impl FnOnce(&mut Dashboard)) {
-        self.dash.update_value(f);
-        self.redraw();
-    }
-
     /// Applies every queued notice to the model in one batch, and redraws.
     pub fn apply_pending(&self) {
         if self.apply_queue() {
