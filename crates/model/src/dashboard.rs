@@ -27,9 +27,11 @@
 //! connection and its subscription list, and the dashboard mirrors that list
 //! with [`Dashboard::sync_subscriptions`], the only way subscriptions change.
 //! Topic matching is [`mqtt_session::topic::matches`] (the `$` rule and
-//! shared subscriptions included). Removing a subscription keeps its panels
-//! and regroups them under the next matching subscription (or "other");
-//! [`Dashboard::clear_panels`] removes them.
+//! shared subscriptions included). Removing a subscription regroups its
+//! panels under the next matching subscription; those no subscription
+//! matches any more leave with it unless pinned ([`Dashboard::set_pinned`]).
+//! [`Dashboard::clear_panels`] removes them all. Every topic is also a node
+//! of the [`TopicTree`] ([`Dashboard::tree`]), kept in step here.
 //!
 //! Overlap copies: some brokers (rumqttd) deliver one copy of a message per
 //! matching subscription, others (mosquitto) one in all. A message is
@@ -60,6 +62,7 @@ use crate::message::Incoming;
 use crate::panel::Panel;
 use crate::rate::Rate;
 use crate::series::{may_be_numeric, Extractor, SeriesPush};
+use crate::tree::{NodeId, TopicTree};
 use mqtt_session::topic::matches;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -92,6 +95,11 @@ const FIFO_SLACK: usize = 1024;
 pub struct PanelId(u32);
 
 impl PanelId {
+    #[cfg(test)]
+    pub(crate) fn new(index: u32) -> Self {
+        PanelId(index)
+    }
+
     /// The panel's index, for keys and element ids.
     pub fn index(self) -> usize {
         self.0 as usize
@@ -263,7 +271,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_panels: 5_000,
+            max_panels: 150_000,
             history_len: 200,
             history_bytes_per_panel: 1 << 20,
             history_bytes_total: 32 << 20,
@@ -410,6 +418,11 @@ pub struct Dashboard {
     rate: Rate,
     stats: Stats,
     last_not_kept: Option<NotKept>,
+    /// Every topic as levels; a panel's node is `nodes[panel index]`.
+    tree: TopicTree,
+    nodes: Vec<NodeId>,
+    /// Pinned panels, in the order they were pinned.
+    pinned: Vec<PanelId>,
 }
 
 impl Default for Dashboard {
@@ -437,6 +450,9 @@ impl Dashboard {
             rate: Rate::new(),
             stats: Stats::default(),
             last_not_kept: None,
+            tree: TopicTree::new(),
+            nodes: Vec::new(),
+            pinned: Vec::new(),
         }
     }
 
@@ -520,6 +536,7 @@ impl Dashboard {
         }
         self.subs = next;
         self.regroup();
+        self.drop_unsubscribed();
     }
 
     /// The subscriptions, in the order the connection owner lists them.
@@ -564,6 +581,9 @@ impl Dashboard {
             let Some(p) = self.panels.get_mut(i) else {
                 continue;
             };
+            if p.gone {
+                continue;
+            }
             p.matching = Self::matching_subs(&self.subs, &p.topic);
             let group = p.matching.first().copied();
             p.group = group;
@@ -574,6 +594,128 @@ impl Dashboard {
             }
         }
         self.bump_structure();
+    }
+
+    /// Removes the panels that a subscription matched before and none
+    /// matches now, unless pinned: the panels of a removed subscription
+    /// leave with it.
+    fn drop_unsubscribed(&mut self) {
+        let gone: Vec<PanelId> = self
+            .panels
+            .iter()
+            .filter(|p| !p.gone && p.matching.is_empty() && p.was_matched)
+            .map(|p| p.id)
+            .filter(|id| !self.pinned.contains(id))
+            .collect();
+        for id in gone {
+            self.remove_panel(id);
+        }
+        for p in &mut self.panels {
+            p.was_matched = !p.matching.is_empty();
+        }
+    }
+
+    /// Removes one panel: its history and series are freed, its topic
+    /// leaves the tree, and a later message on the topic makes a new panel.
+    /// The id is not reused (until [`Dashboard::clear_panels`]).
+    fn remove_panel(&mut self, id: PanelId) {
+        let Some(p) = self.panels.get_mut(id.index()) else {
+            return;
+        };
+        if p.gone {
+            return;
+        }
+        p.gone = true;
+        self.stats.history_entries = self.stats.history_entries.saturating_sub(p.history.len());
+        self.stats.history_bytes = self.stats.history_bytes.saturating_sub(p.history.bytes());
+        self.stats.series = self.stats.series.saturating_sub(p.series.len());
+        self.stats.series_points = self
+            .stats
+            .series_points
+            .saturating_sub(p.series.points_total());
+        p.history.clear();
+        p.series = crate::series::SeriesSet::new();
+        p.pending.clear();
+        p.recent.clear();
+        p.last = None;
+        let topic = Arc::clone(&p.topic);
+        self.index.remove(&*topic);
+        if let Some(node) = self.nodes.get(id.index()) {
+            self.tree.remove(*node);
+        }
+        for s in &mut self.subs {
+            s.panels.retain(|x| *x != id);
+        }
+        self.other.retain(|x| *x != id);
+        self.pinned.retain(|x| *x != id);
+        self.stats.panels = self.stats.panels.saturating_sub(1);
+        self.bump_structure();
+    }
+
+    // ----- pins and the tree ---------------------------------------------
+
+    /// Pins or unpins a panel: pinned panels stay on top whatever is
+    /// selected, and stay when their subscription is removed.
+    pub fn set_pinned(&mut self, id: PanelId, pinned: bool) {
+        if self.panel(id).is_none() {
+            return;
+        }
+        let at = self.pinned.iter().position(|x| *x == id);
+        match (pinned, at) {
+            (true, None) => self.pinned.push(id),
+            (false, Some(i)) => {
+                self.pinned.remove(i);
+            }
+            _ => return,
+        }
+        self.bump_structure();
+    }
+
+    /// The pinned panels, in the order they were pinned.
+    pub fn pinned(&self) -> &[PanelId] {
+        &self.pinned
+    }
+
+    /// Whether a panel is pinned.
+    pub fn is_pinned(&self, id: PanelId) -> bool {
+        self.pinned.contains(&id)
+    }
+
+    /// Every topic received, as levels.
+    pub fn tree(&self) -> &TopicTree {
+        &self.tree
+    }
+
+    /// The panels at or under a tree node, grouped as [`Dashboard::groups`]
+    /// groups them (subscription order, then "other"), in tree order within
+    /// a group. Pinned panels are left out (they are shown on their own).
+    pub fn groups_under(&self, node: NodeId) -> Vec<Group> {
+        let mut groups: Vec<Group> = self
+            .subs
+            .iter()
+            .map(|s| Group {
+                subscription: Some(s.id),
+                panels: Vec::new(),
+            })
+            .collect();
+        let mut other = Vec::new();
+        for id in self.tree.panels_under(node) {
+            if self.pinned.contains(&id) {
+                continue;
+            }
+            let Some(p) = self.panel(id) else { continue };
+            match p.group.and_then(|g| groups.get_mut(g)) {
+                Some(g) => g.panels.push(id),
+                None => other.push(id),
+            }
+        }
+        if !other.is_empty() {
+            groups.push(Group {
+                subscription: None,
+                panels: other,
+            });
+        }
+        groups
     }
 
     // ----- messages not kept ---------------------------------------------
@@ -653,6 +795,18 @@ impl Dashboard {
         self.stats.messages += 1;
         self.stats.payload_bytes += msg.payload.len() as u64;
         self.rate.record(t);
+        // An empty payload is how a retained topic is cleared (and arrives
+        // live, without the flag, to those already subscribed).
+        let mark = if msg.payload.is_empty() {
+            Some(false)
+        } else if msg.retain {
+            Some(true)
+        } else {
+            None
+        };
+        if let Some(node) = self.nodes.get(id.index()) {
+            self.tree.record(*node, t, mark);
+        }
         panel.count += 1;
         panel.batch_counted += 1;
         panel.rate.record(t);
@@ -701,6 +855,7 @@ impl Dashboard {
             History::new(self.limits.history_len, self.limits.history_bytes_per_panel),
         );
         panel.matching = Self::matching_subs(&self.subs, &topic);
+        panel.was_matched = !panel.matching.is_empty();
         let group = panel.matching.first().copied();
         panel.group = group;
         panel.subscription = group.and_then(|g| self.subs.get(g)).map(|s| s.id);
@@ -712,9 +867,11 @@ impl Dashboard {
         let pos =
             list.partition_point(|pid| panels.get(pid.index()).is_some_and(|p| *p.topic < *topic));
         list.insert(pos, id);
+        let node = self.tree.insert(&topic, id);
+        self.nodes.push(node);
         self.index.insert(topic, id);
         self.panels.push(panel);
-        self.stats.panels = self.panels.len();
+        self.stats.panels = self.stats.panels.saturating_add(1);
         self.structure_generation = self.structure_generation.wrapping_add(1);
         Some(id)
     }
@@ -872,7 +1029,7 @@ impl Dashboard {
 
     /// The panel with this id.
     pub fn panel(&self, id: PanelId) -> Option<&Panel> {
-        self.panels.get(id.index())
+        self.panels.get(id.index()).filter(|p| !p.gone)
     }
 
     /// The panel of this topic.
@@ -881,13 +1038,13 @@ impl Dashboard {
     }
 
     /// All panels, in order of creation.
-    pub fn panels(&self) -> impl ExactSizeIterator<Item = &Panel> {
-        self.panels.iter()
+    pub fn panels(&self) -> impl Iterator<Item = &Panel> {
+        self.panels.iter().filter(|p| !p.gone)
     }
 
     /// Number of panels.
     pub fn panel_count(&self) -> usize {
-        self.panels.len()
+        self.stats.panels
     }
 
     /// Every subscription in order with its panels (sorted by topic), then
@@ -967,6 +1124,9 @@ impl Dashboard {
     /// lifetime counters in [`Stats`] are kept.
     pub fn clear_panels(&mut self) {
         self.panels.clear();
+        self.nodes.clear();
+        self.pinned.clear();
+        self.tree.clear();
         self.index.clear();
         self.other.clear();
         self.fifo.clear();
@@ -1102,9 +1262,104 @@ mod tests {
         );
         assert!(d.subscription(s1).is_none());
         sync(&mut d, &[]);
-        assert_eq!(d.panel_by_topic("a/1").and_then(Panel::subscription), None);
-        assert_eq!(d.groups().len(), 1);
+        assert!(d.panel_by_topic("a/1").is_none());
+        assert!(d.groups().is_empty());
         assert!(d.subscriptions().is_empty());
+    }
+
+    #[test]
+    fn the_panels_of_a_removed_subscription_leave_with_it_unless_pinned() {
+        let mut d = Dashboard::default();
+        sync(&mut d, &[("a/#", 0), ("b/#", 0)]);
+        d.apply_batch(
+            [
+                msg("a/1", "1", 0.0),
+                msg("a/2", "2", 0.0),
+                msg("b/1", "3", 0.0),
+            ],
+            0.0,
+        );
+        let pinned = d.panel_by_topic("a/2").unwrap().id();
+        d.set_pinned(pinned, true);
+        let entries = d.stats().history_entries;
+        sync(&mut d, &[("b/#", 0)]);
+        assert!(d.panel_by_topic("a/1").is_none());
+        assert_eq!(d.panel_by_topic("a/2").map(Panel::id), Some(pinned));
+        assert_eq!(d.panel_count(), 2);
+        assert_eq!(d.stats().history_entries, entries - 1);
+        assert_eq!(d.tree().find("a/1"), None);
+        assert!(d.tree().find("a/2").is_some());
+        assert_eq!(d.pinned(), [pinned]);
+        // The topic coming back makes a new panel, in "other".
+        d.apply_batch([msg("a/1", "4", 1.0)], 1.0);
+        let again = d.panel_by_topic("a/1").unwrap();
+        assert_eq!(again.count(), 1);
+        assert_eq!(again.subscription(), None);
+    }
+
+    #[test]
+    fn every_topic_is_a_tree_node_counting_its_messages_and_retained_marks() {
+        let mut d = Dashboard::default();
+        sync(&mut d, &[("#", 0)]);
+        let mut retained = msg("plant/boiler/temp", "71", 5.0);
+        retained.retain = true;
+        d.apply_batch(
+            [
+                retained,
+                msg("plant/boiler/temp", "72", 6.0),
+                msg("plant/pump", "on", 7.0),
+            ],
+            7.0,
+        );
+        let t = d.tree();
+        let plant = t.node(t.find("plant").unwrap()).unwrap();
+        assert_eq!(
+            (plant.topics(), plant.messages(), plant.retained_topics()),
+            (2, 3, 1)
+        );
+        assert_eq!(plant.last_ms(), 7.0);
+        // A cleared retained topic (empty payload) loses its mark.
+        d.apply_batch([msg("plant/boiler/temp", "", 8.0)], 8.0);
+        let t = d.tree();
+        assert_eq!(
+            t.node(t.find("plant").unwrap()).unwrap().retained_topics(),
+            0
+        );
+    }
+
+    #[test]
+    fn a_nodes_panels_are_grouped_by_subscription_with_pinned_ones_left_out() {
+        let mut d = Dashboard::default();
+        let subs = sync(&mut d, &[("x/+", 0), ("#", 0)]);
+        d.apply_batch(
+            [
+                msg("x/b", "1", 0.0),
+                msg("x/a", "1", 0.0),
+                msg("x/a/deep", "1", 0.0),
+                msg("y", "1", 0.0),
+            ],
+            0.0,
+        );
+        let x = d.tree().find("x").unwrap();
+        let ids: HashMap<String, PanelId> = d
+            .panels()
+            .map(|p| (p.topic().to_string(), p.id()))
+            .collect();
+        let id = |t: &str| ids[t];
+        let groups = d.groups_under(x);
+        assert_eq!(groups[0].subscription, Some(subs[0]));
+        assert_eq!(groups[0].panels, [id("x/a"), id("x/b")]);
+        assert_eq!(groups[1].panels, [id("x/a/deep")]);
+        let xa = id("x/a");
+        d.set_pinned(xa, true);
+        assert_eq!(d.groups_under(x)[0].panels, [id("x/b")]);
+        assert_eq!(
+            d.groups_under(TopicTree::ROOT)[1].panels,
+            [id("x/a/deep"), id("y")]
+        );
+        d.clear_panels();
+        assert!(d.pinned().is_empty());
+        assert_eq!(d.tree().topic_count(), 0);
     }
 
     #[test]

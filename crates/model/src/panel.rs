@@ -44,6 +44,11 @@ pub struct Panel {
     pub(crate) recent: std::collections::VecDeque<RecentMessage>,
     /// Overlap copies recognised and not counted, over the panel's life.
     pub(crate) overlap_copies: u64,
+    /// A subscription matched the topic at the last regroup (its panel
+    /// leaves when none does any more).
+    pub(crate) was_matched: bool,
+    /// Removed (its subscription went); the id stays taken.
+    pub(crate) gone: bool,
 }
 
 /// A counted message remembered for recognising the copies a broker sends
@@ -80,6 +85,8 @@ impl Panel {
             batch_counted: 0,
             recent: std::collections::VecDeque::new(),
             overlap_copies: 0,
+            was_matched: false,
+            gone: false,
         }
     }
 
