@@ -41,6 +41,7 @@ pub mod publish_format;
 pub mod query;
 pub mod rate;
 pub mod series;
+pub mod tree;
 
 pub use broker_url::{mixed_content_error, BrokerUrl, BrokerUrlError};
 pub use chart::{ChartLayout, Line, Rect, Scale, Tick};
@@ -66,6 +67,7 @@ pub use publish_format::{encode, FormatError, PayloadFormat};
 pub use query::{parse_query, share_query, QueryParams};
 pub use rate::Rate;
 pub use series::{Series, SeriesSet};
+pub use tree::{Move, NodeId, Row, TopicTree, TreeFilter, TreeKey, TreeNode};
 
 #[cfg(test)]
 mod robustness_tests {
