@@ -40,7 +40,9 @@ function flush() {
   }
   pending = [];
   pendingBytes = 0;
-  postMessage({ ev: "data", buf }, [buf]);
+  // `t`: when the bytes left the worker, so the page can tell how far
+  // behind the broker it is when it cannot keep up.
+  postMessage({ ev: "data", buf, t: Date.now() }, [buf]);
 }
 
 function emit(message) {

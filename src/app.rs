@@ -5,11 +5,16 @@
 use leptos::prelude::*;
 
 use crate::actions;
-use crate::components::connection_form::{ConnectionForm, DEFAULT_BROKER_URL};
+use crate::components::broker_card::BrokerCard;
+use crate::components::connection_bar::ConnectionBar;
+use crate::components::connection_form::DEFAULT_BROKER_URL;
 use crate::components::panels::Panels;
 use crate::components::publish_form::PublishForm;
 use crate::components::status::{LinkProblems, StatusLine};
 use crate::components::subscriptions::Subscriptions;
+use crate::components::theme::ThemeSwitch;
+use crate::components::topic_detail::TopicDetail;
+use crate::components::topic_tree::TopicTreePane;
 use crate::state::AppState;
 
 /// The whole dashboard.
@@ -25,17 +30,27 @@ pub fn App() -> impl IntoView {
         <header class="top">
             <h1>"mqdash"</h1>
             <StatusLine />
+            <ThemeSwitch />
         </header>
+        <nav class="jump" aria-label="Parts of the page">
+            <a href="#subscriptions">"Subscriptions"</a>
+            <a href="#publish">"Publish"</a>
+            <a href="#topics">"Topic tree"</a>
+            <a href="#panels">"Panels"</a>
+        </nav>
         <main>
             <LinkProblems />
-            <ConnectionForm />
-            <div class="columns">
+            <ConnectionBar />
+            <div class="workspace">
                 <div class="side">
-                    <Subscriptions />
-                    <PublishForm />
+                    <div id="subscriptions"><Subscriptions /></div>
+                    <div id="publish"><PublishForm /></div>
+                    <BrokerCard />
                 </div>
-                <Panels />
+                <div id="topics" class="tree-column"><TopicTreePane /></div>
+                <div id="panels" class="panel-column"><Panels /></div>
             </div>
+            <TopicDetail />
         </main>
     }
 }

@@ -89,3 +89,34 @@ pub fn read_picked_file(
         drop(slot.borrow_mut().take());
     }
 }
+
+thread_local! {
+    /// One handler for every refused clipboard write, made once for the page.
+    static IGNORE: Closure<dyn FnMut(JsValue)> =
+        Closure::new(|_: JsValue| {});
+}
+
+/// Puts `text` on the clipboard where the browser allows it (the link is
+/// also shown in the form, for browsers or pages that do not).
+pub fn copy_to_clipboard(text: &str) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let clipboard = js_sys::Reflect::get(&window.navigator(), &"clipboard".into()).ok();
+    let Some(clipboard) = clipboard.filter(|c| !c.is_undefined() && !c.is_null()) else {
+        return;
+    };
+    let write = js_sys::Reflect::get(&clipboard, &"writeText".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    if let Some(write) = write {
+        // A refusal (no permission) only means the shown link must be copied by hand.
+        if let Ok(p) = write.call1(&clipboard, &text.into()) {
+            if let Ok(p) = p.dyn_into::<js_sys::Promise>() {
+                IGNORE.with(|ignore| {
+                    let _ = p.catch(ignore);
+                });
+            }
+        }
+    }
+}

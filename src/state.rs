@@ -10,11 +10,12 @@
 //! live in local `StoredValue`s.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
 use std::rc::Rc;
 
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
-use model::{Dashboard, Limits, PanelId, ProfileStore};
+use model::{Dashboard, Limits, NodeId, PanelId, ProfileStore};
 use mqtt_session::{ProtocolVersion, QoS};
 
 use crate::client::browser::{now_ms, BrowserClient};
@@ -133,6 +134,62 @@ impl ConnectionFields {
     }
 }
 
+/// The publish form's fields, shared so that "Publish again" in a topic's
+/// detail can fill them.
+#[derive(Clone, Copy)]
+pub struct PublishDraft {
+    /// Topic to publish to.
+    pub topic: RwSignal<String>,
+    /// Payload as typed.
+    pub payload: RwSignal<String>,
+    /// How the payload text is encoded.
+    pub format: RwSignal<model::PayloadFormat>,
+    /// QoS.
+    pub qos: RwSignal<QoS>,
+    /// Retain flag.
+    pub retain: RwSignal<bool>,
+}
+
+/// What the screen shows of the model: selection, expansion, filters and
+/// display choices. View state only; the model never reads it.
+#[derive(Clone, Copy)]
+pub struct ViewState {
+    /// The tree node whose subtree's panels are shown (the root: all).
+    pub selected: RwSignal<NodeId>,
+    /// The tree nodes shown open.
+    pub expanded: RwSignal<HashSet<NodeId>>,
+    /// The tree's filter as typed (an MQTT filter or text).
+    pub tree_filter: RwSignal<String>,
+    /// The panel whose detail is open.
+    pub detail: RwSignal<Option<PanelId>>,
+    /// Compact panels (no chart, fewer payload lines).
+    pub compact: RwSignal<bool>,
+    /// The connection form is unfolded (it folds to a bar once connected).
+    pub form_open: RwSignal<bool>,
+    /// A chart of one field across the topics under a node: `(node, field)`.
+    pub field_chart: RwSignal<Option<(NodeId, String)>>,
+    /// `Some(messages counted when paused)` while the display is paused.
+    pub paused_at: RwSignal<Option<u64>>,
+    /// The tree's epoch the node ids above belong to.
+    pub epoch: RwSignal<u64>,
+}
+
+impl ViewState {
+    fn new() -> Self {
+        ViewState {
+            selected: RwSignal::new(model::TopicTree::ROOT),
+            expanded: RwSignal::new(HashSet::from([model::TopicTree::ROOT])),
+            tree_filter: RwSignal::new(String::new()),
+            detail: RwSignal::new(None),
+            compact: RwSignal::new(false),
+            form_open: RwSignal::new(true),
+            field_chart: RwSignal::new(None),
+            paused_at: RwSignal::new(None),
+            epoch: RwSignal::new(0),
+        }
+    }
+}
+
 /// Everything components share.
 #[derive(Clone, Copy)]
 pub struct AppState {
@@ -159,10 +216,18 @@ pub struct AppState {
     tick: RwSignal<u64>,
     /// Wall clock in ms, refreshed twice a second (rates, "reconnecting in N s").
     pub clock: RwSignal<u64>,
+    /// How far behind the broker the page was over the last clock tick, in
+    /// ms (see `crate::lag`).
+    pub behind_ms: RwSignal<f64>,
     /// Recent publishes and their outcomes.
     pub publishes: RwSignal<PublishLog>,
-    /// The panels search box.
-    pub search: RwSignal<String>,
+    /// What the screen shows of the model.
+    pub view: ViewState,
+    /// The publish form's fields.
+    pub draft: PublishDraft,
+    /// Bumped like `tick`, except while the display is paused; the message
+    /// views (tree, panels, detail, charts) track this one.
+    live_tick: RwSignal<u64>,
     /// Notices waiting for the next frame.
     queue: StoredValue<NoticeQueue, LocalStorage>,
     /// The frame loop and the clock run while this is set.
@@ -191,8 +256,17 @@ impl AppState {
             dash: StoredValue::new_local(Dashboard::new(Limits::default())),
             tick: RwSignal::new(0),
             clock: RwSignal::new(now_ms()),
+            behind_ms: RwSignal::new(0.0),
             publishes: RwSignal::new(PublishLog::default()),
-            search: RwSignal::new(String::new()),
+            view: ViewState::new(),
+            draft: PublishDraft {
+                topic: RwSignal::new(String::new()),
+                payload: RwSignal::new(String::new()),
+                format: RwSignal::new(model::PayloadFormat::Text),
+                qos: RwSignal::new(QoS::AtMostOnce),
+                retain: RwSignal::new(false),
+            },
+            live_tick: RwSignal::new(0),
             queue: StoredValue::new_local(queue),
             running: StoredValue::new_local(Rc::new(Cell::new(false))),
             clock_timer: StoredValue::new_local(None),
@@ -213,10 +287,44 @@ impl AppState {
         self.dash.with_value(f)
     }
 
-    /// Reads one panel for a view (tracked like [`AppState::model`]), if it
+    /// Reads the model without tracking (for event handlers).
+    pub fn model_untracked<R>(&self, f: impl FnOnce(&Dashboard) -> R) -> R {
+        self.dash.with_value(f)
+    }
+
+    /// Reads the model for a view of the messages (tree, panels, detail,
+    /// charts): tracked like [`AppState::model`], but frozen while the
+    /// display is paused.
+    pub fn live<R>(&self, f: impl FnOnce(&Dashboard) -> R) -> R {
+        self.live_tick.track();
+        self.dash.with_value(f)
+    }
+
+    /// Reads one panel for a view (tracked like [`AppState::live`]), if it
     /// still exists.
     pub fn with_panel<R>(&self, id: PanelId, f: impl FnOnce(&model::Panel) -> R) -> Option<R> {
-        self.model(|d| d.panel(id).map(f))
+        self.live(|d| d.panel(id).map(f))
+    }
+
+    /// Pauses the display: messages are still taken and counted, the
+    /// message views stay as they are until [`AppState::resume`].
+    pub fn pause(&self) {
+        let counted = self.dash.with_value(|d| d.stats().messages);
+        self.view.paused_at.set(Some(counted));
+    }
+
+    /// Resumes the display: the message views catch up at once.
+    pub fn resume(&self) {
+        self.view.paused_at.set(None);
+        self.live_tick.update(|t| *t += 1);
+    }
+
+    /// Changes what the user controls in the model directly (pins, clearing
+    /// panels): view-side choices about the message model, not the
+    /// connection, so they need not go through the supervisor. Redraws.
+    pub fn change_model(&self, f: impl FnOnce(&mut Dashboard)) {
+        self.dash.update_value(f);
+        self.redraw();
     }
 
     /// Applies every queued notice to the model in one batch, and redraws.
@@ -229,6 +337,19 @@ impl AppState {
     /// Lets the views re-read the model.
     fn redraw(&self) {
         self.tick.update(|t| *t += 1);
+        if self.view.paused_at.get_untracked().is_none() {
+            self.live_tick.update(|t| *t += 1);
+        }
+        let epoch = self.dash.with_value(|d| d.tree().epoch());
+        if epoch != self.view.epoch.get_untracked() {
+            // Node ids of a cleared tree mean nothing now.
+            self.view.epoch.set(epoch);
+            self.view.selected.set(model::TopicTree::ROOT);
+            self.view
+                .expanded
+                .set(HashSet::from([model::TopicTree::ROOT]));
+            self.view.field_chart.set(None);
+        }
         crate::probe::redrawn();
     }
 
@@ -246,6 +367,9 @@ impl AppState {
             std::mem::take(&mut *q)
         };
         PACER.with(|p| p.borrow_mut().mark_dirty());
+        if let Some((at, _)) = batch.first() {
+            crate::lag::observe(js_sys::Date::now() - at);
+        }
         let probe = crate::probe::before_batch(&batch);
         let mut log = self.publishes.get_untracked();
         let outcome = self.dash.try_update_value(|d| {
@@ -292,6 +416,10 @@ impl AppState {
         // The clock only drives seconds-level text; twice a second is plenty.
         let timer = Interval::new(500, move || {
             state.clock.try_set(now_ms());
+            let behind = crate::lag::take();
+            if state.behind_ms.try_get_untracked() != Some(behind) {
+                state.behind_ms.try_set(behind);
+            }
         });
         self.clock_timer.set_value(Some(timer));
     }

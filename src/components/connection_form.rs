@@ -45,7 +45,7 @@ pub fn ConnectionForm() -> impl IntoView {
     let link = RwSignal::new(None::<String>);
     let copy_link = move |_| {
         let url = actions::share_link(s);
-        copy_to_clipboard(&url);
+        files::copy_to_clipboard(&url);
         link.set(Some(url));
     };
     let on_protocol = move |ev| match parse_protocol(&event_target_value(&ev)) {
@@ -208,36 +208,5 @@ fn Profiles() -> impl IntoView {
                 {move || message.get().map(|r| r.unwrap_or_else(|e| e))}
             </p>
         </fieldset>
-    }
-}
-
-thread_local! {
-    /// One handler for every refused clipboard write, made once for the page.
-    static IGNORE: wasm_bindgen::closure::Closure<dyn FnMut(wasm_bindgen::JsValue)> =
-        wasm_bindgen::closure::Closure::new(|_: wasm_bindgen::JsValue| {});
-}
-
-/// Puts `text` on the clipboard where the browser allows it (the link is
-/// also shown in the form, for browsers or pages that do not).
-fn copy_to_clipboard(text: &str) {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let clipboard = js_sys::Reflect::get(&window.navigator(), &"clipboard".into()).ok();
-    let Some(clipboard) = clipboard.filter(|c| !c.is_undefined() && !c.is_null()) else {
-        return;
-    };
-    let write = js_sys::Reflect::get(&clipboard, &"writeText".into())
-        .ok()
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-    if let Some(write) = write {
-        // A refusal (no permission) only means the shown link must be copied by hand.
-        if let Ok(p) = write.call1(&clipboard, &text.into()) {
-            if let Ok(p) = p.dyn_into::<js_sys::Promise>() {
-                IGNORE.with(|ignore| {
-                    let _ = p.catch(ignore);
-                });
-            }
-        }
     }
 }

@@ -1,124 +1,246 @@
-//! The panels area: a search box and one panel per concrete topic, grouped
-//! under the subscription that matched it.
+//! The panel area: the pinned panels on top, then the panels of the tree
+//! node selected (the root: all), grouped under the subscription that
+//! matched them, with the toolbar for the stream (pause, clear, compact,
+//! clear retained, a chart of one field across the topics shown).
 //!
-//! Only the first [`MAX_RENDERED`] matching panels are in the DOM; the rest are
-//! counted on screen and reachable by searching, so a `#` subscription on a
-//! busy broker never builds thousands of DOM nodes.
+//! The area is windowed: the layout is computed as rows of fixed-height
+//! cards and only the rows in the scrolled viewport are in the DOM, so every
+//! panel of a subtree is reachable by scrolling and none costs anything
+//! while it is off screen.
 
+use leptos::html::Div;
 use leptos::prelude::*;
-use model::{PanelId, SubId};
+use model::{NodeId, PanelId, SubId, TopicTree};
 
+use crate::components::chart::FieldChart;
+use crate::components::stream_controls::StreamControls;
 use crate::components::topic_panel::TopicPanel;
+use crate::components::windowing::visible_items;
 use crate::state::use_app;
 
-/// Most panels in the DOM at once.
-pub const MAX_RENDERED: usize = 60;
+/// Card heights (CSS px, matching style/main.css) and the gap between.
+pub const CARD_HEIGHT: f64 = 380.0;
+/// A compact card: no chart, two payload lines.
+pub const COMPACT_CARD_HEIGHT: f64 = 128.0;
+const GAP: f64 = 10.0;
+const HEADING_HEIGHT: f64 = 40.0;
+/// A card is at least this wide; the columns follow the area's width.
+const MIN_CARD_WIDTH: f64 = 330.0;
 
-/// A group heading plus its rendered panels.
+/// One line of the windowed layout.
 #[derive(Clone, PartialEq)]
-struct GroupView {
-    sub: Option<SubId>,
-    title: String,
-    colour: &'static str,
-    panels: Vec<PanelId>,
-    hidden: usize,
+enum Item {
+    Heading {
+        key: String,
+        title: String,
+        colour: &'static str,
+        count: usize,
+    },
+    Cards(Vec<PanelId>),
 }
 
-/// Reads one field of the group of `sub` from the current groups (tracked);
-/// the default when the group is gone.
-fn group_field<R: Default>(
-    groups: Memo<Vec<GroupView>>,
-    sub: Option<SubId>,
-    f: impl Fn(&GroupView) -> R,
-) -> R {
-    groups.with(|gs| gs.iter().find(|g| g.sub == sub).map(f).unwrap_or_default())
+impl Item {
+    fn key(&self) -> String {
+        match self {
+            Item::Heading { key, .. } => key.clone(),
+            Item::Cards(ids) => format!("cards-{ids:?}"),
+        }
+    }
 }
 
-/// Search box, counters and the grouped panels.
+/// Columns of cards that fit `width` px.
+fn columns(width: f64) -> usize {
+    if width.is_nan() || width <= 0.0 {
+        return 1;
+    }
+    (((width + GAP) / (MIN_CARD_WIDTH + GAP)).floor() as usize).max(1)
+}
+
+/// The pinned panels and the groups under `node`, as headings and rows of
+/// `cols` cards.
+fn layout(d: &model::Dashboard, node: NodeId, cols: usize) -> Vec<Item> {
+    let mut items = Vec::new();
+    let pinned: Vec<PanelId> = d.pinned().to_vec();
+    if !pinned.is_empty() {
+        items.push(Item::Heading {
+            key: "pinned".into(),
+            title: "Pinned".into(),
+            colour: "#d29922",
+            count: pinned.len(),
+        });
+        items.extend(pinned.chunks(cols).map(|c| Item::Cards(c.to_vec())));
+    }
+    for g in d.groups_under(node) {
+        if g.panels.is_empty() {
+            continue;
+        }
+        let (title, colour) = sub_title(d, g.subscription);
+        items.push(Item::Heading {
+            key: format!("group-{:?}", g.subscription.map(SubId::get)),
+            title,
+            colour,
+            count: g.panels.len(),
+        });
+        items.extend(g.panels.chunks(cols).map(|c| Item::Cards(c.to_vec())));
+    }
+    items
+}
+
+fn sub_title(d: &model::Dashboard, sub: Option<SubId>) -> (String, &'static str) {
+    match sub.and_then(|id| d.subscription(id)) {
+        Some(s) => (s.filter().to_string(), s.colour()),
+        None => ("(no subscription matches)".to_string(), "#888"),
+    }
+}
+
+/// The panel area.
 #[component]
 pub fn Panels() -> impl IntoView {
     let s = use_app();
-    let groups = Memo::new(move |_| {
-        let search = s.search.get();
-        s.model(|d| {
-            let mut budget = MAX_RENDERED;
-            d.groups_filtered(&search)
-                .into_iter()
-                // While searching, a subscription none of whose topics match
-                // is only noise; without a search every subscription shows.
-                .filter(|g| search.is_empty() || !g.panels.is_empty())
-                .map(|g| {
-                    let (title, colour) = match g.subscription.and_then(|id| d.subscription(id)) {
-                        Some(sub) => (sub.filter().to_string(), sub.colour()),
-                        None => ("(no subscription matches)".to_string(), "#888"),
-                    };
-                    let shown = g.panels.len().min(budget);
-                    budget -= shown;
-                    GroupView {
-                        sub: g.subscription,
-                        title,
-                        colour,
-                        hidden: g.panels.len() - shown,
-                        panels: g.panels.into_iter().take(shown).collect(),
-                    }
-                })
-                .collect::<Vec<_>>()
+    let v = s.view;
+    let scroller = NodeRef::<Div>::new();
+    let scroll_top = RwSignal::new(0.0f64);
+    let height = RwSignal::new(800.0f64);
+    let width = RwSignal::new(1000.0f64);
+    let cols = Memo::new(move |_| columns(width.get()));
+    let structure = Memo::new(move |_| s.live(|d| d.structure_generation()));
+    let items = Memo::new(move |_| {
+        structure.get();
+        let node = v.selected.get();
+        let c = cols.get();
+        untrack(|| s.live(|d| layout(d, node, c)))
+    });
+    let card = move || {
+        if v.compact.get() {
+            COMPACT_CARD_HEIGHT
+        } else {
+            CARD_HEIGHT
+        }
+    };
+    let tops = Memo::new(move |_| {
+        let h = card() + GAP;
+        items.with(|items| {
+            let mut tops = Vec::with_capacity(items.len() + 1);
+            let mut y = 0.0;
+            tops.push(y);
+            for it in items {
+                y += match it {
+                    Item::Heading { .. } => HEADING_HEIGHT,
+                    Item::Cards(_) => h,
+                };
+                tops.push(y);
+            }
+            tops
         })
     });
-    let stats = move || {
-        let now = s.clock.get() as f64;
-        s.model(|d| {
-            let st = d.stats();
-            let mut text = format!(
-                "{} topics · {} messages · {:.0} msg/s · {} dropped by caps",
-                st.panels,
-                st.messages,
-                d.rate(now),
-                st.dropped_by_caps()
-            );
-            if st.overlap_copies > 0 {
-                text.push_str(&format!(" · {} overlap copies", st.overlap_copies));
-            }
-            if st.not_kept > 0 {
-                text.push_str(&format!(" · {} not kept (too large)", st.not_kept));
-            }
-            text
+    let window =
+        Memo::new(move |_| tops.with(|t| visible_items(t, scroll_top.get(), height.get())));
+    let shown = move || {
+        let r = window.get();
+        items.with(|items| items.get(r.clone()).unwrap_or_default().to_vec())
+    };
+    let offset = move || tops.with(|t| t.get(window.get().start).copied().unwrap_or(0.0));
+    let total = move || tops.with(|t| t.last().copied().unwrap_or(0.0));
+    let measure = move || {
+        if let Some(el) = scroller.get_untracked() {
+            scroll_top.set(el.scroll_top() as f64);
+            height.set(f64::from(el.client_height()));
+            width.set(f64::from(el.client_width()));
+        }
+    };
+    Effect::new(move |_| {
+        if scroller.get().is_some() {
+            measure();
+        }
+    });
+    let on_resize = window_event_listener(leptos::ev::resize, move |_| measure());
+    on_cleanup(move || on_resize.remove());
+    // A new selection starts at the top.
+    Effect::new(move |_| {
+        v.selected.get();
+        if let Some(el) = scroller.get_untracked() {
+            el.set_scroll_top(0);
+            scroll_top.set(0.0);
+        }
+    });
+    let selection = move || {
+        let node = v.selected.get();
+        s.live(|d| {
+            let t = d.tree();
+            let name = if node == TopicTree::ROOT {
+                "All topics".to_string()
+            } else {
+                t.path(node)
+            };
+            let n = t.node(node).map_or(0, |n| n.topics());
+            format!("{name} · {n} topics")
         })
     };
-    let not_kept = move || s.model(|d| d.last_not_kept().map(|n| n.describe()));
+    let field_chart_title = move || {
+        v.field_chart.get().map(|(node, field)| {
+            let under = untrack(|| s.model_untracked(|d| d.tree().path(node)));
+            let under = if under.is_empty() {
+                "all topics".to_string()
+            } else {
+                format!("{under}/…")
+            };
+            format!("{field} of {under}")
+        })
+    };
+    let field_panels = Signal::derive(move || {
+        let node = v.field_chart.get().map(|(n, _)| n);
+        node.map(|n| s.live(|d| d.tree().panels_under(n)))
+            .unwrap_or_default()
+    });
     view! {
-        <section class="panels" aria-label="Topics">
-            <div class="row">
-                <label class="grow">"Search topics"
-                    <input type="search" bind:value=s.search placeholder="filter panels by topic" />
-                </label>
-                <p class="stats" aria-live="off">{stats}</p>
-            </div>
-            <Show when=move || not_kept().is_some()>
-                <p class="hint not-kept" aria-live="polite">{not_kept}</p>
+        <section class="panels" aria-label="Panels">
+            <StreamControls />
+            <h2 class="selection">{selection}</h2>
+            <Show when=move || v.field_chart.get().is_some()>
+                <div class="field-chart">
+                    <FieldChart
+                        field=v.field_chart.get_untracked().map(|(_, f)| f).unwrap_or_default()
+                        panels=field_panels
+                        title=Signal::derive(move || field_chart_title().unwrap_or_default()) />
+                    <button type="button" class="small" on:click=move |_| v.field_chart.set(None)>"Close field chart"</button>
+                </div>
             </Show>
-            <Show when=move || !s.search.get().is_empty() && groups.get().is_empty()>
-                <p class="hint">{move || format!("No topic contains {:?}.", s.search.get())}</p>
-            </Show>
-            // A group's section is keyed by its subscription only, and its
-            // panels by their id: a topic arriving elsewhere must not rebuild
-            // (and reset, e.g. "Show all") the panels already on screen.
-            <For each=move || groups.get() key=|g| (g.sub, g.title.clone(), g.colour) let:g>
-                <section class="group" aria-label=format!("Topics matching {}", g.title)>
-                    <h2><span class="swatch" style:background-color=g.colour></span><code>{g.title.clone()}</code></h2>
-                    <div class="grid">
-                        <For each=move || group_field(groups, g.sub, |x| x.panels.clone()) key=|id| *id let:id>
-                            <TopicPanel id=id />
+            <div class="panel-scroll" node_ref=scroller on:scroll=move |_| measure()
+                class:compact=move || v.compact.get()>
+                <div class="panel-spacer" style:height=move || format!("{}px", total())>
+                    <div class="panel-window" style:transform=move || format!("translateY({}px)", offset())>
+                        <For each=shown key=|it| it.key() let:it>
+                            {match it {
+                                Item::Heading { title, colour, count, .. } => view! {
+                                    <h3 class="group-heading"><span class="swatch" style:background-color=colour></span>
+                                        <code>{title}</code>" "<span class="count">{if count == 1 { "1 topic".to_string() } else { format!("{count} topics") }}</span></h3>
+                                }.into_any(),
+                                Item::Cards(ids) => view! {
+                                    <div class="card-row" style:grid-template-columns=move || format!("repeat({}, minmax(0, 1fr))", cols.get())>
+                                        {ids.into_iter().map(|id| view! { <TopicPanel id=id /> }).collect_view()}
+                                    </div>
+                                }.into_any(),
+                            }}
                         </For>
                     </div>
-                    <Show when=move || { group_field(groups, g.sub, |x| x.hidden) > 0 }>
-                        <p class="hint">{move || format!(
-                            "{} more topics not shown; narrow the search to see them",
-                            group_field(groups, g.sub, |x| x.hidden)
-                        )}</p>
-                    </Show>
-                </section>
-            </For>
+                </div>
+            </div>
+            <Show when=move || items.with(|i| i.is_empty())>
+                <p class="hint">"No topic here yet."</p>
+            </Show>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn as_many_columns_as_cards_fit_and_at_least_one() {
+        assert_eq!(columns(320.0), 1);
+        assert_eq!(columns(700.0), 2);
+        assert_eq!(columns(1400.0), 4);
+        assert_eq!(columns(f64::NAN), 1);
     }
 }

@@ -4,7 +4,6 @@
 
 use leptos::prelude::*;
 use model::PayloadFormat;
-use mqtt_session::QoS;
 
 use crate::actions;
 use crate::client::settings::parse_qos;
@@ -14,11 +13,13 @@ use crate::state::use_app;
 #[component]
 pub fn PublishForm() -> impl IntoView {
     let s = use_app();
-    let topic = RwSignal::new(String::new());
-    let payload = RwSignal::new(String::new());
-    let format = RwSignal::new(PayloadFormat::Text);
-    let qos = RwSignal::new(QoS::AtMostOnce);
-    let retain = RwSignal::new(false);
+    let (topic, payload, format, qos, retain) = (
+        s.draft.topic,
+        s.draft.payload,
+        s.draft.format,
+        s.draft.qos,
+        s.draft.retain,
+    );
     let outcome = RwSignal::new(None::<String>);
     let topic_problem = move || {
         let t = topic.get();

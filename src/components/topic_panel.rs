@@ -1,18 +1,18 @@
-//! One topic's panel: last payload (text, JSON, `$dp`, or hex), flags, count,
-//! rate, history with what the caps dropped, and a chart when it carries numbers.
+//! One topic's panel: a fixed-height card with the last payload (text, JSON,
+//! `$dp`, or hex; the start of it), flags, count, rate, a chart when it
+//! carries numbers, and buttons to pin it and to open its detail (the whole
+//! payload and the full history are there).
 //!
 //! Everything is rendered as text nodes: a payload or topic is never HTML.
 
 use leptos::prelude::*;
-use model::{render_payload, PanelId, PayloadView};
+use model::{PanelId, PayloadView};
 
 use crate::components::chart::Chart;
 use crate::state::use_app;
 
-/// Bytes of a payload shown before "Show all".
+/// Bytes of a payload shown in the card (the detail shows all of it).
 pub const PREVIEW_BYTES: usize = 2_048;
-/// History rows shown when the history is open.
-pub const HISTORY_ROWS: usize = 20;
 
 #[derive(Clone, PartialEq)]
 struct Summary {
@@ -52,19 +52,13 @@ pub fn TopicPanel(
     id: PanelId,
 ) -> impl IntoView {
     let s = use_app();
-    let show_all = RwSignal::new(false);
-    let show_history = RwSignal::new(false);
     // The panel's own generation moves only when this panel changed: the
     // reads below follow it (untracked inside), so a busy neighbour does not
     // re-render this panel.
     let generation = Memo::new(move |_| s.with_panel(id, |p| p.generation()));
     let summary = Memo::new(move |_| {
         generation.get();
-        let limit = if show_all.get() {
-            usize::MAX
-        } else {
-            PREVIEW_BYTES
-        };
+        let limit = PREVIEW_BYTES;
         untrack(|| {
             s.with_panel(id, |p| {
                 let last = p.last();
@@ -93,43 +87,25 @@ pub fn TopicPanel(
         })
     });
     let get = move || summary.get();
+    let pinned = move || s.live(|d| d.is_pinned(id));
     let topic = move || get().map(|x| x.topic).unwrap_or_default();
     let rate = move || {
         let now = s.clock.get() as f64;
         generation.get();
         untrack(|| s.with_panel(id, |p| format!("{:.1} msg/s", p.rate(now))))
     };
-    let history = move || {
-        if !show_history.get() {
-            return Vec::new();
-        }
-        generation.get();
-        untrack(|| {
-            s.with_panel(id, |p| {
-                // `History::iter` is newest first: the rows are the newest few.
-                p.history()
-                    .iter()
-                    .take(HISTORY_ROWS)
-                    .map(|e| {
-                        let v = render_payload(&e.payload, 200);
-                        let flags = format!(
-                            "QoS {}{}{}",
-                            e.qos,
-                            if e.retain { " retained" } else { "" },
-                            if e.dup { " dup" } else { "" }
-                        );
-                        (clock_text(e.received_ms), flags, v.body().to_string())
-                    })
-                    .collect::<Vec<_>>()
-            })
-        })
-        .unwrap_or_default()
-    };
     view! {
         <article class="panel" role="region" aria-label=topic>
             <header>
                 <h3 class="topic">{topic}</h3>
                 <span class="flags">
+                    <button type="button" class="small pin" aria-pressed=move || pinned().to_string()
+                        aria-label=move || format!("Pin {}", topic()) on:click=move |_| {
+                            let on = !pinned();
+                            s.change_model(|d| d.set_pinned(id, on));
+                        }>{move || if pinned() { "Unpin" } else { "Pin" }}</button>
+                    <button type="button" class="small" aria-label=move || format!("Open {}", topic())
+                        on:click=move |_| s.view.detail.set(Some(id))>"Open"</button>
                     <span class="flag">{move || get().map(|x| format!("QoS {}", x.qos))}</span>
                     <Show when=move || get().is_some_and(|x| x.retain)><span class="flag retain">"retained"</span></Show>
                     <Show when=move || get().is_some_and(|x| x.dup)><span class="flag dup">"dup"</span></Show>
@@ -148,31 +124,9 @@ pub fn TopicPanel(
                 </Show>
             </p>
             <pre class="payload" class:hex=move || get().is_some_and(|x| x.hex)>{move || get().map(|x| x.body)}</pre>
-            <Show when=move || get().and_then(|x| x.truncated_from).is_some() || show_all.get()>
-                <p class="hint">
-                    {move || get().and_then(|x| x.truncated_from).map(|n| format!("showing part of {n} bytes "))}
-                    <button type="button" class="small" on:click=move |_| show_all.update(|v| *v = !*v)>
-                        {move || if show_all.get() { "Show less" } else { "Show all" }}
-                    </button>
-                </p>
-            </Show>
-            <Show when=move || get().is_some_and(|x| x.has_series)>
+            <Show when=move || get().is_some_and(|x| x.has_series) && !s.view.compact.get()>
                 <Chart id=id topic=Signal::derive(topic) />
             </Show>
-            <div class="history">
-                <button type="button" class="small" on:click=move |_| show_history.update(|v| *v = !*v)
-                    aria-expanded=move || show_history.get().to_string()>
-                    {move || get().map(|x| format!("History ({} kept, {} dropped by caps)", x.history_len, x.dropped))}
-                </button>
-                <Show when=move || show_history.get() && get().is_some_and(|x| x.history_len > HISTORY_ROWS)>
-                    <p class="hint">{format!("newest {HISTORY_ROWS} shown")}</p>
-                </Show>
-                <ol class="history-list">
-                    {move || history().into_iter().map(|(t, flags, body)| view! {
-                        <li><time>{t}</time>" "<span class="flag">{flags}</span><pre>{body}</pre></li>
-                    }).collect_view()}
-                </ol>
-            </div>
         </article>
     }
 }

@@ -120,6 +120,9 @@ impl WorkerSocket {
             let text = |name: &str| field(name).and_then(|v| v.as_string()).unwrap_or_default();
             match text("ev").as_str() {
                 "data" => {
+                    if let Some(t) = field("t").and_then(|t| t.as_f64()) {
+                        crate::lag::observe(js_sys::Date::now() - t);
+                    }
                     if let Some(buf) = field("buf").and_then(|b| b.dyn_into::<ArrayBuffer>().ok()) {
                         h(TransportEvent::Data(Uint8Array::new(&buf).to_vec()));
                     }

@@ -1,13 +1,18 @@
 //! Pure chart geometry for the canvas: value range with padding, "nice"
-//! value ticks, time ticks with `HH:MM:SS` labels, and per-pixel-column
-//! min/max decimation.
+//! value ticks, time ticks with `HH:MM:SS` labels, per-pixel-column min/max
+//! decimation, the time window the user chose, per-series normalisation
+//! (each series scaled to its own min..max, 0–100 %), and the readout of the
+//! values under the pointer (nearest point by time, binary search when the
+//! points are in time order).
 //!
 //! Everything is computed from the points, a time window `[t0, t1]` (ms since
 //! the Unix epoch) and a pixel rectangle; the canvas component only strokes
-//! what [`layout`] returns. No drawing, no DOM, no clock: the local time zone
-//! comes in as a UTC offset in minutes (`-new Date().getTimezoneOffset()`).
-//! Non-finite values and times are skipped everywhere; nothing panics on an
-//! empty series, a flat series, or a degenerate rectangle.
+//! what [`layout_sources`] returns. No drawing, no DOM, no clock: the local
+//! time zone comes in as a UTC offset in minutes
+//! (`-new Date().getTimezoneOffset()`) and "now" as a number. Non-finite
+//! values and times are skipped everywhere; nothing panics on an empty
+//! series, a flat series, points out of time order, or a degenerate
+//! rectangle.
 
 use crate::series::Series;
 use std::collections::VecDeque;
@@ -71,6 +76,15 @@ impl Scale {
     /// The y pixel of value `v` (larger values are higher, i.e. smaller y).
     pub fn y(&self, v: f64) -> f64 {
         self.rect.y + self.rect.height - (v - self.lo) / (self.hi - self.lo) * self.rect.height
+    }
+
+    /// The time under the x pixel `x`, the inverse of [`Scale::x`]; `None`
+    /// when `x` is outside the plot (the value labels' margin, say) or not
+    /// finite.
+    pub fn time_at(&self, x: f64) -> Option<f64> {
+        let inside = x >= self.rect.x && x <= self.rect.x + self.rect.width;
+        (inside && self.rect.width > 0.0)
+            .then(|| self.t0 + (x - self.rect.x) / self.rect.width * (self.t1 - self.t0))
     }
 }
 
@@ -329,6 +343,23 @@ pub struct Line {
     pub points: Vec<(f64, f64)>,
     /// The newest value (inside the window), for the legend.
     pub last_value: Option<f64>,
+    /// When the chart is normalised: the series' real `(min, max)` in the
+    /// window, drawn as 0–100 %. `None` when values are drawn as they are.
+    pub range: Option<(f64, f64)>,
+    /// Whether the series' points were in time order when laid out, so the
+    /// readout may binary-search them (see [`nearest_by_time`]).
+    pub time_ordered: bool,
+}
+
+impl Line {
+    /// The value drawn for the real value `v`: `v` itself, or its place in
+    /// the series' own range in percent when the chart is normalised.
+    pub fn plotted(&self, v: f64) -> f64 {
+        match self.range {
+            Some(range) => normalise(v, range),
+            None => v,
+        }
+    }
 }
 
 /// Everything the canvas needs to draw one chart.
@@ -340,14 +371,20 @@ pub struct ChartLayout {
     pub value_ticks: Vec<Tick>,
     /// Time axis ticks, left to right.
     pub time_ticks: Vec<Tick>,
-    /// One polyline per series.
+    /// One polyline per shown series.
     pub lines: Vec<Line>,
+    /// Whether each line is scaled to its own range (value axis in %).
+    pub normalised: bool,
 }
 
-/// Line colours for a panel's series, in order (distinct on light and dark
-/// backgrounds).
-pub const SERIES_PALETTE: [&str; 8] = [
-    "#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#9c755f",
+/// Line colours for a chart's series, in order: twelve before any repeats.
+/// Each has a contrast of at least 3.2:1 with white and 3.7:1 with the dark
+/// theme's panel (`#161b22`), so a line reads on either theme (WCAG's 3:1
+/// for graphics), and any two differ by a CIEDE2000 ΔE of at least 19.
+/// Yellow and light cyan cannot meet the contrast on white and are left out.
+pub const SERIES_PALETTE: [&str; 12] = [
+    "#406ce5", "#d9730d", "#358c5a", "#f8374a", "#a335ff", "#0c8186", "#8e7208", "#ff23b4",
+    "#0099d5", "#7c9b05", "#a06776", "#7f7f7f",
 ];
 
 /// The colour of the `i`-th series.
@@ -362,11 +399,302 @@ fn points_of(points: &VecDeque<(f64, f64)>) -> impl Iterator<Item = (f64, f64)> 
     points.iter().copied()
 }
 
-/// Lays out a chart of `series` over the window `[t0, t1]` in the plot
-/// rectangle `plot`: a padded value range, up to `max_value_ticks` value
-/// ticks and `max_time_ticks` time ticks with labels, and one decimated
-/// polyline per series. `None` when no series has a finite point in the
-/// window (the UI then shows "no data in this window").
+/// Scales `v` to its place in `(min, max)`, in percent: `min` is 0, `max`
+/// is 100. A flat range puts every value at 50 (the middle, not the floor,
+/// so a constant series stays visible); a non-finite `v` stays non-finite
+/// (and is skipped when drawn).
+pub fn normalise(v: f64, (min, max): (f64, f64)) -> f64 {
+    let span = max - min;
+    if span.is_finite() {
+        if span > 0.0 {
+            (v - min) / span * 100.0
+        } else if v.is_finite() {
+            50.0
+        } else {
+            f64::NAN
+        }
+    } else {
+        // A range wider than f64 can hold: halve everything first.
+        let half = max * 0.5 - min * 0.5;
+        (v * 0.5 - min * 0.5) / half * 100.0
+    }
+}
+
+/// Whether the points' times never decrease (and are all finite). Points
+/// are appended as they arrive, but a payload's own timestamps (OneNet's
+/// `t`) can go backwards, so this is checked rather than assumed.
+pub fn is_time_ordered(points: &VecDeque<(f64, f64)>) -> bool {
+    let mut previous = f64::NEG_INFINITY;
+    points.iter().all(|&(t, _)| {
+        let ok = t.is_finite() && t >= previous;
+        previous = t;
+        ok
+    })
+}
+
+/// The point nearest in time to `t` among those in `[t0, t1]` with a finite
+/// time and value; on a tie, the newer one. With `ordered` (the points are
+/// in time order, see [`is_time_ordered`]) it binary-searches; otherwise it
+/// scans them all. A wrong `ordered` gives a point of the window that may
+/// not be the nearest, never a panic.
+pub fn nearest_by_time(
+    points: &VecDeque<(f64, f64)>,
+    t: f64,
+    t0: f64,
+    t1: f64,
+    ordered: bool,
+) -> Option<(f64, f64)> {
+    if !t.is_finite() {
+        return None;
+    }
+    let usable = |&(pt, v): &(f64, f64)| pt.is_finite() && v.is_finite() && pt >= t0 && pt <= t1;
+    // The nearer of two points; on a tie the newer, whichever came first.
+    let nearer = |a: Option<(f64, f64)>, b: (f64, f64)| match a {
+        Some(a) => {
+            let (da, db) = ((a.0 - t).abs(), (b.0 - t).abs());
+            Some(if da < db || (da == db && a.0 > b.0) {
+                a
+            } else {
+                b
+            })
+        }
+        None => Some(b),
+    };
+    if !ordered {
+        return points
+            .iter()
+            .filter(|p| usable(p))
+            .fold(None, |best, &p| nearer(best, p));
+    }
+    let start = points.partition_point(|p| p.0 < t0);
+    let end = points.partition_point(|p| p.0 <= t1).max(start);
+    let split = points.partition_point(|p| p.0 < t).clamp(start, end);
+    let before = (start..split)
+        .rev()
+        .filter_map(|i| points.get(i))
+        .find(|p| usable(p));
+    let after = (split..end)
+        .filter_map(|i| points.get(i))
+        .find(|p| usable(p));
+    match (before, after) {
+        (Some(&b), Some(&a)) => nearer(Some(b), a),
+        (b, a) => b.or(a).copied(),
+    }
+}
+
+/// One line to chart: the name its legend entry shows, its points, and
+/// whether the user has it shown. Its colour is its index in the list given
+/// to [`layout_sources`], so hiding a series does not recolour the others.
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a> {
+    /// The legend name (a series name, or a panel's topic).
+    pub name: &'a str,
+    /// The points.
+    pub series: &'a Series,
+    /// Drawn and counted in the value range; hidden series are neither.
+    pub shown: bool,
+}
+
+/// Where and how to lay out a chart: the time window, the plot rectangle,
+/// the local time zone, how many ticks fit, and whether to normalise.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChartSpec {
+    /// Start of the time window (ms).
+    pub t0: f64,
+    /// End of the time window (ms).
+    pub t1: f64,
+    /// The plot area, in the canvas' CSS pixels.
+    pub plot: Rect,
+    /// `-new Date().getTimezoneOffset()`, for the time labels.
+    pub utc_offset_minutes: i32,
+    /// About this many value ticks.
+    pub max_value_ticks: usize,
+    /// About this many time ticks.
+    pub max_time_ticks: usize,
+    /// Draw each series scaled to its own min..max in the window (0–100 %).
+    pub normalised: bool,
+}
+
+/// The time windows a chart offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WindowChoice {
+    /// The last minute.
+    OneMinute,
+    /// The last ten minutes.
+    #[default]
+    TenMinutes,
+    /// The last hour.
+    OneHour,
+    /// Every point kept.
+    All,
+}
+
+/// How long the default window is; also how old the newest point may be
+/// before an "all kept" window stops following the clock.
+pub const DEFAULT_WINDOW_MS: f64 = 10.0 * 60_000.0;
+
+/// The narrowest window drawn, so a single point gets room around it.
+pub const MIN_WINDOW_MS: f64 = 30_000.0;
+
+impl WindowChoice {
+    /// Every choice, in the order the select lists them.
+    pub const ALL: [WindowChoice; 4] = [
+        WindowChoice::OneMinute,
+        WindowChoice::TenMinutes,
+        WindowChoice::OneHour,
+        WindowChoice::All,
+    ];
+
+    /// How much history it shows; `None` for every point kept.
+    pub fn span_ms(self) -> Option<f64> {
+        match self {
+            WindowChoice::OneMinute => Some(60_000.0),
+            WindowChoice::TenMinutes => Some(DEFAULT_WINDOW_MS),
+            WindowChoice::OneHour => Some(3_600_000.0),
+            WindowChoice::All => None,
+        }
+    }
+
+    /// The `<option>` value.
+    pub fn key(self) -> &'static str {
+        match self {
+            WindowChoice::OneMinute => "1m",
+            WindowChoice::TenMinutes => "10m",
+            WindowChoice::OneHour => "1h",
+            WindowChoice::All => "all",
+        }
+    }
+
+    /// The `<option>` text.
+    pub fn label(self) -> &'static str {
+        match self {
+            WindowChoice::OneMinute => "1 min",
+            WindowChoice::TenMinutes => "10 min",
+            WindowChoice::OneHour => "1 h",
+            WindowChoice::All => "all kept",
+        }
+    }
+
+    /// The choice whose [`WindowChoice::key`] is `key`.
+    pub fn from_key(key: &str) -> Option<WindowChoice> {
+        WindowChoice::ALL.into_iter().find(|c| c.key() == key)
+    }
+}
+
+/// The time window `(t0, t1)` to draw `series` in at time `now`, or `None`
+/// when they hold no finite point. It ends at `now` while the data is
+/// recent, so the chart follows the clock; when the newest point is older
+/// than the window's span (10 min for "all kept"), it ends at that point
+/// instead: data stamped long ago (a device clock that is off, OneNet's `t`
+/// replayed from the documentation) or a sensor gone quiet is shown where it
+/// is rather than leaving an empty chart. It starts a span before its end
+/// (or at the oldest point, for "all kept", or when the data is younger),
+/// and is never narrower than [`MIN_WINDOW_MS`].
+pub fn time_window<'a>(
+    series: impl IntoIterator<Item = &'a Series>,
+    now: f64,
+    choice: WindowChoice,
+) -> Option<(f64, f64)> {
+    let (oldest, newest_point) = series
+        .into_iter()
+        .flat_map(|s| s.points().iter().map(|&(t, _)| t))
+        .filter(|t| t.is_finite())
+        .fold(None, |acc: Option<(f64, f64)>, t| match acc {
+            None => Some((t, t)),
+            Some((lo, hi)) => Some((lo.min(t), hi.max(t))),
+        })?;
+    let stale_after = choice.span_ms().unwrap_or(DEFAULT_WINDOW_MS);
+    let newest = if newest_point < now - stale_after || !now.is_finite() {
+        newest_point
+    } else {
+        newest_point.max(now)
+    };
+    let start = match choice.span_ms() {
+        Some(span) => oldest.max(newest - span),
+        None => oldest,
+    };
+    Some((start.min(newest - MIN_WINDOW_MS), newest))
+}
+
+/// The values under the pointer: the time at its x, and for each shown
+/// series its point nearest that time (real values, even when normalised).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Readout {
+    /// The pointer's x, in the layout's pixels (for the guide line).
+    pub x: f64,
+    /// The time under the pointer (ms).
+    pub time: f64,
+    /// One entry per drawn line, in legend order.
+    pub values: Vec<ReadoutValue>,
+}
+
+/// One series' entry in a [`Readout`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadoutValue {
+    /// The legend name.
+    pub name: String,
+    /// The line's colour.
+    pub colour: &'static str,
+    /// The nearest point in the window, `(time_ms, real value)`.
+    pub point: Option<(f64, f64)>,
+    /// Where that point is drawn, in pixels (for a marker).
+    pub pos: Option<(f64, f64)>,
+}
+
+/// The readout at the x pixel `x` of a chart laid out by [`layout_sources`]
+/// from `sources`; `None` outside the plot. Sources are matched to lines by
+/// index and name, so a list that changed since the layout yields no value
+/// for a line it no longer has, not the wrong one.
+pub fn readout(layout: &ChartLayout, sources: &[Source<'_>], x: f64) -> Option<Readout> {
+    let scale = &layout.scale;
+    let time = scale.time_at(x)?;
+    let values = layout
+        .lines
+        .iter()
+        .map(|line| {
+            let source = sources
+                .get(line.series)
+                .filter(|s| s.name == line.name)
+                .or_else(|| sources.iter().find(|s| s.name == line.name));
+            let point = source.and_then(|s| {
+                nearest_by_time(
+                    s.series.points(),
+                    time,
+                    scale.t0,
+                    scale.t1,
+                    line.time_ordered,
+                )
+            });
+            ReadoutValue {
+                name: line.name.clone(),
+                colour: line.colour,
+                point,
+                pos: point.map(|(t, v)| (scale.x(t), scale.y(line.plotted(v)))),
+            }
+        })
+        .collect();
+    Some(Readout { x, time, values })
+}
+
+impl Readout {
+    /// The readout as one line of text: `12:34:56 · temp 21.5 · hum none`.
+    pub fn text(&self, utc_offset_minutes: i32) -> String {
+        let mut out = format_hms(self.time, utc_offset_minutes);
+        for v in &self.values {
+            out.push_str(" · ");
+            out.push_str(&v.name);
+            match v.point {
+                Some((_, value)) => out.push_str(&format!(" {value}")),
+                None => out.push_str(" none"),
+            }
+        }
+        out
+    }
+}
+
+/// Lays out a chart of `series` (all shown, named by their own names, not
+/// normalised) over the window `[t0, t1]` in the plot rectangle `plot`; see
+/// [`layout_sources`].
 pub fn layout(
     series: &[&Series],
     t0: f64,
@@ -376,19 +704,63 @@ pub fn layout(
     max_value_ticks: usize,
     max_time_ticks: usize,
 ) -> Option<ChartLayout> {
-    let (min, max) = value_range(series.iter().flat_map(|s| points_of(s.points())), t0, t1)?;
-    let (lo, hi) = padded_range(min, max);
-    let scale = Scale::new(t0, t1, lo, hi, plot)?;
-    let step = nice_step(lo, hi, max_value_ticks).unwrap_or(1.0);
-    let value_ticks = nice_ticks(lo, hi, max_value_ticks)
+    let sources: Vec<Source<'_>> = series
+        .iter()
+        .map(|s| Source {
+            name: s.name(),
+            series: s,
+            shown: true,
+        })
+        .collect();
+    layout_sources(
+        &sources,
+        &ChartSpec {
+            t0,
+            t1,
+            plot,
+            utc_offset_minutes,
+            max_value_ticks,
+            max_time_ticks,
+            normalised: false,
+        },
+    )
+}
+
+/// Lays out a chart of the shown `sources` as `spec` says: a padded value
+/// range over the shown series (0–100 % when normalised), value ticks, time
+/// ticks with labels, and one decimated polyline per shown series. `None`
+/// when no shown series has a finite point in the window (the UI then says
+/// so instead of drawing).
+pub fn layout_sources(sources: &[Source<'_>], spec: &ChartSpec) -> Option<ChartLayout> {
+    let (t0, t1) = (spec.t0, spec.t1);
+    let shown = || sources.iter().enumerate().filter(|(_, s)| s.shown);
+    let (min, max) = value_range(
+        shown().flat_map(|(_, s)| points_of(s.series.points())),
+        t0,
+        t1,
+    )?;
+    let (lo, hi) = if spec.normalised {
+        padded_range(0.0, 100.0)
+    } else {
+        padded_range(min, max)
+    };
+    let scale = Scale::new(t0, t1, lo, hi, spec.plot)?;
+    let step = nice_step(lo, hi, spec.max_value_ticks).unwrap_or(1.0);
+    let value_ticks = nice_ticks(lo, hi, spec.max_value_ticks)
         .into_iter()
+        .filter(|v| !spec.normalised || (0.0..=100.0).contains(v))
         .map(|v| Tick {
             pos: scale.y(v),
             value: v,
-            label: format_value(v, step),
+            label: if spec.normalised {
+                format!("{} %", format_value(v, step))
+            } else {
+                format_value(v, step)
+            },
         })
         .collect();
-    let times = time_ticks(t0, t1, max_time_ticks, utc_offset_minutes);
+    let offset = spec.utc_offset_minutes;
+    let times = time_ticks(t0, t1, spec.max_time_ticks, offset);
     let sub_second = match (times.first(), times.get(1)) {
         (Some(a), Some(b)) => b - a < 1000.0,
         _ => false,
@@ -399,26 +771,37 @@ pub fn layout(
             pos: scale.x(t),
             value: t,
             label: if sub_second {
-                format_hms_millis(t, utc_offset_minutes)
+                format_hms_millis(t, offset)
             } else {
-                format_hms(t, utc_offset_minutes)
+                format_hms(t, offset)
             },
         })
         .collect();
-    let lines = series
-        .iter()
-        .enumerate()
-        .map(|(i, s)| Line {
-            series: i,
-            name: s.name().to_owned(),
-            colour: series_colour(i),
-            points: decimate(points_of(s.points()), &scale),
-            last_value: s
-                .points()
-                .iter()
-                .rev()
-                .find(|(t, v)| *t >= t0 && *t <= t1 && v.is_finite())
-                .map(|(_, v)| *v),
+    let lines = shown()
+        .map(|(i, s)| {
+            let points = s.series.points();
+            let range = if spec.normalised {
+                value_range(points_of(points), t0, t1)
+            } else {
+                None
+            };
+            let drawn = match range {
+                Some(r) => decimate(points_of(points).map(|(t, v)| (t, normalise(v, r))), &scale),
+                None => decimate(points_of(points), &scale),
+            };
+            Line {
+                series: i,
+                name: s.name.to_owned(),
+                colour: series_colour(i),
+                points: drawn,
+                last_value: points
+                    .iter()
+                    .rev()
+                    .find(|(t, v)| *t >= t0 && *t <= t1 && v.is_finite())
+                    .map(|(_, v)| *v),
+                range,
+                time_ordered: is_time_ordered(points),
+            }
         })
         .collect();
     Some(ChartLayout {
@@ -426,6 +809,7 @@ pub fn layout(
         value_ticks,
         time_ticks,
         lines,
+        normalised: spec.normalised,
     })
 }
 
@@ -601,5 +985,358 @@ mod tests {
         assert!(chart.value_ticks.windows(2).all(|w| w[0].pos > w[1].pos));
         assert!(chart.time_ticks.iter().all(|t| t.label.len() == 8));
         assert!(layout(&refs, 1e9, 2e9, RECT, 0, 5, 4).is_none());
+    }
+
+    fn set_of(points: &[(&str, f64, f64)]) -> SeriesSet {
+        let mut set = SeriesSet::new();
+        for (name, t, v) in points {
+            set.push(name, *t, *v, 5_000, 16, true);
+        }
+        set
+    }
+
+    fn deque(points: &[(f64, f64)]) -> VecDeque<(f64, f64)> {
+        points.iter().copied().collect()
+    }
+
+    fn spec(t0: f64, t1: f64, normalised: bool) -> ChartSpec {
+        ChartSpec {
+            t0,
+            t1,
+            plot: RECT,
+            utc_offset_minutes: 0,
+            max_value_ticks: 5,
+            max_time_ticks: 4,
+            normalised,
+        }
+    }
+
+    fn sources<'a>(set: &'a SeriesSet, hidden: &[&str]) -> Vec<Source<'a>> {
+        set.iter()
+            .map(|s| Source {
+                name: s.name(),
+                series: s,
+                shown: !hidden.contains(&s.name()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_palette_has_twelve_distinct_colours_before_it_repeats() {
+        let first: Vec<&str> = (0..12).map(series_colour).collect();
+        let mut unique = first.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), 12, "{first:?}");
+        assert_eq!(series_colour(12), series_colour(0));
+        assert_eq!(series_colour(23), series_colour(11));
+    }
+
+    #[test]
+    fn every_palette_colour_is_a_six_digit_hex_colour() {
+        for c in SERIES_PALETTE {
+            assert!(c.len() == 7 && c.starts_with('#'), "{c}");
+            assert!(c[1..].chars().all(|d| d.is_ascii_hexdigit()), "{c}");
+        }
+    }
+
+    #[test]
+    fn time_at_undoes_x_and_refuses_pixels_outside_the_plot() {
+        let s = Scale::new(1000.0, 2000.0, 0.0, 1.0, RECT).unwrap();
+        assert_eq!(s.time_at(s.x(1250.0)), Some(1250.0));
+        assert_eq!(s.time_at(10.0), Some(1000.0));
+        assert_eq!(s.time_at(110.0), Some(2000.0));
+        assert_eq!(s.time_at(9.0), None);
+        assert_eq!(s.time_at(111.0), None);
+        assert_eq!(s.time_at(f64::NAN), None);
+    }
+
+    #[test]
+    fn normalising_maps_the_range_to_0_to_100_percent() {
+        assert_eq!(normalise(10.0, (10.0, 20.0)), 0.0);
+        assert_eq!(normalise(20.0, (10.0, 20.0)), 100.0);
+        assert_eq!(normalise(12.5, (10.0, 20.0)), 25.0);
+        assert_eq!(normalise(-1.0, (-3.0, 1.0)), 50.0);
+    }
+
+    #[test]
+    fn a_flat_series_normalises_to_the_middle_and_non_finite_values_stay_non_finite() {
+        assert_eq!(normalise(7.0, (7.0, 7.0)), 50.0);
+        assert!(normalise(f64::NAN, (0.0, 1.0)).is_nan());
+        assert!(normalise(f64::INFINITY, (7.0, 7.0)).is_nan());
+    }
+
+    #[test]
+    fn a_range_wider_than_f64_still_normalises_to_finite_percentages() {
+        let range = (-f64::MAX, f64::MAX);
+        assert_eq!(normalise(0.0, range), 50.0);
+        assert_eq!(normalise(f64::MAX, range), 100.0);
+        assert_eq!(normalise(-f64::MAX, range), 0.0);
+    }
+
+    #[test]
+    fn time_order_is_checked_not_assumed() {
+        assert!(is_time_ordered(&deque(&[])));
+        assert!(is_time_ordered(&deque(&[
+            (1.0, 0.0),
+            (1.0, 5.0),
+            (3.0, 1.0)
+        ])));
+        assert!(!is_time_ordered(&deque(&[
+            (1.0, 0.0),
+            (3.0, 5.0),
+            (2.0, 1.0)
+        ])));
+        assert!(!is_time_ordered(&deque(&[(1.0, 0.0), (f64::NAN, 5.0)])));
+    }
+
+    #[test]
+    fn the_nearest_point_by_time_is_found_by_binary_search_in_ordered_points() {
+        let pts = deque(&[(0.0, 1.0), (10.0, 2.0), (20.0, 3.0), (30.0, 4.0)]);
+        assert_eq!(
+            nearest_by_time(&pts, 12.0, 0.0, 30.0, true),
+            Some((10.0, 2.0))
+        );
+        assert_eq!(
+            nearest_by_time(&pts, 18.0, 0.0, 30.0, true),
+            Some((20.0, 3.0))
+        );
+        assert_eq!(
+            nearest_by_time(&pts, 15.0, 0.0, 30.0, true),
+            Some((20.0, 3.0))
+        );
+        assert_eq!(
+            nearest_by_time(&pts, -50.0, 0.0, 30.0, true),
+            Some((0.0, 1.0))
+        );
+        assert_eq!(
+            nearest_by_time(&pts, 99.0, 0.0, 30.0, true),
+            Some((30.0, 4.0))
+        );
+        assert_eq!(
+            nearest_by_time(&pts, 20.0, 0.0, 30.0, true),
+            Some((20.0, 3.0))
+        );
+    }
+
+    #[test]
+    fn the_nearest_point_stays_inside_the_window_and_skips_non_finite_values() {
+        let pts = deque(&[(0.0, 1.0), (10.0, f64::NAN), (20.0, 3.0), (30.0, 4.0)]);
+        assert_eq!(
+            nearest_by_time(&pts, 9.0, 0.0, 30.0, true),
+            Some((0.0, 1.0))
+        );
+        assert_eq!(
+            nearest_by_time(&pts, 1.0, 5.0, 25.0, true),
+            Some((20.0, 3.0))
+        );
+        assert_eq!(nearest_by_time(&pts, 1.0, 21.0, 25.0, true), None);
+        assert_eq!(nearest_by_time(&deque(&[]), 1.0, 0.0, 9.0, true), None);
+        assert_eq!(nearest_by_time(&pts, f64::NAN, 0.0, 30.0, true), None);
+    }
+
+    #[test]
+    fn points_out_of_time_order_are_scanned_for_the_true_nearest() {
+        let pts = deque(&[(30.0, 4.0), (0.0, 1.0), (21.0, 3.0), (10.0, 2.0)]);
+        assert!(!is_time_ordered(&pts));
+        assert_eq!(
+            nearest_by_time(&pts, 19.0, 0.0, 30.0, false),
+            Some((21.0, 3.0))
+        );
+        assert_eq!(
+            nearest_by_time(&pts, 4.0, 0.0, 30.0, false),
+            Some((0.0, 1.0))
+        );
+        assert_eq!(
+            nearest_by_time(&pts, 4.0, 5.0, 30.0, false),
+            Some((10.0, 2.0))
+        );
+        let tie = deque(&[(12.0, 1.0), (8.0, 2.0)]);
+        assert_eq!(
+            nearest_by_time(&tie, 10.0, 0.0, 30.0, false),
+            Some((12.0, 1.0))
+        );
+        let tie = deque(&[(8.0, 2.0), (12.0, 1.0)]);
+        assert_eq!(
+            nearest_by_time(&tie, 10.0, 0.0, 30.0, true),
+            Some((12.0, 1.0))
+        );
+    }
+
+    #[test]
+    fn binary_search_and_a_full_scan_agree_on_ordered_points() {
+        let mut seed = 0x9e37_79b9_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..200 {
+            let mut t = 0.0;
+            let pts: VecDeque<(f64, f64)> = (0..next() % 40)
+                .map(|i| {
+                    t += (next() % 3) as f64;
+                    (t, if next() % 9 == 0 { f64::NAN } else { i as f64 })
+                })
+                .collect();
+            let at = (next() % 90) as f64 - 10.0;
+            let (t0, t1) = ((next() % 20) as f64, 20.0 + (next() % 60) as f64);
+            let fast = nearest_by_time(&pts, at, t0, t1, true);
+            let slow = nearest_by_time(&pts, at, t0, t1, false);
+            let dist = |p: Option<(f64, f64)>| p.map(|(pt, _)| (pt - at).abs());
+            assert_eq!(dist(fast), dist(slow), "{pts:?} at {at} in {t0}..{t1}");
+        }
+    }
+
+    #[test]
+    fn window_choices_round_trip_through_their_keys_and_default_to_ten_minutes() {
+        for c in WindowChoice::ALL {
+            assert_eq!(WindowChoice::from_key(c.key()), Some(c));
+        }
+        assert_eq!(WindowChoice::from_key("2h"), None);
+        assert_eq!(WindowChoice::default(), WindowChoice::TenMinutes);
+        assert_eq!(WindowChoice::default().span_ms(), Some(600_000.0));
+        assert_eq!(WindowChoice::All.span_ms(), None);
+    }
+
+    #[test]
+    fn recent_data_is_drawn_in_a_window_that_follows_the_clock() {
+        let now = 1_000_000_000.0;
+        let set = set_of(&[("v", now - 5_000.0, 1.0), ("v", now - 1_000.0, 2.0)]);
+        let w = time_window(set.iter(), now, WindowChoice::TenMinutes);
+        assert_eq!(w, Some((now - MIN_WINDOW_MS, now)));
+    }
+
+    #[test]
+    fn data_stamped_long_ago_is_drawn_where_it_is() {
+        let now = 1_800_000_000_000.0;
+        let t = 1_552_289_676_000.0;
+        let set = set_of(&[("temp", t, 30.0)]);
+        let (t0, t1) = time_window(set.iter(), now, WindowChoice::default()).unwrap();
+        assert_eq!(t1, t);
+        assert!(t0 < t);
+    }
+
+    #[test]
+    fn the_chosen_span_limits_how_far_back_the_window_reaches() {
+        let now = 10_000_000.0;
+        let set = set_of(&[("v", now - 7_200_000.0, 1.0), ("v", now - 1_000.0, 2.0)]);
+        let start = |c| time_window(set.iter(), now, c).map(|w| w.0);
+        assert_eq!(start(WindowChoice::OneMinute), Some(now - 60_000.0));
+        assert_eq!(start(WindowChoice::TenMinutes), Some(now - 600_000.0));
+        assert_eq!(start(WindowChoice::OneHour), Some(now - 3_600_000.0));
+        assert_eq!(start(WindowChoice::All), Some(now - 7_200_000.0));
+    }
+
+    #[test]
+    fn a_window_needs_a_point_and_finds_the_extremes_of_unordered_points() {
+        let empty = SeriesSet::new();
+        assert_eq!(time_window(empty.iter(), 0.0, WindowChoice::All), None);
+        let now = 1_000_000.0;
+        let set = set_of(&[("v", now - 1_000.0, 1.0), ("v", now - 200_000.0, 2.0)]);
+        let w = time_window(set.iter(), now, WindowChoice::All);
+        assert_eq!(w, Some((now - 200_000.0, now)));
+    }
+
+    #[test]
+    fn hidden_series_are_neither_drawn_nor_counted_in_the_value_range() {
+        let set = set_of(&[
+            ("small", 0.0, 1.0),
+            ("big", 0.0, 1000.0),
+            ("small", 10.0, 2.0),
+        ]);
+        let all = layout_sources(&sources(&set, &[]), &spec(0.0, 10.0, false)).unwrap();
+        assert_eq!(all.lines.len(), 2);
+        assert!(all.scale.hi > 1000.0);
+        let some = layout_sources(&sources(&set, &["big"]), &spec(0.0, 10.0, false)).unwrap();
+        assert_eq!(some.lines.len(), 1);
+        assert_eq!(some.lines[0].name, "small");
+        assert!(some.scale.hi < 3.0, "{:?}", some.scale);
+        assert!(
+            layout_sources(&sources(&set, &["big", "small"]), &spec(0.0, 10.0, false)).is_none()
+        );
+    }
+
+    #[test]
+    fn hiding_a_series_does_not_recolour_the_others() {
+        let set = set_of(&[("a", 0.0, 1.0), ("b", 0.0, 2.0), ("c", 0.0, 3.0)]);
+        let l = layout_sources(&sources(&set, &["a"]), &spec(0.0, 10.0, false)).unwrap();
+        let colours: Vec<_> = l.lines.iter().map(|x| (x.series, x.colour)).collect();
+        assert_eq!(colours, vec![(1, series_colour(1)), (2, series_colour(2))]);
+    }
+
+    #[test]
+    fn normalised_series_of_different_magnitudes_each_span_the_whole_height() {
+        let set = set_of(&[
+            ("volts", 0.0, 230.0),
+            ("amps", 0.0, 0.5),
+            ("volts", 10.0, 240.0),
+            ("amps", 10.0, 1.5),
+        ]);
+        let l = layout_sources(&sources(&set, &[]), &spec(0.0, 10.0, true)).unwrap();
+        assert!(l.normalised);
+        let (bottom, top) = (l.scale.y(0.0), l.scale.y(100.0));
+        for line in &l.lines {
+            let ys: Vec<f64> = line.points.iter().map(|p| p.1).collect();
+            assert_eq!(ys, vec![bottom, top], "{}", line.name);
+        }
+        assert_eq!(l.lines[0].range, Some((230.0, 240.0)));
+        assert_eq!(l.lines[1].last_value, Some(1.5));
+        assert!(l.value_ticks.iter().all(|t| t.label.ends_with(" %")));
+        assert!(l
+            .value_ticks
+            .iter()
+            .all(|t| (0.0..=100.0).contains(&t.value)));
+    }
+
+    #[test]
+    fn the_readout_gives_real_values_nearest_the_pointer_even_when_normalised() {
+        let set = set_of(&[
+            ("volts", 0.0, 230.0),
+            ("amps", 0.0, 0.5),
+            ("volts", 10.0, 240.0),
+            ("amps", 10.0, 1.5),
+        ]);
+        let src = sources(&set, &[]);
+        let l = layout_sources(&src, &spec(0.0, 10.0, true)).unwrap();
+        let r = readout(&l, &src, l.scale.x(8.0)).unwrap();
+        assert_eq!(r.time, 8.0);
+        let points: Vec<_> = r.values.iter().map(|v| v.point).collect();
+        assert_eq!(points, vec![Some((10.0, 240.0)), Some((10.0, 1.5))]);
+        assert_eq!(r.values[0].pos, Some((l.scale.x(10.0), l.scale.y(100.0))));
+        assert_eq!(r.text(0), "00:00:00 · volts 240 · amps 1.5");
+        assert!(readout(&l, &src, RECT.x - 1.0).is_none());
+    }
+
+    #[test]
+    fn the_readout_leaves_out_hidden_series_and_names_a_series_with_no_point() {
+        let set = set_of(&[("a", 0.0, 1.0), ("b", 0.0, 2.0), ("c", 0.0, 3.0)]);
+        let src = sources(&set, &["b"]);
+        let l = layout_sources(&src, &spec(0.0, 10.0, false)).unwrap();
+        let names: Vec<_> = readout(&l, &src, 50.0)
+            .unwrap()
+            .values
+            .into_iter()
+            .map(|v| v.name)
+            .collect();
+        assert_eq!(names, vec!["a", "c"]);
+        let stale = &src[..1];
+        let r = readout(&l, stale, 50.0).unwrap();
+        assert_eq!(r.values[1].point, None);
+        assert!(r.text(0).ends_with("c none"), "{}", r.text(0));
+    }
+
+    #[test]
+    fn the_layout_notes_which_series_are_out_of_time_order() {
+        let set = set_of(&[
+            ("a", 0.0, 1.0),
+            ("a", 5.0, 2.0),
+            ("b", 5.0, 1.0),
+            ("b", 2.0, 2.0),
+        ]);
+        let l = layout_sources(&sources(&set, &[]), &spec(0.0, 10.0, false)).unwrap();
+        assert!(l.lines[0].time_ordered);
+        assert!(!l.lines[1].time_ordered);
     }
 }

@@ -31,6 +31,7 @@ pub mod broker_url;
 pub mod chart;
 pub mod client_id;
 pub mod dashboard;
+pub mod diff;
 pub mod history;
 pub mod message;
 pub mod onenet;
@@ -40,7 +41,9 @@ pub mod profile;
 pub mod publish_format;
 pub mod query;
 pub mod rate;
+pub mod search;
 pub mod series;
+pub mod sys_stats;
 pub mod tree;
 
 pub use broker_url::{mixed_content_error, BrokerUrl, BrokerUrlError};
@@ -50,6 +53,7 @@ pub use dashboard::{
     Dashboard, Grant, Group, Limits, NotKept, PanelId, Stats, SubId, Subscription,
     SubscriptionState, OVERLAP_WINDOW_MS, PALETTE,
 };
+pub use diff::{diff_payloads, Change, ChangeKind, Diff, LineChange};
 pub use history::{History, HistoryEntry};
 pub use message::Incoming;
 /// The MQTT topic rules (validation with sentence errors, matching with the
@@ -66,7 +70,9 @@ pub use profile::{
 pub use publish_format::{encode, FormatError, PayloadFormat};
 pub use query::{parse_query, share_query, QueryParams};
 pub use rate::Rate;
+pub use search::{matching_indices, payload_contains, Needle};
 pub use series::{Series, SeriesSet};
+pub use sys_stats::BrokerStats;
 pub use tree::{Move, NodeId, Row, TopicTree, TreeFilter, TreeKey, TreeNode};
 
 #[cfg(test)]

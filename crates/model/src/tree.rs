@@ -590,8 +590,9 @@ impl TopicTree {
             },
             TreeKey::Left => match row {
                 Some(r) if r.expanded => Move::Collapse(r.node),
+                // To the parent, when it is a row (the root may be one).
                 Some(r) => match self.node(r.node).and_then(|n| n.parent) {
-                    Some(p) if p != Self::ROOT => Move::Focus(p),
+                    Some(p) if rows.iter().any(|x| x.node == p) => Move::Focus(p),
                     _ => Move::Stay,
                 },
                 None => Move::Stay,

@@ -1,0 +1,56 @@
+//! The connection, folded: once connected, the form folds into one line
+//! (broker, client id, Edit connection, Disconnect) so the topic tree and
+//! panels take the screen; "Edit connection" unfolds the form again.
+
+use leptos::prelude::*;
+
+use crate::actions;
+use crate::client::supervisor::Status;
+use crate::components::connection_form::ConnectionForm;
+use crate::state::use_app;
+
+/// The connection bar, or the form while unfolded.
+#[component]
+pub fn ConnectionBar() -> impl IntoView {
+    let s = use_app();
+    let v = s.view;
+    // Connecting folds the form; ending up disconnected unfolds it (there
+    // is nothing else to do then but edit and connect).
+    Effect::new(move |was_connected: Option<bool>| {
+        let status = s.status.get();
+        let connected = status.is_connected();
+        if connected && was_connected != Some(true) {
+            v.form_open.set(false);
+        }
+        if matches!(status, Status::Disconnected { .. }) {
+            v.form_open.set(true);
+        }
+        connected
+    });
+    let broker = move || {
+        s.client()
+            .peek(|sup| sup.target().map(|t| t.url.clone()))
+            .unwrap_or_default()
+    };
+    let client_id = move || {
+        s.status.get();
+        s.client()
+            .peek(|sup| sup.target().map(|t| t.options.client_id.clone()))
+            .unwrap_or_default()
+    };
+    view! {
+        <Show when=move || v.form_open.get() fallback=move || view! {
+            <div class="connection-bar" role="group" aria-label="Connection">
+                <span class="bar-broker"><span class="muted">"Broker "</span><code>{move || { s.status.get(); broker() }}</code></span>
+                <span class="bar-client"><span class="muted">"Client id "</span><code>{client_id}</code></span>
+                <button type="button" class="small" on:click=move |_| v.form_open.set(true)>"Edit connection"</button>
+                <button type="button" class="small" on:click=move |_| actions::disconnect(s)>"Disconnect"</button>
+            </div>
+        }>
+            <ConnectionForm />
+            <Show when=move || !s.status.get().is_disconnected()>
+                <button type="button" class="small fold" on:click=move |_| v.form_open.set(false)>"Fold connection form"</button>
+            </Show>
+        </Show>
+    }
+}

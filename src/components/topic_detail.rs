@@ -1,0 +1,386 @@
+//! A topic's detail: every kept message (not only the newest few), windowed
+//! and searchable by text in payloads; the message picked shown in full
+//! with its time (with date), QoS, retain, dup and size; copy topic, copy
+//! payload, "Publish again" (fills the publish form); and the diff of the
+//! picked message against the one before it on the topic (JSON-aware:
+//! changed fields, not changed characters; `model::diff_payloads`).
+//!
+//! Payloads and topics are text nodes, never HTML.
+
+use leptos::html::Div;
+use leptos::prelude::*;
+use model::{diff_payloads, render_payload, ChangeKind, Diff, LineChange, Needle, PayloadFormat};
+use mqtt_session::QoS;
+
+use crate::components::windowing::visible_range;
+use crate::files::copy_to_clipboard;
+use crate::state::use_app;
+
+/// Height of one history row in CSS px (fixed: the list is windowed).
+const ROW_HEIGHT: f64 = 48.0;
+/// Bytes of the picked payload shown before "Show all".
+const SHOWN_BYTES: usize = 64 * 1024;
+/// Characters of a payload in its history row.
+const ROW_PREVIEW: usize = 120;
+
+/// Date and time with milliseconds, in local time.
+fn date_time(ms: f64) -> String {
+    let d = js_sys::Date::new(&ms.into());
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03}",
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date(),
+        d.get_hours(),
+        d.get_minutes(),
+        d.get_seconds(),
+        d.get_milliseconds()
+    )
+}
+
+/// One history row as shown.
+#[derive(Clone, PartialEq)]
+struct EntryRow {
+    seq: u64,
+    label: String,
+    preview: String,
+}
+
+fn flags(qos: u8, retain: bool, dup: bool, size: usize) -> String {
+    format!(
+        "QoS {qos}{}{} · {size} bytes",
+        if retain { " · retained" } else { "" },
+        if dup { " · dup" } else { "" }
+    )
+}
+
+/// The diff as lines of text with a class each.
+fn diff_lines(d: &Diff) -> Vec<(&'static str, String)> {
+    match d {
+        Diff::Same => vec![("same", "Same payload as the message before.".into())],
+        Diff::Json { changes, more } => {
+            let mut out: Vec<(&'static str, String)> = changes
+                .iter()
+                .map(|c| {
+                    let path = if c.path.is_empty() {
+                        "(whole payload)"
+                    } else {
+                        &c.path
+                    };
+                    let old = c.old.clone().unwrap_or_default();
+                    let new = c.new.clone().unwrap_or_default();
+                    match c.kind {
+                        ChangeKind::Added => ("added", format!("+ {path}: {new}")),
+                        ChangeKind::Removed => ("removed", format!("- {path}: {old}")),
+                        ChangeKind::Changed => ("changed", format!("~ {path}: {old} → {new}")),
+                    }
+                })
+                .collect();
+            if out.is_empty() {
+                out.push(("same", "Same JSON value; only formatting differs.".into()));
+            }
+            if *more > 0 {
+                out.push(("same", format!("… and {more} more changes")));
+            }
+            out
+        }
+        Diff::Text { lines, more } => {
+            let mut out: Vec<(&'static str, String)> = lines
+                .iter()
+                .map(|l| match l {
+                    LineChange::Same(t) => ("same", format!("  {t}")),
+                    LineChange::Added(t) => ("added", format!("+ {t}")),
+                    LineChange::Removed(t) => ("removed", format!("- {t}")),
+                    LineChange::Skipped(n) => ("same", format!("  … {n} unchanged lines")),
+                })
+                .collect();
+            if *more > 0 {
+                out.push(("same", format!("… and {more} more changed lines")));
+            }
+            out
+        }
+        Diff::Binary {
+            old_len,
+            new_len,
+            first_difference,
+        }
+        | Diff::TooLarge {
+            old_len,
+            new_len,
+            first_difference,
+        } => vec![(
+            "changed",
+            format!(
+                "{old_len} bytes → {new_len} bytes; first difference at byte {first_difference}"
+            ),
+        )],
+    }
+}
+
+/// The detail of the panel in `view.detail`, when one is open.
+#[component]
+pub fn TopicDetail() -> impl IntoView {
+    let s = use_app();
+    let v = s.view;
+    view! {
+        <Show when=move || v.detail.get().is_some()>
+            <DetailBody />
+        </Show>
+    }
+}
+
+#[component]
+fn DetailBody() -> impl IntoView {
+    let s = use_app();
+    let v = s.view;
+    let id = move || v.detail.get();
+    let search = RwSignal::new(String::new());
+    let picked = RwSignal::new(None::<u64>);
+    let show_all = RwSignal::new(false);
+    let note = RwSignal::new(None::<String>);
+    let scroller = NodeRef::<Div>::new();
+    let scroll_top = RwSignal::new(0.0f64);
+    // Another topic opened: start from its newest message.
+    Effect::new(move |_| {
+        id();
+        picked.set(None);
+        show_all.set(false);
+    });
+    let generation = Memo::new(move |_| id().and_then(|id| s.with_panel(id, |p| p.generation())));
+    let topic = Memo::new(move |_| {
+        id().and_then(|id| s.with_panel(id, |p| p.topic().to_string()))
+            .unwrap_or_default()
+    });
+    // Entries matching the search, newest first, as their sequence numbers.
+    let matching = Memo::new(move |_| {
+        generation.get();
+        let needle = search.get();
+        let Some(id) = id() else { return Vec::new() };
+        untrack(|| {
+            s.with_panel(id, |p| {
+                let h = p.history();
+                let next = h.next_seq();
+                let n = Needle::new(&needle);
+                h.iter()
+                    .enumerate()
+                    .filter(|(_, e)| n.found_in(&e.payload))
+                    .map(|(i, _)| next.wrapping_sub(1).wrapping_sub(i as u64))
+                    .collect::<Vec<u64>>()
+            })
+            .unwrap_or_default()
+        })
+    });
+    let window = Memo::new(move |_| {
+        let n = matching.with(|m| m.len());
+        visible_range(scroll_top.get(), 360.0, ROW_HEIGHT, n)
+    });
+    let entry = move |seq: u64, f: &mut dyn FnMut(&model::HistoryEntry)| {
+        let Some(id) = id() else { return };
+        s.with_panel(id, |p| {
+            let h = p.history();
+            let i = h.next_seq().wrapping_sub(1).wrapping_sub(seq) as usize;
+            if let Some(e) = h.get(i) {
+                f(e);
+            }
+        });
+    };
+    let rows = Memo::new(move |_| {
+        generation.get();
+        let r = window.get();
+        let seqs: Vec<u64> = matching.with(|m| m.get(r).unwrap_or_default().to_vec());
+        untrack(|| {
+            seqs.into_iter()
+                .filter_map(|seq| {
+                    let mut row = None;
+                    entry(seq, &mut |e| {
+                        let view = render_payload(&e.payload, ROW_PREVIEW * 4);
+                        let preview: String = view
+                            .body()
+                            .chars()
+                            .map(|c| if c.is_control() { ' ' } else { c })
+                            .take(ROW_PREVIEW)
+                            .collect();
+                        row = Some(EntryRow {
+                            seq,
+                            label: format!(
+                                "#{seq} · {} · {}",
+                                date_time(e.received_ms),
+                                flags(e.qos, e.retain, e.dup, e.payload.len())
+                            ),
+                            preview,
+                        });
+                    });
+                    row
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    // The message picked, or the newest.
+    let current = move || {
+        picked
+            .get()
+            .or_else(|| matching.with(|m| m.first().copied()))
+    };
+    let shown = Memo::new(move |_| {
+        generation.get();
+        let seq = current()?;
+        let limit = if show_all.get() {
+            usize::MAX
+        } else {
+            SHOWN_BYTES
+        };
+        let mut out = None;
+        untrack(|| {
+            entry(seq, &mut |e| {
+                let view = render_payload(&e.payload, limit);
+                out = Some((
+                    format!(
+                        "#{seq} · {} · {}",
+                        date_time(e.received_ms),
+                        flags(e.qos, e.retain, e.dup, e.payload.len())
+                    ),
+                    view.kind_label(),
+                    view.body().to_string(),
+                    view.truncated_from(),
+                ));
+            })
+        });
+        out
+    });
+    let diff = Memo::new(move |_| {
+        generation.get();
+        let seq = current()?;
+        let mut new = None;
+        let mut old = None;
+        untrack(|| {
+            entry(seq, &mut |e| new = Some(e.payload.clone()));
+            entry(seq.wrapping_sub(1), &mut |e| old = Some(e.payload.clone()));
+        });
+        let new = new?;
+        Some(match old {
+            Some(old) => diff_lines(&diff_payloads(&old, &new)),
+            None => vec![(
+                "same",
+                "No earlier message on this topic is kept.".to_string(),
+            )],
+        })
+    });
+    let copy_payload = move |_| {
+        let Some(seq) = current() else { return };
+        entry(seq, &mut |e| {
+            let text = match std::str::from_utf8(&e.payload) {
+                Ok(t) => t.to_string(),
+                Err(_) => model::payload_view::hex_dump(&e.payload),
+            };
+            copy_to_clipboard(&text);
+        });
+        note.set(Some("Payload copied.".into()));
+    };
+    let publish_again = move |_| {
+        let Some(seq) = current() else { return };
+        let t = topic.get_untracked();
+        entry(seq, &mut |e| {
+            let (fmt, text) = match std::str::from_utf8(&e.payload) {
+                Ok(t) => (PayloadFormat::Text, t.to_string()),
+                Err(_) => (
+                    PayloadFormat::Hex,
+                    e.payload
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect::<String>(),
+                ),
+            };
+            let d = s.draft;
+            d.topic.set(t.clone());
+            d.format.set(fmt);
+            d.payload.set(text);
+            d.qos.set(QoS::from_u8(e.qos).unwrap_or(QoS::AtMostOnce));
+            d.retain.set(e.retain);
+        });
+        note.set(Some(
+            "The publish form is filled in; check it and press Publish.".into(),
+        ));
+        if let Some(el) = document().get_element_by_id("publish") {
+            el.scroll_into_view();
+        }
+    };
+    let on_scroll = move |_| {
+        if let Some(el) = scroller.get_untracked() {
+            scroll_top.set(el.scroll_top() as f64);
+        }
+    };
+    let total = move || matching.with(|m| m.len()) as f64 * ROW_HEIGHT;
+    let offset = move || window.get().start as f64 * ROW_HEIGHT;
+    let history_counts = move || {
+        id().and_then(|id| s.with_panel(id, |p| (p.history().len(), p.dropped())))
+            .map(|(kept, dropped)| {
+                let found = matching.with(|m| m.len());
+                let mut t = format!("History ({kept} kept, {dropped} dropped by caps)");
+                if !search.get().is_empty() {
+                    t.push_str(&format!(" · {found} match"));
+                }
+                t
+            })
+            .unwrap_or_default()
+    };
+    view! {
+        <section class="detail" role="region" aria-label=move || format!("Detail of {}", topic.get())>
+            <header class="detail-head">
+                <h2><code>{move || topic.get()}</code></h2>
+                <div class="buttons">
+                    <button type="button" class="small" on:click=move |_| {
+                        copy_to_clipboard(&topic.get_untracked());
+                        note.set(Some("Topic copied.".into()));
+                    }>"Copy topic"</button>
+                    <button type="button" class="small" on:click=copy_payload>"Copy payload"</button>
+                    <button type="button" class="small" on:click=publish_again>"Publish again"</button>
+                    <button type="button" class="small" on:click=move |_| v.detail.set(None)>"Close detail"</button>
+                </div>
+            </header>
+            <p class="hint" aria-live="polite">{move || note.get()}</p>
+            <div class="detail-grid">
+                <div class="detail-message">
+                    <h3>"Message"</h3>
+                    <p class="meta">{move || shown.get().map(|x| format!("{} · {}", x.0, x.1))}</p>
+                    <pre class="payload full" tabindex="0" aria-label="Payload of the message">{move || shown.get().map(|x| x.2)}</pre>
+                    <Show when=move || shown.get().and_then(|x| x.3).is_some() || show_all.get()>
+                        <p class="hint">
+                            {move || shown.get().and_then(|x| x.3).map(|n| format!("showing part of {n} bytes "))}
+                            <button type="button" class="small" on:click=move |_| show_all.update(|x| *x = !*x)>
+                                {move || if show_all.get() { "Show less" } else { "Show all" }}
+                            </button>
+                        </p>
+                    </Show>
+                    <h3>"Diff with the message before"</h3>
+                    <pre class="diff" tabindex="0" aria-label="Diff with the message before">
+                        {move || diff.get().unwrap_or_default().into_iter().map(|(class, line)| view! {
+                            <span class=format!("diff-{class}")>{line}"\n"</span>
+                        }).collect_view()}
+                    </pre>
+                </div>
+                <div class="detail-history">
+                    <h3>{history_counts}</h3>
+                    <label>"Search payloads"
+                        <input type="search" bind:value=search spellcheck="false" placeholder="text in payloads" />
+                    </label>
+                    <div class="history-scroll" node_ref=scroller on:scroll=on_scroll>
+                        <div style:height=move || format!("{}px", total())>
+                            <ol class="history-list" aria-label="History" style:transform=move || format!("translateY({}px)", offset())>
+                                <For each=move || rows.get() key=|r| (r.seq, r.label.clone(), r.preview.clone()) let:r>
+                                    <li>
+                                        <button type="button" class="entry"
+                                            aria-pressed=move || (current() == Some(r.seq)).to_string()
+                                            on:click=move |_| picked.set(Some(r.seq))>
+                                            <span class="entry-label">{r.label.clone()}</span>
+                                            <span class="entry-preview">{r.preview.clone()}</span>
+                                        </button>
+                                    </li>
+                                </For>
+                            </ol>
+                        </div>
+                    </div>
+                </div>
+            </div>
+        </section>
+    }
+}
