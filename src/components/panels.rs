@@ -10,7 +10,7 @@
 
 use leptos::html::Div;
 use leptos::prelude::*;
-use model::{NodeId, PanelId, SubId, TopicTree};
+use model::{NodeId, PanelId, SubId, TopicTree, TreeFilter};
 
 use crate::components::chart::FieldChart;
 use crate::components::stream_controls::StreamControls;
@@ -36,14 +36,16 @@ enum Item {
         colour: &'static str,
         count: usize,
     },
-    Cards(Vec<PanelId>),
+    /// A row of cards and the title of the group it belongs to.
+    Cards(Vec<PanelId>, String),
 }
 
 impl Item {
     fn key(&self) -> String {
         match self {
-            Item::Heading { key, .. } => key.clone(),
-            Item::Cards(ids) => format!("cards-{ids:?}"),
+            // The count is in the key: a heading is drawn once per key.
+            Item::Heading { key, count, .. } => format!("{key}-{count}"),
+            Item::Cards(ids, group) => format!("cards-{group}-{ids:?}"),
         }
     }
 }
@@ -58,7 +60,7 @@ fn columns(width: f64) -> usize {
 
 /// The pinned panels and the groups under `node`, as headings and rows of
 /// `cols` cards.
-fn layout(d: &model::Dashboard, node: NodeId, cols: usize) -> Vec<Item> {
+fn layout(d: &model::Dashboard, node: NodeId, filter: &TreeFilter, cols: usize) -> Vec<Item> {
     let mut items = Vec::new();
     let pinned: Vec<PanelId> = d.pinned().to_vec();
     if !pinned.is_empty() {
@@ -68,20 +70,28 @@ fn layout(d: &model::Dashboard, node: NodeId, cols: usize) -> Vec<Item> {
             colour: "#d29922",
             count: pinned.len(),
         });
-        items.extend(pinned.chunks(cols).map(|c| Item::Cards(c.to_vec())));
+        items.extend(
+            pinned
+                .chunks(cols)
+                .map(|c| Item::Cards(c.to_vec(), "Pinned".into())),
+        );
     }
-    for g in d.groups_under(node) {
+    for g in d.groups_under(node, filter) {
         if g.panels.is_empty() {
             continue;
         }
         let (title, colour) = sub_title(d, g.subscription);
         items.push(Item::Heading {
             key: format!("group-{:?}", g.subscription.map(SubId::get)),
-            title,
+            title: title.clone(),
             colour,
             count: g.panels.len(),
         });
-        items.extend(g.panels.chunks(cols).map(|c| Item::Cards(c.to_vec())));
+        items.extend(
+            g.panels
+                .chunks(cols)
+                .map(|c| Item::Cards(c.to_vec(), title.clone())),
+        );
     }
     items
 }
@@ -108,7 +118,10 @@ pub fn Panels() -> impl IntoView {
         structure.get();
         let node = v.selected.get();
         let c = cols.get();
-        untrack(|| s.live(|d| layout(d, node, c)))
+        // The panels follow the tree's filter too (a filter that does not
+        // parse filters nothing; the tree says what is wrong with it).
+        let filter = TreeFilter::parse(&v.tree_filter.get()).unwrap_or_default();
+        untrack(|| s.live(|d| layout(d, node, &filter, c)))
     });
     let card = move || {
         if v.compact.get() {
@@ -126,15 +139,19 @@ pub fn Panels() -> impl IntoView {
             for it in items {
                 y += match it {
                     Item::Heading { .. } => HEADING_HEIGHT,
-                    Item::Cards(_) => h,
+                    Item::Cards(..) => h,
                 };
                 tops.push(y);
             }
             tops
         })
     });
-    let window =
-        Memo::new(move |_| tops.with(|t| visible_items(t, scroll_top.get(), height.get())));
+    // A viewport's height of cards above and below stays in the DOM, so a
+    // scroll or a keyboard move finds its neighbours there already.
+    let window = Memo::new(move |_| {
+        let h = height.get();
+        tops.with(|t| visible_items(t, scroll_top.get() - h, 3.0 * h))
+    });
     let shown = move || {
         let r = window.get();
         items.with(|items| items.get(r.clone()).unwrap_or_default().to_vec())
@@ -215,8 +232,8 @@ pub fn Panels() -> impl IntoView {
                                     <h3 class="group-heading"><span class="swatch" style:background-color=colour></span>
                                         <code>{title}</code>" "<span class="count">{if count == 1 { "1 topic".to_string() } else { format!("{count} topics") }}</span></h3>
                                 }.into_any(),
-                                Item::Cards(ids) => view! {
-                                    <div class="card-row" style:grid-template-columns=move || format!("repeat({}, minmax(0, 1fr))", cols.get())>
+                                Item::Cards(ids, group) => view! {
+                                    <div class="card-row" role="group" aria-label=format!("Topics matching {group}") style:grid-template-columns=move || format!("repeat({}, minmax(0, 1fr))", cols.get())>
                                         {ids.into_iter().map(|id| view! { <TopicPanel id=id /> }).collect_view()}
                                     </div>
                                 }.into_any(),

@@ -147,7 +147,33 @@ pub fn StreamControls() -> impl IntoView {
             v.field_chart.set(Some((v.selected.get_untracked(), f)));
         }
     };
+    // Counts go on while the display is paused: read through `model`.
+    let stats = move || {
+        let now = s.clock.get() as f64;
+        s.model(|d| {
+            let st = d.stats();
+            let mut text = format!(
+                "{} topics · {} messages · {:.0} msg/s · {} dropped by caps",
+                st.panels,
+                st.messages,
+                d.rate(now),
+                st.dropped_by_caps()
+            );
+            if st.overlap_copies > 0 {
+                text.push_str(&format!(" · {} overlap copies", st.overlap_copies));
+            }
+            if st.not_kept > 0 {
+                text.push_str(&format!(" · {} not kept (too large)", st.not_kept));
+            }
+            text
+        })
+    };
+    let not_kept = move || s.model(|d| d.last_not_kept().map(|n| n.describe()));
     view! {
+        <p class="stats" aria-live="off">{stats}</p>
+        <Show when=move || not_kept().is_some()>
+            <p class="hint not-kept" aria-live="polite">{not_kept}</p>
+        </Show>
         <div class="stream-controls row">
             <button type="button" on:click=toggle_pause aria-pressed=move || v.paused_at.get().is_some().to_string()>
                 {move || if v.paused_at.get().is_some() { "Resume display" } else { "Pause display" }}

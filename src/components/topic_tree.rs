@@ -268,7 +268,7 @@ fn TreeRow(
     let expandable = move || row_of(node).is_some_and(|r| r.expandable);
     let expanded = move || row_of(node).is_some_and(|r| r.expanded);
     view! {
-        <li role="treeitem" id=element_id(node) attr:aria-level=level.to_string()
+        <li role="treeitem" id=element_id(node) prop:ariaLevel=level.to_string()
             aria-label=label
             aria-expanded=move || expandable().then(|| expanded().to_string())
             aria-selected=move || (v.selected.get() == node).to_string()

@@ -52,6 +52,28 @@ def status(page: Page):
     return page.get_by_role("status")
 
 
+def connection_bar(page: Page):
+    """The folded connection: once connected, the form folds into this one-line
+    bar ("Broker <url>", "Client id <id>", "Edit connection", "Disconnect")."""
+    return page.get_by_role("group", name="Connection", exact=True)
+
+
+def connection_form(page: Page):
+    return page.locator("form.connection")
+
+
+def edit_connection(page: Page):
+    """Unfolds the connection form: clicks "Edit connection" when the folded bar
+    is shown (connected), does nothing when the form is already open. While
+    folded the form's fields and buttons are not in the DOM at all."""
+    bar, form = connection_bar(page), connection_form(page)
+    expect(bar.or_(form)).to_be_visible(timeout=T)
+    if bar.is_visible():
+        bar.get_by_role("button", name="Edit connection", exact=True).click()
+    expect(form).to_be_visible(timeout=T)
+    expect(bar).to_have_count(0)
+
+
 def connect_with(page: Page, url: str, username: str = "", password: str = ""):
     """Fills the broker URL and credentials and clicks Connect."""
     page.get_by_label("Broker URL").fill(url)

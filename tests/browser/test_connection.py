@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from brokers import Mosquitto, free_port
 from conftest import DIST, _Handler, new_page
 from dash import (CONNECTED, HIDDEN_TAB, fill_connection, form_problem, T, Publisher, assert_clean, button, connect_with, error, forget_websocket_failures,
-                  open_dash, panel, status, sub_row)
+                  edit_connection, open_dash, panel, status, sub_row)
 
 
 def refusals_logged(m: Mosquitto) -> int:
@@ -159,6 +159,7 @@ def test_wrong_path_on_the_embedded_broker_is_explained(page, site, devbroker):
 def test_shared_link_prefills_and_connects_with_both_subscriptions_granted(page, site, broker):
     page.goto(f"{site}/?broker={broker.ws_url}&sub=a/%23&sub=b/%2B/c&connect=1")
     expect(status(page)).to_have_text(CONNECTED, timeout=T)
+    edit_connection(page)
     expect(page.get_by_label("Broker URL")).to_have_value(broker.ws_url)
     expect(page.locator("li.sub code.filter")).to_have_text(["a/#", "b/+/c"])
     expect(sub_row(page, "a/#")).to_contain_text("granted QoS 0", timeout=T)
@@ -167,9 +168,9 @@ def test_shared_link_prefills_and_connects_with_both_subscriptions_granted(page,
     p.pub("b/x/c", "via b/+/c")
     p.pub("a/deep/er", "via a/#")
     p.close()
-    expect(page.get_by_role("region", name="Topics matching b/+/c").get_by_role("region", name="b/x/c"))\
+    expect(page.get_by_role("group", name="Topics matching b/+/c").get_by_role("region", name="b/x/c"))\
         .to_be_visible(timeout=T)
-    expect(page.get_by_role("region", name="Topics matching a/#").get_by_role("region", name="a/deep/er"))\
+    expect(page.get_by_role("group", name="Topics matching a/#").get_by_role("region", name="a/deep/er"))\
         .to_be_visible(timeout=T)
     expect(sub_row(page, "b/+/c")).to_contain_text("1 msgs")
     assert_clean(page)

@@ -20,7 +20,8 @@ from playwright.sync_api import expect
 
 from brokers import Mosquitto, wait_until
 from conftest import PageErrors, new_page
-from dash import T, Publisher, _client, assert_clean, button, dash_url, open_dash, panel, status, subscribe
+from dash import (T, Publisher, _client, assert_clean, button, dash_url, edit_connection, open_dash, panel, status,
+                  subscribe)
 
 # What mosquitto 2.0 logs when a CONNECT takes over a client id in use.
 TAKEOVER_LOG = "already connected, closing old connection"
@@ -94,6 +95,7 @@ def test_the_status_line_names_the_broker_actually_connected_to(page, site, brok
     # the embedded broker only /mqtt, so the path is shown on mosquitto).
     if broker.kind == "mosquitto":
         other = f"ws://127.0.0.1:{broker.ws_port}/other/path"
+        edit_connection(page)
         page.get_by_label("Broker URL").fill(other)
         button(page, "Connect").click()
         expect(status(page)).to_have_text(connected_to(other), timeout=T)
@@ -110,6 +112,7 @@ def test_editing_the_form_while_connected_does_not_switch_until_connect_is_press
         open_dash(page, site, broker=first.ws_url, subs=["t/#"], qos=1, connect=True)
         expect(status(page)).to_have_text(connected_to(first.ws_url))
         expect(row(page, "t/#").locator(".grant")).to_have_text("granted QoS 1", timeout=T)
+        edit_connection(page)
         cid = client_id(page)
         expect(button(page, "Connect")).to_be_disabled()
         expect(form_differs(page)).to_have_count(0)
@@ -138,6 +141,7 @@ def test_editing_the_form_while_connected_does_not_switch_until_connect_is_press
         expect(status(page)).to_have_text(connected_to(second.ws_url), timeout=T)
         expect(filters(page)).to_have_text(["t/#"])
         expect(row(page, "t/#").locator(".grant")).to_have_text("granted QoS 1", timeout=T)
+        edit_connection(page)  # connecting folded the form again
         expect(form_differs(page)).to_have_count(0)
         expect(button(page, "Connect")).to_be_disabled()
         # It left the first broker politely (DISCONNECT), and is on the second.
@@ -176,6 +180,7 @@ def test_picking_a_saved_profile_while_connected_waits_for_connect_then_brings_i
     button(page, "Connect").click()
     expect(status(page)).to_have_text(connected_to(mosquitto.ws_url), timeout=T)
     subscribe(page, "t/#", 0)
+    edit_connection(page)
     cid = client_id(page)
 
     profile_picker(page).select_option("plant B")
@@ -200,6 +205,7 @@ def test_picking_a_saved_profile_while_connected_waits_for_connect_then_brings_i
         expect(row(page, "prof/#").locator(".qos")).to_have_text("QoS 1")
         expect(row(page, "prof/#").locator(".grant")).to_have_text("granted QoS 1", timeout=T)
         expect(status(page)).to_have_text(connected_to(mosquitto.ws_url))
+        edit_connection(page)  # connecting folded the form again
         expect(form_differs(page)).to_have_count(0)
         expect(button(page, "Connect")).to_be_disabled()
         # The old filter is gone at the broker too: of two messages published
@@ -237,6 +243,8 @@ def test_connect_disconnect_and_publish_are_enabled_only_when_they_make_sense(pa
 
     button(page, "Connect").click()
     expect(status(page)).to_have_text(connected_to(mosquitto.ws_url), timeout=T)
+    expect(button(page, "Disconnect")).to_be_enabled()  # the folded bar's
+    edit_connection(page)
     expect(button(page, "Connect")).to_be_disabled()  # the form asks for the live connection
     expect(button(page, "Disconnect")).to_be_enabled()
     expect(button(page, "Publish")).to_be_enabled()
@@ -267,6 +275,7 @@ def _two_tabs_side_by_side(a, b, m: Mosquitto):
     for pg in (a, b):
         expect(status(pg)).to_have_text(connected_to(m.ws_url), timeout=T)
         expect(row(pg, "t/#").locator(".grant")).to_have_text("granted QoS 0", timeout=T)
+        edit_connection(pg)
     ids = client_id(a), client_id(b)
     assert ids[0] != ids[1], ids
     for cid in ids:
@@ -404,6 +413,7 @@ def test_copy_link_gives_the_current_broker_and_subscriptions_and_opening_it_rep
     subscribe(page, "a/#", 1)
     subscribe(page, "b/+/c", 2)
     # The form may say something else: the link is of the live connection.
+    edit_connection(page)
     page.get_by_label("Broker URL").fill("ws://127.0.0.1:1/elsewhere")
 
     button(page, "Copy link").click()
@@ -420,6 +430,7 @@ def test_copy_link_gives_the_current_broker_and_subscriptions_and_opening_it_rep
     try:
         fresh.goto(link)
         expect(status(fresh)).to_have_text(connected_to(mosquitto.ws_url), timeout=T)
+        edit_connection(fresh)
         expect(fresh.get_by_label("Broker URL")).to_have_value(mosquitto.ws_url)
         expect(filters(fresh)).to_have_text(["a/#", "b/+/c"])
         expect(fresh.locator("li.sub .qos")).to_have_text(["QoS 1", "QoS 2"])

@@ -66,8 +66,8 @@ def test_published_payloads_show_in_their_panels_with_flags_and_charts(page, sit
     pub.pub("lab/dpdoc", '{"id":123,"dp":{"temp":[{"v":30,"t":1552289676}]}}', qos=0)
 
     # Each topic lands in its own panel, under the subscription that matched it.
-    lab = page.get_by_role("region", name="Topics matching lab/#")
-    one = page.get_by_role("region", name="Topics matching onenet/+")
+    lab = page.get_by_role("group", name="Topics matching lab/#")
+    one = page.get_by_role("group", name="Topics matching onenet/+")
     for t in ["lab/json", "lab/bin", "lab/num", "lab/dpjson", "lab/dpdoc"]:
         expect(lab.get_by_role("region", name=t, exact=True)).to_be_visible(timeout=T)
     for t in ["onenet/dp1", "onenet/dp3"]:

@@ -8,13 +8,14 @@ import re
 from playwright.sync_api import expect
 
 from conftest import new_page
-from dash import (CONNECTED, T, Publisher, Subscriber, assert_clean, button, error, open_dash, panel,
-                  retained_messages, status, sub_row)
+from dash import (CONNECTED, T, Publisher, Subscriber, assert_clean, button, edit_connection, error, open_dash,
+                  panel, retained_messages, status, sub_row)
 
 
 def test_mqtt_31_and_311_both_connect_to_mosquitto(page, site, mosquitto):
     open_dash(page, site, broker=mosquitto.ws_url, subs=["proto/#"])
     for version in ["3.1", "3.1.1"]:
+        edit_connection(page)  # folded once connected (the second time round)
         page.get_by_label("Protocol").select_option(version)
         button(page, "Connect").click()
         expect(status(page)).to_have_text(CONNECTED, timeout=T)

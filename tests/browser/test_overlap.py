@@ -54,12 +54,13 @@ def test_overlapping_subscriptions_count_each_message_once(page, site, broker):
     for f in ["ov/#", "ov/+/x"]:
         expect(sub_row(page, f).locator(".count")).to_have_text(f"{N} msgs")
     expect(sub_row(page, "end/#").locator(".count")).to_have_text("1 msgs")
-    history = topic.get_by_role("button", name="History")
-    expect(history).to_have_text(f"History ({N} kept, 0 dropped by caps)")
-    history.click()
-    rows = topic.locator("ol.history-list li pre")
+    topic.get_by_role("button", name="Open ov/a/x").click()
+    detail = page.get_by_role("region", name="Detail of ov/a/x", exact=True)
+    expect(detail.locator("h3").filter(has_text="History")).to_have_text(f"History ({N} kept, 0 dropped by caps)")
+    rows = detail.locator("ol.history-list .entry-preview")
     expect(rows).to_have_count(N)
     expect(rows).to_have_text([REPEATED, REPEATED] + [f"reading {i}" for i in reversed(range(DISTINCT))])
+    detail.get_by_role("button", name="Close detail").click()
 
     stats = page.locator("p.stats")
     expect(stats).to_contain_text(f"2 topics · {N + 1} messages")

@@ -14,7 +14,8 @@ from playwright.sync_api import expect
 
 from brokers import Mosquitto, wait_until
 from conftest import new_page
-from dash import (CONNECTED, T, Publisher, assert_clean, button, open_dash, panel, status, sub_row)
+from dash import (CONNECTED, T, Publisher, assert_clean, button, edit_connection, open_dash, panel, status,
+                  sub_row)
 
 # The broker URL the form starts with (scripts/run.sh's embedded broker).
 DEFAULT_BROKER_URL = "ws://127.0.0.1:18083/mqtt"
@@ -118,6 +119,7 @@ def test_connecting_or_opening_a_link_saves_no_profile(page, site, mosquitto):
     expect(sub_row(page, "a/#")).to_contain_text("granted QoS 0", timeout=T)
     mosquitto.wait_for_log(" as dash-unsaved ")
     assert stored(page) is None, stored(page)
+    edit_connection(page)
     expect(options(page)).to_have_text(["(saved profiles)"])
     button(page, "Disconnect").click()
     expect(status(page)).to_have_text("disconnected", timeout=T)
@@ -128,6 +130,7 @@ def test_connecting_or_opening_a_link_saves_no_profile(page, site, mosquitto):
     expect(sub_row(page, "b/#")).to_contain_text("granted QoS 0", timeout=T)
     mosquitto.wait_for_log(" as dash-linked ")
     assert stored(page) is None, stored(page)
+    edit_connection(page)
     expect(options(page)).to_have_text(["(saved profiles)"])
 
     # So a plain visit starts from the default form, not from what was used.
@@ -210,6 +213,7 @@ def test_profile_is_saved_by_name_with_the_password_only_when_remember_password_
         expect(sub_row(page, "plant/#")).to_contain_text("granted QoS 1", timeout=T)
 
         # Unticked and saved again: the stored password is gone from everywhere.
+        edit_connection(page)
         page.get_by_label("Remember password").uncheck()
         page.get_by_label("Profile name").fill("plant A")
         button(page, "Save profile").click()
@@ -341,6 +345,7 @@ def test_picking_a_saved_profile_restores_its_form_and_subscriptions(page, site,
 
     # Picking while connected fills the form only: the connection and its
     # subscriptions stay until Connect is pressed.
+    edit_connection(page)
     picker(page).select_option("a")
     expect(message(page)).to_contain_text('loaded profile "a" into the form: press Connect', timeout=T)
     expect(page.get_by_label("Client ID")).to_have_value("dash-a")
@@ -355,6 +360,7 @@ def test_picking_a_saved_profile_restores_its_form_and_subscriptions(page, site,
     expect(sub_row(page, "a/#")).to_contain_text("granted QoS 0", timeout=T)
     expect(page.locator("li.sub code.filter")).to_have_text(["a/#"])
     expect(status(page)).to_have_text(CONNECTED)
+    edit_connection(page)  # connecting folded the form again
     expect(page.locator("p.form-differs")).to_have_count(0)
     mosquitto.wait_for_log(" as dash-a ")
     p.pub("b/y", "not wanted any more", qos=1)
@@ -444,6 +450,7 @@ def test_export_downloads_the_profiles_and_import_restores_them_in_a_fresh_brows
         mosquitto.wait_for_log("as dash-r (p2, c1, k45, u'u1')")
 
         # The same file again replaces them by name: still two.
+        edit_connection(other)
         import_file(other, "mqdash-profiles.json", text.encode())
         expect(message(other)).to_have_text("imported profiles: replaced remembered, plain", timeout=T)
         expect(options(other)).to_have_text(["(saved profiles)", "remembered", "plain"])

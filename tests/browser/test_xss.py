@@ -7,7 +7,8 @@ import json
 from playwright.sync_api import expect
 
 from conftest import new_page
-from dash import CONNECTED, T, Publisher, assert_clean, button, open_dash, panel, status, sub_row
+from dash import (CONNECTED, T, Publisher, assert_clean, button, connection_bar, edit_connection, open_dash, panel,
+                  status, sub_row)
 
 HOSTILE = [
     "<img src=x onerror=window.__xss=1>",
@@ -55,14 +56,16 @@ def test_hostile_topics_payloads_and_will_render_as_literal_text(browser, page, 
         expect(panel(page, topic).locator("pre.payload")).to_have_text(payload)
     expect(panel(page, "xss/json").locator("pre.payload")).to_contain_text(json.dumps(HOSTILE[0]), timeout=T)
     expect(panel(page, "<b>{{7*7}}</b>/x").locator("pre.payload")).to_have_text(HOSTILE[1], timeout=T)
-    expect(page.get_by_role("region", name="Topics matching <b>{{7*7}}</b>/+")).to_be_visible()
     will = "xss/will/" + HOSTILE[0]
     expect(panel(page, will).locator("pre.payload")).to_have_text(HOSTILE[1] + HOSTILE[2], timeout=T)
     # {{…}} is not evaluated by anything (the exact texts above would show 49).
-    expect(page.locator("section.panels h2 code")).to_contain_text(["<b>{{7*7}}</b>/+"])
+    expect(page.locator("section.panels h3.group-heading code")).to_contain_text(["<b>{{7*7}}</b>/+"])
     # History rows and the chart legend are text too.
-    panel(page, "xss/json").get_by_role("button", name="History").click()
-    expect(panel(page, "xss/json").locator("ol.history-list li pre")).to_contain_text([HOSTILE[0]])
+    panel(page, "xss/json").get_by_role("button", name="Open xss/json").click()
+    detail = page.get_by_role("region", name="Detail of xss/json", exact=True)
+    expect(detail.locator("ol.history-list .entry-preview").first).to_contain_text(HOSTILE[0][:40])
+    expect(detail.locator("pre.payload.full")).to_contain_text(json.dumps(HOSTILE[0]))
+    detail.get_by_role("button", name="Close detail").click()
     expect(panel(page, "xss/json").locator("ul.legend")).to_have_text("n 7")
     p.close()
     assert_no_script_ran(page)
@@ -72,6 +75,10 @@ def test_hostile_topics_payloads_and_will_render_as_literal_text(browser, page, 
 def test_hostile_client_id_url_and_publish_log_render_as_text(page, site, mosquitto):
     client_id = "<img src=x onerror=window.__xss=9>"
     open_dash(page, site, broker=mosquitto.ws_url, client_id=client_id, connect=True)
+    # Folded once connected: the bar shows the client id as text.
+    expect(connection_bar(page).locator("code")).to_have_text([mosquitto.ws_url, client_id])
+    assert_no_script_ran(page)
+    edit_connection(page)
     expect(page.get_by_label("Client ID")).to_have_value(client_id)
     # A profile saved under a name full of markup is listed in the picker as text.
     page.get_by_label("Profile name").fill(client_id)
@@ -79,6 +86,7 @@ def test_hostile_client_id_url_and_publish_log_render_as_text(page, site, mosqui
     expect(page.locator("p.profile-message")).to_have_text(f'saved profile "{client_id}"', timeout=T)
     page.reload()
     expect(status(page)).to_have_text(CONNECTED, timeout=T)  # the link connects again
+    edit_connection(page)
     expect(page.get_by_role("combobox", name="Profile", exact=True).locator("option").nth(1))\
         .to_have_text(client_id, timeout=T)
 

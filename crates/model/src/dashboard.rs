@@ -62,7 +62,7 @@ use crate::message::Incoming;
 use crate::panel::Panel;
 use crate::rate::Rate;
 use crate::series::{may_be_numeric, Extractor, SeriesPush};
-use crate::tree::{NodeId, TopicTree};
+use crate::tree::{NodeId, TopicTree, TreeFilter};
 use mqtt_session::topic::matches;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -688,8 +688,9 @@ impl Dashboard {
 
     /// The panels at or under a tree node, grouped as [`Dashboard::groups`]
     /// groups them (subscription order, then "other"), in tree order within
-    /// a group. Pinned panels are left out (they are shown on their own).
-    pub fn groups_under(&self, node: NodeId) -> Vec<Group> {
+    /// a group, whose topic passes `filter` (the tree's). Pinned panels are
+    /// left out (they are shown on their own).
+    pub fn groups_under(&self, node: NodeId, filter: &TreeFilter) -> Vec<Group> {
         let mut groups: Vec<Group> = self
             .subs
             .iter()
@@ -704,6 +705,9 @@ impl Dashboard {
                 continue;
             }
             let Some(p) = self.panel(id) else { continue };
+            if !filter.accepts(&p.topic) {
+                continue;
+            }
             match p.group.and_then(|g| groups.get_mut(g)) {
                 Some(g) => g.panels.push(id),
                 None => other.push(id),
@@ -1346,15 +1350,18 @@ mod tests {
             .map(|p| (p.topic().to_string(), p.id()))
             .collect();
         let id = |t: &str| ids[t];
-        let groups = d.groups_under(x);
+        let groups = d.groups_under(x, &TreeFilter::None);
         assert_eq!(groups[0].subscription, Some(subs[0]));
         assert_eq!(groups[0].panels, [id("x/a"), id("x/b")]);
         assert_eq!(groups[1].panels, [id("x/a/deep")]);
         let xa = id("x/a");
         d.set_pinned(xa, true);
-        assert_eq!(d.groups_under(x)[0].panels, [id("x/b")]);
+        assert_eq!(d.groups_under(x, &TreeFilter::None)[0].panels, [id("x/b")]);
+        let deep = TreeFilter::parse("deep").unwrap();
+        assert_eq!(d.groups_under(x, &deep)[1].panels, [id("x/a/deep")]);
+        assert!(d.groups_under(x, &deep)[0].panels.is_empty());
         assert_eq!(
-            d.groups_under(TopicTree::ROOT)[1].panels,
+            d.groups_under(TopicTree::ROOT, &TreeFilter::None)[1].panels,
             [id("x/a/deep"), id("y")]
         );
         d.clear_panels();
