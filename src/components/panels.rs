@@ -50,6 +50,15 @@ impl Item {
     }
 }
 
+/// What the windowed area draws: its items near the viewport, where they
+/// start and the height of the whole list.
+#[derive(Clone, PartialEq)]
+struct Drawn {
+    offset: f64,
+    total: f64,
+    items: Vec<Item>,
+}
+
 /// Columns of cards that fit `width` px.
 fn columns(width: f64) -> usize {
     if width.is_nan() || width <= 0.0 {
@@ -130,8 +139,12 @@ pub fn Panels() -> impl IntoView {
             CARD_HEIGHT
         }
     };
-    let tops = Memo::new(move |_| {
+    // One memo reads the items and yields what is drawn: a second path from
+    // `items` to the list (through a separate geometry memo) would let the
+    // list miss a change of `items` that the other path had already pulled.
+    let drawn = Memo::new(move |_| {
         let h = card() + GAP;
+        let (top, vh) = (scroll_top.get(), height.get());
         items.with(|items| {
             let mut tops = Vec::with_capacity(items.len() + 1);
             let mut y = 0.0;
@@ -143,21 +156,19 @@ pub fn Panels() -> impl IntoView {
                 };
                 tops.push(y);
             }
-            tops
+            // A viewport's height of cards above and below stays in the
+            // DOM, so a scroll finds its neighbours there already.
+            let r = visible_items(&tops, top - vh, 3.0 * vh);
+            Drawn {
+                offset: tops.get(r.start).copied().unwrap_or(0.0),
+                total: y,
+                items: items.get(r).unwrap_or_default().to_vec(),
+            }
         })
     });
-    // A viewport's height of cards above and below stays in the DOM, so a
-    // scroll or a keyboard move finds its neighbours there already.
-    let window = Memo::new(move |_| {
-        let h = height.get();
-        tops.with(|t| visible_items(t, scroll_top.get() - h, 3.0 * h))
-    });
-    let shown = move || {
-        let r = window.get();
-        items.with(|items| items.get(r.clone()).unwrap_or_default().to_vec())
-    };
-    let offset = move || tops.with(|t| t.get(window.get().start).copied().unwrap_or(0.0));
-    let total = move || tops.with(|t| t.last().copied().unwrap_or(0.0));
+    let shown = move || drawn.with(|d| d.items.clone());
+    let offset = move || drawn.with(|d| d.offset);
+    let total = move || drawn.with(|d| d.total);
     let measure = move || {
         if let Some(el) = scroller.get_untracked() {
             scroll_top.set(el.scroll_top() as f64);

@@ -184,10 +184,16 @@ fn DetailBody() -> impl IntoView {
             }
         });
     };
+    // The range comes from `matching` itself, not from `window`: two paths
+    // from `matching` into this memo would let it miss a change of
+    // `matching` that the other path had already pulled.
     let rows = Memo::new(move |_| {
         generation.get();
-        let r = window.get();
-        let seqs: Vec<u64> = matching.with(|m| m.get(r).unwrap_or_default().to_vec());
+        let top = scroll_top.get();
+        let seqs: Vec<u64> = matching.with(|m| {
+            let r = visible_range(top, 360.0, ROW_HEIGHT, m.len());
+            m.get(r).unwrap_or_default().to_vec()
+        });
         untrack(|| {
             seqs.into_iter()
                 .filter_map(|seq| {

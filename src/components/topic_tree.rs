@@ -82,10 +82,14 @@ pub fn TopicTreePane() -> impl IntoView {
         let n = rows.with(|r| r.len());
         visible_range(scroll_top.get(), height.get(), ROW_HEIGHT, n)
     });
+    // The range is computed here from `rows` itself, not read from
+    // `window`: two paths from `rows` into this memo would let it miss a
+    // change of `rows` that the other path had already pulled.
     let views = Memo::new(move |_| {
-        let range = window.get();
         let now = s.clock.get() as f64;
+        let (top, vh) = (scroll_top.get(), height.get());
         rows.with(|rows| {
+            let range = visible_range(top, vh, ROW_HEIGHT, rows.len());
             let slice = rows.get(range).unwrap_or_default();
             s.live(|d| {
                 let tree = d.tree();

@@ -158,9 +158,6 @@ def test_the_tree_shows_levels_with_counts_retained_marks_and_previews(page, sit
     assert_clean(page)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "page bug: src/components/topic_tree.rs writes `attr:aria-level=…` on the <li>; Leptos renders an "
-    "attribute literally named 'attr:aria-level', so no treeitem has aria-level"))
 def test_tree_items_carry_their_aria_level(page, site, mosquitto):
     open_dash(page, site, broker=mosquitto.ws_url, subs=["lv/#"], connect=True)
     publish_all(mosquitto.tcp_port, [("lv/one/two", "x")])
@@ -355,10 +352,6 @@ def test_a_pinned_panel_stays_whatever_is_selected_and_outlives_its_subscription
     assert_clean(page)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "page bug: src/components/panels.rs keys a group heading in <For> by its subscription only "
-    "(Item::key() = 'group-<id>'), so a heading already on screen keeps the count it was first drawn "
-    "with when its group gains, loses or pins a panel"))
 def test_a_group_headings_count_follows_its_group(page, site, mosquitto):
     open_dash(page, site, broker=mosquitto.ws_url, subs=["grp/#"], connect=True)
     publish_all(mosquitto.tcp_port, [("grp/a", "1"), ("grp/b", "2")])
@@ -639,10 +632,6 @@ def test_light_and_dark_themes_set_data_theme_and_change_the_background(page, si
 # ----- accessibility ---------------------------------------------------------
 
 @pytest.mark.parametrize("width,height", [(1400, 900), (390, 844)], ids=["desktop", "phone"])
-@pytest.mark.xfail(strict=True, reason=(
-    "page bug (style/main.css), axe color-contrast: light theme, `.diff-changed` (--warn #9a6700 on "
-    "pre.diff's --code-bg #f0f3f6, 11.2px) is 4.37:1; dark theme, the `nav.jump` links (--accent #1f6feb "
-    "on --bg #0f1419, 11.2px) are 3.99:1; 4.5:1 is required"))
 def test_axe_finds_no_violation_on_the_live_screen_with_the_tree_open_and_a_detail(page, site, mosquitto,
                                                                                     width, height):
     page.set_viewport_size({"width": width, "height": height})

@@ -22,11 +22,12 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from brokers import DevbrokerTool, Mosquitto
-from dash import CONNECTED, HIDDEN_TAB, T, Publisher, Subscriber, assert_clean, button, open_dash, publish, status, sub_row
+from dash import (CONNECTED, HIDDEN_TAB, T, Publisher, Subscriber, assert_clean, button, open_dash, panel, publish,
+                  status, sub_row)
 
 CYCLES = 24  # one cut at each stage of both flows, both directions, per run
 RUNS = int(os.environ.get("MQDASH_PAGE_FAULT_RUNS", "1"))
-PER_TOPIC = 10  # page messages per topic, so a panel's 20 history rows show them all with room for duplicates
+PER_TOPIC = 10  # page messages per topic (a topic keeps 200, duplicates included)
 CUT = re.compile(r"proxy: conn (\d+): cut-(before|after) at (up|down) (\S+)(?: qos (\d))?")
 CLOSED = re.compile(r"closed \(.*\): up \d+ packets, (\d+) PUBLISH with DUP; down \d+ packets, (\d+) PUBLISH with DUP")
 
@@ -42,7 +43,7 @@ def page_publish(page, topic: str, payload: str, qos: int) -> bool:
     except PlaywrightTimeout:
         return False  # the connection dropped between the check and the click
     hint = page.locator("section.publish p.hint[role=alert]")
-    page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    next_frames(page)
     text = hint.inner_text().strip()
     assert text in ("", "not connected"), text
     return text == ""
@@ -61,20 +62,44 @@ def wait_until_connected(page, skip_backoff: bool, timeout: float = 40):
         time.sleep(0.05)
 
 
+def next_frames(page):
+    page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
 def panels_with_history(page, prefix: str) -> dict[str, dict]:
     """Every panel whose topic starts with `prefix`: its "N msgs" count and its
-    history rows (flags, payload), after opening each history."""
-    page.evaluate("""prefix => document.querySelectorAll('article.panel').forEach(a => {
-        const b = a.querySelector('.history > button');
-        if (a.getAttribute('aria-label').startsWith(prefix) && b.getAttribute('aria-expanded') !== 'true') b.click();
-    })""", prefix)
-    page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-    rows = page.evaluate("""prefix => [...document.querySelectorAll('article.panel')]
+    history rows (flags, payload), read from each topic's detail (whose list
+    is windowed, so it is scrolled through)."""
+    page.get_by_label("Compact panels").check()  # every panel of the run fits the panel area's window
+    next_frames(page)
+    counts = page.evaluate("""prefix => [...document.querySelectorAll('article.panel')]
         .filter(a => a.getAttribute('aria-label').startsWith(prefix))
-        .map(a => [a.getAttribute('aria-label'), a.querySelector('.count').textContent,
-                   [...a.querySelectorAll('ol.history-list li')].map(li =>
-                       [li.querySelector('.flag').textContent, li.querySelector('pre').textContent])])""", prefix)
-    return {topic: {"count": int(count.split()[0]), "rows": hist} for topic, count, hist in rows}
+        .map(a => [a.getAttribute('aria-label'), a.querySelector('.count').textContent])""", prefix)
+    out = {}
+    for topic, count in counts:
+        panel(page, topic).get_by_role("button", name=f"Open {topic}").click()
+        detail = page.get_by_role("region", name=f"Detail of {topic}", exact=True)
+        expect(detail).to_be_visible(timeout=T)
+        scroller = detail.locator(".history-scroll")
+        seen = {}
+        top = 0
+        while True:
+            scroller.evaluate("(el, top) => { el.scrollTop = top; el.dispatchEvent(new Event('scroll')); }", top)
+            next_frames(page)
+            for label, body in detail.locator("button.entry").evaluate_all(
+                    "bs => bs.map(b => [b.querySelector('.entry-label').textContent,"
+                    " b.querySelector('.entry-preview').textContent])"):
+                seq, _, rest = label.partition(" · ")
+                flags = rest.split(" · ", 1)[1]  # after the date: "QoS 1 · dup · 5 bytes"
+                seen[seq] = (flags, body)
+            height, client = scroller.evaluate("el => [el.scrollHeight, el.clientHeight]")
+            if top + client >= height:
+                break
+            top += client
+        detail.get_by_role("button", name="Close detail").click()
+        out[topic] = {"count": int(count.split()[0]), "rows": list(seen.values())}
+    page.get_by_label("Compact panels").uncheck()
+    return out
 
 
 @pytest.mark.parametrize("seed", range(6, 6 + RUNS))

@@ -20,9 +20,15 @@ HOSTILE = [
 ]
 
 
+# The page's own links: the jump links to its parts (same-document fragments).
+JUMP_LINKS = ["#subscriptions", "#publish", "#topics", "#panels"]
+
+
 def assert_no_script_ran(page):
     assert page.evaluate("typeof window.__xss") == "undefined"
-    assert page.locator("body img, body svg, body iframe, body a[href]").count() == 0
+    jump = page.get_by_role("navigation", name="Parts of the page").locator("a[href]")
+    assert [a.get_attribute("href") for a in jump.all()] == JUMP_LINKS
+    assert page.locator("body img, body svg, body iframe, body a[href]").count() == len(JUMP_LINKS)
     # Only the loader's scripts (from files) exist; none was added from data.
     assert page.evaluate("[...document.scripts].every(s => s.src)")
 
