@@ -387,6 +387,9 @@ impl AppState {
             }
             self.status.set(status);
         }
+        if let Some(rtt) = outcome.behind_ms {
+            crate::lag::observe_round_trip(rtt as f64, js_sys::Date::now());
+        }
         if let Some(e) = outcome.errors.into_iter().last() {
             self.error.set(Some(e));
         }
@@ -416,7 +419,15 @@ impl AppState {
         // The clock only drives seconds-level text; twice a second is plenty.
         let timer = Interval::new(500, move || {
             state.clock.try_set(now_ms());
-            let behind = crate::lag::take();
+            let now = js_sys::Date::now();
+            if let Some(waiting) = state
+                .client
+                .try_get_value()
+                .and_then(|c| c.peek(|sup| sup.waiting_for_broker_ms(now as u64)))
+            {
+                crate::lag::observe(waiting as f64);
+            }
+            let behind = crate::lag::take(now);
             if state.behind_ms.try_get_untracked() != Some(behind) {
                 state.behind_ms.try_set(behind);
             }

@@ -130,6 +130,10 @@ pub enum Notice {
 /// growing.
 pub const STABLE_CONNECTION_MS: u64 = 30_000;
 
+/// While messages keep arriving, one PINGREQ this often measures how far
+/// behind the broker the page is (a PINGREQ is two bytes; its answer two).
+pub const LAG_PROBE_MS: u64 = 2_000;
+
 /// A close this soon after CONNACK is explained as "right after accepting".
 const RIGHT_AFTER_CONNACK_MS: u64 = 2_000;
 
@@ -152,6 +156,10 @@ struct Wanted {
 pub struct Supervisor {
     target: Option<Target>,
     session: Option<Session>,
+    /// When the last lag probe (a PINGREQ) went out.
+    last_probe_ms: u64,
+    /// A message arrived since then.
+    messages_since_probe: bool,
     status: Status,
     backoff: Backoff,
     socket_open: bool,
@@ -196,6 +204,8 @@ impl Supervisor {
         Self {
             target: None,
             session: None,
+            last_probe_ms: 0,
+            messages_since_probe: false,
             status: Status::Disconnected { reason: None },
             backoff: Backoff::default(),
             socket_open: false,
@@ -331,7 +341,9 @@ impl Supervisor {
         self.after_session(now_ms);
     }
 
-    /// Bytes arrived on the socket.
+    /// Bytes arrived on the socket. While they keep arriving, a PINGREQ
+    /// every [`LAG_PROBE_MS`] measures how far behind the broker the page is
+    /// (its answer, `Event::Pong`, comes after everything queued before it).
     pub fn on_data(&mut self, now_ms: u64, bytes: &[u8]) {
         if !self.socket_open {
             return;
@@ -340,6 +352,27 @@ impl Supervisor {
             session.handle_bytes(now_ms, bytes);
         }
         self.after_session(now_ms);
+        // Only a connection that keeps receiving messages is worth probing,
+        // and not in its first seconds.
+        let since = self.last_probe_ms.max(self.connected_at.unwrap_or(now_ms));
+        if self.messages_since_probe && now_ms.saturating_sub(since) >= LAG_PROBE_MS {
+            if let Some(session) = self.session.as_mut() {
+                if session.probe_ping(now_ms) {
+                    self.last_probe_ms = now_ms;
+                    self.messages_since_probe = false;
+                }
+            }
+            self.after_session(now_ms);
+        }
+    }
+
+    /// How long the oldest PINGREQ has waited for its answer, if one waits:
+    /// at least that far behind the broker.
+    pub fn waiting_for_broker_ms(&self, now_ms: u64) -> Option<u64> {
+        self.session
+            .as_ref()
+            .and_then(Session::ping_waiting_since)
+            .map(|since| now_ms.saturating_sub(since))
     }
 
     /// A text frame arrived: MQTT over WebSocket is binary only.
@@ -700,6 +733,9 @@ impl Supervisor {
                     self.fail(now_ms, why, false);
                     return;
                 }
+                Event::Message(_) | Event::MessageNotKept { .. } => {
+                    self.messages_since_probe = true;
+                }
                 _ => {}
             }
             self.notices.push_back(Notice::Session(event));
@@ -903,6 +939,36 @@ mod tests {
         s.on_data(1, &CONNACK_OK);
         assert_eq!(s.status(), &connected(false));
         assert_eq!(s.status().describe(0), format!("connected to {URL}"));
+    }
+
+    #[test]
+    fn while_messages_keep_arriving_a_ping_every_two_seconds_measures_the_lag() {
+        let mut s = supervisor(true);
+        connect(&mut s, &CONNACK_OK);
+        notices(&mut s);
+        let publish = [0x30, 0x04, 0x00, 0x01, b't', b'x'];
+        s.on_data(1_000, &publish);
+        assert_eq!(sent_packet_types(&actions(&mut s)), Vec::<u8>::new());
+        s.on_data(2_500, &publish);
+        assert_eq!(sent_packet_types(&actions(&mut s)), vec![12]); // PINGREQ
+        assert_eq!(s.waiting_for_broker_ms(3_000), Some(500));
+        // No second probe while the first waits.
+        s.on_data(5_000, &publish);
+        assert_eq!(sent_packet_types(&actions(&mut s)), Vec::<u8>::new());
+        s.on_data(5_700, &[0xD0, 0x00]); // PINGRESP, behind the queued messages
+        assert!(notices(&mut s).contains(&Notice::Session(Event::Pong {
+            round_trip_ms: 3_200
+        })));
+        // Messages came meanwhile and 2 s have passed: the next probe goes at once.
+        assert_eq!(sent_packet_types(&actions(&mut s)), vec![12]);
+        assert_eq!(s.waiting_for_broker_ms(5_800), Some(100));
+        s.on_data(5_750, &[0xD0, 0x00]);
+        assert_eq!(s.waiting_for_broker_ms(5_800), None);
+        // With no message since, nothing more is probed.
+        s.on_data(9_000, &[0xD0, 0x00]);
+        assert_eq!(sent_packet_types(&actions(&mut s)), Vec::<u8>::new());
+        s.on_data(9_100, &publish);
+        assert_eq!(sent_packet_types(&actions(&mut s)), vec![12]);
     }
 
     #[test]

@@ -161,6 +161,9 @@ pub struct BatchOutcome {
     pub publishes_changed: bool,
     /// Protocol errors and refusals seen, as sentences, for the page's error line.
     pub errors: Vec<String>,
+    /// The longest PINGREQ round trip answered in the batch: how far behind
+    /// the broker the page was.
+    pub behind_ms: Option<u64>,
 }
 
 /// Applies `batch` (each notice with the ms-since-epoch it happened) to the model.
@@ -209,6 +212,9 @@ pub fn apply_batch(
                     .push(format!("the broker refused the connection: {reason}"));
             }
             Notice::Session(Event::Closed { error }) => out.errors.push(error.to_string()),
+            Notice::Session(Event::Pong { round_trip_ms }) => {
+                out.behind_ms = out.behind_ms.max(Some(round_trip_ms));
+            }
             Notice::Session(_) => {}
         }
     }
@@ -245,6 +251,27 @@ mod tests {
             dup: false,
             pkid: 1,
         }))
+    }
+
+    #[test]
+    fn the_longest_ping_round_trip_of_a_batch_says_how_far_behind_the_page_is() {
+        let mut dash = Dashboard::new(Limits::default());
+        let mut log = PublishLog::default();
+        let pong = |ms| Notice::Session(Event::Pong { round_trip_ms: ms });
+        let out = apply_batch(
+            &mut dash,
+            &mut log,
+            vec![(0.0, pong(40)), (1.0, pong(2_300)), (2.0, pong(90))],
+            2.0,
+        );
+        assert_eq!(out.behind_ms, Some(2_300));
+        let out = apply_batch(
+            &mut dash,
+            &mut log,
+            vec![(0.0, message("a", b"1", QoS::AtMostOnce, false))],
+            2.0,
+        );
+        assert_eq!(out.behind_ms, None);
     }
 
     #[test]

@@ -60,6 +60,13 @@ pub enum Event {
     },
     /// A PUBLISH from the broker, delivered once per QoS rules.
     Message(Message),
+    /// A PINGRESP answered the oldest PINGREQ after `round_trip_ms`. As a
+    /// broker answers after everything it queued for this client before the
+    /// PINGREQ, this is how far behind the broker the client was.
+    Pong {
+        /// Time from writing the PINGREQ to reading its PINGRESP.
+        round_trip_ms: u64,
+    },
     /// A PUBLISH from the broker larger than
     /// `Options::max_incoming_packet_size`, read through without keeping its
     /// payload. It was acknowledged exactly as a kept message is (PUBACK for

@@ -92,8 +92,12 @@ pub struct Session {
     incoming_qos2: IdSet,
     connack_deadline: Option<u64>,
     ping_deadline: Option<u64>,
-    /// When the outstanding PINGREQ was written.
+    /// When the outstanding keepalive PINGREQ was written.
     ping_sent_ms: u64,
+    /// When each PINGREQ awaiting its PINGRESP was written, oldest first
+    /// (keepalive pings and [`Session::probe_ping`]s; a broker answers in
+    /// order).
+    pings: VecDeque<u64>,
     last_sent_ms: u64,
     /// When the last whole packet arrived (or the connection started).
     last_received_ms: u64,
@@ -136,6 +140,7 @@ impl Session {
             connack_deadline: None,
             ping_deadline: None,
             ping_sent_ms: 0,
+            pings: VecDeque::new(),
             last_sent_ms: 0,
             last_received_ms: 0,
         })
@@ -232,6 +237,7 @@ impl Session {
         self.tx.clear();
         self.wants_close = false;
         self.ping_deadline = None;
+        self.pings.clear();
         let result = codec::encode(
             &Outgoing::Connect(&self.options),
             self.options.protocol,
@@ -318,6 +324,7 @@ impl Session {
                             let on_time = due.saturating_add(wait);
                             let late = now_ms.saturating_add((wait / 2).max(1));
                             self.ping_sent_ms = now_ms;
+                            self.pings.push_back(now_ms);
                             self.ping_deadline = Some(on_time.max(late));
                         }
                         Err(e) => self.fail(e),
@@ -326,6 +333,36 @@ impl Session {
             }
             ConnectionState::Disconnected | ConnectionState::Closed => {}
         }
+    }
+
+    /// Sends a PINGREQ now to measure how far behind the broker the client
+    /// is: a broker answers after everything it queued for this client
+    /// before it, so the round trip ([`Event::Pong`]) is that backlog's age.
+    /// Only while connected and with no ping awaiting its answer (so probes
+    /// never pile up); sets no deadline of its own (a slow answer is what it
+    /// measures, not a dead link, which keepalive still judges). Whether one
+    /// was sent.
+    pub fn probe_ping(&mut self, now_ms: u64) -> bool {
+        if self.state != ConnectionState::Connected || !self.pings.is_empty() {
+            return false;
+        }
+        match self.queue(now_ms, &Outgoing::PingReq) {
+            Ok(()) => {
+                self.pings.push_back(now_ms);
+                true
+            }
+            Err(e) => {
+                self.fail(e);
+                false
+            }
+        }
+    }
+
+    /// Since when the oldest PINGREQ has waited for its answer, if one is
+    /// waiting: a lower bound of how far behind the broker the client is.
+    #[must_use]
+    pub fn ping_waiting_since(&self) -> Option<u64> {
+        self.pings.front().copied()
     }
 
     /// The absolute time in ms of the next deadline, if any; call
@@ -630,6 +667,7 @@ impl Session {
         self.decoder.clear();
         self.connack_deadline = None;
         self.ping_deadline = None;
+        self.pings.clear();
         let subs = std::mem::take(&mut self.pending_subscribes);
         for (pkid, filters) in subs {
             self.ids.release(pkid);
@@ -728,7 +766,16 @@ impl Session {
                 Ok(())
             }
             Incoming::PingResp => {
-                self.ping_deadline = None;
+                if let Some(sent) = self.pings.pop_front() {
+                    self.events.push_back(Event::Pong {
+                        round_trip_ms: now_ms.saturating_sub(sent),
+                    });
+                }
+                // The keepalive ping is answered once every ping before it
+                // is (answers come in order).
+                if self.pings.is_empty() {
+                    self.ping_deadline = None;
+                }
                 Ok(())
             }
         }

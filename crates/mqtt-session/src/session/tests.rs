@@ -2027,10 +2027,13 @@ fn a_pingresp_stuck_behind_a_long_oversized_publish_does_not_time_out_the_link()
     assert_eq!(b.s.state(), ConnectionState::Connected);
     assert!(matches!(
         b.events().as_slice(),
-        [Event::MessageNotKept {
-            size: 10_000_000,
-            ..
-        }]
+        [
+            Event::MessageNotKept {
+                size: 10_000_000,
+                ..
+            },
+            Event::Pong { .. }
+        ]
     ));
     // The wait is still bounded: a packet that stops halfway is a dead link.
     b.feed(&big_publish("stalled", 0, 0, false, 10_000)[..500]);
@@ -2046,4 +2049,93 @@ fn a_pingresp_stuck_behind_a_long_oversized_publish_does_not_time_out_the_link()
             error: SessionError::PingTimeout { .. }
         })
     ));
+}
+
+// ----- lag probes -----
+
+#[test]
+fn a_probe_ping_measures_the_round_trip_through_the_brokers_queue() {
+    let mut b = Broker::connected(opts());
+    b.now = 5_000;
+    assert!(b.s.probe_ping(b.now));
+    assert_eq!(b.sent(), PINGREQ.to_vec());
+    assert_eq!(b.s.ping_waiting_since(), Some(5_000));
+    // No second probe while one waits: probes never pile up.
+    assert!(!b.s.probe_ping(5_100));
+    assert_eq!(b.s.poll_transmit(), None);
+    // Messages queued before the PINGRESP arrive first.
+    b.now = 7_500;
+    b.feed(&publish("t", b"x", 0, 0, false, false));
+    b.feed(&PINGRESP);
+    let events = b.events();
+    assert!(matches!(events[0], Event::Message(_)), "{events:?}");
+    assert_eq!(
+        events[1],
+        Event::Pong {
+            round_trip_ms: 2_500
+        }
+    );
+    assert_eq!(b.s.ping_waiting_since(), None);
+}
+
+#[test]
+fn a_slow_answer_to_a_probe_is_measured_not_taken_for_a_dead_link() {
+    let mut b = Broker::connected(opts());
+    assert!(b.s.probe_ping(2_000));
+    b.sent();
+    // The probe sets no deadline: the next one is keepalive's (nothing was
+    // received since the CONNACK at 1_000).
+    assert_eq!(b.s.poll_timeout(), Some(61_000));
+    b.now = 30_000;
+    b.feed(&publish("t", b"x", 0, 0, false, false));
+    assert_eq!(b.s.poll_timeout(), Some(62_000));
+    b.advance_to(50_000);
+    assert_eq!(b.s.state(), ConnectionState::Connected);
+    b.now = 50_000;
+    b.feed(&PINGRESP);
+    assert!(b.events().contains(&Event::Pong {
+        round_trip_ms: 48_000
+    }));
+}
+
+#[test]
+fn the_keepalive_deadline_is_met_only_by_the_answer_to_its_own_ping() {
+    let mut b = Broker::connected(opts());
+    // A probe at 1_000 (its answer is late), then the keepalive ping is due
+    // at 61_000 (nothing was sent since the probe).
+    assert!(b.s.probe_ping(1_000));
+    b.sent();
+    b.advance_to(61_000);
+    assert_eq!(b.sent(), PINGREQ.to_vec());
+    assert_eq!(b.s.poll_timeout(), Some(71_000));
+    // The first PINGRESP answers the probe; the keepalive ping still waits.
+    b.now = 62_000;
+    b.feed(&PINGRESP);
+    assert_eq!(
+        b.events(),
+        vec![Event::Pong {
+            round_trip_ms: 61_000
+        }]
+    );
+    assert_eq!(b.s.poll_timeout(), Some(71_000));
+    b.now = 62_500;
+    b.feed(&PINGRESP);
+    assert_eq!(
+        b.events(),
+        vec![Event::Pong {
+            round_trip_ms: 1_500
+        }]
+    );
+    // Answered: the next ping is keepalive's again (from the PINGREQ sent).
+    assert_eq!(b.s.poll_timeout(), Some(121_000));
+}
+
+#[test]
+fn no_probe_is_sent_before_the_connection_is_accepted() {
+    let mut b = Broker::new(opts());
+    assert!(!b.s.probe_ping(1_000));
+    b.s.connect(1_000);
+    b.sent();
+    assert!(!b.s.probe_ping(1_100));
+    assert_eq!(b.s.poll_transmit(), None);
 }

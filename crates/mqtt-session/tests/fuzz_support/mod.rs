@@ -443,6 +443,7 @@ impl Checked {
                     violation("Connected leaves the session connected", self.s.state());
                 }
             }
+            Event::Pong { .. } => {} // nothing to account: no packet id, no state
             Event::Message(m) => {
                 self.stats.messages += 1;
                 if m.qos != QoS::AtMostOnce && m.pkid == 0 {
