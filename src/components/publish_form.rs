@@ -67,7 +67,7 @@ pub fn PublishForm() -> impl IntoView {
                         {PayloadFormat::ALL.iter().map(|f| view! { <option value=f.key()>{f.label()}</option> }).collect_view()}
                     </select>
                 </label>
-                <label>"QoS"
+                <label>"Publish QoS"
                     <select prop:value=move || qos.get().as_u8().to_string() on:change=on_qos>
                         <option value="0">"0"</option><option value="1">"1"</option><option value="2">"2"</option>
                     </select>

@@ -46,7 +46,7 @@ pub fn Subscriptions() -> impl IntoView {
                     <input type="text" bind:value=filter placeholder="sensors/+/temp or #" spellcheck="false"
                         aria-invalid=move || problem().is_some().to_string() />
                 </label>
-                <label>"QoS"
+                <label>"Subscription QoS"
                     <select prop:value=move || qos.get().as_u8().to_string() on:change=on_qos>
                         <option value="0">"0"</option><option value="1">"1"</option><option value="2">"2"</option>
                     </select>

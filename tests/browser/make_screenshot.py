@@ -1,5 +1,6 @@
 """Takes docs/screenshot.png: the release build (dist/) connected to the embedded
-broker while the device simulator publishes, with live panels and charts.
+broker while the device simulator publishes: the topic tree open on the
+devices, their live panels and charts.
 
     .tools/venv/bin/python tests/browser/make_screenshot.py [out.png]
 
@@ -36,6 +37,12 @@ def main(out: Path) -> None:
             sim = subprocess.Popen([broker.exe, "simulate", "--broker", f"mqtt://127.0.0.1:{broker.tcp_port}",
                                     "--rate", "20", "--seed", "7"], stdout=subprocess.DEVNULL)
             expect(panel(page, "devices/sensor-1/telemetry").locator("canvas")).to_be_visible(timeout=15000)
+            tree = page.get_by_role("tree", name="Topics")
+            for name in ["devices", "building-a", "floor-1"]:
+                row = tree.get_by_role("treeitem", name=name, exact=True).first
+                row.locator(".twisty").click()
+                expect(row).to_have_attribute("aria-expanded", "true")
+            tree.get_by_role("treeitem", name="devices", exact=True).click()
             page.wait_for_timeout(28000)  # let the charts fill their 30 s window
             page.screenshot(path=str(out), full_page="--full" in sys.argv)
             b.close()

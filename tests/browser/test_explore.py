@@ -717,3 +717,27 @@ def test_thousands_of_topics_keep_a_bounded_number_of_tree_rows_in_the_dom(page,
     t.press("d")
     active_row_is(page, "dev-0000")
     assert_clean(page)
+
+
+def test_every_control_outside_the_per_topic_parts_has_a_unique_name(page, site, mosquitto):
+    """Form controls and buttons of the page's fixed parts (connection, subscriptions,
+    publish, tree, panel toolbar) are each named once; the per-topic parts (panels,
+    charts, detail) name theirs after their topic."""
+    open_dash(page, site, broker=mosquitto.ws_url, subs=["u/#"], connect=True)
+    publish_all(mosquitto.tcp_port, [("u/a", '{"t": 1}'), ("u/b", '{"t": 2}')])
+    expect(panel(page, "u/b")).to_be_visible(timeout=T)
+    page.get_by_role("button", name="Edit connection").click()
+    names = page.evaluate("""() => [...document.querySelectorAll('input, select, textarea, button')]
+        .filter(el => !el.closest('article.panel, section.detail') && el.offsetParent !== null)
+        .map(el => {
+            const label = el.labels && el.labels[0];
+            return (el.getAttribute('aria-label') || (label ? label.textContent : el.textContent)).trim();
+        })""")
+    assert names, "no controls found"
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    assert dupes == [], dupes
+    assert "Publish QoS" in " ".join(names) and "Subscription QoS" in " ".join(names), names
+    # Per-topic controls carry their topic.
+    for topic in ["u/a", "u/b"]:
+        expect(panel(page, topic).get_by_role("button", name=f"Open {topic}")).to_have_count(1)
+        expect(panel(page, topic).get_by_role("combobox", name=f"Chart window for {topic}")).to_have_count(1)
