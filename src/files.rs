@@ -7,6 +7,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use model::decimal::Shortest;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, BlobPropertyBag, FileReader, HtmlAnchorElement, HtmlInputElement, Url};
@@ -53,8 +54,8 @@ pub fn read_picked_file(
         done(Err(format!(
             "{} is {} bytes; files over {} bytes are not read",
             file.name(),
-            file.size(),
-            MAX_READ_BYTES
+            Shortest(file.size()),
+            Shortest(MAX_READ_BYTES)
         )));
         return;
     }

@@ -15,6 +15,8 @@
 
 use std::cell::Cell;
 
+use model::decimal::Fixed;
+
 /// A round trip is shown this long after it was measured (the next probe
 /// comes 2 s after the answer at the latest while messages flow).
 pub const ROUND_TRIP_HOLD_MS: f64 = 5_000.0;
@@ -57,8 +59,8 @@ pub fn take(now_ms: f64) -> f64 {
 pub fn describe(behind_ms: f64) -> Option<String> {
     (behind_ms >= 1_000.0).then(|| {
         format!(
-            "The page is {:.1} s behind the broker: messages arrive faster than it can take them. Every message is still counted.",
-            behind_ms / 1_000.0
+            "The page is {} s behind the broker: messages arrive faster than it can take them. Every message is still counted.",
+            Fixed(behind_ms / 1_000.0, 1)
         )
     })
 }

@@ -5,6 +5,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::erased::show;
 use crate::state::use_app;
 
 /// The broker statistics card.
@@ -34,13 +35,13 @@ pub fn BrokerCard() -> impl IntoView {
         })
     };
     view! {
-        <Show when=move || !rows().is_empty()>
+        {show(move || !rows().is_empty(), move || view! {
             <section class="broker-card" aria-label="Broker statistics">
                 <h2>"Broker"</h2>
                 <dl>
-                    {move || rows().into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+                    {move || rows().into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }.into_any()).collect::<Vec<_>>()}
                 </dl>
             </section>
-        </Show>
+        }.into_any())}
     }
 }

@@ -20,10 +20,12 @@ use std::rc::Rc;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use model::chart::{self, ChartLayout, ChartSpec, Readout, Source, WindowChoice};
+use model::decimal::Shortest;
 use model::{PanelId, Rect, Series};
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
+use crate::components::erased::{keyed, Keyed};
 use crate::state::use_app;
 
 /// Grid and text colours when the theme does not define `--chart-grid` /
@@ -278,13 +280,17 @@ fn chart_figure(
                 on:pointermove=on_pointer on:pointerdown=on_pointer
                 on:pointerleave=move |_| pointer.set(None)
                 on:pointercancel=move |_| pointer.set(None)></canvas>
-            <p class="readout">{readout_text}</p>
+            <p class="readout">{move || readout_text()}</p>
             <figcaption>
                 {caption.map(|c| view! { <span class="chart-title">{move || c.get()}</span> })}
                 <ul class="legend">
-                    <For each=move || legend.get() key=|e| e.name.clone() let:e>
-                        {legend_button(e.name, legend, hidden)}
-                    </For>
+                    {keyed(move || {
+                        legend
+                            .get()
+                            .into_iter()
+                            .map(|e| Keyed::new(e.name.clone(), move || legend_button(e.name, legend, hidden).into_any()))
+                            .collect()
+                    })}
                 </ul>
             </figcaption>
         </figure>
@@ -294,6 +300,9 @@ fn chart_figure(
 /// One legend entry as a toggle: pressed while its series is shown. Its
 /// accessible name is the series name alone, which is unique in the chart
 /// and does not change with every value.
+// `move || f()` in attributes is on purpose: `view!` erases only closures
+// written out (see `components::erased`).
+#[allow(clippy::redundant_closure)]
 fn legend_button(
     name: String,
     legend: RwSignal<Vec<LegendEntry>>,
@@ -323,8 +332,8 @@ fn legend_button(
         <li>
             <button type="button" class="series" aria-pressed=move || shown().to_string()
                 aria-label=accessible_name on:click=toggle>
-                <span class="swatch" style:background-color=colour></span>
-                <span class="series-name">{name}</span>" "<b class="series-value">{value}</b>
+                <span class="swatch" style:background-color=move || colour()></span>
+                <span class="series-name">{name}</span>" "<b class="series-value">{move || value()}</b>
             </button>
         </li>
     }
@@ -349,7 +358,7 @@ fn legend_entries(list: &[(&str, &Series)]) -> Vec<LegendEntry> {
             colour: chart::series_colour(i),
             value: series
                 .last()
-                .map(|(_, v)| format!("{v}"))
+                .map(|(_, v)| Shortest(v).to_string())
                 .unwrap_or_default(),
         })
         .collect()
@@ -479,9 +488,17 @@ fn draw(el: &HtmlCanvasElement, f: &Frame, readout: Option<&Readout>) {
             .measure_text(&t.label)
             .map(|m| m.width() / 2.0)
             .unwrap_or(30.0);
-        let x = t
-            .pos
-            .clamp(half + 1.0, (f.width - half - 1.0).max(half + 1.0));
+        let (lo, hi) = (half + 1.0, (f.width - half - 1.0).max(half + 1.0));
+        // Not `f64::clamp`: its panic message formats floats with `Debug`,
+        // which alone keeps core's float formatting in the wasm (and a NaN
+        // width would panic).
+        let x = if t.pos < lo {
+            lo
+        } else if t.pos > hi {
+            hi
+        } else {
+            t.pos
+        };
         let _ = ctx.fill_text(&t.label, x, f.height - 5.0);
     }
     ctx.set_line_width(1.5);

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use crate::actions;
 use crate::client::supervisor::Status;
 use crate::components::connection_form::ConnectionForm;
+use crate::components::erased::{show, show_or};
 use crate::state::use_app;
 
 /// The connection bar, or the form while unfolded.
@@ -39,18 +40,18 @@ pub fn ConnectionBar() -> impl IntoView {
             .unwrap_or_default()
     };
     view! {
-        <Show when=move || v.form_open.get() fallback=move || view! {
+        {show_or(move || v.form_open.get(), move || view! {
+            <ConnectionForm />
+            {show(move || !s.status.get().is_disconnected(), move || view! {
+                <button type="button" class="small fold" on:click=move |_| v.form_open.set(false)>"Fold connection form"</button>
+            }.into_any())}
+        }.into_any(), move || view! {
             <div class="connection-bar" role="group" aria-label="Connection">
                 <span class="bar-broker"><span class="muted">"Broker "</span><code>{move || { s.status.get(); broker() }}</code></span>
-                <span class="bar-client"><span class="muted">"Client id "</span><code>{client_id}</code></span>
+                <span class="bar-client"><span class="muted">"Client id "</span><code>{move || client_id()}</code></span>
                 <button type="button" class="small" on:click=move |_| v.form_open.set(true)>"Edit connection"</button>
                 <button type="button" class="small" on:click=move |_| actions::disconnect(s)>"Disconnect"</button>
             </div>
-        }>
-            <ConnectionForm />
-            <Show when=move || !s.status.get().is_disconnected()>
-                <button type="button" class="small fold" on:click=move |_| v.form_open.set(false)>"Fold connection form"</button>
-            </Show>
-        </Show>
+        }.into_any())}
     }
 }

@@ -13,6 +13,7 @@ use wasm_bindgen::JsCast;
 
 use crate::actions;
 use crate::client::settings::{parse_protocol, parse_qos, protocol_key};
+use crate::components::erased::{keyed, show, Keyed};
 use crate::files;
 use crate::state::use_app;
 
@@ -93,23 +94,23 @@ pub fn ConnectionForm() -> impl IntoView {
                 </label>
                 <label class="check"><input type="checkbox" bind:checked=f.will_retain /> "Will retain"</label>
             </div>
-            <p class="hint form-problem" role="alert">{problem}</p>
-            <Show when=move || differs.get()>
+            <p class="hint form-problem" role="alert">{move || problem()}</p>
+            {show(move || differs.get(), || view! {
                 <p class="hint form-differs" aria-live="polite">
                     "The form differs from the current connection; press Connect to switch to it. \
                      Until then the connection and its subscriptions stay as they are."
                 </p>
-            </Show>
+            }.into_any())}
             <div class="row buttons">
                 <button type="submit" disabled=move || !can_connect()>"Connect"</button>
                 <button type="button" disabled=move || s.status.get().is_disconnected()
                     on:click=move |_| actions::disconnect(s)>"Disconnect"</button>
                 <button type="button" on:click=copy_link>"Copy link"</button>
-                <Show when=move || link.get().is_some()>
+                {show(move || link.get().is_some(), move || view! {
                     <label class="grow">"Shareable link"
                         <input type="text" readonly prop:value=move || link.get().unwrap_or_default() />
                     </label>
-                </Show>
+                }.into_any())}
             </div>
             <Profiles />
         </form>
@@ -119,6 +120,9 @@ pub fn ConnectionForm() -> impl IntoView {
 /// Saved profiles: pick one to load it; save the form under a name; rename,
 /// delete, export to a file, import from one.
 #[component]
+// `move || f()` in attributes is on purpose: `view!` erases only closures
+// written out (see `components::erased`).
+#[allow(clippy::redundant_closure)]
 fn Profiles() -> impl IntoView {
     let s = use_app();
     let selected = RwSignal::new(String::new());
@@ -186,9 +190,12 @@ fn Profiles() -> impl IntoView {
                 <label>"Profile"
                     <select on:change=on_pick prop:value=move || selected.get()>
                         <option value="">"(saved profiles)"</option>
-                        <For each=names key=|n| n.clone() let:n>
-                            <option value=n.clone()>{n.clone()}</option>
-                        </For>
+                        {keyed(move || {
+                            names()
+                                .into_iter()
+                                .map(|n| Keyed::new(n.clone(), move || view! { <option value=n.clone()>{n.clone()}</option> }.into_any()))
+                                .collect()
+                        })}
                     </select>
                 </label>
                 <label>"Profile name"
@@ -197,7 +204,7 @@ fn Profiles() -> impl IntoView {
                 <button type="button" disabled=move || name.get().trim().is_empty() on:click=save>"Save profile"</button>
                 <button type="button" disabled=move || nothing_selected() || name.get().trim().is_empty()
                     on:click=rename>"Rename profile"</button>
-                <button type="button" disabled=nothing_selected on:click=delete>"Delete profile"</button>
+                <button type="button" disabled=move || nothing_selected() on:click=delete>"Delete profile"</button>
                 <button type="button" disabled=move || s.profiles.get().profiles.is_empty()
                     on:click=move |_| report(actions::export_profiles(s))>"Export profiles"</button>
                 <label class="file">"Import profiles"

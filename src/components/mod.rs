@@ -5,6 +5,7 @@ pub mod broker_card;
 pub mod chart;
 pub mod connection_bar;
 pub mod connection_form;
+pub mod erased;
 pub mod panels;
 pub mod publish_form;
 pub mod status;

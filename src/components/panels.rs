@@ -10,9 +10,11 @@
 
 use leptos::html::Div;
 use leptos::prelude::*;
+use model::decimal::Shortest;
 use model::{NodeId, PanelId, SubId, TopicTree, TreeFilter};
 
 use crate::components::chart::FieldChart;
+use crate::components::erased::{keyed, show, Keyed};
 use crate::components::stream_controls::StreamControls;
 use crate::components::topic_panel::TopicPanel;
 use crate::components::windowing::visible_items;
@@ -223,8 +225,8 @@ pub fn Panels() -> impl IntoView {
     view! {
         <section class="panels" aria-label="Panels">
             <StreamControls />
-            <h2 class="selection">{selection}</h2>
-            <Show when=move || v.field_chart.get().is_some()>
+            <h2 class="selection">{move || selection()}</h2>
+            {show(move || v.field_chart.get().is_some(), move || view! {
                 <div class="field-chart">
                     <FieldChart
                         field=v.field_chart.get_untracked().map(|(_, f)| f).unwrap_or_default()
@@ -232,13 +234,12 @@ pub fn Panels() -> impl IntoView {
                         title=Signal::derive(move || field_chart_title().unwrap_or_default()) />
                     <button type="button" class="small" on:click=move |_| v.field_chart.set(None)>"Close field chart"</button>
                 </div>
-            </Show>
+            }.into_any())}
             <div class="panel-scroll" node_ref=scroller on:scroll=move |_| measure()
                 class:compact=move || v.compact.get()>
-                <div class="panel-spacer" style:height=move || format!("{}px", total())>
-                    <div class="panel-window" style:transform=move || format!("translateY({}px)", offset())>
-                        <For each=shown key=|it| it.key() let:it>
-                            {match it {
+                <div class="panel-spacer" style:height=move || format!("{}px", Shortest(total()))>
+                    <div class="panel-window" style:transform=move || format!("translateY({}px)", Shortest(offset()))>
+                        {keyed(move || shown().into_iter().map(|it| Keyed::new(it.key(), move || {match it {
                                 Item::Heading { title, colour, count, .. } => view! {
                                     <h3 class="group-heading"><span class="swatch" style:background-color=colour></span>
                                         <code>{title}</code>" "<span class="count">{if count == 1 { "1 topic".to_string() } else { format!("{count} topics") }}</span></h3>
@@ -248,14 +249,13 @@ pub fn Panels() -> impl IntoView {
                                         {ids.into_iter().map(|id| view! { <TopicPanel id=id /> }).collect_view()}
                                     </div>
                                 }.into_any(),
-                            }}
-                        </For>
+                            }})).collect())}
                     </div>
                 </div>
             </div>
-            <Show when=move || items.with(|i| i.is_empty())>
+            {show(move || items.with(|i| i.is_empty()), move || view! {
                 <p class="hint">"No topic here yet."</p>
-            </Show>
+            }.into_any())}
         </section>
     }
 }

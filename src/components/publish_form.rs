@@ -7,10 +7,14 @@ use model::PayloadFormat;
 
 use crate::actions;
 use crate::client::settings::parse_qos;
+use crate::components::erased::show;
 use crate::state::use_app;
 
 /// The publish form and its log.
 #[component]
+// `move || f()` in attributes is on purpose: `view!` erases only closures
+// written out (see `components::erased`).
+#[allow(clippy::redundant_closure)]
 pub fn PublishForm() -> impl IntoView {
     let s = use_app();
     let (topic, payload, format, qos, retain) = (
@@ -77,20 +81,20 @@ pub fn PublishForm() -> impl IntoView {
                     <textarea rows="3" bind:value=payload spellcheck="false"></textarea>
                 </label>
                 <div class="buttons">
-                    <button type="submit" disabled=cannot_send>"Publish"</button>
-                    <button type="button" disabled=cannot_send on:click=move |_| send(true)>"Clear retained"</button>
+                    <button type="submit" disabled=move || cannot_send()>"Publish"</button>
+                    <button type="button" disabled=move || cannot_send() on:click=move |_| send(true)>"Clear retained"</button>
                 </div>
             </form>
             <p class="hint" role="alert">{move || topic_problem().or_else(|| outcome.get())}</p>
-            <Show when=move || !connected()>
+            {show(move || !connected(), move || view! {
                 <p class="hint">"Connect to publish."</p>
-            </Show>
+            }.into_any())}
             <ol class="publish-log" aria-label="Publish log">
                 {move || s.publishes.get().records().take(10).map(|r| {
                     let line = format!("#{} {} · QoS {}{} · {} bytes · ", r.id, r.topic, r.qos,
                         if r.retain { " retained" } else { "" }, r.size);
-                    view! { <li>{line}<span class="pub-state">{r.describe()}</span></li> }
-                }).collect_view()}
+                    view! { <li>{line}<span class="pub-state">{r.describe()}</span></li> }.into_any()
+                }).collect::<Vec<_>>()}
             </ol>
         </section>
     }

@@ -6,11 +6,15 @@ use leptos::prelude::*;
 
 use crate::actions;
 use crate::client::supervisor::Status;
+use crate::components::erased::show;
 use crate::state::use_app;
 
 /// Shows connecting / connected / reconnecting in N s / disconnected, with the
 /// broker and the reason, and a "Reconnect now" button while a reconnect waits.
 #[component]
+// `move || f()` in attributes is on purpose: `view!` erases only closures
+// written out (see `components::erased`).
+#[allow(clippy::redundant_closure)]
 pub fn StatusLine() -> impl IntoView {
     let s = use_app();
     let text = move || s.status.get().describe(s.clock.get());
@@ -22,13 +26,13 @@ pub fn StatusLine() -> impl IntoView {
         Status::Disconnected { reason: None } => "status",
     };
     view! {
-        <p class=class role="status" aria-live="polite" title=text><span>{text}</span></p>
-        <Show when=move || matches!(s.status.get(), Status::Reconnecting { .. })>
+        <p class=move || class() role="status" aria-live="polite" title=move || text()><span>{move || text()}</span></p>
+        {show(move || matches!(s.status.get(), Status::Reconnecting { .. }), move || view! {
             <button type="button" class="small" on:click=move |_| actions::reconnect_now(s)>"Reconnect now"</button>
-        </Show>
-        <Show when=move || s.error.get().is_some()>
+        }.into_any())}
+        {show(move || s.error.get().is_some(), move || view! {
             <p class="error" role="alert">{move || s.error.get().unwrap_or_default()}</p>
-        </Show>
+        }.into_any())}
     }
 }
 
@@ -37,13 +41,13 @@ pub fn StatusLine() -> impl IntoView {
 pub fn LinkProblems() -> impl IntoView {
     let s = use_app();
     view! {
-        <Show when=move || !s.link_problems.get().is_empty()>
+        {show(move || !s.link_problems.get().is_empty(), move || view! {
             <section class="link-problems" role="alert" aria-label="Problems with the link">
                 <ul>
-                    {move || s.link_problems.get().into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
+                    {move || s.link_problems.get().into_iter().map(|p| view! { <li>{p}</li> }.into_any()).collect::<Vec<_>>()}
                 </ul>
                 <button type="button" class="small" on:click=move |_| s.link_problems.set(Vec::new())>"Dismiss link problems"</button>
             </section>
-        </Show>
+        }.into_any())}
     }
 }

@@ -5,10 +5,12 @@
 //! selected node after a confirmation listing what it will clear.
 
 use leptos::prelude::*;
+use model::decimal::Fixed;
 use model::{PayloadFormat, TopicTree};
 use mqtt_session::QoS;
 
 use crate::actions;
+use crate::components::erased::show;
 use crate::state::use_app;
 
 /// Topics listed by name in the confirmation; the rest are counted.
@@ -153,10 +155,10 @@ pub fn StreamControls() -> impl IntoView {
         s.model(|d| {
             let st = d.stats();
             let mut text = format!(
-                "{} topics · {} messages · {:.0} msg/s · {} dropped by caps",
+                "{} topics · {} messages · {} msg/s · {} dropped by caps",
                 st.panels,
                 st.messages,
-                d.rate(now),
+                Fixed(d.rate(now), 0),
                 st.dropped_by_caps()
             );
             if st.overlap_copies > 0 {
@@ -170,19 +172,19 @@ pub fn StreamControls() -> impl IntoView {
     };
     let not_kept = move || s.model(|d| d.last_not_kept().map(|n| n.describe()));
     view! {
-        <p class="stats" aria-live="off">{stats}</p>
-        <Show when=move || not_kept().is_some()>
-            <p class="hint not-kept" aria-live="polite">{not_kept}</p>
-        </Show>
+        <p class="stats" aria-live="off">{move || stats()}</p>
+        {show(move || not_kept().is_some(), move || view! {
+            <p class="hint not-kept" aria-live="polite">{move || not_kept()}</p>
+        }.into_any())}
         <div class="stream-controls row">
             <button type="button" on:click=toggle_pause aria-pressed=move || v.paused_at.get().is_some().to_string()>
-                {move || if v.paused_at.get().is_some() { "Resume display" } else { "Pause display" }}
+                {move || String::from(if v.paused_at.get().is_some() { "Resume display" } else { "Pause display" })}
             </button>
             <button type="button" class="small" on:click=move |_| s.change_model(|d| d.clear_panels())>"Clear panels"</button>
             <label class="check"><input type="checkbox" bind:checked=v.compact />"Compact panels"</label>
             <label>"Field to chart"
                 <select on:change=move |ev| field.set(event_target_value(&ev)) prop:value=move || field.get()>
-                    {move || fields().into_iter().map(|f| view! { <option value=f.clone()>{f.clone()}</option> }).collect_view()}
+                    {move || fields().into_iter().map(|f| view! { <option value=f.clone()>{f.clone()}</option> }.into_any()).collect::<Vec<_>>()}
                 </select>
             </label>
             <button type="button" class="small" on:click=chart_field disabled=move || fields().is_empty()>
@@ -192,17 +194,17 @@ pub fn StreamControls() -> impl IntoView {
                 {move || format!("Clear retained under {} ({})", node_name(), retained_here())}
             </button>
         </div>
-        <Show when=move || crate::lag::describe(s.behind_ms.get()).is_some()>
+        {show(move || crate::lag::describe(s.behind_ms.get()).is_some(), move || view! {
             <p class="behind" aria-live="polite">{move || crate::lag::describe(s.behind_ms.get())}</p>
-        </Show>
-        <Show when=move || paused_text().is_some()>
-            <p class="paused" aria-live="polite">{paused_text}</p>
-        </Show>
-        <Show when=move || confirm.get().is_some()>
+        }.into_any())}
+        {show(move || paused_text().is_some(), move || view! {
+            <p class="paused" aria-live="polite">{move || paused_text()}</p>
+        }.into_any())}
+        {show(move || confirm.get().is_some(), move || view! {
             <div class="confirm" role="alertdialog" aria-label="Confirm clearing retained messages">
                 <p>{move || confirm.get().map(|t| format!("Clear {} retained messages under {}?", t.len(), node_name()))}</p>
                 <ul class="confirm-list">
-                    {move || confirm.get().unwrap_or_default().into_iter().take(LISTED).map(|t| view! { <li><code>{t}</code></li> }).collect_view()}
+                    {move || confirm.get().unwrap_or_default().into_iter().take(LISTED).map(|t| view! { <li><code>{t}</code></li> }.into_any()).collect::<Vec<_>>()}
                 </ul>
                 <p class="hint">{move || confirm.get().map(|t| t.len().saturating_sub(LISTED)).filter(|n| *n > 0).map(|n| format!("and {n} more"))}</p>
                 <div class="buttons">
@@ -210,9 +212,9 @@ pub fn StreamControls() -> impl IntoView {
                     <button type="button" class="small" on:click=move |_| confirm.set(None)>"Cancel"</button>
                 </div>
             </div>
-        </Show>
-        <Show when=move || job.get().is_some()>
-            <p class="clear-result" aria-live="polite">{job_text}</p>
-        </Show>
+        }.into_any())}
+        {show(move || job.get().is_some(), move || view! {
+            <p class="clear-result" aria-live="polite">{move || job_text()}</p>
+        }.into_any())}
     }
 }

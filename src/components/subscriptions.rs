@@ -11,6 +11,7 @@ use mqtt_session::QoS;
 
 use crate::actions;
 use crate::client::settings::parse_qos;
+use crate::components::erased::{keyed, Keyed};
 use crate::state::use_app;
 
 /// The subscribe form and the list of subscriptions.
@@ -53,11 +54,14 @@ pub fn Subscriptions() -> impl IntoView {
                 </label>
                 <button type="submit" disabled=move || problem().is_some() || filter.get().is_empty()>"Subscribe"</button>
             </form>
-            <p class="hint" role="alert">{problem}</p>
+            <p class="hint" role="alert">{move || problem()}</p>
             <ul class="sub-list" aria-label="Subscription list">
-                <For each=ids key=|id| *id let:id>
-                    <SubscriptionRow id=id />
-                </For>
+                {keyed(move || {
+                    ids()
+                        .into_iter()
+                        .map(|id| Keyed::new(id.get().to_string(), move || view! { <SubscriptionRow id=id /> }.into_any()))
+                        .collect()
+                })}
             </ul>
         </section>
     }
@@ -65,6 +69,9 @@ pub fn Subscriptions() -> impl IntoView {
 
 /// One subscription in the list.
 #[component]
+// `move || f()` in attributes is on purpose: `view!` erases only closures
+// written out (see `components::erased`).
+#[allow(clippy::redundant_closure)]
 fn SubscriptionRow(
     /// Which subscription.
     id: SubId,
@@ -94,9 +101,9 @@ fn SubscriptionRow(
     view! {
         <li class="sub">
             <span class="swatch" style:background-color=move || data.get().map(|d| d.4).unwrap_or("#888")></span>
-            <code class="filter">{filter}</code>
+            <code class="filter">{move || filter()}</code>
             <span class="qos">{move || data.get().map(|d| format!("QoS {}", d.1))}</span>
-            <span class=grant_class>{move || data.get().map(|d| d.3)}</span>
+            <span class=move || grant_class()>{move || data.get().map(|d| d.3)}</span>
             <span class="count">{move || data.get().map(|d| format!("{} msgs", d.5))}</span>
             <button type="button" class="small" aria-label=move || format!("Remove {}", filter())
                 on:click=move |_| actions::unsubscribe(s, &filter())>"Remove"</button>

@@ -9,9 +9,11 @@
 
 use leptos::html::Div;
 use leptos::prelude::*;
+use model::decimal::Shortest;
 use model::{diff_payloads, render_payload, ChangeKind, Diff, LineChange, Needle, PayloadFormat};
 use mqtt_session::QoS;
 
+use crate::components::erased::{keyed, show, Keyed};
 use crate::components::windowing::visible_range;
 use crate::files::copy_to_clipboard;
 use crate::state::use_app;
@@ -123,9 +125,9 @@ pub fn TopicDetail() -> impl IntoView {
     let s = use_app();
     let v = s.view;
     view! {
-        <Show when=move || v.detail.get().is_some()>
+        {show(move || v.detail.get().is_some(), move || view! {
             <DetailBody />
-        </Show>
+        }.into_any())}
     }
 }
 
@@ -349,30 +351,32 @@ fn DetailBody() -> impl IntoView {
                     <h3>"Message"</h3>
                     <p class="meta">{move || shown.get().map(|x| format!("{} · {}", x.0, x.1))}</p>
                     <pre class="payload full" tabindex="0" aria-label="Payload of the message">{move || shown.get().map(|x| x.2)}</pre>
-                    <Show when=move || shown.get().and_then(|x| x.3).is_some() || show_all.get()>
+                    {show(move || shown.get().and_then(|x| x.3).is_some() || show_all.get(), move || view! {
                         <p class="hint">
                             {move || shown.get().and_then(|x| x.3).map(|n| format!("showing part of {n} bytes "))}
                             <button type="button" class="small" on:click=move |_| show_all.update(|x| *x = !*x)>
-                                {move || if show_all.get() { "Show less" } else { "Show all" }}
+                                {move || String::from(if show_all.get() { "Show less" } else { "Show all" })}
                             </button>
                         </p>
-                    </Show>
+                    }.into_any())}
                     <h3>"Diff with the message before"</h3>
                     <pre class="diff" tabindex="0" aria-label="Diff with the message before">
                         {move || diff.get().unwrap_or_default().into_iter().map(|(class, line)| view! {
                             <span class=format!("diff-{class}")>{line}"\n"</span>
-                        }).collect_view()}
+                        }.into_any()).collect::<Vec<_>>()}
                     </pre>
                 </div>
                 <div class="detail-history">
-                    <h3>{history_counts}</h3>
+                    <h3>{move || history_counts()}</h3>
                     <label>"Search payloads"
                         <input type="search" bind:value=search spellcheck="false" placeholder="text in payloads" />
                     </label>
                     <div class="history-scroll" node_ref=scroller on:scroll=on_scroll>
-                        <div style:height=move || format!("{}px", total())>
-                            <ol class="history-list" aria-label="History" style:transform=move || format!("translateY({}px)", offset())>
-                                <For each=move || rows.get() key=|r| (r.seq, r.label.clone(), r.preview.clone()) let:r>
+                        <div style:height=move || format!("{}px", Shortest(total()))>
+                            <ol class="history-list" aria-label="History" style:transform=move || format!("translateY({}px)", Shortest(offset()))>
+                                {keyed(move || rows.get().into_iter().map(|r| Keyed::new(
+                                    format!("{} {}:{}{}", r.seq, r.label.len(), r.label, r.preview),
+                                    move || view! {
                                     <li>
                                         <button type="button" class="entry"
                                             aria-pressed=move || (current() == Some(r.seq)).to_string()
@@ -381,7 +385,8 @@ fn DetailBody() -> impl IntoView {
                                             <span class="entry-preview">{r.preview.clone()}</span>
                                         </button>
                                     </li>
-                                </For>
+                                    }.into_any(),
+                                )).collect())}
                             </ol>
                         </div>
                     </div>

@@ -6,9 +6,11 @@
 //! Everything is rendered as text nodes: a payload or topic is never HTML.
 
 use leptos::prelude::*;
+use model::decimal::Fixed;
 use model::{PanelId, PayloadView};
 
 use crate::components::chart::Chart;
+use crate::components::erased::show;
 use crate::state::use_app;
 
 /// Bytes of a payload shown in the card (the detail shows all of it).
@@ -47,6 +49,9 @@ fn clock_text(ms: f64) -> String {
 
 /// A topic panel (`role="region"` named by its topic).
 #[component]
+// `move || f()` in attributes is on purpose: `view!` erases only closures
+// written out (see `components::erased`).
+#[allow(clippy::redundant_closure)]
 pub fn TopicPanel(
     /// Which panel.
     id: PanelId,
@@ -92,41 +97,41 @@ pub fn TopicPanel(
     let rate = move || {
         let now = s.clock.get() as f64;
         generation.get();
-        untrack(|| s.with_panel(id, |p| format!("{:.1} msg/s", p.rate(now))))
+        untrack(|| s.with_panel(id, |p| format!("{} msg/s", Fixed(p.rate(now), 1))))
     };
     view! {
-        <article class="panel" role="region" aria-label=topic>
+        <article class="panel" role="region" aria-label=move || topic()>
             <header>
-                <h3 class="topic">{topic}</h3>
+                <h3 class="topic">{move || topic()}</h3>
                 <span class="flags">
                     <button type="button" class="small pin" aria-pressed=move || pinned().to_string()
                         aria-label=move || format!("Pin {}", topic()) on:click=move |_| {
                             let on = !pinned();
                             s.change_model(|d| d.set_pinned(id, on));
-                        }>{move || if pinned() { "Unpin" } else { "Pin" }}</button>
+                        }>{move || String::from(if pinned() { "Unpin" } else { "Pin" })}</button>
                     <button type="button" class="small" aria-label=move || format!("Open {}", topic())
                         on:click=move |_| s.view.detail.set(Some(id))>"Open"</button>
                     <span class="flag">{move || get().map(|x| format!("QoS {}", x.qos))}</span>
-                    <Show when=move || get().is_some_and(|x| x.retain)><span class="flag retain">"retained"</span></Show>
-                    <Show when=move || get().is_some_and(|x| x.dup)><span class="flag dup">"dup"</span></Show>
+                    {show(move || get().is_some_and(|x| x.retain), move || view! {<span class="flag retain">"retained"</span>}.into_any())}
+                    {show(move || get().is_some_and(|x| x.dup), move || view! {<span class="flag dup">"dup"</span>}.into_any())}
                 </span>
             </header>
             <p class="meta">
                 <span class="kind">{move || get().map(|x| x.kind)}</span>
                 " · "<span class="size">{move || get().map(|x| format!("{} bytes", x.size))}</span>
                 " · "<span class="count">{move || get().map(|x| format!("{} msgs", x.count))}</span>
-                " · "<span class="rate">{rate}</span>
+                " · "<span class="rate">{move || rate()}</span>
                 " · "<time>{move || get().map(|x| x.received)}</time>
-                <Show when=move || get().is_some_and(|x| x.overlap_copies > 0)>
+                {show(move || get().is_some_and(|x| x.overlap_copies > 0), move || view! {
                     " · "<span class="overlap" title="copies the broker sent once per matching subscription; not counted again">
                         {move || get().map(|x| format!("{} overlap copies", x.overlap_copies))}
                     </span>
-                </Show>
+                }.into_any())}
             </p>
             <pre class="payload" class:hex=move || get().is_some_and(|x| x.hex)>{move || get().map(|x| x.body)}</pre>
-            <Show when=move || get().is_some_and(|x| x.has_series) && !s.view.compact.get()>
+            {show(move || get().is_some_and(|x| x.has_series) && !s.view.compact.get(), move || view! {
                 <Chart id=id topic=Signal::derive(topic) />
-            </Show>
+            }.into_any())}
         </article>
     }
 }

@@ -12,8 +12,10 @@ use std::collections::HashSet;
 
 use leptos::html::Div;
 use leptos::prelude::*;
+use model::decimal::{Fixed, Shortest};
 use model::{Move, NodeId, Row, TopicTree, TreeFilter, TreeKey};
 
+use crate::components::erased::{keyed, show, Keyed};
 use crate::components::windowing::{scroll_to_show, visible_range};
 use crate::state::use_app;
 
@@ -60,6 +62,9 @@ fn all_rows(tree: &TopicTree, expanded: &HashSet<NodeId>, filter: &TreeFilter) -
 
 /// The tree pane: its filter box and the windowed tree.
 #[component]
+// `move || f()` in attributes is on purpose: `view!` erases only closures
+// written out (see `components::erased`).
+#[allow(clippy::redundant_closure)]
 pub fn TopicTreePane() -> impl IntoView {
     let s = use_app();
     let v = s.view;
@@ -111,7 +116,7 @@ pub fn TopicTreePane() -> impl IntoView {
                             counts = format!("{} topics · {counts}", n.topics());
                         }
                         if rate >= 0.05 {
-                            counts.push_str(&format!(" · {rate:.1}/s"));
+                            counts.push_str(&format!(" · {}/s", Fixed(rate, 1)));
                         }
                         let retained = match (n.is_retained(), n.retained_topics()) {
                             (_, 0) => None,
@@ -238,13 +243,22 @@ pub fn TopicTreePane() -> impl IntoView {
                 format!("{topics} topics")
             })}</p>
             <div class="tree-scroll" node_ref=scroller on:scroll=on_scroll>
-                <div class="tree-spacer" style:height=move || format!("{}px", total())>
+                <div class="tree-spacer" style:height=move || format!("{}px", Shortest(total()))>
                     <ul class="tree" role="tree" aria-label="Topics" tabindex="0"
-                        aria-activedescendant=active on:keydown=on_key
-                        style:transform=move || format!("translateY({}px)", offset())>
-                        <For each=move || views.with(|vs| vs.iter().map(|r| r.node).collect::<Vec<_>>()) key=|n| *n let:node>
-                            <TreeRow node=node row_of=row_of focus=focus select=select toggle=toggle />
-                        </For>
+                        aria-activedescendant=move || active() on:keydown=on_key
+                        style:transform=move || format!("translateY({}px)", Shortest(offset()))>
+                        {keyed(move || {
+                            views.with(|vs| {
+                                vs.iter()
+                                    .map(|r| {
+                                        let node = r.node;
+                                        Keyed::new(format!("{node:?}"), move || view! {
+                                            <TreeRow node=node row_of=row_of focus=focus select=select toggle=toggle />
+                                        }.into_any())
+                                    })
+                                    .collect()
+                            })
+                        })}
                     </ul>
                 </div>
             </div>
@@ -278,18 +292,18 @@ fn TreeRow(
             aria-selected=move || (v.selected.get() == node).to_string()
             class="tree-row" class:focused=move || focus.get() == node
             class:recent=move || row_of(node).is_some_and(|r| r.recent)
-            style:padding-left=format!("{:.1}rem", 0.2 + 0.9 * (level as f64 - 1.0))
+            style:padding-left=format!("{}rem", Fixed(0.2 + 0.9 * (level as f64 - 1.0), 1))
             on:click=move |_| select(node)>
             <span class="twisty" aria-hidden="true"
                 on:click=move |ev| { ev.stop_propagation(); toggle(node); }>
-                {move || if !expandable() { " " } else if expanded() { "▾" } else { "▸" }}
+                {move || String::from(if !expandable() { " " } else if expanded() { "▾" } else { "▸" })}
             </span>
             <span class="node-name">{name}</span>
-            <span class="node-counts">{field(|r| r.counts.clone())}</span>
-            <Show when=move || row_of(node).is_some_and(|r| r.retained.is_some())>
-                <span class="flag retain">{field(|r| r.retained.clone().unwrap_or_default())}</span>
-            </Show>
-            <span class="node-preview">{field(|r| r.preview.clone())}</span>
+            <span class="node-counts">{move || field(|r| r.counts.clone())()}</span>
+            {show(move || row_of(node).is_some_and(|r| r.retained.is_some()), move || view! {
+                <span class="flag retain">{move || field(|r| r.retained.clone().unwrap_or_default())()}</span>
+            }.into_any())}
+            <span class="node-preview">{move || field(|r| r.preview.clone())()}</span>
         </li>
     }
 }

@@ -14,6 +14,7 @@
 //! series, a flat series, points out of time order, or a degenerate
 //! rectangle.
 
+use crate::decimal::{Exp, Fixed, Shortest};
 use crate::series::Series;
 use std::collections::VecDeque;
 
@@ -184,9 +185,9 @@ pub fn format_value(v: f64, step: f64) -> String {
     };
     let abs = v.abs();
     if abs != 0.0 && !(1e-12..1e15).contains(&abs) {
-        return format!("{v:e}");
+        return Exp(v).to_string();
     }
-    format!("{v:.decimals$}")
+    Fixed(v, decimals).to_string()
 }
 
 const TIME_STEPS_MS: [f64; 24] = [
@@ -684,7 +685,7 @@ impl Readout {
             out.push_str(" · ");
             out.push_str(&v.name);
             match v.point {
-                Some((_, value)) => out.push_str(&format!(" {value}")),
+                Some((_, value)) => out.push_str(&format!(" {}", Shortest(value))),
                 None => out.push_str(" none"),
             }
         }

@@ -31,6 +31,7 @@ pub mod broker_url;
 pub mod chart;
 pub mod client_id;
 pub mod dashboard;
+pub mod decimal;
 pub mod diff;
 pub mod history;
 pub mod message;

@@ -97,7 +97,7 @@ fn push_py_number(out: &mut String, v: f64) {
     } else if v.fract() == 0.0 && v.abs() < 1e15 {
         let _ = write!(out, "{}", v as i64);
     } else {
-        let _ = write!(out, "{v}");
+        let _ = write!(out, "{}", crate::decimal::Shortest(v));
     }
 }
 

@@ -77,7 +77,7 @@ pub fn plain_number(payload: &[u8]) -> Option<f64> {
     if !matches!(first, b'-' | b'+' | b'.' | b'0'..=b'9') {
         return None;
     }
-    text.parse::<f64>().ok().filter(|v| v.is_finite())
+    crate::decimal::parse_finite(text)
 }
 
 /// Converts OneNet's `t` to milliseconds: seconds below 1e11, else ms.

@@ -13,6 +13,8 @@
 //! does not parse is ignored and the previous value stays. It does no IO
 //! and reads no clock; the uptime is the broker's own figure.
 
+use crate::decimal::Fixed;
+
 /// Payloads longer than this are not `$SYS` figures; they are ignored
 /// without being decoded.
 const MAX_VALUE_LEN: usize = 256;
@@ -198,8 +200,7 @@ fn per_second(text: &str) -> Option<f64> {
     if !text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return None;
     }
-    let per_minute: f64 = text.parse().ok()?;
-    per_minute.is_finite().then_some(per_minute / 60.0)
+    crate::decimal::parse_finite(text).map(|per_minute| per_minute / 60.0)
 }
 
 fn duration_text(seconds: u64) -> String {
@@ -231,11 +232,11 @@ fn rate_text(per_second: f64) -> String {
     } else if per_second < 0.005 {
         "< 0.01".to_owned()
     } else if per_second < 10.0 {
-        format!("{per_second:.2}")
+        Fixed(per_second, 2).to_string()
     } else if per_second < 100.0 {
-        format!("{per_second:.1}")
+        Fixed(per_second, 1).to_string()
     } else {
-        format!("{per_second:.0}")
+        Fixed(per_second, 0).to_string()
     }
 }
 
@@ -243,15 +244,15 @@ fn rate_text(per_second: f64) -> String {
 /// `2.3 MB/s`, `1.0 GB/s`.
 fn bytes_rate_text(per_second: f64) -> String {
     if per_second < 10.0 {
-        format!("{per_second:.1} B/s")
+        format!("{} B/s", Fixed(per_second, 1))
     } else if per_second < 1_000.0 {
-        format!("{per_second:.0} B/s")
+        format!("{} B/s", Fixed(per_second, 0))
     } else if per_second < 1e6 {
-        format!("{:.1} kB/s", per_second / 1e3)
+        format!("{} kB/s", Fixed(per_second / 1e3, 1))
     } else if per_second < 1e9 {
-        format!("{:.1} MB/s", per_second / 1e6)
+        format!("{} MB/s", Fixed(per_second / 1e6, 1))
     } else {
-        format!("{:.1} GB/s", per_second / 1e9)
+        format!("{} GB/s", Fixed(per_second / 1e9, 1))
     }
 }
 

@@ -1,0 +1,75 @@
+//! `<Show>` and `<For>` with type-erased arguments, so that each is compiled
+//! once for the whole page instead of once per use.
+//!
+//! Leptos monomorphizes `Show` (its memo, its children and the rendering of
+//! the `Either`) and `For` (the whole keyed diff and its DOM moves) for every
+//! combination of closure and view types: about 0.7 KB of wasm per `Show`
+//! and 3–4 KB per `For`. These wrappers box the closures and views and call
+//! the real components with one set of types; the DOM and the reactivity are
+//! theirs, unchanged (a memo over the condition, rows kept by key).
+//!
+//! For the same reason, reactive text and lists in the views return one of
+//! a few types: `String` rather than `&str` (`String::from(if … { "a" } else
+//! { "b" })`), and `Vec<AnyView>` rather than `collect_view()`'s typed views.
+//! The DOM is the same either way.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+
+/// `<Show when=when>{children()}</Show>`.
+pub fn show(
+    when: impl Fn() -> bool + Send + Sync + 'static,
+    children: impl Fn() -> AnyView + Send + Sync + 'static,
+) -> AnyView {
+    show_erased(Arc::new(when), Arc::new(children), ViewFn::default())
+}
+
+/// `<Show when=when fallback=fallback>{children()}</Show>`.
+pub fn show_or(
+    when: impl Fn() -> bool + Send + Sync + 'static,
+    children: impl Fn() -> AnyView + Send + Sync + 'static,
+    fallback: impl Fn() -> AnyView + Send + Sync + 'static,
+) -> AnyView {
+    show_erased(Arc::new(when), Arc::new(children), ViewFn::from(fallback))
+}
+
+type When = Arc<dyn Fn() -> bool + Send + Sync>;
+type Children = Arc<dyn Fn() -> AnyView + Send + Sync>;
+
+fn show_erased(when: When, children: Children, fallback: ViewFn) -> AnyView {
+    view! {
+        <Show when=move || when() fallback=fallback>{children()}</Show>
+    }
+    .into_any()
+}
+
+/// One item of a [`keyed`] list: its key, and how to build its view (only
+/// called when the key is new to the list).
+pub struct Keyed {
+    key: String,
+    view: Box<dyn FnOnce() -> AnyView + Send>,
+}
+
+impl Keyed {
+    /// An item with this key, built by `view` when it enters the list.
+    pub fn new(key: String, view: impl FnOnce() -> AnyView + Send + 'static) -> Self {
+        Keyed {
+            key,
+            view: Box::new(view),
+        }
+    }
+}
+
+/// `<For each=each key=|k| k.key>`: the items `each` returns, in order; an
+/// item whose key was already shown keeps its view, the others are built.
+pub fn keyed(each: impl Fn() -> Vec<Keyed> + Send + 'static) -> AnyView {
+    keyed_erased(Box::new(each))
+}
+
+fn keyed_erased(each: Box<dyn Fn() -> Vec<Keyed> + Send>) -> AnyView {
+    view! {
+        <For each=move || each() key=|item: &Keyed| item.key.clone() children=|item: Keyed| (item.view)() />
+    }
+    .into_any()
+}
