@@ -10,7 +10,7 @@
 //! live in local `StoredValue`s.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::rc::Rc;
 
 use gloo_timers::callback::Interval;
@@ -26,6 +26,13 @@ use crate::client::updates::{apply_batch, PublishLog, RenderPacer};
 /// Notices queued between frames; past this many the queue is applied at once
 /// (a hidden tab runs no animation frames, and the queue must stay bounded).
 const QUEUE_FLUSH_AT: usize = 20_000;
+/// While the tab is visible the frames take care of the queue: it is
+/// applied at once only past this many (memory), not at `QUEUE_FLUSH_AT`.
+const QUEUE_HARD_LIMIT: usize = 400_000;
+/// Most notices one animation frame applies; the rest wait for the next
+/// frames. A burst (100,000 retained topics arriving on subscribe) is then
+/// taken over a few frames instead of one frame of half a second.
+const FRAME_BATCH_MAX: usize = 5_000;
 
 thread_local! {
     /// When the frame loop lets the views re-read the model.
@@ -33,7 +40,7 @@ thread_local! {
 }
 
 /// Notices waiting for the next frame, each with the time it happened.
-pub type NoticeQueue = Rc<RefCell<Vec<(f64, Notice)>>>;
+pub type NoticeQueue = Rc<RefCell<VecDeque<(f64, Notice)>>>;
 
 /// The connection form's fields.
 #[derive(Clone, Copy)]
@@ -240,7 +247,7 @@ impl AppState {
     /// Fresh state with the given broker URL and client id, and the page's
     /// one client (not connecting yet).
     pub fn new(broker_url: String, client_id: String) -> Self {
-        let queue: NoticeQueue = Rc::new(RefCell::new(Vec::new()));
+        let queue: NoticeQueue = Rc::new(RefCell::new(VecDeque::new()));
         // The sink needs the state (to flush a full queue) and the state
         // holds the client that owns the sink: the cell closes that loop.
         let this: Rc<Cell<Option<AppState>>> = Rc::new(Cell::new(None));
@@ -329,7 +336,7 @@ impl AppState {
 
     /// Applies every queued notice to the model in one batch, and redraws.
     pub fn apply_pending(&self) {
-        if self.apply_queue() {
+        if self.apply_queue(usize::MAX) {
             self.redraw();
         }
     }
@@ -353,9 +360,9 @@ impl AppState {
         crate::probe::redrawn();
     }
 
-    /// Applies every queued notice to the model in one batch without
-    /// redrawing; whether there was anything to apply.
-    fn apply_queue(&self) -> bool {
+    /// Applies up to `limit` queued notices (the oldest) to the model in one
+    /// batch without redrawing; whether there was anything to apply.
+    fn apply_queue(&self, limit: usize) -> bool {
         let batch = {
             let Some(queue) = self.queue.try_get_value() else {
                 return false;
@@ -364,7 +371,8 @@ impl AppState {
             if q.is_empty() {
                 return false;
             }
-            std::mem::take(&mut *q)
+            let n = q.len().min(limit);
+            q.drain(..n).collect::<Vec<_>>()
         };
         PACER.with(|p| p.borrow_mut().mark_dirty());
         if let Some((at, _)) = batch.first() {
@@ -407,7 +415,7 @@ impl AppState {
                 if !running.get() {
                     return;
                 }
-                state.apply_queue();
+                state.apply_queue(FRAME_BATCH_MAX);
                 if PACER.with(|p| p.borrow_mut().frame(js_sys::Date::now())) {
                     state.redraw();
                 }
@@ -453,12 +461,12 @@ fn notice_sink(queue: NoticeQueue, state: Rc<Cell<Option<AppState>>>) -> Rc<dyn 
     Rc::new(move |at, notice| {
         let len = {
             let mut q = queue.borrow_mut();
-            q.push((at, notice));
+            q.push_back((at, notice));
             q.len()
         };
-        if len >= QUEUE_FLUSH_AT {
+        if len >= QUEUE_FLUSH_AT && (len >= QUEUE_HARD_LIMIT || document().hidden()) {
             if let Some(s) = state.get() {
-                s.apply_queue();
+                s.apply_queue(usize::MAX);
             }
         }
     })

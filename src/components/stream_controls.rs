@@ -15,6 +15,8 @@ use crate::state::use_app;
 
 /// Topics listed by name in the confirmation; the rest are counted.
 const LISTED: usize = 20;
+/// Panels looked at for the series names a field chart offers.
+const FIELDS_SCANNED: usize = 2_000;
 /// Series names offered for a field chart.
 const FIELDS_OFFERED: usize = 50;
 
@@ -119,25 +121,32 @@ pub fn StreamControls() -> impl IntoView {
             text
         })
     };
-    let fields = move || {
+    // Offered from the first panels under the node (a subtree of 100,000
+    // topics must not be scanned each redraw); rebuilt when topics come or go.
+    let structure = Memo::new(move |_| s.live(|d| d.structure_generation()));
+    let fields = Memo::new(move |_| {
+        structure.get();
         let node = v.selected.get();
-        s.live(|d| {
-            let mut names: Vec<String> = Vec::new();
-            for id in d.tree().panels_under(node) {
-                let Some(p) = d.panel(id) else { continue };
-                for series in p.series().iter() {
-                    if !names.iter().any(|n| n == series.name()) {
-                        names.push(series.name().to_string());
+        untrack(|| {
+            s.live(|d| {
+                let mut names: Vec<String> = Vec::new();
+                for id in d.tree().panels_under(node).into_iter().take(FIELDS_SCANNED) {
+                    let Some(p) = d.panel(id) else { continue };
+                    for series in p.series().iter() {
+                        if !names.iter().any(|n| n == series.name()) {
+                            names.push(series.name().to_string());
+                        }
+                    }
+                    if names.len() >= FIELDS_OFFERED {
+                        break;
                     }
                 }
-                if names.len() >= FIELDS_OFFERED {
-                    break;
-                }
-            }
-            names.sort();
-            names
+                names.sort();
+                names
+            })
         })
-    };
+    });
+    let fields = move || fields.get();
     let chart_field = move |_| {
         let f = field.get_untracked();
         let f = if f.is_empty() {
