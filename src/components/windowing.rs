@@ -8,14 +8,10 @@ use std::ops::Range;
 /// shows rows that are already there.
 pub const OVERSCAN: usize = 6;
 
-/// The rows `[start, end)` of `count` rows of `row_height` px each that a
-/// viewport `height` px tall, scrolled `scroll_top` px down, shows (with
-/// [`OVERSCAN`] rows either side). Anything odd (a zero or non-finite
-/// height, a scroll past the end) gives a range inside `0..count`.
-pub fn visible_range(scroll_top: f64, height: f64, row_height: f64, count: usize) -> Range<usize> {
-    if count == 0 || row_height.is_nan() || row_height <= 0.0 {
-        return 0..0;
-    }
+/// The scroll position and viewport height to use: a scroll that is not a
+/// finite number counts as the top, and a height that is not a positive
+/// finite number as `fallback_height`.
+fn viewport(scroll_top: f64, height: f64, fallback_height: f64) -> (f64, f64) {
     let top = if scroll_top.is_finite() {
         scroll_top.max(0.0)
     } else {
@@ -24,8 +20,20 @@ pub fn visible_range(scroll_top: f64, height: f64, row_height: f64, count: usize
     let height = if height.is_finite() && height > 0.0 {
         height
     } else {
-        row_height * 20.0
+        fallback_height
     };
+    (top, height)
+}
+
+/// The rows `[start, end)` of `count` rows of `row_height` px each that a
+/// viewport `height` px tall, scrolled `scroll_top` px down, shows (with
+/// [`OVERSCAN`] rows either side). Anything odd (a zero or non-finite
+/// height, a scroll past the end) gives a range inside `0..count`.
+pub fn visible_range(scroll_top: f64, height: f64, row_height: f64, count: usize) -> Range<usize> {
+    if count == 0 || row_height.is_nan() || row_height <= 0.0 {
+        return 0..0;
+    }
+    let (top, height) = viewport(scroll_top, height, row_height * 20.0);
     let first = ((top / row_height).floor() as usize).min(count.saturating_sub(1));
     let shown = (height / row_height).ceil() as usize + 1;
     let start = first.saturating_sub(OVERSCAN);
@@ -58,16 +66,7 @@ pub fn visible_items(tops: &[f64], scroll_top: f64, height: f64) -> Range<usize>
     if count == 0 {
         return 0..0;
     }
-    let top = if scroll_top.is_finite() {
-        scroll_top.max(0.0)
-    } else {
-        0.0
-    };
-    let height = if height.is_finite() && height > 0.0 {
-        height
-    } else {
-        1_000.0
-    };
+    let (top, height) = viewport(scroll_top, height, 1_000.0);
     // The first item whose bottom is below the viewport's top.
     let first = tops
         .partition_point(|t| *t <= top)
