@@ -226,10 +226,12 @@ pub fn Panels() -> impl IntoView {
         <section class="panels" aria-label="Panels">
             <StreamControls />
             <h2 class="selection">{move || selection()}</h2>
-            {show(move || v.field_chart.get().is_some(), move || view! {
+            // Rebuilt whenever another node or field is charted (the chart
+            // takes its field once, when it is made).
+            {move || v.field_chart.get().map(|(_, field)| view! {
                 <div class="field-chart">
                     <FieldChart
-                        field=v.field_chart.get_untracked().map(|(_, f)| f).unwrap_or_default()
+                        field=field
                         panels=field_panels
                         title=Signal::derive(move || field_chart_title().unwrap_or_default()) />
                     <button type="button" class="small" on:click=move |_| v.field_chart.set(None)>"Close field chart"</button>

@@ -741,3 +741,31 @@ def test_every_control_outside_the_per_topic_parts_has_a_unique_name(page, site,
     for topic in ["u/a", "u/b"]:
         expect(panel(page, topic).get_by_role("button", name=f"Open {topic}")).to_have_count(1)
         expect(panel(page, topic).get_by_role("combobox", name=f"Chart window for {topic}")).to_have_count(1)
+
+
+def test_a_field_is_charted_across_the_topics_under_a_node_and_another_field_replaces_it(page, site, mosquitto):
+    open_dash(page, site, broker=mosquitto.ws_url, subs=["bld/#"], connect=True)
+    publish_all(mosquitto.tcp_port, [("bld/r1", '{"temp": 20.5, "hum": 41}'),
+                                     ("bld/r2", '{"temp": 22, "hum": 43}'),
+                                     ("elsewhere/x", "1")])
+    expect(panel(page, "bld/r2")).to_be_visible(timeout=T)
+    tree_row(page, "bld").click()
+    expect(selection(page)).to_have_text("bld · 2 topics")
+    area = panels_area(page)
+    area.get_by_label("Field to chart").select_option("temp")
+    area.get_by_role("button", name="Chart field across topics").click()
+    chart = area.get_by_role("img", name="Chart of temp of bld/…")
+    expect(chart).to_be_visible(timeout=T)
+    legend = area.locator(".field-chart button.series")
+    expect(legend).to_have_count(2)
+    expect(area.locator(".field-chart").get_by_role("button", name="bld/r1", exact=True)).to_contain_text("20.5")
+    expect(area.locator(".field-chart").get_by_role("button", name="bld/r2", exact=True)).to_contain_text("22")
+    # Another field: the chart is rebuilt for it, not left on the first one.
+    area.get_by_label("Field to chart").select_option("hum")
+    area.get_by_role("button", name="Chart field across topics").click()
+    expect(area.get_by_role("img", name="Chart of hum of bld/…")).to_be_visible(timeout=T)
+    expect(area.locator(".field-chart").get_by_role("button", name="bld/r1", exact=True)).to_contain_text("41")
+    expect(area.get_by_role("img", name="Chart of temp of bld/…")).to_have_count(0)
+    area.get_by_role("button", name="Close field chart").click()
+    expect(area.locator(".field-chart")).to_have_count(0)
+    assert_clean(page)
