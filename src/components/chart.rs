@@ -85,7 +85,7 @@ pub fn FieldChart(
     let s = use_app();
     let read: ReadSources = Rc::new(move |f| {
         let ids = panels.get();
-        s.model(|d| {
+        s.live(|d| {
             let list: Vec<(&str, &Series)> = ids
                 .iter()
                 .filter_map(|id| d.panel(*id))

@@ -217,11 +217,14 @@ pub fn Panels() -> impl IntoView {
             format!("{field} of {under}")
         })
     };
-    let field_panels = Signal::derive(move || {
+    // Walked again only when topics come or go, not on every redraw.
+    let field_panels = Memo::new(move |_| {
+        structure.get();
         let node = v.field_chart.get().map(|(n, _)| n);
-        node.map(|n| s.live(|d| d.tree().panels_under(n)))
+        node.map(|n| untrack(|| s.live(|d| d.tree().panels_under(n))))
             .unwrap_or_default()
     });
+    let field_panels = Signal::from(field_panels);
     view! {
         <section class="panels" aria-label="Panels">
             <StreamControls />

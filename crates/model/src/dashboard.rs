@@ -600,24 +600,34 @@ impl Dashboard {
     /// matches now, unless pinned: the panels of a removed subscription
     /// leave with it.
     fn drop_unsubscribed(&mut self) {
+        let pinned = &self.pinned;
         let gone: Vec<PanelId> = self
             .panels
             .iter()
             .filter(|p| !p.gone && p.matching.is_empty() && p.was_matched)
             .map(|p| p.id)
-            .filter(|id| !self.pinned.contains(id))
+            .filter(|id| !pinned.contains(id))
             .collect();
-        for id in gone {
+        for &id in &gone {
             self.remove_panel(id);
+        }
+        // No subscription matches them, so `regroup` put them in "other":
+        // one pass takes them out (not one pass per panel).
+        if !gone.is_empty() {
+            let panels = &self.panels;
+            self.other
+                .retain(|id| panels.get(id.index()).is_some_and(|p| !p.gone));
+            self.bump_structure();
         }
         for p in &mut self.panels {
             p.was_matched = !p.matching.is_empty();
         }
     }
 
-    /// Removes one panel: its history and series are freed, its topic
-    /// leaves the tree, and a later message on the topic makes a new panel.
-    /// The id is not reused (until [`Dashboard::clear_panels`]).
+    /// Removes one panel that no list holds any more (the caller takes it
+    /// out of "other"): its history and series are freed, its topic leaves
+    /// the tree, and a later message on the topic makes a new panel. The id
+    /// is not reused (until [`Dashboard::clear_panels`]).
     fn remove_panel(&mut self, id: PanelId) {
         let Some(p) = self.panels.get_mut(id.index()) else {
             return;
@@ -643,13 +653,7 @@ impl Dashboard {
         if let Some(node) = self.nodes.get(id.index()) {
             self.tree.remove(*node);
         }
-        for s in &mut self.subs {
-            s.panels.retain(|x| *x != id);
-        }
-        self.other.retain(|x| *x != id);
-        self.pinned.retain(|x| *x != id);
         self.stats.panels = self.stats.panels.saturating_sub(1);
-        self.bump_structure();
     }
 
     // ----- pins and the tree ---------------------------------------------
@@ -1054,46 +1058,21 @@ impl Dashboard {
     /// Every subscription in order with its panels (sorted by topic), then
     /// "other" (topics no subscription matches) if it has any panel.
     pub fn groups(&self) -> Vec<Group> {
-        self.groups_filtered("")
-    }
-
-    /// Like [`Dashboard::groups`], keeping only the panels whose topic
-    /// contains `search`, ignoring case. Every subscription is listed even
-    /// when none of its panels match; "other" only when one does.
-    pub fn groups_filtered(&self, search: &str) -> Vec<Group> {
-        let needle = search.to_lowercase();
-        let keep = |id: &PanelId| {
-            needle.is_empty()
-                || self
-                    .panels
-                    .get(id.index())
-                    .is_some_and(|p| p.topic_lower.contains(needle.as_str()))
-        };
         let mut groups: Vec<Group> = self
             .subs
             .iter()
             .map(|s| Group {
                 subscription: Some(s.id),
-                panels: s.panels.iter().copied().filter(keep).collect(),
+                panels: s.panels.clone(),
             })
             .collect();
-        let other: Vec<PanelId> = self.other.iter().copied().filter(keep).collect();
-        if !other.is_empty() {
+        if !self.other.is_empty() {
             groups.push(Group {
                 subscription: None,
-                panels: other,
+                panels: self.other.clone(),
             });
         }
         groups
-    }
-
-    /// The panels whose topic contains `search` (ignoring case), in group
-    /// order and by topic within a group.
-    pub fn panels_filtered(&self, search: &str) -> Vec<PanelId> {
-        self.groups_filtered(search)
-            .into_iter()
-            .flat_map(|g| g.panels)
-            .collect()
     }
 
     /// The panels that changed in the last batch (received a message or lost
@@ -1299,6 +1278,23 @@ mod tests {
         let again = d.panel_by_topic("a/1").unwrap();
         assert_eq!(again.count(), 1);
         assert_eq!(again.subscription(), None);
+    }
+
+    #[test]
+    fn removing_a_subscription_of_many_topics_removes_them_all_from_every_list() {
+        let mut d = Dashboard::default();
+        sync(&mut d, &[("many/#", 0), ("keep/#", 0)]);
+        let batch: Vec<Incoming> = (0..20_000)
+            .map(|i| msg(&format!("many/{i}"), "1", 0.0))
+            .chain([msg("keep/x", "1", 0.0)])
+            .collect();
+        d.apply_batch(batch, 0.0);
+        sync(&mut d, &[("keep/#", 0)]);
+        assert_eq!(d.panel_count(), 1);
+        let groups = d.groups();
+        assert_eq!(groups.len(), 1, "no \"other\" group is left behind");
+        assert_eq!(topics(&d, &groups[0].panels), ["keep/x"]);
+        assert_eq!(d.tree().topic_count(), 1);
     }
 
     #[test]
@@ -1719,7 +1715,7 @@ mod tests {
     }
 
     #[test]
-    fn search_filters_panels_by_case_insensitive_substring() {
+    fn the_tree_filter_narrows_a_nodes_panels_by_case_insensitive_text() {
         let mut d = Dashboard::default();
         d.apply_batch(
             [
@@ -1729,11 +1725,22 @@ mod tests {
             ],
             0.0,
         );
-        let found = d.panels_filtered("TEMP");
-        assert_eq!(topics(&d, &found), ["Home/Kitchen/Temp", "office/temp"]);
-        assert_eq!(d.panels_filtered("").len(), 3);
-        assert!(d.panels_filtered("nothing").is_empty());
-        assert!(d.groups_filtered("nothing").is_empty());
+        let under = |f: &str| -> Vec<PanelId> {
+            let filter = TreeFilter::parse(f).unwrap();
+            d.groups_under(TopicTree::ROOT, &filter)
+                .into_iter()
+                .flat_map(|g| g.panels)
+                .collect()
+        };
+        assert_eq!(
+            topics(&d, &under("TEMP")),
+            ["Home/Kitchen/Temp", "office/temp"]
+        );
+        assert_eq!(under("").len(), 3);
+        assert!(under("nothing").is_empty());
+        assert!(d
+            .groups_under(TopicTree::ROOT, &TreeFilter::parse("nothing").unwrap())
+            .is_empty());
     }
 
     #[test]

@@ -19,7 +19,6 @@ use std::sync::Arc;
 pub struct Panel {
     pub(crate) id: PanelId,
     pub(crate) topic: Arc<str>,
-    pub(crate) topic_lower: Box<str>,
     /// Index into the dashboard's subscriptions of the group it is shown in.
     pub(crate) group: Option<usize>,
     pub(crate) subscription: Option<SubId>,
@@ -66,11 +65,9 @@ pub(crate) struct RecentMessage {
 
 impl Panel {
     pub(crate) fn new(id: PanelId, topic: Arc<str>, history: History) -> Panel {
-        let topic_lower = topic.to_lowercase().into_boxed_str();
         Panel {
             id,
             topic,
-            topic_lower,
             group: None,
             subscription: None,
             last: None,
