@@ -211,6 +211,7 @@ mod tests {
                 retain: false,
                 dup: false,
                 pkid: 0,
+                properties: None,
             })),
         )
     }

@@ -83,11 +83,12 @@ pub fn parse_qos(key: &str) -> Result<QoS, String> {
         .ok_or_else(|| format!("QoS must be 0, 1 or 2, not {key:?}"))
 }
 
-/// A protocol version from its select value (`"3.1.1"` or `"3.1"`).
+/// A protocol version from its select value (`"3.1.1"`, `"3.1"` or `"5"`).
 pub fn parse_protocol(key: &str) -> Result<ProtocolVersion, String> {
     match key {
         "3.1.1" => Ok(ProtocolVersion::V3_1_1),
         "3.1" => Ok(ProtocolVersion::V3_1),
+        "5" => Ok(ProtocolVersion::V5),
         other => Err(format!("unknown protocol version {other:?}")),
     }
 }
@@ -97,6 +98,7 @@ pub fn protocol_key(p: ProtocolVersion) -> &'static str {
     match p {
         ProtocolVersion::V3_1_1 => "3.1.1",
         ProtocolVersion::V3_1 => "3.1",
+        ProtocolVersion::V5 => "5",
     }
 }
 
@@ -199,6 +201,7 @@ pub fn profile_from_form(
         protocol: match values.protocol {
             ProtocolVersion::V3_1 => model::ProtocolVersion::V31,
             ProtocolVersion::V3_1_1 => model::ProtocolVersion::V311,
+            ProtocolVersion::V5 => model::ProtocolVersion::V5,
         },
         last_will: (!values.will_topic.is_empty()).then(|| model::LastWill {
             topic: values.will_topic.clone(),
@@ -248,6 +251,7 @@ pub fn form_from_profile(
         protocol: match p.protocol {
             model::ProtocolVersion::V31 => ProtocolVersion::V3_1,
             model::ProtocolVersion::V311 => ProtocolVersion::V3_1_1,
+            model::ProtocolVersion::V5 => ProtocolVersion::V5,
         },
         will_topic: will.topic,
         will_payload: will.payload,

@@ -713,7 +713,9 @@ impl Supervisor {
                         };
                         w.grant = match result {
                             SubscribeResult::Granted(q) => Grant::Granted(q.as_u8()),
-                            SubscribeResult::Refused => Grant::Refused,
+                            SubscribeResult::Refused | SubscribeResult::RefusedWith(_) => {
+                                Grant::Refused
+                            }
                         };
                         w.in_session =
                             matches!(result, SubscribeResult::Granted(_)).then_some(w.grant);

@@ -250,6 +250,7 @@ mod tests {
             retain,
             dup: false,
             pkid: 1,
+            properties: None,
         }))
     }
 

@@ -49,14 +49,18 @@ pub enum ProtocolVersion {
     #[default]
     #[serde(rename = "3.1.1")]
     V311,
+    /// MQTT 5 (protocol name `MQTT`, level 5).
+    #[serde(rename = "5")]
+    V5,
 }
 
 impl ProtocolVersion {
-    /// `3.1` or `3.1.1`, for the form's select.
+    /// `3.1`, `3.1.1` or `5`, for the form's select.
     pub fn label(self) -> &'static str {
         match self {
             ProtocolVersion::V31 => "3.1",
             ProtocolVersion::V311 => "3.1.1",
+            ProtocolVersion::V5 => "5",
         }
     }
 
@@ -65,6 +69,7 @@ impl ProtocolVersion {
         match label {
             "3.1" => Some(ProtocolVersion::V31),
             "3.1.1" => Some(ProtocolVersion::V311),
+            "5" => Some(ProtocolVersion::V5),
             _ => None,
         }
     }

@@ -24,13 +24,23 @@
 use bytes::{BufMut, Bytes, BytesMut};
 use mqttbytes::v4;
 
+use crate::codec_v5;
 use crate::error::{ProtocolError, SessionError};
 use crate::event::{Message, SubscribeResult};
 use crate::options::{Options, ProtocolVersion, QoS};
 use crate::topic;
+use crate::v5::{Granted, PublishProperties, Subscription};
 
 /// MQTT's largest remaining length (four length bytes).
 pub(crate) const MAX_REMAINING_LEN: usize = 268_435_455;
+
+/// The reason code and reason string of an acknowledgement. MQTT 3.1 and
+/// 3.1.1 acks have neither: success, no reason.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Ack {
+    pub(crate) code: u8,
+    pub(crate) reason: Option<String>,
+}
 
 /// A packet a broker may send to a client, decoded and checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,21 +48,38 @@ pub(crate) enum Incoming {
     ConnAck {
         session_present: bool,
         code: u8,
+        /// MQTT 5: the CONNACK's properties, defaults filled in (also on a
+        /// refusal, for its reason string and server reference).
+        granted: Option<Box<Granted>>,
     },
-    Publish(Message),
-    /// A PUBLISH over the size limit, read through: the message with an
-    /// empty payload, and the sizes.
+    /// A PUBLISH; with MQTT 5 its topic alias, if it carried one (the
+    /// topic is then empty or sets the alias).
+    Publish(Message, Option<u16>),
+    /// A PUBLISH over the size limit, read through (MQTT 3.1 and 3.1.1
+    /// only): the message with an empty payload, and the sizes.
     PublishNotKept(Message, Skipped),
-    PubAck(u16),
-    PubRec(u16),
-    PubRel(u16),
-    PubComp(u16),
+    PubAck(u16, Ack),
+    PubRec(u16, Ack),
+    PubRel(u16, Ack),
+    PubComp(u16, Ack),
     SubAck {
         pkid: u16,
         results: Vec<SubscribeResult>,
+        reason: Option<String>,
     },
-    UnsubAck(u16),
+    UnsubAck {
+        pkid: u16,
+        /// MQTT 5: one reason code per filter (empty with 3.1 and 3.1.1).
+        codes: Vec<u8>,
+        reason: Option<String>,
+    },
     PingResp,
+    /// MQTT 5: the broker ends the connection.
+    Disconnect {
+        code: u8,
+        reason: Option<String>,
+        server_reference: Option<String>,
+    },
 }
 
 impl Incoming {
@@ -60,14 +87,15 @@ impl Incoming {
     pub(crate) fn name(&self) -> &'static str {
         match self {
             Incoming::ConnAck { .. } => "CONNACK",
-            Incoming::Publish(_) | Incoming::PublishNotKept(..) => "PUBLISH",
-            Incoming::PubAck(_) => "PUBACK",
-            Incoming::PubRec(_) => "PUBREC",
-            Incoming::PubRel(_) => "PUBREL",
-            Incoming::PubComp(_) => "PUBCOMP",
+            Incoming::Publish(..) | Incoming::PublishNotKept(..) => "PUBLISH",
+            Incoming::PubAck(..) => "PUBACK",
+            Incoming::PubRec(..) => "PUBREC",
+            Incoming::PubRel(..) => "PUBREL",
+            Incoming::PubComp(..) => "PUBCOMP",
             Incoming::SubAck { .. } => "SUBACK",
-            Incoming::UnsubAck(_) => "UNSUBACK",
+            Incoming::UnsubAck { .. } => "UNSUBACK",
             Incoming::PingResp => "PINGRESP",
+            Incoming::Disconnect { .. } => "DISCONNECT",
         }
     }
 }
@@ -83,6 +111,10 @@ pub(crate) enum Outgoing<'a> {
         retain: bool,
         dup: bool,
         pkid: u16,
+        /// MQTT 5 properties (ignored with 3.1 and 3.1.1).
+        properties: Option<&'a PublishProperties>,
+        /// MQTT 5 topic alias; `topic` is then empty once the alias is set.
+        alias: Option<u16>,
     },
     PubAck(u16),
     PubRec(u16),
@@ -90,14 +122,17 @@ pub(crate) enum Outgoing<'a> {
     PubComp(u16),
     Subscribe {
         pkid: u16,
-        filters: &'a [(String, QoS)],
+        filters: &'a [Subscription],
+        /// MQTT 5 subscription identifier (ignored with 3.1 and 3.1.1).
+        identifier: Option<u32>,
     },
     Unsubscribe {
         pkid: u16,
         filters: &'a [String],
     },
     PingReq,
-    Disconnect,
+    /// DISCONNECT; MQTT 5 writes the reason code (0: normal).
+    Disconnect(u8),
 }
 
 /// The name of an MQTT control packet type number.
@@ -233,7 +268,7 @@ pub(crate) fn check_header(header: &FixedHeader) -> Result<(), ProtocolError> {
     }
 }
 
-fn map_read_error(packet: &'static str, e: mqttbytes::Error) -> ProtocolError {
+pub(crate) fn map_read_error(packet: &'static str, e: mqttbytes::Error) -> ProtocolError {
     use mqttbytes::Error as E;
     match e {
         E::TopicNotUtf8 => ProtocolError::InvalidUtf8 { packet },
@@ -256,7 +291,7 @@ fn map_read_error(packet: &'static str, e: mqttbytes::Error) -> ProtocolError {
     }
 }
 
-fn nonzero(packet: &'static str, pkid: u16) -> Result<u16, ProtocolError> {
+pub(crate) fn nonzero(packet: &'static str, pkid: u16) -> Result<u16, ProtocolError> {
     if pkid == 0 {
         Err(ProtocolError::PacketIdZero { packet })
     } else {
@@ -284,24 +319,33 @@ pub(crate) fn decode_frame(
             Incoming::ConnAck {
                 session_present: ack.session_present,
                 code: ack.code as u8,
+                granted: None,
             }
         }
         v4::Packet::Publish(p) => {
             topic::validate_topic_name(&p.topic).map_err(ProtocolError::InvalidTopic)?;
-            Incoming::Publish(Message {
-                topic: p.topic,
-                payload: p.payload,
-                qos: QoS::from_mqttbytes(p.qos),
-                retain: p.retain,
-                dup: p.dup,
-                pkid: p.pkid,
-            })
+            Incoming::Publish(
+                Message {
+                    topic: p.topic,
+                    payload: p.payload,
+                    qos: QoS::from_mqttbytes(p.qos),
+                    retain: p.retain,
+                    dup: p.dup,
+                    pkid: p.pkid,
+                    properties: None,
+                },
+                None,
+            )
         }
-        v4::Packet::PubAck(a) => Incoming::PubAck(nonzero(packet, a.pkid)?),
-        v4::Packet::PubRec(a) => Incoming::PubRec(nonzero(packet, a.pkid)?),
-        v4::Packet::PubRel(a) => Incoming::PubRel(nonzero(packet, a.pkid)?),
-        v4::Packet::PubComp(a) => Incoming::PubComp(nonzero(packet, a.pkid)?),
-        v4::Packet::UnsubAck(a) => Incoming::UnsubAck(nonzero(packet, a.pkid)?),
+        v4::Packet::PubAck(a) => Incoming::PubAck(nonzero(packet, a.pkid)?, Ack::default()),
+        v4::Packet::PubRec(a) => Incoming::PubRec(nonzero(packet, a.pkid)?, Ack::default()),
+        v4::Packet::PubRel(a) => Incoming::PubRel(nonzero(packet, a.pkid)?, Ack::default()),
+        v4::Packet::PubComp(a) => Incoming::PubComp(nonzero(packet, a.pkid)?, Ack::default()),
+        v4::Packet::UnsubAck(a) => Incoming::UnsubAck {
+            pkid: nonzero(packet, a.pkid)?,
+            codes: Vec::new(),
+            reason: None,
+        },
         v4::Packet::SubAck(a) => Incoming::SubAck {
             pkid: nonzero(packet, a.pkid)?,
             results: a
@@ -314,6 +358,7 @@ pub(crate) fn decode_frame(
                     v4::SubscribeReasonCode::Failure => SubscribeResult::Refused,
                 })
                 .collect(),
+            reason: None,
         },
         v4::Packet::PingResp => Incoming::PingResp,
         // check_header already refused every other type.
@@ -323,9 +368,9 @@ pub(crate) fn decode_frame(
 }
 
 /// What the decoder says when a length field runs past the end of a packet.
-const PAST_THE_END: &str = "a length field runs past the end of the packet";
+pub(crate) const PAST_THE_END: &str = "a length field runs past the end of the packet";
 /// What the decoder says when a packet ends before its fields do.
-const ENDS_EARLY: &str = "the packet ends too early";
+pub(crate) const ENDS_EARLY: &str = "the packet ends too early";
 
 /// What is known of a PUBLISH larger than the size limit besides its
 /// message (topic, flags, packet id): its sizes. The decoder discards its
@@ -361,21 +406,27 @@ enum Step {
 pub(crate) struct Decoder {
     buf: BytesMut,
     max_packet_size: usize,
+    protocol: ProtocolVersion,
     /// Payload bytes of an oversized PUBLISH still to discard.
     skip: usize,
 }
 
 impl Decoder {
-    pub(crate) fn new(max_packet_size: usize) -> Self {
+    pub(crate) fn new(max_packet_size: usize, protocol: ProtocolVersion) -> Self {
         Decoder {
             buf: BytesMut::new(),
             max_packet_size,
+            protocol,
             skip: 0,
         }
     }
 
     pub(crate) fn set_max_packet_size(&mut self, max: usize) {
         self.max_packet_size = max;
+    }
+
+    pub(crate) fn set_protocol(&mut self, protocol: ProtocolVersion) {
+        self.protocol = protocol;
     }
 
     /// Forgets the packet in progress (buffered bytes and any payload still
@@ -418,7 +469,11 @@ impl Decoder {
             match self.step()? {
                 Step::Frame(header) => {
                     let frame = self.buf.split_to(header.frame_len());
-                    return Ok(Some(decode_frame(&header, frame)?));
+                    return Ok(Some(if self.protocol == ProtocolVersion::V5 {
+                        codec_v5::decode_frame(&header, frame)?
+                    } else {
+                        decode_frame(&header, frame)?
+                    }));
                 }
                 Step::Head(header, head_len) => {
                     let head = self.buf.split_to(head_len);
@@ -451,7 +506,11 @@ impl Decoder {
         };
         // Type and flags first: garbage is better reported as what it is
         // than as a huge packet.
-        check_header(&header)?;
+        if self.protocol == ProtocolVersion::V5 {
+            codec_v5::check_header(&header)?;
+        } else {
+            check_header(&header)?;
+        }
         let frame_len = header.frame_len();
         if frame_len <= self.max_packet_size {
             return Ok(if have < frame_len {
@@ -460,7 +519,9 @@ impl Decoder {
                 Step::Frame(header)
             });
         }
-        if header.packet_type() != 3 {
+        // MQTT 5 told the broker our Maximum Packet Size: anything over it,
+        // PUBLISH included, is a protocol error there.
+        if header.packet_type() != 3 || self.protocol == ProtocolVersion::V5 {
             return Err(SessionError::PacketTooLarge {
                 size: frame_len,
                 max: self.max_packet_size,
@@ -542,6 +603,7 @@ fn decode_oversized_head(
         retain: flags & 0b0001 != 0,
         dup: flags & 0b1000 != 0,
         pkid,
+        properties: None,
     };
     let skipped = Skipped {
         size: header.remaining_len.saturating_sub(2 + topic_len + id_len),
@@ -569,14 +631,14 @@ pub(crate) fn check_publish_len(
     Ok(())
 }
 
-fn remaining_len_err(size: usize) -> SessionError {
+pub(crate) fn remaining_len_err(size: usize) -> SessionError {
     SessionError::OutgoingTooLarge {
         size,
         max: MAX_REMAINING_LEN,
     }
 }
 
-fn check_str_len(s: &[u8]) -> Result<(), SessionError> {
+pub(crate) fn check_str_len(s: &[u8]) -> Result<(), SessionError> {
     if s.len() > usize::from(u16::MAX) {
         return Err(SessionError::Encode(format!(
             "a string of {} bytes does not fit MQTT's 65535-byte limit",
@@ -586,7 +648,7 @@ fn check_str_len(s: &[u8]) -> Result<(), SessionError> {
     Ok(())
 }
 
-fn put_varint(buf: &mut BytesMut, mut len: usize) {
+pub(crate) fn put_varint(buf: &mut BytesMut, mut len: usize) {
     loop {
         let mut byte = (len % 128) as u8;
         len /= 128;
@@ -600,7 +662,7 @@ fn put_varint(buf: &mut BytesMut, mut len: usize) {
     }
 }
 
-fn put_str(buf: &mut BytesMut, s: &[u8]) {
+pub(crate) fn put_str(buf: &mut BytesMut, s: &[u8]) {
     // Lengths were checked to fit u16 before anything was written.
     buf.put_u16(s.len() as u16);
     buf.extend_from_slice(s);
@@ -661,11 +723,11 @@ fn write_connect(o: &Options, buf: &mut BytesMut) -> Result<(), SessionError> {
     Ok(())
 }
 
-fn encode_error(e: mqttbytes::Error) -> SessionError {
+pub(crate) fn encode_error(e: mqttbytes::Error) -> SessionError {
     SessionError::Encode(format!("{e:?}"))
 }
 
-fn check_pkid(pkid: u16) -> Result<(), SessionError> {
+pub(crate) fn check_pkid(pkid: u16) -> Result<(), SessionError> {
     if pkid == 0 {
         Err(SessionError::Encode("packet id 0 is not allowed".into()))
     } else {
@@ -687,6 +749,8 @@ fn write_packet(
             retain,
             dup,
             pkid,
+            properties: _,
+            alias: _,
         } => {
             // mqttbytes truncates topics > 65535 bytes silently and accepts
             // wildcards, empty topics and U+0000: check first.
@@ -728,15 +792,19 @@ fn write_packet(
             check_pkid(pkid)?;
             v4::PubComp::new(pkid).write(buf).map_err(encode_error)?;
         }
-        Outgoing::Subscribe { pkid, filters } => {
+        Outgoing::Subscribe {
+            pkid,
+            filters,
+            identifier: _,
+        } => {
             check_pkid(pkid)?;
             if filters.is_empty() {
                 return Err(SessionError::NoFilters);
             }
             let mut len = 2usize;
-            for (f, _) in filters {
-                topic::validate_filter(f)?;
-                len += 2 + f.len() + 1;
+            for s in filters {
+                topic::validate_filter(&s.filter)?;
+                len += 2 + s.filter.len() + 1;
             }
             if len > MAX_REMAINING_LEN {
                 return Err(remaining_len_err(len));
@@ -745,7 +813,7 @@ fn write_packet(
                 pkid,
                 filters: filters
                     .iter()
-                    .map(|(f, q)| v4::SubscribeFilter::new(f.clone(), q.to_mqttbytes()))
+                    .map(|s| v4::SubscribeFilter::new(s.filter.clone(), s.qos.to_mqttbytes()))
                     .collect(),
             };
             s.write(buf).map_err(encode_error)?;
@@ -772,7 +840,7 @@ fn write_packet(
         Outgoing::PingReq => {
             v4::PingReq.write(buf).map_err(encode_error)?;
         }
-        Outgoing::Disconnect => {
+        Outgoing::Disconnect(_) => {
             v4::Disconnect.write(buf).map_err(encode_error)?;
         }
     }
@@ -786,7 +854,11 @@ pub(crate) fn encode(
     buf: &mut BytesMut,
 ) -> Result<(), SessionError> {
     let mark = buf.len();
-    let result = write_packet(packet, protocol, buf);
+    let result = if protocol == ProtocolVersion::V5 {
+        codec_v5::write_packet(packet, buf)
+    } else {
+        write_packet(packet, protocol, buf)
+    };
     if result.is_err() {
         buf.truncate(mark);
     }
@@ -809,7 +881,7 @@ mod tests {
     }
 
     fn decode_all_with(limit: usize, mut bytes: &[u8]) -> Result<Vec<Incoming>, SessionError> {
-        let mut d = Decoder::new(limit);
+        let mut d = Decoder::new(limit, ProtocolVersion::V3_1_1);
         let mut out = Vec::new();
         while let Some(p) = d.next_packet(&mut bytes)? {
             out.push(p);
@@ -906,6 +978,8 @@ mod tests {
                 retain: false,
                 dup: false,
                 pkid: 0,
+                properties: None,
+                alias: None,
             },
             ProtocolVersion::V3_1_1,
             &mut buf,
@@ -937,6 +1011,8 @@ mod tests {
                 retain: false,
                 dup: false,
                 pkid: 0,
+                properties: None,
+                alias: None,
             },
             ProtocolVersion::V3_1_1,
             &mut buf,
@@ -957,14 +1033,16 @@ mod tests {
         assert_eq!(
             enc(&Outgoing::Subscribe {
                 pkid: 1,
-                filters: &[]
+                filters: &[],
+                identifier: None,
             }),
             Err(SessionError::NoFilters)
         );
         assert_eq!(
             enc(&Outgoing::Subscribe {
                 pkid: 1,
-                filters: &[("a/#/b".into(), QoS::AtMostOnce)]
+                filters: &[Subscription::new("a/#/b", QoS::AtMostOnce)],
+                identifier: None,
             }),
             Err(SessionError::InvalidTopic(
                 crate::topic::TopicError::HashNotLast
@@ -993,6 +1071,8 @@ mod tests {
                 retain: false,
                 dup: false,
                 pkid: 0,
+                properties: None,
+                alias: None,
             },
             ProtocolVersion::V3_1_1,
             &mut buf,
@@ -1138,20 +1218,24 @@ mod tests {
     #[test]
     fn received_publish_payload_is_a_slice_of_the_frame() {
         let got = decode_all(&[0x32, 8, 0, 1, b't', 0, 7, b'a', b'b', b'c']);
-        let expected = Incoming::Publish(Message {
-            topic: "t".into(),
-            payload: Bytes::from_static(b"abc"),
-            qos: QoS::AtLeastOnce,
-            retain: false,
-            dup: false,
-            pkid: 7,
-        });
+        let expected = Incoming::Publish(
+            Message {
+                topic: "t".into(),
+                payload: Bytes::from_static(b"abc"),
+                qos: QoS::AtLeastOnce,
+                retain: false,
+                dup: false,
+                pkid: 7,
+                properties: None,
+            },
+            None,
+        );
         assert_eq!(got, Ok(vec![expected]));
     }
 
     #[test]
     fn the_size_limit_of_packets_other_than_publish_is_checked_from_the_fixed_header_alone() {
-        let mut d = Decoder::new(100);
+        let mut d = Decoder::new(100, ProtocolVersion::V3_1_1);
         // A SUBACK that announces 200 bytes of remaining length: only its
         // header is read.
         let mut input: &[u8] = &[0x90, 0xC8, 0x01, 0, 1, 0];
@@ -1168,7 +1252,7 @@ mod tests {
 
     #[test]
     fn an_oversized_publish_comes_out_from_its_head_and_its_payload_is_dropped_unbuffered() {
-        let mut d = Decoder::new(100);
+        let mut d = Decoder::new(100, ProtocolVersion::V3_1_1);
         // QoS 2, DUP and retain, topic "a/b", packet id 0x0102, 300 bytes
         // of payload: remaining length 2 + 3 + 2 + 300 = 307 (0xB3 0x02).
         let mut stream = vec![0x3D, 0xB3, 0x02, 0, 3, b'a', b'/', b'b', 1, 2];
@@ -1184,6 +1268,7 @@ mod tests {
                 retain: true,
                 dup: true,
                 pkid: 0x0102,
+                properties: None,
             },
             Skipped {
                 size: 300,
@@ -1210,11 +1295,11 @@ mod tests {
         let whole = decode_all_with(100, &stream);
         assert!(matches!(
             whole.as_deref(),
-            Ok([Incoming::PublishNotKept(m, s), Incoming::PubAck(1)])
+            Ok([Incoming::PublishNotKept(m, s), Incoming::PubAck(1, _)])
                 if m.pkid == 9 && s.size == 300 && s.packet_size == 310
         ));
         for n in [1, 2, 3, 7, 64] {
-            let mut d = Decoder::new(100);
+            let mut d = Decoder::new(100, ProtocolVersion::V3_1_1);
             let mut got = Vec::new();
             for mut chunk in stream.chunks(n) {
                 while let Ok(Some(p)) = d.next_packet(&mut chunk) {
@@ -1228,7 +1313,7 @@ mod tests {
 
     #[test]
     fn clearing_the_decoder_forgets_a_payload_being_dropped() {
-        let mut d = Decoder::new(100);
+        let mut d = Decoder::new(100, ProtocolVersion::V3_1_1);
         let mut input: &[u8] = &[0x30, 0xC8, 0x01, 0, 1, b't', 1, 2, 3];
         assert!(matches!(
             d.next_packet(&mut input),

@@ -48,6 +48,21 @@ pub enum ConfigError {
     ZeroResponseTimeout,
     /// Options can only be replaced while disconnected.
     NotDisconnected,
+    /// MQTT 5: a receive maximum of 0.
+    ZeroReceiveMaximum,
+    /// MQTT 5: `max_incoming_packet_size` does not fit Maximum Packet Size
+    /// (4 bytes).
+    MaxPacketSizeTooLarge {
+        /// The configured size.
+        size: usize,
+    },
+    /// MQTT 5: a property we were asked to send is not valid.
+    InvalidProperty {
+        /// Where (e.g. "Will", "PUBLISH").
+        what: &'static str,
+        /// What is wrong, as a sentence.
+        detail: String,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -81,6 +96,14 @@ impl fmt::Display for ConfigError {
             ConfigError::NotDisconnected => {
                 f.write_str("options can only be changed while disconnected")
             }
+            ConfigError::ZeroReceiveMaximum => {
+                f.write_str("the receive maximum must be between 1 and 65535")
+            }
+            ConfigError::MaxPacketSizeTooLarge { size } => write!(
+                f,
+                "the maximum incoming packet size ({size} bytes) is over MQTT 5's 4294967295"
+            ),
+            ConfigError::InvalidProperty { what, detail } => write!(f, "{what}: {detail}"),
         }
     }
 }
@@ -166,6 +189,78 @@ pub enum ProtocolError {
         /// Return codes in SUBACK.
         got: usize,
     },
+    /// MQTT 5: a property identifier that does not exist, or is not allowed
+    /// in this packet.
+    InvalidProperty {
+        /// Packet name.
+        packet: &'static str,
+        /// The property identifier.
+        id: u8,
+    },
+    /// MQTT 5: a property that may appear once appears twice.
+    DuplicateProperty {
+        /// Packet name.
+        packet: &'static str,
+        /// The property identifier.
+        id: u8,
+    },
+    /// MQTT 5: a property with a value it cannot have (e.g. a receive
+    /// maximum of 0, a payload format of 2).
+    InvalidPropertyValue {
+        /// Packet name.
+        packet: &'static str,
+        /// What is wrong.
+        detail: String,
+    },
+    /// MQTT 5: a reason code this packet cannot carry.
+    InvalidReasonCode {
+        /// Packet name.
+        packet: &'static str,
+        /// The code.
+        code: u8,
+    },
+    /// MQTT 5: a topic alias of 0 or above the maximum we allowed.
+    TopicAliasInvalid {
+        /// The alias received.
+        alias: u16,
+        /// Our topic alias maximum.
+        max: u16,
+    },
+    /// MQTT 5: a PUBLISH with an empty topic and an alias never set on this
+    /// connection.
+    UnknownTopicAlias(u16),
+    /// MQTT 5: more QoS 2 messages awaiting PUBREL than our receive maximum.
+    ReceiveMaximumExceeded {
+        /// Our receive maximum.
+        max: u16,
+    },
+}
+
+impl ProtocolError {
+    /// The MQTT 5 reason code of the DISCONNECT a client sends when it ends
+    /// the connection over this error: malformed packet (0x81), topic alias
+    /// invalid (0x94), receive maximum exceeded (0x93), otherwise protocol
+    /// error (0x82).
+    #[must_use]
+    pub fn disconnect_code(&self) -> u8 {
+        match self {
+            ProtocolError::Malformed { .. }
+            | ProtocolError::MalformedRemainingLength
+            | ProtocolError::BadRemainingLength { .. }
+            | ProtocolError::BadFlags { .. }
+            | ProtocolError::InvalidUtf8 { .. }
+            | ProtocolError::InvalidQoS(_)
+            | ProtocolError::InvalidProperty { .. }
+            | ProtocolError::DuplicateProperty { .. }
+            | ProtocolError::InvalidPropertyValue { .. }
+            | ProtocolError::InvalidReasonCode { .. }
+            | ProtocolError::ConnackReservedBits(_)
+            | ProtocolError::InvalidTopic(_) => 0x81,
+            ProtocolError::TopicAliasInvalid { .. } | ProtocolError::UnknownTopicAlias(_) => 0x94,
+            ProtocolError::ReceiveMaximumExceeded { .. } => 0x93,
+            _ => 0x82,
+        }
+    }
 }
 
 impl fmt::Display for ProtocolError {
@@ -243,6 +338,33 @@ impl fmt::Display for ProtocolError {
                 f,
                 "the broker answered {got} results to a subscription of {expected} filters"
             ),
+            ProtocolError::InvalidProperty { packet, id } => write!(
+                f,
+                "the broker sent {packet} with property {id:#04x}, which {packet} cannot carry"
+            ),
+            ProtocolError::DuplicateProperty { packet, id } => write!(
+                f,
+                "the broker sent {packet} with property {id:#04x} twice"
+            ),
+            ProtocolError::InvalidPropertyValue { packet, detail } => {
+                write!(f, "the broker sent {packet} with {detail}")
+            }
+            ProtocolError::InvalidReasonCode { packet, code } => write!(
+                f,
+                "the broker sent {packet} with reason code {code:#04x}, which {packet} cannot carry"
+            ),
+            ProtocolError::TopicAliasInvalid { alias, max } => write!(
+                f,
+                "the broker used topic alias {alias}, outside the 1 to {max} this client allowed"
+            ),
+            ProtocolError::UnknownTopicAlias(alias) => write!(
+                f,
+                "the broker used topic alias {alias} without ever saying which topic it stands for"
+            ),
+            ProtocolError::ReceiveMaximumExceeded { max } => write!(
+                f,
+                "the broker sent more than {max} QoS 2 messages awaiting release (the receive maximum)"
+            ),
         }
     }
 }
@@ -295,6 +417,22 @@ pub enum SessionError {
     },
     /// The transport closed under us.
     ConnectionLost(String),
+    /// MQTT 5: the broker sent DISCONNECT.
+    ServerDisconnected {
+        /// Its reason code.
+        code: u8,
+        /// Its reason string, if any.
+        reason: Option<String>,
+        /// Another server to use, if it named one.
+        server_reference: Option<String>,
+    },
+    /// A request that cannot be sent as asked (e.g. message properties with
+    /// MQTT 3.1.1, a subscription identifier out of range).
+    InvalidRequest(String),
+    /// MQTT 5: the broker's CONNACK does not allow this request (a QoS
+    /// above its maximum, retain when unavailable, a wildcard or shared
+    /// subscription it does not support, a packet over its maximum size…).
+    NotAllowedByBroker(String),
 }
 
 impl fmt::Display for SessionError {
@@ -329,6 +467,25 @@ impl fmt::Display for SessionError {
                 connack_code_sentence(*code)
             ),
             SessionError::ConnectionLost(reason) => write!(f, "connection lost: {reason}"),
+            SessionError::ServerDisconnected {
+                code,
+                reason,
+                server_reference,
+            } => {
+                write!(
+                    f,
+                    "the broker ended the connection: {}",
+                    crate::v5::describe_reason(*code, reason.as_deref())
+                )?;
+                if let Some(r) = server_reference {
+                    write!(f, "; it names another server: {r}")?;
+                }
+                Ok(())
+            }
+            SessionError::InvalidRequest(why) => f.write_str(why),
+            SessionError::NotAllowedByBroker(why) => {
+                write!(f, "the broker does not allow this: {why}")
+            }
         }
     }
 }
@@ -347,11 +504,13 @@ impl From<TopicError> for SessionError {
     }
 }
 
-/// The plain sentence for a CONNACK return code (0–5; anything else is
-/// described as unknown).
+/// The plain sentence for a CONNACK return code: 0–5 for MQTT 3.1 and
+/// 3.1.1, 0x80 and above for MQTT 5's reason codes; anything else is
+/// described as unknown.
 #[must_use]
 pub fn connack_code_sentence(code: u8) -> &'static str {
     match code {
+        0x80.. => crate::v5::reason_code_sentence(code),
         0 => "connection accepted",
         1 => "unacceptable protocol version",
         2 => "identifier rejected",

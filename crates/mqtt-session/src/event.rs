@@ -9,6 +9,7 @@ use bytes::Bytes;
 
 use crate::error::SessionError;
 use crate::options::QoS;
+use crate::v5::{Granted, PublishProperties};
 
 /// A local handle for one `publish` call, increasing by one per call (QoS 0
 /// included), never reused within a `Session`.
@@ -30,6 +31,9 @@ pub struct Message {
     pub dup: bool,
     /// Packet id (0 for QoS 0).
     pub pkid: u16,
+    /// MQTT 5 properties, when the PUBLISH carried any (never with 3.1 or
+    /// 3.1.1). A topic alias is already resolved into `topic`.
+    pub properties: Option<Box<PublishProperties>>,
 }
 
 /// The broker's answer for one filter of a SUBSCRIBE.
@@ -39,11 +43,17 @@ pub enum SubscribeResult {
     Granted(QoS),
     /// Refused (return code 0x80).
     Refused,
+    /// MQTT 5: refused with this reason code (0x80 and above; read it with
+    /// `reason_code_sentence`).
+    RefusedWith(u8),
 }
 
 /// Something that happened, in order. Poll them all after each call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
+    /// MQTT 5 only, just before `Connected`: what the broker granted in
+    /// its CONNACK (also `Session::granted`).
+    Granted(Box<Granted>),
     /// CONNACK accepted the connection.
     Connected {
         /// The broker kept our previous session (always false with a clean
@@ -51,11 +61,14 @@ pub enum Event {
         /// the clean session flag is off).
         session_present: bool,
     },
-    /// CONNACK refused the connection (codes 1–5). A `Closed` event follows.
+    /// CONNACK refused the connection (codes 1–5; MQTT 5: 0x80 and above).
+    /// A `Closed` event follows.
     ConnectionRefused {
         /// The CONNACK return code.
         code: u8,
-        /// The code as a plain sentence, e.g. "bad username or password".
+        /// The code as a plain sentence, e.g. "bad username or password";
+        /// with MQTT 5, followed by the broker's reason string and server
+        /// reference if it sent them.
         reason: String,
     },
     /// A PUBLISH from the broker, delivered once per QoS rules.
@@ -122,6 +135,19 @@ pub enum Event {
         /// `acked_at_ms` minus the time the PUBLISH was first queued.
         round_trip_ms: u64,
     },
+    /// MQTT 5: the acknowledgement of a publish carried a reason code other
+    /// than success that is not a failure (e.g. 0x10, no matching
+    /// subscribers) or a reason string. Comes just before
+    /// `PublishComplete`. (A failure code ends the publish with
+    /// `PublishFailed`, whose reason says it.)
+    PublishReason {
+        /// Local handle returned by `publish`.
+        id: PublishId,
+        /// The reason code.
+        code: u8,
+        /// The code as a sentence, with the broker's reason string.
+        reason: String,
+    },
     /// A QoS 1 or 2 publish will never complete.
     PublishFailed {
         /// Local handle returned by `publish`.
@@ -152,13 +178,25 @@ pub enum Event {
         /// The filters that were removed.
         filters: Vec<String>,
     },
-    /// An UNSUBSCRIBE will never be answered (the connection ended first).
+    /// An UNSUBSCRIBE will never be answered (the connection ended first),
+    /// or, with MQTT 5, the broker refused these of its filters (the
+    /// others come in `Unsubscribed`).
     UnsubscribeFailed {
         /// Packet id returned by `unsubscribe`.
         pkid: u16,
         /// The filters it asked to remove.
         filters: Vec<String>,
         /// Why, as a plain sentence.
+        reason: String,
+    },
+    /// MQTT 5: a reason string on an acknowledgement other than PUBACK or
+    /// PUBREC (SUBACK, UNSUBACK, PUBREL, PUBCOMP), for the user to read.
+    ServerReason {
+        /// Packet name.
+        packet: &'static str,
+        /// Packet id.
+        pkid: u16,
+        /// The broker's words.
         reason: String,
     },
     /// In-flight outgoing publishes were dropped (clean session ended, or the

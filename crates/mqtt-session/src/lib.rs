@@ -1,4 +1,4 @@
-//! Sans-IO MQTT 3.1 / 3.1.1 client session for mqdash: bytes in, bytes and
+//! Sans-IO MQTT 3.1 / 3.1.1 / 5 client session for mqdash: bytes in, bytes and
 //! events out, time passed in as milliseconds.
 //!
 //! This crate must not depend on web-sys, leptos or any clock, and must not
@@ -37,6 +37,7 @@
 )]
 
 mod codec;
+mod codec_v5;
 mod error;
 mod event;
 pub mod hostile;
@@ -44,6 +45,7 @@ mod options;
 mod packet_id;
 mod session;
 pub mod topic;
+pub mod v5;
 
 pub use error::{connack_code_sentence, ConfigError, ProtocolError, SessionError};
 pub use event::{Event, Message, PublishId, SubscribeResult};
@@ -53,6 +55,10 @@ pub use options::{
 };
 pub use session::{ConnectionState, Session};
 pub use topic::TopicError;
+pub use v5::{
+    describe_reason, reason_code_sentence, ConnectProperties, Granted, PublishProperties,
+    RetainHandling, Subscription,
+};
 
 #[cfg(test)]
 mod proptests;

@@ -10,10 +10,11 @@ use core::fmt;
 
 use crate::error::ConfigError;
 use crate::topic;
+use crate::v5::{ConnectProperties, PublishProperties};
 
-/// Which MQTT protocol the session speaks. A setting, so that MQTT 5 can be
-/// added as another variant later; every protocol difference is decided in
-/// `codec` and in the few places of `session` that match on this.
+/// Which MQTT protocol the session speaks. Every protocol difference is
+/// decided in `codec` / `codec_v5` and in the few places of `session` that
+/// match on this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ProtocolVersion {
     /// MQTT 3.1 (protocol name `MQIsdp`, level 3), for old brokers.
@@ -21,6 +22,8 @@ pub enum ProtocolVersion {
     /// MQTT 3.1.1 (protocol name `MQTT`, level 4).
     #[default]
     V3_1_1,
+    /// MQTT 5 (protocol name `MQTT`, level 5).
+    V5,
 }
 
 impl ProtocolVersion {
@@ -30,6 +33,7 @@ impl ProtocolVersion {
         match self {
             ProtocolVersion::V3_1 => 3,
             ProtocolVersion::V3_1_1 => 4,
+            ProtocolVersion::V5 => 5,
         }
     }
 
@@ -38,7 +42,7 @@ impl ProtocolVersion {
     pub fn protocol_name(self) -> &'static str {
         match self {
             ProtocolVersion::V3_1 => "MQIsdp",
-            ProtocolVersion::V3_1_1 => "MQTT",
+            ProtocolVersion::V3_1_1 | ProtocolVersion::V5 => "MQTT",
         }
     }
 }
@@ -48,6 +52,7 @@ impl fmt::Display for ProtocolVersion {
         match self {
             ProtocolVersion::V3_1 => f.write_str("MQTT 3.1"),
             ProtocolVersion::V3_1_1 => f.write_str("MQTT 3.1.1"),
+            ProtocolVersion::V5 => f.write_str("MQTT 5"),
         }
     }
 }
@@ -123,8 +128,9 @@ pub struct LastWill {
 /// Everything the session needs to know before it connects.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Options {
-    /// Client identifier. Empty only with `clean_session` (3.1.1: the broker
-    /// assigns one); MQTT 3.1 requires 1 to 23 bytes.
+    /// Client identifier. Empty only with `clean_session` in 3.1.1, always
+    /// allowed in 5 (the broker assigns one); MQTT 3.1 requires 1 to 23
+    /// bytes.
     pub client_id: String,
     /// User name, if any.
     pub username: Option<String>,
@@ -133,9 +139,11 @@ pub struct Options {
     /// Keepalive interval in seconds; 0 disables PINGREQ.
     pub keep_alive_secs: u16,
     /// Ask the broker to discard any previous session (and drop our in-flight
-    /// state when the connection ends).
+    /// state when the connection ends). MQTT 5 calls it Clean Start; there a
+    /// session outlives its connection only with
+    /// `ConnectProperties::session_expiry_secs` above 0.
     pub clean_session: bool,
-    /// MQTT 3.1.1 or 3.1.
+    /// MQTT 3.1, 3.1.1 or 5.
     pub protocol: ProtocolVersion,
     /// Last Will, if any.
     pub last_will: Option<LastWill>,
@@ -151,6 +159,10 @@ pub struct Options {
     /// redelivers on every reconnect. Any other packet larger than this
     /// closes the connection with `SessionError::PacketTooLarge`, from its
     /// fixed header alone.
+    ///
+    /// MQTT 5 sends this as Maximum Packet Size, so a broker drops what we
+    /// would not keep; a packet over it is then a protocol error (the
+    /// session sends DISCONNECT 0x95 and closes), as the spec requires.
     ///
     /// Memory: the session buffers at most this many bytes of input, or
     /// [`MAX_OVERSIZED_HEAD_LEN`] for the head of an oversized PUBLISH,
@@ -169,6 +181,8 @@ pub struct Options {
     /// enforce a window anyway: mosquitto's default is 20, and past it it
     /// acknowledges QoS 1 publishes and drops them. 0 means no limit.
     pub max_in_flight: u16,
+    /// MQTT 5 CONNECT and Will properties; ignored with 3.1 and 3.1.1.
+    pub v5: ConnectProperties,
 }
 
 /// The smallest accepted `max_incoming_packet_size`: a QoS 0 PUBLISH with a
@@ -201,6 +215,7 @@ impl Default for Options {
             max_incoming_packet_size: 1024 * 1024,
             response_timeout_ms: 10_000,
             max_in_flight: 20,
+            v5: ConnectProperties::default(),
         }
     }
 }
@@ -219,6 +234,7 @@ impl fmt::Debug for Options {
             .field("max_incoming_packet_size", &self.max_incoming_packet_size)
             .field("response_timeout_ms", &self.response_timeout_ms)
             .field("max_in_flight", &self.max_in_flight)
+            .field("v5", &self.v5)
             .finish()
     }
 }
@@ -256,6 +272,7 @@ impl Options {
                     return Err(ConfigError::EmptyClientIdNeedsCleanSession);
                 }
             }
+            ProtocolVersion::V5 => self.validate_v5()?,
         }
         if let Some(username) = &self.username {
             check_string("user name", username)?;
@@ -286,6 +303,71 @@ impl Options {
         }
         Ok(())
     }
+
+    fn validate_v5(&self) -> Result<(), ConfigError> {
+        let p = &self.v5;
+        if p.receive_maximum == 0 {
+            return Err(ConfigError::ZeroReceiveMaximum);
+        }
+        if u32::try_from(self.max_incoming_packet_size).is_err() {
+            return Err(ConfigError::MaxPacketSizeTooLarge {
+                size: self.max_incoming_packet_size,
+            });
+        }
+        check_pairs("CONNECT user property", &p.user_properties)?;
+        validate_publish_properties("Will", &p.will_properties)
+    }
+}
+
+fn check_pairs(field: &'static str, pairs: &[(String, String)]) -> Result<(), ConfigError> {
+    for (k, v) in pairs {
+        check_string(field, k)?;
+        check_string(field, v)?;
+    }
+    Ok(())
+}
+
+/// Checks PUBLISH (or Will) properties we are about to send: strings within
+/// 65535 bytes and without U+0000, a payload format of 0 or 1, a response
+/// topic that is a valid topic name, and no subscription identifiers (a
+/// client never sends them in PUBLISH).
+pub(crate) fn validate_publish_properties(
+    what: &'static str,
+    p: &PublishProperties,
+) -> Result<(), ConfigError> {
+    if let Some(f) = p.payload_format_indicator {
+        if f > 1 {
+            return Err(ConfigError::InvalidProperty {
+                what,
+                detail: format!("payload format indicator {f} (only 0 and 1 exist)"),
+            });
+        }
+    }
+    if let Some(ct) = &p.content_type {
+        check_string("content type", ct)?;
+    }
+    if let Some(rt) = &p.response_topic {
+        topic::validate_topic_name(rt).map_err(|e| ConfigError::InvalidProperty {
+            what,
+            detail: format!("response topic: {e}"),
+        })?;
+    }
+    if let Some(cd) = &p.correlation_data {
+        if cd.len() > MAX_STRING_LEN {
+            return Err(ConfigError::TooLong {
+                field: "correlation data",
+                len: cd.len(),
+            });
+        }
+    }
+    check_pairs("user property", &p.user_properties)?;
+    if !p.subscription_identifiers.is_empty() {
+        return Err(ConfigError::InvalidProperty {
+            what,
+            detail: "a client does not send subscription identifiers in PUBLISH".into(),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ impl IdSet {
         (usize::from(id >> 6), 1u64 << (id & 63))
     }
 
-    #[cfg(test)]
+    /// Whether `id` is in the set.
     pub(crate) fn contains(&self, id: u16) -> bool {
         let (word, mask) = Self::slot(id);
         self.bits.get(word).is_some_and(|w| w & mask != 0)

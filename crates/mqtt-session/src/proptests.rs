@@ -8,7 +8,8 @@ use mqttbytes::v4;
 use proptest::collection::vec;
 use proptest::prelude::*;
 
-use crate::codec::{check_header, parse_fixed_header, Decoder, Incoming, Skipped};
+use crate::codec::{check_header, parse_fixed_header, Ack, Decoder, Incoming, Skipped};
+use crate::options::ProtocolVersion;
 use crate::{
     ConnectionState, Event, Message, Options, QoS, Session, SessionError, SubscribeResult,
     MAX_OVERSIZED_HEAD_LEN,
@@ -63,15 +64,35 @@ fn packet_strategy() -> impl Strategy<Value = (Vec<u8>, Incoming)> {
                 retain,
                 dup,
                 pkid,
+                properties: None,
             };
-            (b.to_vec(), Incoming::Publish(m))
+            (b.to_vec(), Incoming::Publish(m, None))
         });
     let acks = (0usize..5, 1u16..).prop_map(|(kind, pkid)| match kind {
-        0 => (ack_bytes(0x40, pkid), Incoming::PubAck(pkid)),
-        1 => (ack_bytes(0x50, pkid), Incoming::PubRec(pkid)),
-        2 => (ack_bytes(0x62, pkid), Incoming::PubRel(pkid)),
-        3 => (ack_bytes(0x70, pkid), Incoming::PubComp(pkid)),
-        _ => (ack_bytes(0xB0, pkid), Incoming::UnsubAck(pkid)),
+        0 => (
+            ack_bytes(0x40, pkid),
+            Incoming::PubAck(pkid, Ack::default()),
+        ),
+        1 => (
+            ack_bytes(0x50, pkid),
+            Incoming::PubRec(pkid, Ack::default()),
+        ),
+        2 => (
+            ack_bytes(0x62, pkid),
+            Incoming::PubRel(pkid, Ack::default()),
+        ),
+        3 => (
+            ack_bytes(0x70, pkid),
+            Incoming::PubComp(pkid, Ack::default()),
+        ),
+        _ => (
+            ack_bytes(0xB0, pkid),
+            Incoming::UnsubAck {
+                pkid,
+                codes: Vec::new(),
+                reason: None,
+            },
+        ),
     });
     let suback = (
         1u16..,
@@ -99,7 +120,14 @@ fn packet_strategy() -> impl Strategy<Value = (Vec<u8>, Incoming)> {
                     None => SubscribeResult::Refused,
                 })
                 .collect();
-            (b.to_vec(), Incoming::SubAck { pkid, results })
+            (
+                b.to_vec(),
+                Incoming::SubAck {
+                    pkid,
+                    results,
+                    reason: None,
+                },
+            )
         });
     let connack = (any::<bool>(), 0u8..=5).prop_map(|(sp, code)| {
         (
@@ -107,6 +135,7 @@ fn packet_strategy() -> impl Strategy<Value = (Vec<u8>, Incoming)> {
             Incoming::ConnAck {
                 session_present: sp,
                 code,
+                granted: None,
             },
         )
     });
@@ -250,6 +279,7 @@ fn item_strategy(pkid: u16) -> impl Strategy<Value = Item> {
                     retain,
                     dup,
                     pkid,
+                    properties: None,
                 })
             };
             (b, event, ack_for(qos, pkid))
@@ -319,7 +349,7 @@ fn expected_with_limit(
         return Ok(Some(p));
     }
     match p {
-        Incoming::Publish(m) => {
+        Incoming::Publish(m, _) => {
             let size = m.payload.len();
             Ok(Some(Incoming::PublishNotKept(
                 Message {
@@ -350,7 +380,7 @@ proptest! {
     ) {
         let stream: Vec<u8> = packets.iter().flat_map(|(b, _)| b.clone()).collect();
         let expected: Vec<Incoming> = packets.into_iter().map(|(_, p)| p).collect();
-        let mut decoder = Decoder::new(usize::MAX);
+        let mut decoder = Decoder::new(usize::MAX, ProtocolVersion::V3_1_1);
         let mut got = Vec::new();
         for chunk in chunks(&stream, &cuts) {
             let mut input = &chunk[..];
@@ -434,8 +464,8 @@ proptest! {
                 *b = value;
             }
         }
-        let mut full = Decoder::new(usize::MAX);
-        let mut small = Decoder::new(limit);
+        let mut full = Decoder::new(usize::MAX, ProtocolVersion::V3_1_1);
+        let mut small = Decoder::new(limit, ProtocolVersion::V3_1_1);
         let mut a = &stream[..];
         let mut b = &stream[..];
         loop {

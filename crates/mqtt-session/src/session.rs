@@ -1,5 +1,7 @@
 //! The MQTT client state machine: CONNECT/CONNACK, publish flows at QoS 0, 1
-//! and 2 in both directions, SUBSCRIBE/UNSUBSCRIBE, keepalive, session resume.
+//! and 2 in both directions, SUBSCRIBE/UNSUBSCRIBE, keepalive, session resume;
+//! with MQTT 5 also what the broker granted in CONNACK (and honouring it),
+//! topic aliases both ways, reason codes, and DISCONNECT both ways.
 //!
 //! Sans-IO in the style of quinn-proto's `Connection`: methods change state
 //! and queue output; the caller feeds bytes (`handle_bytes`) and time
@@ -15,12 +17,15 @@ use std::fmt;
 
 use bytes::{Bytes, BytesMut};
 
-use crate::codec::{self, Decoder, Incoming, Outgoing, Skipped};
+use crate::codec::{self, Ack, Decoder, Incoming, Outgoing, Skipped};
 use crate::error::{connack_code_sentence, ConfigError, ProtocolError, SessionError};
 use crate::event::{Event, Message, PublishId, SubscribeResult};
-use crate::options::{Options, ProtocolVersion, QoS};
+use crate::options::{validate_publish_properties, Options, ProtocolVersion, QoS};
 use crate::packet_id::{IdSet, PacketIds};
 use crate::topic;
+use crate::v5::{
+    describe_reason, Granted, PublishProperties, Subscription, MAX_SUBSCRIPTION_IDENTIFIER,
+};
 
 /// Where the connection stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -56,6 +61,7 @@ struct Waiting {
     payload: Bytes,
     qos: QoS,
     retain: bool,
+    properties: Option<Box<PublishProperties>>,
 }
 
 #[derive(Debug, Clone)]
@@ -66,8 +72,18 @@ struct OutPublish {
     payload: Bytes,
     qos: QoS,
     retain: bool,
+    properties: Option<Box<PublishProperties>>,
     stage: Stage,
     sent_at_ms: u64,
+}
+
+/// MQTT 5 topic aliases of one connection, both ways.
+#[derive(Debug, Default)]
+struct Aliases {
+    /// Ours: topic → alias, assigned first come up to the broker's maximum.
+    outgoing: BTreeMap<String, u16>,
+    /// The broker's: alias → topic.
+    incoming: BTreeMap<u16, String>,
 }
 
 /// A sans-IO MQTT 3.1 / 3.1.1 client session. See the crate docs for the
@@ -86,7 +102,7 @@ pub struct Session {
     outgoing: BTreeMap<u64, OutPublish>,
     outgoing_by_pkid: BTreeMap<u16, u64>,
     waiting: VecDeque<Waiting>,
-    pending_subscribes: BTreeMap<u16, Vec<(String, QoS)>>,
+    pending_subscribes: BTreeMap<u16, Vec<Subscription>>,
     pending_unsubscribes: BTreeMap<u16, Vec<String>>,
     /// Packet ids of QoS 2 messages delivered and waiting for PUBREL.
     incoming_qos2: IdSet,
@@ -101,6 +117,10 @@ pub struct Session {
     last_sent_ms: u64,
     /// When the last whole packet arrived (or the connection started).
     last_received_ms: u64,
+    /// MQTT 5: what the broker granted in the CONNACK of this connection.
+    granted: Option<Granted>,
+    /// MQTT 5: topic aliases of this connection.
+    aliases: Aliases,
 }
 
 impl fmt::Debug for Session {
@@ -122,7 +142,7 @@ impl Session {
     pub fn new(options: Options) -> Result<Session, ConfigError> {
         options.validate()?;
         Ok(Session {
-            decoder: Decoder::new(options.max_incoming_packet_size),
+            decoder: Decoder::new(options.max_incoming_packet_size, options.protocol),
             options,
             state: ConnectionState::Disconnected,
             wants_close: false,
@@ -143,6 +163,8 @@ impl Session {
             pings: VecDeque::new(),
             last_sent_ms: 0,
             last_received_ms: 0,
+            granted: None,
+            aliases: Aliases::default(),
         })
     }
 
@@ -159,7 +181,7 @@ impl Session {
     /// 1.5 × keepalive promise is broken.
     #[must_use]
     pub fn ping_wait_ms(&self) -> u64 {
-        let cap = u64::from(self.options.keep_alive_secs) * 400;
+        let cap = u64::from(self.keep_alive_secs()) * 400;
         if cap == 0 {
             self.options.response_timeout_ms
         } else {
@@ -195,6 +217,7 @@ impl Session {
             || options.protocol != self.options.protocol;
         self.decoder
             .set_max_packet_size(options.max_incoming_packet_size);
+        self.decoder.set_protocol(options.protocol);
         self.options = options;
         if new_session {
             self.drop_in_flight("the client id or protocol changed", true);
@@ -207,6 +230,23 @@ impl Session {
     #[must_use]
     pub fn state(&self) -> ConnectionState {
         self.state
+    }
+
+    /// MQTT 5: what the broker granted in the CONNACK of the live connection
+    /// (`None` before it, and always with 3.1 and 3.1.1).
+    #[must_use]
+    pub fn granted(&self) -> Option<&Granted> {
+        self.granted.as_ref()
+    }
+
+    /// The keepalive in force: the broker's Server Keep Alive if it sent
+    /// one (MQTT 5), else ours.
+    #[must_use]
+    pub fn keep_alive_secs(&self) -> u16 {
+        self.granted
+            .as_ref()
+            .and_then(|g| g.server_keep_alive)
+            .unwrap_or(self.options.keep_alive_secs)
     }
 
     /// True when the session wants the transport closed: after it gave up on
@@ -399,13 +439,37 @@ impl Session {
         now_ms: u64,
         filters: Vec<(String, QoS)>,
     ) -> Result<u16, SessionError> {
+        let subs = filters
+            .into_iter()
+            .map(|(f, q)| Subscription::new(f, q))
+            .collect();
+        self.subscribe_with(now_ms, subs, None)
+    }
+
+    /// Sends SUBSCRIBE with subscription options and, with MQTT 5, an
+    /// optional subscription identifier (1 to 268,435,455) that the broker
+    /// puts on every message these filters match. With MQTT 5, a wildcard,
+    /// shared subscription or identifier the broker said it does not support
+    /// is refused here (`SessionError::NotAllowedByBroker`). The MQTT 5
+    /// options and the identifier are not sent with 3.1 and 3.1.1.
+    pub fn subscribe_with(
+        &mut self,
+        now_ms: u64,
+        filters: Vec<Subscription>,
+        identifier: Option<u32>,
+    ) -> Result<u16, SessionError> {
         self.require_connected()?;
         if filters.is_empty() {
             return Err(SessionError::NoFilters);
         }
-        for (f, _) in &filters {
-            topic::validate_filter(f)?;
+        for f in &filters {
+            topic::validate_filter(&f.filter)?;
         }
+        let v5 = self.options.protocol == ProtocolVersion::V5;
+        if v5 {
+            self.check_subscribe_allowed(&filters, identifier)?;
+        }
+        let identifier = identifier.filter(|_| v5);
         let pkid = self
             .ids
             .allocate()
@@ -413,6 +477,7 @@ impl Session {
         let packet = Outgoing::Subscribe {
             pkid,
             filters: &filters,
+            identifier,
         };
         if let Err(e) = self.queue(now_ms, &packet) {
             self.ids.release(pkid);
@@ -420,6 +485,48 @@ impl Session {
         }
         self.pending_subscribes.insert(pkid, filters);
         Ok(pkid)
+    }
+
+    fn check_subscribe_allowed(
+        &self,
+        filters: &[Subscription],
+        identifier: Option<u32>,
+    ) -> Result<(), SessionError> {
+        let g = self.granted.clone().unwrap_or_default();
+        let refuse = |why: String| Err(SessionError::NotAllowedByBroker(why));
+        if let Some(id) = identifier {
+            if id == 0 || id > MAX_SUBSCRIPTION_IDENTIFIER {
+                return Err(SessionError::InvalidRequest(format!(
+                    "a subscription identifier is 1 to {MAX_SUBSCRIPTION_IDENTIFIER}, not {id}"
+                )));
+            }
+            if !g.subscription_identifiers_available {
+                return refuse("it does not support subscription identifiers".into());
+            }
+        }
+        for f in filters {
+            let shared = f.filter.starts_with("$share/");
+            if shared && !g.shared_subscription_available {
+                return refuse(format!(
+                    "it does not support shared subscriptions ({})",
+                    f.filter
+                ));
+            }
+            if shared && f.no_local {
+                return Err(SessionError::InvalidRequest(format!(
+                    "no local cannot be set on a shared subscription ({})",
+                    f.filter
+                )));
+            }
+            let wildcard = f.filter.contains(['+', '#']);
+            if wildcard && !g.wildcard_subscription_available {
+                return refuse(format!(
+                    "it does not support wildcard subscriptions ({})",
+                    f.filter
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Sends UNSUBSCRIBE for one or more filters; returns its packet id, which
@@ -448,6 +555,37 @@ impl Session {
         Ok(pkid)
     }
 
+    /// Sends PUBLISH with MQTT 5 properties (see `publish`). With MQTT 5 the
+    /// broker's CONNACK is honoured: a QoS above its maximum, retain when it
+    /// has none, or a packet larger than its maximum packet size is refused
+    /// here (`SessionError::NotAllowedByBroker`), and a topic alias is used
+    /// when it allows them. The properties must be empty with 3.1 and 3.1.1.
+    pub fn publish_with(
+        &mut self,
+        now_ms: u64,
+        topic: &str,
+        payload: Vec<u8>,
+        qos: QoS,
+        retain: bool,
+        properties: PublishProperties,
+    ) -> Result<PublishId, SessionError> {
+        self.require_connected()?;
+        let properties = if properties.is_empty() {
+            None
+        } else {
+            if self.options.protocol != ProtocolVersion::V5 {
+                return Err(SessionError::InvalidRequest(format!(
+                    "message properties need MQTT 5, not {}",
+                    self.options.protocol
+                )));
+            }
+            validate_publish_properties("PUBLISH", &properties)
+                .map_err(|e| SessionError::InvalidRequest(e.to_string()))?;
+            Some(Box::new(properties))
+        };
+        self.publish_inner(now_ms, topic, payload, qos, retain, properties)
+    }
+
     /// Sends PUBLISH. QoS 1 and 2 are tracked by packet id until PUBACK /
     /// PUBCOMP (`Event::PublishComplete`) or until dropped
     /// (`Event::PublishFailed`). `Event::Published` is queued when the
@@ -464,9 +602,46 @@ impl Session {
         retain: bool,
     ) -> Result<PublishId, SessionError> {
         self.require_connected()?;
+        self.publish_inner(now_ms, topic, payload, qos, retain, None)
+    }
+
+    fn publish_inner(
+        &mut self,
+        now_ms: u64,
+        topic: &str,
+        payload: Vec<u8>,
+        qos: QoS,
+        retain: bool,
+        properties: Option<Box<PublishProperties>>,
+    ) -> Result<PublishId, SessionError> {
         topic::validate_topic_name(topic)?;
         codec::check_publish_len(topic, payload.len(), qos)?;
         let payload = Bytes::from(payload);
+        if let Some(g) = &self.granted {
+            check_publish_allowed(g, qos, retain)?;
+            if let Some(max) = g.maximum_packet_size {
+                // Measured as written, with the topic in full (an alias
+                // only makes it smaller).
+                let mut scratch = BytesMut::new();
+                let packet = Outgoing::Publish {
+                    topic,
+                    payload: &payload,
+                    qos,
+                    retain,
+                    dup: false,
+                    pkid: 1,
+                    properties: properties.as_deref(),
+                    alias: None,
+                };
+                codec::encode(&packet, self.options.protocol, &mut scratch)?;
+                if scratch.len() > max as usize {
+                    return Err(SessionError::NotAllowedByBroker(format!(
+                        "the message would be a packet of {} bytes, over its maximum of {max}",
+                        scratch.len()
+                    )));
+                }
+            }
+        }
         let id = PublishId(self.next_publish_id);
         if qos != QoS::AtMostOnce && (!self.waiting.is_empty() || !self.window_open()) {
             self.waiting.push_back(Waiting {
@@ -475,9 +650,10 @@ impl Session {
                 payload,
                 qos,
                 retain,
+                properties,
             });
         } else {
-            self.send_publish(now_ms, id, topic, &payload, qos, retain)?;
+            self.send_publish(now_ms, id, topic, &payload, qos, retain, properties)?;
         }
         self.next_publish_id += 1;
         Ok(id)
@@ -491,8 +667,15 @@ impl Session {
     }
 
     fn window_open(&self) -> bool {
-        self.options.max_in_flight == 0
-            || self.outgoing.len() < usize::from(self.options.max_in_flight)
+        // MQTT 5: never more in flight than the broker's receive maximum.
+        let server = self.granted.as_ref().map(|g| g.receive_maximum);
+        let window = match (self.options.max_in_flight, server) {
+            (0, None) => return true,
+            (0, Some(r)) => r,
+            (ours, Some(r)) => ours.min(r),
+            (ours, None) => ours,
+        };
+        self.outgoing.len() < usize::from(window)
     }
 
     /// Writes a PUBLISH now: packet id, encoding, tracking, `Published`.
@@ -505,6 +688,7 @@ impl Session {
         payload: &Bytes,
         qos: QoS,
         retain: bool,
+        properties: Option<Box<PublishProperties>>,
     ) -> Result<(), SessionError> {
         let pkid = if qos == QoS::AtMostOnce {
             0
@@ -513,19 +697,25 @@ impl Session {
                 .allocate()
                 .ok_or(SessionError::PacketIdsExhausted)?
         };
+        let (wire_topic, alias) = self.alias_for(topic);
         let packet = Outgoing::Publish {
-            topic,
+            topic: wire_topic,
             payload,
             qos,
             retain,
             dup: false,
             pkid,
+            properties: properties.as_deref(),
+            alias,
         };
         if let Err(e) = self.queue(now_ms, &packet) {
             if pkid != 0 {
                 self.ids.release(pkid);
             }
             return Err(e);
+        }
+        if let (Some(a), false) = (alias, wire_topic.is_empty()) {
+            self.aliases.outgoing.insert(topic.to_owned(), a);
         }
         if qos != QoS::AtMostOnce {
             let stage = if qos == QoS::AtLeastOnce {
@@ -543,6 +733,7 @@ impl Session {
                     payload: payload.clone(),
                     qos,
                     retain,
+                    properties,
                     stage,
                     sent_at_ms: now_ms,
                 },
@@ -558,13 +749,33 @@ impl Session {
         Ok(())
     }
 
+    /// MQTT 5: the topic to write and the alias to send with it: the alias
+    /// alone (empty topic) once this connection set it, the topic with a
+    /// new alias while the broker's maximum has room, else the topic alone.
+    fn alias_for<'t>(&self, topic: &'t str) -> (&'t str, Option<u16>) {
+        let max = self.granted.as_ref().map_or(0, |g| g.topic_alias_maximum);
+        if max == 0 {
+            return (topic, None);
+        }
+        if let Some(&a) = self.aliases.outgoing.get(topic) {
+            return ("", Some(a));
+        }
+        match u16::try_from(self.aliases.outgoing.len() + 1) {
+            Ok(next) if next <= max => (topic, Some(next)),
+            _ => (topic, None),
+        }
+    }
+
     /// Writes waiting publishes while the window has room.
     fn send_waiting(&mut self, now_ms: u64) {
         while self.state == ConnectionState::Connected && self.window_open() {
             let Some(w) = self.waiting.pop_front() else {
                 break;
             };
-            match self.send_publish(now_ms, w.id, &w.topic, &w.payload, w.qos, w.retain) {
+            let properties = w.properties.clone();
+            match self.send_publish(
+                now_ms, w.id, &w.topic, &w.payload, w.qos, w.retain, properties,
+            ) {
                 Ok(()) => {}
                 Err(SessionError::PacketIdsExhausted) => {
                     // Retried when an acknowledgement frees an id.
@@ -586,7 +797,7 @@ impl Session {
         if !self.is_up() {
             return;
         }
-        if let Err(e) = self.queue(now_ms, &Outgoing::Disconnect) {
+        if let Err(e) = self.queue(now_ms, &Outgoing::Disconnect(0)) {
             self.fail(e);
             return;
         }
@@ -635,14 +846,32 @@ impl Session {
     }
 
     fn keepalive_due(&self) -> Option<u64> {
-        if self.options.keep_alive_secs == 0 {
+        let keep_alive = self.keep_alive_secs();
+        if keep_alive == 0 {
             return None;
         }
         Some(
             self.last_sent_ms
                 .min(self.last_received_ms)
-                .saturating_add(u64::from(self.options.keep_alive_secs) * 1000),
+                .saturating_add(u64::from(keep_alive) * 1000),
         )
+    }
+
+    /// Whether the broker forgets the session when this connection ends:
+    /// with 3.1 and 3.1.1 a clean session; with MQTT 5 a session expiry of
+    /// 0 (the broker's, if it set one).
+    fn session_ends_with_connection(&self) -> bool {
+        match self.options.protocol {
+            ProtocolVersion::V5 => {
+                let expiry = self
+                    .granted
+                    .as_ref()
+                    .and_then(|g| g.session_expiry_secs)
+                    .unwrap_or(self.options.v5.session_expiry_secs);
+                expiry == 0
+            }
+            ProtocolVersion::V3_1 | ProtocolVersion::V3_1_1 => self.options.clean_session,
+        }
     }
 
     fn queue(&mut self, now_ms: u64, packet: &Outgoing<'_>) -> Result<(), SessionError> {
@@ -654,9 +883,27 @@ impl Session {
     /// Gives up on the connection: events for what is dropped, then
     /// `Event::Closed` (always the last event of a connection), state `Closed`.
     fn fail(&mut self, error: SessionError) {
+        // MQTT 5: tell the broker why, when it broke the protocol (flushed
+        // by the caller before it closes the transport).
+        let code = match &error {
+            SessionError::Protocol(e) => Some(e.disconnect_code()),
+            SessionError::PacketTooLarge { .. } => Some(0x95),
+            _ => None,
+        };
+        let v5_up = self.options.protocol == ProtocolVersion::V5
+            && self.state == ConnectionState::Connected;
         self.end_connection();
         self.events.push_back(Event::Closed { error });
         self.tx.clear();
+        if let (Some(code), true) = (code, v5_up) {
+            // An encoding error here leaves nothing queued: the close says
+            // enough.
+            let _ = codec::encode(
+                &Outgoing::Disconnect(code),
+                self.options.protocol,
+                &mut self.tx,
+            );
+        }
         self.state = ConnectionState::Closed;
         self.wants_close = true;
     }
@@ -664,6 +911,9 @@ impl Session {
     /// Clears per-connection state; drops per-session state too when the
     /// session is clean.
     fn end_connection(&mut self) {
+        let session_ends = self.session_ends_with_connection();
+        self.granted = None;
+        self.aliases = Aliases::default();
         self.decoder.clear();
         self.connack_deadline = None;
         self.ping_deadline = None;
@@ -673,7 +923,7 @@ impl Session {
             self.ids.release(pkid);
             self.events.push_back(Event::SubscribeFailed {
                 pkid,
-                filters: filters.into_iter().map(|(f, _)| f).collect(),
+                filters: filters.into_iter().map(|s| s.filter).collect(),
                 reason: DROPPED_CLEAN.into(),
             });
         }
@@ -686,7 +936,7 @@ impl Session {
                 reason: DROPPED_CLEAN.into(),
             });
         }
-        if self.options.clean_session {
+        if session_ends {
             self.drop_in_flight(DROPPED_CLEAN, true);
             self.incoming_qos2.clear();
         }
@@ -734,26 +984,44 @@ impl Session {
             Incoming::ConnAck {
                 session_present,
                 code,
-            } => self.handle_connack(now_ms, session_present, code),
-            Incoming::Publish(message) => self.handle_publish(now_ms, message, None),
+                granted,
+            } => self.handle_connack(now_ms, session_present, code, granted),
+            Incoming::Publish(message, alias) => {
+                let message = self.resolve_alias(message, alias)?;
+                self.handle_publish(now_ms, message, None)
+            }
             Incoming::PublishNotKept(message, skipped) => {
                 self.handle_publish(now_ms, message, Some(skipped))
             }
-            Incoming::PubAck(pkid) => self.complete(now_ms, pkid, Stage::Qos1Sent, "PUBACK"),
-            Incoming::PubRec(pkid) => self.handle_pubrec(now_ms, pkid),
-            Incoming::PubComp(pkid) => self.complete(now_ms, pkid, Stage::Released, "PUBCOMP"),
-            Incoming::PubRel(pkid) => {
+            Incoming::PubAck(pkid, ack) => {
+                self.complete(now_ms, pkid, Stage::Qos1Sent, "PUBACK", ack)
+            }
+            Incoming::PubRec(pkid, ack) => self.handle_pubrec(now_ms, pkid, ack),
+            Incoming::PubComp(pkid, ack) => {
+                self.complete(now_ms, pkid, Stage::Released, "PUBCOMP", ack)
+            }
+            Incoming::PubRel(pkid, ack) => {
+                self.server_reason("PUBREL", pkid, ack.reason);
                 // Frees the id whether or not we knew it: an unknown PUBREL
                 // still gets PUBCOMP (the broker may be resending).
                 self.incoming_qos2.remove(pkid);
                 self.queue(now_ms, &Outgoing::PubComp(pkid))
             }
-            Incoming::SubAck { pkid, results } => {
+            Incoming::SubAck {
+                pkid,
+                results,
+                reason,
+            } => {
+                self.server_reason("SUBACK", pkid, reason);
                 self.handle_suback(pkid, results)?;
                 self.send_waiting(now_ms);
                 Ok(())
             }
-            Incoming::UnsubAck(pkid) => {
+            Incoming::UnsubAck {
+                pkid,
+                codes,
+                reason,
+            } => {
                 let filters = self.pending_unsubscribes.remove(&pkid).ok_or(
                     ProtocolError::UnknownPacketId {
                         packet: "UNSUBACK",
@@ -761,7 +1029,8 @@ impl Session {
                     },
                 )?;
                 self.ids.release(pkid);
-                self.events.push_back(Event::Unsubscribed { pkid, filters });
+                self.server_reason("UNSUBACK", pkid, reason);
+                self.handle_unsuback(pkid, filters, &codes)?;
                 self.send_waiting(now_ms);
                 Ok(())
             }
@@ -778,7 +1047,104 @@ impl Session {
                 }
                 Ok(())
             }
+            Incoming::Disconnect {
+                code,
+                reason,
+                server_reference,
+            } => {
+                // The broker closes; nothing more may be sent.
+                self.end_connection();
+                self.tx.clear();
+                self.events.push_back(Event::Closed {
+                    error: SessionError::ServerDisconnected {
+                        code,
+                        reason,
+                        server_reference,
+                    },
+                });
+                self.state = ConnectionState::Closed;
+                self.wants_close = true;
+                Ok(())
+            }
         }
+    }
+
+    /// MQTT 5: a reason string on an acknowledgement, for the user.
+    fn server_reason(&mut self, packet: &'static str, pkid: u16, reason: Option<String>) {
+        if let Some(reason) = reason.filter(|r| !r.is_empty()) {
+            self.events.push_back(Event::ServerReason {
+                packet,
+                pkid,
+                reason,
+            });
+        }
+    }
+
+    /// MQTT 5: the topic a received alias stands for. A PUBLISH with a topic
+    /// and an alias sets it; with an empty topic it uses it.
+    fn resolve_alias(
+        &mut self,
+        mut message: Message,
+        alias: Option<u16>,
+    ) -> Result<Message, SessionError> {
+        let Some(alias) = alias else {
+            return Ok(message);
+        };
+        let max = self.options.v5.topic_alias_maximum;
+        if alias == 0 || alias > max {
+            return Err(ProtocolError::TopicAliasInvalid { alias, max }.into());
+        }
+        if message.topic.is_empty() {
+            message.topic = self
+                .aliases
+                .incoming
+                .get(&alias)
+                .cloned()
+                .ok_or(ProtocolError::UnknownTopicAlias(alias))?;
+        } else {
+            self.aliases.incoming.insert(alias, message.topic.clone());
+        }
+        Ok(message)
+    }
+
+    /// MQTT 5 UNSUBACK: filters with a failure code (0x80 and above) are
+    /// reported as `UnsubscribeFailed`, the rest as `Unsubscribed`.
+    fn handle_unsuback(
+        &mut self,
+        pkid: u16,
+        filters: Vec<String>,
+        codes: &[u8],
+    ) -> Result<(), SessionError> {
+        if codes.is_empty() {
+            self.events.push_back(Event::Unsubscribed { pkid, filters });
+            return Ok(());
+        }
+        if codes.len() != filters.len() {
+            return Err(ProtocolError::SubAckCountMismatch {
+                expected: filters.len(),
+                got: codes.len(),
+            }
+            .into());
+        }
+        let mut done = Vec::new();
+        for (filter, &code) in filters.into_iter().zip(codes) {
+            if code >= 0x80 {
+                self.events.push_back(Event::UnsubscribeFailed {
+                    pkid,
+                    filters: vec![filter],
+                    reason: format!("the broker refused: {}", describe_reason(code, None)),
+                });
+            } else {
+                done.push(filter);
+            }
+        }
+        if !done.is_empty() {
+            self.events.push_back(Event::Unsubscribed {
+                pkid,
+                filters: done,
+            });
+        }
+        Ok(())
     }
 
     fn handle_connack(
@@ -786,17 +1152,28 @@ impl Session {
         now_ms: u64,
         session_present: bool,
         code: u8,
+        granted: Option<Box<Granted>>,
     ) -> Result<(), SessionError> {
         if code != 0 {
-            self.events.push_back(Event::ConnectionRefused {
-                code,
-                reason: connack_code_sentence(code).to_owned(),
-            });
+            let mut reason = connack_code_sentence(code).to_owned();
+            if let Some(g) = &granted {
+                if let Some(r) = g.reason_string.as_deref().filter(|r| !r.is_empty()) {
+                    reason.push_str(": \"");
+                    reason.push_str(r);
+                    reason.push('"');
+                }
+                if let Some(r) = &g.server_reference {
+                    reason.push_str("; it names another server: ");
+                    reason.push_str(r);
+                }
+            }
+            self.events
+                .push_back(Event::ConnectionRefused { code, reason });
             self.fail(SessionError::ConnectionRefused { code });
             return Ok(());
         }
         let session_present = match self.options.protocol {
-            ProtocolVersion::V3_1_1 => {
+            ProtocolVersion::V3_1_1 | ProtocolVersion::V5 => {
                 if session_present && self.options.clean_session {
                     return Err(ProtocolError::SessionPresentOnCleanSession.into());
                 }
@@ -808,6 +1185,12 @@ impl Session {
         };
         self.state = ConnectionState::Connected;
         self.connack_deadline = None;
+        if self.options.protocol == ProtocolVersion::V5 {
+            let granted = granted.map(|g| *g).unwrap_or_default();
+            self.events
+                .push_back(Event::Granted(Box::new(granted.clone())));
+            self.granted = Some(granted);
+        }
         self.events.push_back(Event::Connected { session_present });
         if session_present {
             self.resend_in_flight(now_ms)?;
@@ -825,6 +1208,7 @@ impl Session {
     fn resend_in_flight(&mut self, now_ms: u64) -> Result<(), SessionError> {
         for p in self.outgoing.values() {
             let packet = match p.stage {
+                // Aliases do not survive a connection: the topic in full.
                 Stage::Qos1Sent | Stage::Qos2Sent => Outgoing::Publish {
                     topic: &p.topic,
                     payload: &p.payload,
@@ -832,6 +1216,8 @@ impl Session {
                     retain: p.retain,
                     dup: true,
                     pkid: p.pkid,
+                    properties: p.properties.as_deref(),
+                    alias: None,
                 },
                 Stage::Released => Outgoing::PubRel(p.pkid),
             };
@@ -876,6 +1262,16 @@ impl Session {
                 self.queue(now_ms, &Outgoing::PubAck(pkid))
             }
             QoS::ExactlyOnce => {
+                // MQTT 5: our receive maximum bounds the QoS 2 messages the
+                // broker may leave awaiting release (QoS 1 ones are
+                // acknowledged at once).
+                let max = self.options.v5.receive_maximum;
+                if self.options.protocol == ProtocolVersion::V5
+                    && !self.incoming_qos2.contains(pkid)
+                    && self.incoming_qos2.len() >= usize::from(max)
+                {
+                    return Err(ProtocolError::ReceiveMaximumExceeded { max }.into());
+                }
                 // Deliver on the first PUBLISH only; until PUBREL, any PUBLISH
                 // with this id is the same message and only gets PUBREC.
                 if self.incoming_qos2.insert(pkid) {
@@ -898,12 +1294,31 @@ impl Session {
         pkid: u16,
         stage: Stage,
         packet: &'static str,
+        ack: Ack,
     ) -> Result<(), SessionError> {
         let unknown = ProtocolError::UnknownPacketId { packet, pkid };
         let seq = self.lookup(pkid, stage).ok_or(unknown.clone())?;
         let p = self.outgoing.remove(&seq).ok_or(unknown)?;
         self.outgoing_by_pkid.remove(&pkid);
         self.ids.release(pkid);
+        if ack.code >= 0x80 {
+            self.events.push_back(Event::PublishFailed {
+                id: p.id,
+                reason: format!(
+                    "the broker refused it: {}",
+                    describe_reason(ack.code, ack.reason.as_deref())
+                ),
+            });
+            self.send_waiting(now_ms);
+            return Ok(());
+        }
+        if ack.code != 0 || ack.reason.as_deref().is_some_and(|r| !r.is_empty()) {
+            self.events.push_back(Event::PublishReason {
+                id: p.id,
+                code: ack.code,
+                reason: describe_reason(ack.code, ack.reason.as_deref()),
+            });
+        }
         self.events.push_back(Event::PublishComplete {
             id: p.id,
             pkid,
@@ -914,7 +1329,7 @@ impl Session {
         Ok(())
     }
 
-    fn handle_pubrec(&mut self, now_ms: u64, pkid: u16) -> Result<(), SessionError> {
+    fn handle_pubrec(&mut self, now_ms: u64, pkid: u16, ack: Ack) -> Result<(), SessionError> {
         // A PUBREC repeated while we wait for PUBCOMP is answered with PUBREL
         // again (idempotent); anything else must be waiting for PUBREC.
         if self.lookup(pkid, Stage::Released).is_some() {
@@ -925,6 +1340,19 @@ impl Session {
             pkid,
         };
         let seq = self.lookup(pkid, Stage::Qos2Sent).ok_or(unknown.clone())?;
+        if ack.code >= 0x80 {
+            // MQTT 5: a failed PUBREC ends the exchange; no PUBREL follows.
+            return self.complete(now_ms, pkid, Stage::Qos2Sent, "PUBREC", ack);
+        }
+        if ack.code != 0 || ack.reason.as_deref().is_some_and(|r| !r.is_empty()) {
+            if let Some(p) = self.outgoing.get(&seq) {
+                self.events.push_back(Event::PublishReason {
+                    id: p.id,
+                    code: ack.code,
+                    reason: describe_reason(ack.code, ack.reason.as_deref()),
+                });
+            }
+        }
         let mut p = self.outgoing.remove(&seq).ok_or(unknown)?;
         p.stage = Stage::Released;
         // PUBRELs are resent in the order their PUBRECs arrived.
@@ -954,15 +1382,28 @@ impl Session {
             }
             .into());
         }
-        let out = filters
-            .into_iter()
-            .map(|(filter, _asked)| filter)
-            .zip(results)
-            .collect();
+        let out = filters.into_iter().map(|s| s.filter).zip(results).collect();
         self.events
             .push_back(Event::Subscribed { pkid, results: out });
         Ok(())
     }
+}
+
+/// MQTT 5: a QoS above the broker's maximum, or retain when it has none,
+/// is refused before anything is sent.
+fn check_publish_allowed(g: &Granted, qos: QoS, retain: bool) -> Result<(), SessionError> {
+    if qos > g.maximum_qos {
+        return Err(SessionError::NotAllowedByBroker(format!(
+            "it accepts at most {}, not {qos}",
+            g.maximum_qos
+        )));
+    }
+    if retain && !g.retain_available {
+        return Err(SessionError::NotAllowedByBroker(
+            "it does not keep retained messages".into(),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

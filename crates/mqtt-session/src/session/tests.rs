@@ -162,6 +162,7 @@ fn message(topic: &str, payload: &'static [u8], qos: QoS, pkid: u16) -> Message 
         retain: false,
         dup: false,
         pkid,
+        properties: None,
     }
 }
 

@@ -435,6 +435,7 @@ impl Checked {
             Event::Unsubscribed { pkid, .. } | Event::UnsubscribeFailed { pkid, .. } => {
                 self.end_pkid(*pkid, "UNSUBACK")
             }
+            Event::Granted(_) | Event::PublishReason { .. } | Event::ServerReason { .. } => {}
             Event::Connected { .. } => {
                 self.stats.connected += 1;
                 if self.s.state() != ConnectionState::Connected
@@ -621,7 +622,7 @@ fn check_written(out: &[u8], protocol: ProtocolVersion) -> Vec<u16> {
                 // CONNECT: mqttbytes cannot read MQTT 3.1's; check the name.
                 let name: &[u8] = match protocol {
                     ProtocolVersion::V3_1 => b"\x00\x06MQIsdp",
-                    ProtocolVersion::V3_1_1 => b"\x00\x04MQTT",
+                    ProtocolVersion::V3_1_1 | ProtocolVersion::V5 => b"\x00\x04MQTT",
                 };
                 if !body.starts_with(name) {
                     violation("CONNECT carries the protocol name", packet);
