@@ -20,7 +20,9 @@
 use std::collections::VecDeque;
 
 use model::{Grant, SubscriptionState};
-use mqtt_session::{Event, Options, PublishId, QoS, Session, SessionError, SubscribeResult};
+use mqtt_session::{
+    Event, Options, PublishId, PublishProperties, QoS, Session, SessionError, SubscribeResult,
+};
 
 use super::backoff::Backoff;
 
@@ -596,12 +598,33 @@ impl Supervisor {
         qos: QoS,
         retain: bool,
     ) -> Result<PublishId, String> {
+        self.publish_with(
+            now_ms,
+            topic,
+            payload,
+            qos,
+            retain,
+            PublishProperties::default(),
+        )
+    }
+
+    /// Publishes with MQTT 5 properties (empty ones with 3.1 and 3.1.1);
+    /// the outcome arrives as session events for the returned id.
+    pub fn publish_with(
+        &mut self,
+        now_ms: u64,
+        topic: &str,
+        payload: Vec<u8>,
+        qos: QoS,
+        retain: bool,
+        properties: PublishProperties,
+    ) -> Result<PublishId, String> {
         if !self.is_connected() {
             return Err("not connected".into());
         }
         let session = self.session.as_mut().ok_or("not connected")?;
         let id = session
-            .publish(now_ms, topic, payload, qos, retain)
+            .publish_with(now_ms, topic, payload, qos, retain, properties)
             .map_err(|e| e.to_string())?;
         self.after_session(now_ms);
         Ok(id)
