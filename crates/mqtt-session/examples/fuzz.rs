@@ -113,7 +113,10 @@ fn main() -> ExitCode {
         .into_iter()
         .map(|(_, b)| b)
         .collect();
-    let hostile = mqtt_session::hostile::cases();
+    let hostile: Vec<_> = mqtt_session::hostile::cases()
+        .into_iter()
+        .chain(mqtt_session::hostile::v5_cases())
+        .collect();
     println!(
         "fuzz: seed {:#x}, executions {}..{}, corpus {} streams, {} hostile cases",
         args.seed,
@@ -186,6 +189,7 @@ fn main() -> ExitCode {
         "fuzz: OK: {} executions (seed {:#x}, start {}) in {:.1} s ({:.0}/s), slowest {:.1} ms; \
          {} operations, {} bytes fed, {} connections accepted, {} closed ({} for protocol \
          violations or oversize packets), {} messages delivered, {} publishes completed; \
+         of these, MQTT 5: {} executions, {} connections accepted, {} messages delivered; \
          no panic, no invariant broken, no hang",
         total.executions,
         args.seed,
@@ -199,7 +203,10 @@ fn main() -> ExitCode {
         total.closed,
         total.closed_protocol,
         total.messages,
-        total.completed
+        total.completed,
+        total.v5_executions,
+        total.v5_connected,
+        total.v5_messages
     );
     ExitCode::SUCCESS
 }

@@ -519,9 +519,15 @@ impl Decoder {
                 Step::Frame(header)
             });
         }
-        // MQTT 5 told the broker our Maximum Packet Size: anything over it,
-        // PUBLISH included, is a protocol error there.
-        if header.packet_type() != 3 || self.protocol == ProtocolVersion::V5 {
+        // MQTT 5 told the broker our Maximum Packet Size, so the spec makes
+        // a larger PUBLISH a protocol error; it is read through all the
+        // same, as with 3.1.1: mosquitto 2.0 sends PUBLISHes one byte over
+        // the size we announce (it leaves the first byte out), and a QoS 1
+        // one queued for a persistent session would otherwise end every
+        // reconnect. The head read is topic and packet id; the properties
+        // are discarded with the payload (an oversized PUBLISH that names
+        // its topic by alias alone is refused for its empty topic).
+        if header.packet_type() != 3 {
             return Err(SessionError::PacketTooLarge {
                 size: frame_len,
                 max: self.max_packet_size,

@@ -278,7 +278,8 @@ impl Options {
             check_string("user name", username)?;
         }
         if let Some(password) = &self.password {
-            if self.username.is_none() {
+            // MQTT 5 allows a password alone; 3.1 and 3.1.1 do not.
+            if self.username.is_none() && self.protocol != ProtocolVersion::V5 {
                 return Err(ConfigError::PasswordWithoutUsername);
             }
             check_string("password", password)?;

@@ -620,8 +620,9 @@ impl Session {
         if let Some(g) = &self.granted {
             check_publish_allowed(g, qos, retain)?;
             if let Some(max) = g.maximum_packet_size {
-                // Measured as written, with the topic in full (an alias
-                // only makes it smaller).
+                // Measured as written at its largest: the topic in full,
+                // plus an alias if aliases are in use (the PUBLISH that sets
+                // one carries both). `queue` checks the packet really sent.
                 let mut scratch = BytesMut::new();
                 let packet = Outgoing::Publish {
                     topic,
@@ -631,7 +632,7 @@ impl Session {
                     dup: false,
                     pkid: 1,
                     properties: properties.as_deref(),
-                    alias: None,
+                    alias: (g.topic_alias_maximum > 0).then_some(1),
                 };
                 codec::encode(&packet, self.options.protocol, &mut scratch)?;
                 if scratch.len() > max as usize {
@@ -680,6 +681,9 @@ impl Session {
 
     /// Writes a PUBLISH now: packet id, encoding, tracking, `Published`.
     /// On error nothing has changed.
+    // One argument per PUBLISH field: bundling them would copy the topic of
+    // every QoS 0 publish into a struct first.
+    #[allow(clippy::too_many_arguments)]
     fn send_publish(
         &mut self,
         now_ms: u64,
@@ -772,6 +776,19 @@ impl Session {
             let Some(w) = self.waiting.pop_front() else {
                 break;
             };
+            // A new CONNACK may allow less than the one they were
+            // accepted under.
+            if let Some(Err(e)) = self
+                .granted
+                .as_ref()
+                .map(|g| check_publish_allowed(g, w.qos, w.retain))
+            {
+                self.events.push_back(Event::PublishFailed {
+                    id: w.id,
+                    reason: e.to_string(),
+                });
+                continue;
+            }
             let properties = w.properties.clone();
             match self.send_publish(
                 now_ms, w.id, &w.topic, &w.payload, w.qos, w.retain, properties,
@@ -875,7 +892,19 @@ impl Session {
     }
 
     fn queue(&mut self, now_ms: u64, packet: &Outgoing<'_>) -> Result<(), SessionError> {
+        let mark = self.tx.len();
         codec::encode(packet, self.options.protocol, &mut self.tx)?;
+        // MQTT 5: nothing larger than the broker's Maximum Packet Size goes
+        // out (a SUBSCRIBE of many filters, say); the packet is taken back.
+        if let Some(max) = self.granted.as_ref().and_then(|g| g.maximum_packet_size) {
+            let size = self.tx.len() - mark;
+            if size > max as usize {
+                self.tx.truncate(mark);
+                return Err(SessionError::NotAllowedByBroker(format!(
+                    "the packet would be {size} bytes, over its maximum of {max}"
+                )));
+            }
+        }
         self.last_sent_ms = now_ms;
         Ok(())
     }
@@ -1205,7 +1234,32 @@ impl Session {
     }
 
     /// Session resume: PUBLISH (DUP set, same id) and PUBREL again, in order.
+    /// With MQTT 5, a PUBLISH the resumed connection's CONNACK no longer
+    /// allows (a lower maximum QoS, no retain) is not sent again: it fails
+    /// with the reason (a packet too large fails when `queue`-d below).
     fn resend_in_flight(&mut self, now_ms: u64) -> Result<(), SessionError> {
+        if let Some(g) = self.granted.clone() {
+            let refused: Vec<(u64, SessionError)> = self
+                .outgoing
+                .iter()
+                .filter(|(_, p)| p.stage != Stage::Released)
+                .filter_map(|(seq, p)| {
+                    check_publish_allowed(&g, p.qos, p.retain)
+                        .err()
+                        .map(|e| (*seq, e))
+                })
+                .collect();
+            for (seq, e) in refused {
+                if let Some(p) = self.outgoing.remove(&seq) {
+                    self.outgoing_by_pkid.remove(&p.pkid);
+                    self.ids.release(p.pkid);
+                    self.events.push_back(Event::PublishFailed {
+                        id: p.id,
+                        reason: e.to_string(),
+                    });
+                }
+            }
+        }
         for p in self.outgoing.values() {
             let packet = match p.stage {
                 // Aliases do not survive a connection: the topic in full.
@@ -1408,3 +1462,5 @@ fn check_publish_allowed(g: &Granted, qos: QoS, retain: bool) -> Result<(), Sess
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_v5;

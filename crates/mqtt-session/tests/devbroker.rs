@@ -75,3 +75,55 @@ fn devbroker_publishes_the_last_will_when_the_connection_is_cut() {
 fn devbroker_keeps_offline_messages_for_a_persistent_session() {
     scenarios::offline_messages_are_kept_for_a_persistent_session(&DevBroker::start(), 40);
 }
+
+/// Named rumqttd gap: it does not speak MQTT 5 (the devbroker runs its
+/// 3.1.1 server only). A v5 CONNECT (level 5, with properties or without)
+/// gets no CONNACK, neither accepted nor refused with 0x84 "unsupported
+/// protocol version" as MQTT 5 asks: the broker closes the connection (the
+/// devbroker's WebSocket front sends a Close frame). The session reports a
+/// lost connection before CONNACK, with nothing granted, and connects fine
+/// once switched to 3.1.1. Asserted exactly, so this fails the day the
+/// devbroker answers MQTT 5.
+#[test]
+fn devbroker_does_not_speak_mqtt_5_and_closes_a_v5_connect_without_connack() {
+    let b = DevBroker::start();
+    for (what, v5) in [
+        ("no properties", mqtt_session::ConnectProperties::default()),
+        (
+            "with properties",
+            mqtt_session::ConnectProperties {
+                session_expiry_secs: 60,
+                topic_alias_maximum: 10,
+                user_properties: vec![("k".into(), "v".into())],
+                ..Default::default()
+            },
+        ),
+    ] {
+        let mut c = Client::new(
+            "v5",
+            Options {
+                protocol: ProtocolVersion::V5,
+                v5,
+                ..opts("v5")
+            },
+        );
+        c.open(&b);
+        c.wait_until("the broker to answer", |c| !c.events.is_empty());
+        match c.events.as_slice() {
+            [Event::Closed {
+                error: SessionError::ConnectionLost(reason),
+            }] => assert!(
+                reason.starts_with("closed by the broker"),
+                "{what}: {reason}"
+            ),
+            other => panic!("{what}: rumqttd now answers MQTT 5 differently: {other:?}"),
+        }
+        assert_eq!(c.session.state(), ConnectionState::Disconnected, "{what}");
+        assert_eq!(c.session.granted(), None, "{what}");
+        assert!(!c.is_open(), "{what}");
+        let mut o = c.session.options().clone();
+        o.protocol = ProtocolVersion::V3_1_1;
+        assert_eq!(c.session.set_options(o), Ok(()));
+        assert!(!c.connect(&b), "{what}: 3.1.1 after 5");
+    }
+}

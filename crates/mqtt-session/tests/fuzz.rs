@@ -81,12 +81,32 @@ fn every_hostile_corpus_stream_ends_in_its_typed_error_in_any_chunking() {
 }
 
 #[test]
+fn every_hostile_v5_corpus_stream_ends_in_its_typed_error_in_any_chunking() {
+    for case in hostile::v5_cases() {
+        for chunk in REPLAY_CHUNKS {
+            let events = replay(&case.bytes, hostile::case_options_v5(), chunk);
+            assert_eq!(
+                events.last(),
+                Some(&Event::Closed {
+                    error: case.error.clone()
+                }),
+                "{} in chunks of {chunk}: {events:?}",
+                case.name
+            );
+        }
+    }
+}
+
+#[test]
 fn two_thousand_seeded_fuzz_executions_break_no_invariant() {
     let corpus: Vec<Vec<u8>> = load_corpus(&corpus_dir())
         .into_iter()
         .map(|(_, b)| b)
         .collect();
-    let hostile = hostile::cases();
+    let hostile: Vec<_> = hostile::cases()
+        .into_iter()
+        .chain(hostile::v5_cases())
+        .collect();
     let seed = 0x7e57;
     let mut total = Stats::default();
     for i in 0..2_000 {
@@ -108,4 +128,8 @@ fn two_thousand_seeded_fuzz_executions_break_no_invariant() {
     assert!(total.closed_protocol > 200, "{total:?}");
     // Oversized PUBLISHes are read through, not just refused.
     assert!(total.not_kept > 500, "{total:?}");
+    // A third speak MQTT 5, and reach deep states too.
+    assert!(total.v5_executions > 500, "{total:?}");
+    assert!(total.v5_connected > 150, "{total:?}");
+    assert!(total.v5_messages > 150, "{total:?}");
 }

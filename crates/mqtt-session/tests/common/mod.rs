@@ -25,7 +25,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use mqtt_session::{
-    ConnectionState, Event, Message, Options, PublishId, QoS, Session, SubscribeResult,
+    ConnectionState, Event, Message, Options, ProtocolVersion, PublishId, PublishProperties, QoS,
+    Session, SessionError, SubscribeResult, Subscription,
 };
 use tungstenite::client::IntoClientRequest;
 use tungstenite::http::HeaderValue;
@@ -232,6 +233,35 @@ pub struct MosquittoConfig {
     pub users: Vec<(String, String)>,
     /// Keep sessions and queued messages across restarts.
     pub persistence: bool,
+    /// Lines of an ACL file (`user alice`, `topic read a/#`…); with any,
+    /// mosquitto checks every publish and subscription against it.
+    pub acl: Vec<String>,
+    /// Further configuration lines, written after the WebSocket listener so
+    /// listener options (`max_qos`, `max_topic_alias`…) apply to it.
+    pub extra: Vec<String>,
+}
+
+/// The version of the installed mosquitto (`mosquitto -h` says "mosquitto
+/// version 2.0.11"), as (major, minor, patch).
+pub fn mosquitto_version() -> (u32, u32, u32) {
+    let out = Command::new(MOSQUITTO)
+        .arg("-h")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {MOSQUITTO} -h: {e}"));
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let version = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("mosquitto version "))
+        .unwrap_or_else(|| panic!("no version in `mosquitto -h`:\n{text}"));
+    let mut parts = version
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    (
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+    )
 }
 
 /// Debian's mosquitto on free loopback ports, killed on drop.
@@ -332,6 +362,16 @@ impl Mosquitto {
                 "persistence true\npersistence_location {}/\n",
                 self.dir.path().display()
             ));
+        }
+        if !self.config.acl.is_empty() {
+            let file = self.dir.path().join("acl");
+            fs::write(&file, self.config.acl.join("\n") + "\n")
+                .unwrap_or_else(|e| panic!("write acl: {e}"));
+            conf.push_str(&format!("acl_file {}\n", file.display()));
+        }
+        for line in &self.config.extra {
+            conf.push_str(line);
+            conf.push('\n');
         }
         fs::write(self.dir.path().join("mosquitto.conf"), conf)
             .unwrap_or_else(|e| panic!("write config: {e}"));
@@ -556,6 +596,11 @@ pub struct Client {
     pub events: Vec<Event>,
     /// When the last binary frame arrived (for dead-link timing).
     pub last_rx: Option<Instant>,
+    /// With [`Client::record_wire`]: every byte read from the broker, in
+    /// order (WebSocket framing removed), to see what it put on the wire.
+    pub wire_in: Option<Vec<u8>>,
+    /// With [`Client::record_wire`]: every byte written to the broker.
+    pub wire_out: Option<Vec<u8>>,
     epoch: Instant,
 }
 
@@ -573,6 +618,14 @@ pub fn opts(client_id: &str) -> Options {
     options(client_id)
 }
 
+/// [`opts`] with MQTT 5.
+pub fn opts_v5(client_id: &str) -> Options {
+    Options {
+        protocol: ProtocolVersion::V5,
+        ..options(client_id)
+    }
+}
+
 impl Client {
     pub fn new(name: &str, options: Options) -> Client {
         let session = Session::new(options).unwrap_or_else(|e| panic!("{name}: options: {e}"));
@@ -582,6 +635,8 @@ impl Client {
             ws: None,
             events: Vec::new(),
             last_rx: None,
+            wire_in: None,
+            wire_out: None,
             epoch: Instant::now(),
         }
     }
@@ -664,6 +719,9 @@ impl Client {
             let Some(ws) = self.ws.as_mut() else {
                 continue;
             };
+            if let Some(w) = self.wire_out.as_mut() {
+                w.extend_from_slice(&bytes);
+            }
             if let Err(e) = ws.send(tungstenite::Message::Binary(bytes)) {
                 self.lost(format!("write failed: {e}"));
             }
@@ -697,6 +755,9 @@ impl Client {
             match ws.read() {
                 Ok(tungstenite::Message::Binary(bytes)) => {
                     self.last_rx = Some(Instant::now());
+                    if let Some(w) = self.wire_in.as_mut() {
+                        w.extend_from_slice(&bytes);
+                    }
                     let now = self.now();
                     self.session.handle_bytes(now, &bytes);
                 }
@@ -769,6 +830,94 @@ impl Client {
             Event::Subscribed { results, .. } => results,
             _ => unreachable!(),
         }
+    }
+
+    /// Subscribes with subscription options and an optional subscription
+    /// identifier (MQTT 5) and waits for SUBACK.
+    pub fn subscribe_with(
+        &mut self,
+        filters: Vec<Subscription>,
+        identifier: Option<u32>,
+    ) -> Vec<(String, SubscribeResult)> {
+        let now = self.now();
+        let pkid = self
+            .session
+            .subscribe_with(now, filters, identifier)
+            .unwrap_or_else(|e| panic!("{}: subscribe_with: {e}", self.name));
+        match self.wait_for(
+            "SUBACK",
+            |e| matches!(e, Event::Subscribed { pkid: p, .. } if *p == pkid),
+        ) {
+            Event::Subscribed { results, .. } => results,
+            _ => unreachable!(),
+        }
+    }
+
+    /// Queues a publish with MQTT 5 properties; returns its id.
+    pub fn publish_with(
+        &mut self,
+        topic: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+        properties: PublishProperties,
+    ) -> PublishId {
+        let now = self.now();
+        let id = self
+            .session
+            .publish_with(now, topic, payload.to_vec(), qos, retain, properties)
+            .unwrap_or_else(|e| panic!("{}: publish_with: {e}", self.name));
+        self.flush();
+        id
+    }
+
+    /// Publishes with properties and waits until it is complete.
+    pub fn publish_with_complete(
+        &mut self,
+        topic: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+        properties: PublishProperties,
+    ) {
+        let id = self.publish_with(topic, payload, qos, retain, properties);
+        self.wait_completed(id, qos);
+    }
+
+    /// Waits until a QoS 1 or 2 publish ends: returns `PublishComplete` or
+    /// `PublishFailed`, whichever comes.
+    pub fn wait_outcome(&mut self, id: PublishId) -> Event {
+        let ends = |e: &Event| matches!(e, Event::PublishComplete { id: i, .. } | Event::PublishFailed { id: i, .. } if *i == id);
+        self.wait_until("the publish to complete or fail", |c| {
+            c.events.iter().any(ends)
+        });
+        self.events
+            .iter()
+            .find(|e| ends(e))
+            .cloned()
+            .unwrap_or_else(|| panic!("event vanished"))
+    }
+
+    /// Waits until the connection is over; returns why (the `Closed` event's
+    /// error).
+    pub fn wait_closed(&mut self) -> SessionError {
+        self.wait_until("the connection to close", |c| {
+            c.events.iter().any(|e| matches!(e, Event::Closed { .. }))
+        });
+        self.events
+            .iter()
+            .find_map(|e| match e {
+                Event::Closed { error } => Some(error.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("event vanished"))
+    }
+
+    /// From now on, keeps every byte read and written ([`Client::wire_in`],
+    /// [`Client::wire_out`]).
+    pub fn record_wire(&mut self) {
+        self.wire_in = Some(Vec::new());
+        self.wire_out = Some(Vec::new());
     }
 
     /// Queues a publish; returns its id.

@@ -1,7 +1,11 @@
 //! Stable-toolchain fuzz harness for the session: a seeded generator of
 //! executions (arbitrary broker bytes in arbitrary chunks, timeouts at
 //! arbitrary times, and client publishes, subscribes, reconnects, limit
-//! changes) and an invariant checker wrapped around `Session`.
+//! changes) and an invariant checker wrapped around `Session`. A third of
+//! the executions, chosen from the seed, speak MQTT 5 with a broker that
+//! does too (CONNACK properties, message properties, topic aliases both
+//! ways, reason codes and reason strings, subscription options and
+//! identifiers, DISCONNECT from the broker) and the MQTT 5 hostile table.
 //!
 //! Shared by `examples/fuzz.rs` (the long release run) and `tests/fuzz.rs`
 //! (corpus replay and a short run in every `cargo test`). Each execution is
@@ -20,7 +24,8 @@ use std::path::{Path, PathBuf};
 use bytes::BytesMut;
 use mqtt_session::hostile::{self, HostileCase};
 use mqtt_session::{
-    ConnectionState, Event, Message, Options, ProtocolVersion, PublishId, QoS, Session,
+    ConnectProperties, ConnectionState, Event, Granted, Message, Options, ProtocolVersion,
+    PublishId, PublishProperties, QoS, RetainHandling, Session, Subscription,
     MAX_OVERSIZED_HEAD_LEN,
 };
 
@@ -137,6 +142,12 @@ pub struct Stats {
     pub not_kept: u64,
     /// Publishes completed (PUBACK / PUBCOMP).
     pub completed: u64,
+    /// Executions with MQTT 5.
+    pub v5_executions: u64,
+    /// Of the connections accepted, those with MQTT 5.
+    pub v5_connected: u64,
+    /// Of the messages delivered, those with MQTT 5.
+    pub v5_messages: u64,
 }
 
 impl Stats {
@@ -151,13 +162,17 @@ impl Stats {
         self.messages += o.messages;
         self.not_kept += o.not_kept;
         self.completed += o.completed;
+        self.v5_executions += o.v5_executions;
+        self.v5_connected += o.v5_connected;
+        self.v5_messages += o.v5_messages;
     }
 }
 
 /// A `Session` that checks its invariants after every call:
 /// - nothing is emitted (events or bytes) after `Event::Closed` until the
 ///   caller starts over (`connect`, `set_options`), and `Closed` is the last
-///   event of its batch;
+///   event of its batch; with MQTT 5 the call that closes may write one
+///   DISCONNECT, nothing else;
 /// - packet ids are never 0 and never two in flight at once; every publish
 ///   in flight is accounted for by events (`in_flight()` agrees);
 /// - after `handle_timeout(now)`, `poll_timeout()` is `None` or after `now`;
@@ -165,7 +180,11 @@ impl Stats {
 ///   head of an oversized PUBLISH, `MAX_OVERSIZED_HEAD_LEN`, if larger); an
 ///   oversized message is reported with consistent sizes; the in-flight
 ///   window is respected; the events of one call are bounded;
-/// - everything written parses as MQTT with nonzero packet ids;
+/// - everything written parses as MQTT with nonzero packet ids; with MQTT 5
+///   it honours the broker's CONNACK: topic aliases within its maximum, no
+///   subscription identifier in PUBLISH, no packet over its maximum size,
+///   no QoS above its maximum, no retain where it has none, and a new QoS
+///   1/2 publish only while fewer than its receive maximum are in flight;
 /// - a QoS 2 message is delivered (kept or not) at most once per packet id
 ///   until the client answered the broker's PUBREL with PUBCOMP (checked
 ///   per call, so soundly but not completely: see `Checked::q2_outstanding`).
@@ -192,6 +211,14 @@ pub struct Checked {
     record: bool,
     /// Counters.
     pub stats: Stats,
+    /// Print every event and every write (for reproducing a failure).
+    pub trace: bool,
+}
+
+/// A clean session, or with MQTT 5 one whose expiry interval is 0: it
+/// ends with its connection (and a broker saying it is present lies).
+fn session_ends_with_connection(o: &Options) -> bool {
+    o.clean_session || (o.protocol == ProtocolVersion::V5 && o.v5.session_expiry_secs == 0)
 }
 
 fn violation(what: &str, detail: impl std::fmt::Debug) -> ! {
@@ -222,6 +249,7 @@ impl Checked {
             events: Vec::new(),
             record,
             stats: Stats::default(),
+            trace: false,
         }
     }
 
@@ -259,6 +287,9 @@ impl Checked {
         let mut lost = false;
         while let Some(e) = self.s.poll_event() {
             count += 1;
+            if self.trace {
+                eprintln!("    event {e:?}");
+            }
             if self.closed || closed_now {
                 violation("nothing is emitted after Closed", (what, &e));
             }
@@ -313,7 +344,12 @@ impl Checked {
         }
         if closed_now {
             self.closed = true;
-            if !out.is_empty() {
+            // MQTT 5: a session that ends the connection itself says why in
+            // a DISCONNECT, its last word.
+            let farewell = self.s.options().protocol == ProtocolVersion::V5
+                && !lost
+                && matches!(out.as_slice(), [0xE0, 0] | [0xE0, 1, _]);
+            if !out.is_empty() && !farewell {
                 violation("nothing is written once the session closed", (what, out));
             }
             // After `connection_lost` the session is Disconnected; after an
@@ -327,10 +363,16 @@ impl Checked {
                 violation("Closed leaves the session closed", self.s.state());
             }
         }
-        if self.closed && !out.is_empty() {
+        if self.closed && !closed_now && !out.is_empty() {
             violation("nothing is written after Closed", (what, out));
         }
-        let pubcomps = check_written(&out, self.s.options().protocol);
+        if self.trace && !out.is_empty() {
+            eprintln!("    client -> {out:02x?}");
+        }
+        let pubcomps = match self.s.options().protocol {
+            ProtocolVersion::V5 => check_written_v5(&out, self.s.granted()),
+            p => check_written(&out, p),
+        };
         self.written.extend_from_slice(&out);
         // QoS 2: deliveries minus releases, per id.
         if self.q2_reset {
@@ -358,7 +400,7 @@ impl Checked {
             }
             self.q2_outstanding.insert(id, now as u32);
         }
-        if ended && self.s.options().clean_session {
+        if ended && session_ends_with_connection(self.s.options()) {
             // A clean session forgets its QoS 2 ids when the connection ends.
             self.q2_outstanding.clear();
         }
@@ -413,6 +455,14 @@ impl Checked {
                         violation("QoS 0 has no packet id", pkid);
                     }
                 } else {
+                    if let Some(g) = self.s.granted() {
+                        if self.publish_pkid.len() >= usize::from(g.receive_maximum) {
+                            violation(
+                                "a new publish starts only below the broker's receive maximum",
+                                (self.publish_pkid.len(), g.receive_maximum),
+                            );
+                        }
+                    }
                     self.start_pkid(*pkid, "PUBLISH");
                     self.publish_pkid.insert(*id, *pkid);
                 }
@@ -438,6 +488,9 @@ impl Checked {
             Event::Granted(_) | Event::PublishReason { .. } | Event::ServerReason { .. } => {}
             Event::Connected { .. } => {
                 self.stats.connected += 1;
+                if self.s.options().protocol == ProtocolVersion::V5 {
+                    self.stats.v5_connected += 1;
+                }
                 if self.s.state() != ConnectionState::Connected
                     && self.s.state() != ConnectionState::Closed
                 {
@@ -447,6 +500,11 @@ impl Checked {
             Event::Pong { .. } => {} // nothing to account: no packet id, no state
             Event::Message(m) => {
                 self.stats.messages += 1;
+                if self.s.options().protocol == ProtocolVersion::V5 {
+                    self.stats.v5_messages += 1;
+                } else if m.properties.is_some() {
+                    violation("only MQTT 5 messages have properties", m);
+                }
                 if m.qos != QoS::AtMostOnce && m.pkid == 0 {
                     violation("a delivered QoS 1/2 message has a packet id", m);
                 }
@@ -493,7 +551,7 @@ impl Checked {
         let before = self.outstanding();
         self.closed = false;
         self.written.clear();
-        if self.s.options().clean_session {
+        if session_ends_with_connection(self.s.options()) {
             self.q2_reset = true;
         }
         self.s.connect(self.now);
@@ -539,6 +597,31 @@ impl Checked {
             self.start_pkid(pkid, "SUBSCRIBE");
         }
         self.after("subscribe", 0, before);
+    }
+
+    /// A client publish with MQTT 5 properties.
+    pub fn publish_with(
+        &mut self,
+        topic: &str,
+        payload: Vec<u8>,
+        qos: QoS,
+        retain: bool,
+        properties: PublishProperties,
+    ) {
+        let before = self.outstanding();
+        let _ = self
+            .s
+            .publish_with(self.now, topic, payload, qos, retain, properties);
+        self.after("publish_with", 0, before);
+    }
+
+    /// A client subscribe with options and an identifier.
+    pub fn subscribe_with(&mut self, filters: Vec<Subscription>, identifier: Option<u32>) {
+        let before = self.outstanding();
+        if let Ok(pkid) = self.s.subscribe_with(self.now, filters, identifier) {
+            self.start_pkid(pkid, "SUBSCRIBE");
+        }
+        self.after("subscribe_with", 0, before);
     }
 
     /// A client unsubscribe.
@@ -673,6 +756,161 @@ fn check_written(out: &[u8], protocol: ProtocolVersion) -> Vec<u16> {
     pubcomps
 }
 
+/// Splits what the client wrote into whole packets (first byte, header
+/// length, packet).
+fn packets(out: &[u8]) -> Vec<(u8, usize, &[u8])> {
+    let mut v = Vec::new();
+    let mut rest = out;
+    while let Some((&byte1, tail)) = rest.split_first() {
+        let mut len = 0usize;
+        let mut header = 1usize;
+        let mut done = false;
+        for (i, &b) in tail.iter().take(4).enumerate() {
+            len |= usize::from(b & 0x7F) << (7 * i);
+            header += 1;
+            if b & 0x80 == 0 {
+                done = true;
+                break;
+            }
+        }
+        if !done || rest.len() < header + len {
+            violation("the client writes whole packets", rest);
+        }
+        let (packet, next) = rest.split_at(header + len);
+        v.push((byte1, header, packet));
+        rest = next;
+    }
+    v
+}
+
+/// DISCONNECT reason codes a client may send (MQTT 5 §3.14.2.1).
+const CLIENT_DISCONNECT_CODES: [u8; 14] = [
+    0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x90, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99,
+];
+
+/// `check_written` for MQTT 5, and what the broker granted is honoured.
+/// mqttbytes reads every packet but DISCONNECT (it refuses the two-byte
+/// normal disconnection) and UNSUBSCRIBE (its reader prints to stderr).
+fn check_written_v5(out: &[u8], granted: Option<&Granted>) -> Vec<u16> {
+    use mqttbytes::v5::Packet;
+    let mut pubcomps = Vec::new();
+    for (byte1, header, packet) in packets(out) {
+        let body = &packet[header..];
+        let pkid = match byte1 >> 4 {
+            10 => {
+                // Packet id, property length 0 (we send none), filters.
+                if body.len() < 3 + 2 || body[2] != 0 {
+                    violation("UNSUBSCRIBE is well-formed", packet);
+                }
+                let mut at = 3;
+                while at < body.len() {
+                    let n = match (body.get(at), body.get(at + 1)) {
+                        (Some(&h), Some(&l)) => usize::from(u16::from_be_bytes([h, l])),
+                        _ => violation("UNSUBSCRIBE is well-formed", packet),
+                    };
+                    at += 2 + n;
+                }
+                if at != body.len() {
+                    violation("UNSUBSCRIBE is well-formed", packet);
+                }
+                Some(u16::from_be_bytes([body[0], body[1]]))
+            }
+            14 => {
+                let ok = byte1 == 0xE0
+                    && (body.is_empty()
+                        || (body.len() == 1 && CLIENT_DISCONNECT_CODES.contains(&body[0])));
+                if !ok {
+                    violation("DISCONNECT is a client's", packet);
+                }
+                None
+            }
+            1 | 3 | 4 | 5 | 6 | 7 | 8 | 12 => {
+                let mut buf = BytesMut::from(packet);
+                let p = match mqttbytes::v5::read(&mut buf, usize::MAX) {
+                    Ok(p) => p,
+                    Err(e) => violation("the client writes readable MQTT 5", (e, packet)),
+                };
+                match p {
+                    Packet::Connect(c) => {
+                        if c.protocol != mqttbytes::Protocol::V5 {
+                            violation("CONNECT says level 5", packet);
+                        }
+                        None
+                    }
+                    Packet::Publish(p) => {
+                        let alias = p.properties.as_ref().and_then(|q| q.topic_alias);
+                        if let Some(q) = &p.properties {
+                            if !q.subscription_identifiers.is_empty() {
+                                violation("a client sends no subscription identifier", packet);
+                            }
+                        }
+                        if p.topic.is_empty() && alias.is_none() {
+                            violation("an empty topic comes with an alias", packet);
+                        }
+                        if let Some(g) = granted {
+                            if let Some(a) = alias {
+                                if a == 0 || a > g.topic_alias_maximum {
+                                    violation("topic aliases stay within the broker's", (a, g));
+                                }
+                            }
+                            // A redelivery (DUP) after a resumed session
+                            // keeps its size, QoS and retain flag even when
+                            // the new CONNACK lowered what the broker allows
+                            // (the session's choice, not checked here).
+                            if let Some(max) = g.maximum_packet_size {
+                                if !p.dup && packet.len() as u64 > u64::from(max) {
+                                    violation("no packet over the broker's maximum", packet.len());
+                                }
+                            }
+                            if !p.dup && p.qos as u8 > g.maximum_qos.as_u8() {
+                                violation("no QoS above the broker's maximum", (p.qos, g));
+                            }
+                            if !p.dup && p.retain && !g.retain_available {
+                                violation("no retain when the broker has none", packet);
+                            }
+                        }
+                        if p.qos == mqttbytes::QoS::AtMostOnce {
+                            if p.dup {
+                                violation("no DUP on QoS 0", packet);
+                            }
+                            None
+                        } else {
+                            Some(p.pkid)
+                        }
+                    }
+                    Packet::PubAck(a) => Some(a.pkid),
+                    Packet::PubRec(a) => Some(a.pkid),
+                    Packet::PubRel(a) => Some(a.pkid),
+                    Packet::PubComp(a) => {
+                        pubcomps.push(a.pkid);
+                        Some(a.pkid)
+                    }
+                    Packet::Subscribe(s) => {
+                        if s.filters.is_empty() {
+                            violation("SUBSCRIBE has filters", packet);
+                        }
+                        if let (Some(g), Some(id)) =
+                            (granted, s.properties.as_ref().and_then(|p| p.id))
+                        {
+                            if !g.subscription_identifiers_available || id == 0 {
+                                violation("subscription identifiers as the broker allows", id);
+                            }
+                        }
+                        Some(s.pkid)
+                    }
+                    Packet::PingReq => None,
+                    other => violation("the client writes only client packet types", other),
+                }
+            }
+            _ => violation("the client writes only client packet types", packet),
+        };
+        if pkid == Some(0) {
+            violation("the client never writes packet id 0", packet);
+        }
+    }
+    pubcomps
+}
+
 // ----- the generator -----
 
 const TOPICS: [&str; 8] = [
@@ -688,6 +926,7 @@ const TOPICS: [&str; 8] = [
 const BAD_TOPICS: [&str; 4] = ["a/+", "#", "", "a\u{0}b"];
 const FILTERS: [&str; 7] = ["#", "a/+", "sensors/#", "t", "$SYS/#", "+/+/+", "é/#"];
 const BAD_FILTERS: [&str; 3] = ["a/#/b", "a+", ""];
+const SHARED_FILTERS: [&str; 3] = ["$share/g/a/+", "$share/g/#", "$share//t"];
 /// The incoming limits the generator uses.
 const LIMITS: [usize; 5] = [5, 16, 300, 4096, 1 << 20];
 
@@ -698,6 +937,31 @@ struct Owed {
     acks: Vec<Vec<u8>>,
     /// Packet ids of QoS 2 messages this broker sent (for PUBREL).
     sent_qos2: Vec<u16>,
+    /// MQTT 5: the topic aliases this broker set on this connection.
+    aliases: Vec<u16>,
+}
+
+/// What the simulated broker knows of the client's options.
+#[derive(Debug, Clone, Copy)]
+struct Peer {
+    v5: bool,
+    /// The client's Topic Alias Maximum.
+    alias_max: u16,
+    /// The client's Receive Maximum.
+    receive_max: u16,
+    /// The client sent an empty client id.
+    no_client_id: bool,
+}
+
+impl Peer {
+    fn of(o: &Options) -> Peer {
+        Peer {
+            v5: o.protocol == ProtocolVersion::V5,
+            alias_max: o.v5.topic_alias_maximum,
+            receive_max: o.v5.receive_maximum,
+            no_client_id: o.client_id.is_empty(),
+        }
+    }
 }
 
 fn ack(byte1: u8, pkid: u16) -> Vec<u8> {
@@ -734,7 +998,10 @@ fn publish_bytes(flags: u8, topic: &[u8], pkid: Option<u16>, payload: &[u8]) -> 
     v
 }
 
-fn learn(owed: &mut Owed, written: &[u8], rng: &mut Rng) {
+fn learn(owed: &mut Owed, written: &[u8], rng: &mut Rng, peer: Peer) {
+    if peer.v5 {
+        return learn_v5(owed, written, rng);
+    }
     let mut rest = written;
     while rest.len() >= 2 {
         let byte1 = rest[0];
@@ -840,7 +1107,10 @@ fn mutate(rng: &mut Rng, mut v: Vec<u8>) -> Vec<u8> {
 }
 
 /// A packet a well-behaved broker could send now.
-fn polite_chunk(rng: &mut Rng, owed: &mut Owed) -> Vec<u8> {
+fn polite_chunk(rng: &mut Rng, owed: &mut Owed, peer: Peer) -> Vec<u8> {
+    if peer.v5 {
+        return polite_chunk_v5(rng, owed, peer);
+    }
     if owed.connack {
         owed.connack = false;
         return vec![0x20, 2, u8::from(rng.chance(30)), 0];
@@ -872,9 +1142,14 @@ fn broker_chunk(
     corpus: &[Vec<u8>],
     hostile: &[HostileCase],
     hostility: u64,
+    peer: Peer,
 ) -> Vec<u8> {
     if !rng.chance(hostility) {
-        return polite_chunk(rng, owed);
+        return polite_chunk(rng, owed, peer);
+    }
+    if peer.v5 {
+        let v = hostile_chunk_v5(rng, owed, corpus, hostile, peer);
+        return if rng.chance(25) { mutate(rng, v) } else { v };
     }
     let v = match rng.below(100) {
         0..=29 => {
@@ -991,19 +1266,515 @@ fn broker_chunk(
     }
 }
 
-fn random_options(rng: &mut Rng) -> Options {
-    let protocol = if rng.chance(15) {
+// ----- the MQTT 5 broker -----
+
+/// A length-prefixed string (or binary data).
+fn mqtt_str(v: &mut Vec<u8>, x: &[u8]) {
+    v.extend_from_slice(&(x.len() as u16).to_be_bytes());
+    v.extend_from_slice(x);
+}
+
+/// A property section: its length, then `body`.
+fn with_len(body: &[u8]) -> Vec<u8> {
+    let mut v = Vec::new();
+    put_len(&mut v, body.len());
+    v.extend_from_slice(body);
+    v
+}
+
+/// A packet: first byte, remaining length, body.
+fn frame(byte1: u8, body: &[u8]) -> Vec<u8> {
+    let mut v = vec![byte1];
+    put_len(&mut v, body.len());
+    v.extend_from_slice(body);
+    v
+}
+
+/// An MQTT 5 PUBLISH (any flags) with this property section (length
+/// included).
+fn publish_v5_bytes(
+    flags: u8,
+    topic: &[u8],
+    pkid: Option<u16>,
+    props: &[u8],
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut body = Vec::new();
+    mqtt_str(&mut body, topic);
+    if let Some(id) = pkid {
+        body.extend_from_slice(&id.to_be_bytes());
+    }
+    body.extend_from_slice(props);
+    body.extend_from_slice(payload);
+    frame(0x30 | (flags & 0x0F), &body)
+}
+
+/// An MQTT 5 ack (PUBACK…PUBCOMP) with a reason code and, sometimes, a
+/// reason string.
+fn ack_v5(rng: &mut Rng, byte1: u8, pkid: u16, codes: &[u8]) -> Vec<u8> {
+    let mut body = pkid.to_be_bytes().to_vec();
+    match rng.below(10) {
+        0..=5 => {}
+        6 | 7 => body.push(*rng.pick(codes)),
+        _ => {
+            body.push(*rng.pick(codes));
+            let mut p = vec![0x1F];
+            mqtt_str(&mut p, b"because");
+            if rng.chance(30) {
+                p.push(0x26);
+                mqtt_str(&mut p, b"k");
+                mqtt_str(&mut p, b"v");
+            }
+            body.extend(with_len(&p));
+        }
+    }
+    frame(byte1, &body)
+}
+
+/// Well-formed PUBLISH properties a broker may send (no topic alias).
+fn publish_props_v5(rng: &mut Rng) -> Vec<u8> {
+    let mut p = Vec::new();
+    if rng.chance(20) {
+        p.extend([0x01, rng.below(2) as u8]);
+    }
+    if rng.chance(15) {
+        p.push(0x02);
+        p.extend((rng.below(100_000) as u32).to_be_bytes());
+    }
+    if rng.chance(15) {
+        p.push(0x03);
+        mqtt_str(&mut p, b"text/plain");
+    }
+    if rng.chance(10) {
+        p.push(0x08);
+        mqtt_str(&mut p, b"reply/to");
+    }
+    if rng.chance(10) {
+        p.push(0x09);
+        let n = rng.size(16);
+        let data = rng.bytes(n);
+        mqtt_str(&mut p, &data);
+    }
+    for _ in 0..rng.below(3) {
+        p.push(0x26);
+        mqtt_str(&mut p, b"key");
+        mqtt_str(&mut p, "välue".as_bytes());
+    }
+    for _ in 0..rng.below(3) {
+        p.push(0x0B);
+        put_len(&mut p, rng.range(1, 268_435_455) as usize);
+    }
+    p
+}
+
+/// What an MQTT 5 broker owes for what the client wrote.
+fn learn_v5(owed: &mut Owed, written: &[u8], rng: &mut Rng) {
+    for (byte1, header, packet) in packets(written) {
+        let body = &packet[header..];
+        let u16_at = |at: usize| -> u16 {
+            match (body.get(at), body.get(at + 1)) {
+                (Some(&h), Some(&l)) => u16::from_be_bytes([h, l]),
+                _ => 0,
+            }
+        };
+        // The end of a property section starting at `at`.
+        let skip_props = |at: usize| -> usize {
+            let mut len = 0usize;
+            for (i, &b) in body.iter().skip(at).take(4).enumerate() {
+                len |= usize::from(b & 0x7F) << (7 * i);
+                if b & 0x80 == 0 {
+                    return at + i + 1 + len;
+                }
+            }
+            body.len()
+        };
+        let pkid = u16_at(0);
+        match byte1 >> 4 {
+            1 => owed.connack = true,
+            3 => {
+                let qos = (byte1 >> 1) & 3;
+                let id = u16_at(2 + usize::from(u16_at(0)));
+                match qos {
+                    1 => {
+                        let a = ack_v5(rng, 0x40, id, &[0, 0, 0x10, 0x80, 0x87, 0x97]);
+                        owed.acks.push(a);
+                    }
+                    2 => {
+                        let a = ack_v5(rng, 0x50, id, &[0, 0, 0x10, 0x80, 0x97, 0x99]);
+                        owed.acks.push(a);
+                    }
+                    _ => {}
+                }
+            }
+            6 => {
+                let a = ack_v5(rng, 0x70, pkid, &[0, 0, 0, 0x92]);
+                owed.acks.push(a);
+            }
+            8 => {
+                let mut at = skip_props(2);
+                let mut codes = Vec::new();
+                while at + 2 <= body.len() {
+                    at += 2 + usize::from(u16_at(at)) + 1;
+                    codes.push(*rng.pick(&[0u8, 1, 2, 0x80, 0x87, 0x8F, 0x97, 0xA2]));
+                }
+                let mut b = pkid.to_be_bytes().to_vec();
+                b.push(0);
+                b.extend(codes);
+                owed.acks.push(frame(0x90, &b));
+            }
+            10 => {
+                let mut at = skip_props(2);
+                let mut b = pkid.to_be_bytes().to_vec();
+                b.push(0);
+                while at + 2 <= body.len() {
+                    at += 2 + usize::from(u16_at(at));
+                    b.push(*rng.pick(&[0u8, 0, 0x11, 0x80, 0x87]));
+                }
+                owed.acks.push(frame(0xB0, &b));
+            }
+            12 => owed.acks.push(vec![0xD0, 0]),
+            _ => {}
+        }
+    }
+}
+
+/// An MQTT 5 CONNACK accepting the connection, with what a broker might
+/// grant.
+fn connack_v5(rng: &mut Rng, peer: Peer) -> Vec<u8> {
+    let mut p = Vec::new();
+    if peer.no_client_id || rng.chance(5) {
+        p.push(0x12);
+        mqtt_str(&mut p, b"auto-7f3a");
+    }
+    if rng.chance(30) {
+        p.push(0x21);
+        p.extend((rng.range(1, 20) as u16).to_be_bytes());
+    }
+    if rng.chance(15) {
+        p.extend([0x24, rng.below(2) as u8]);
+    }
+    if rng.chance(15) {
+        p.extend([0x25, rng.below(2) as u8]);
+    }
+    if rng.chance(20) {
+        p.push(0x22);
+        p.extend((rng.below(11) as u16).to_be_bytes());
+    }
+    if rng.chance(15) {
+        p.push(0x27);
+        p.extend((*rng.pick(&[64u32, 300, 4096, 1 << 20])).to_be_bytes());
+    }
+    if rng.chance(10) {
+        p.push(0x13);
+        p.extend((*rng.pick(&[0u16, 1, 5, 30])).to_be_bytes());
+    }
+    if rng.chance(10) {
+        p.push(0x11);
+        p.extend((rng.below(10_000) as u32).to_be_bytes());
+    }
+    for id in [0x28u8, 0x29, 0x2A] {
+        if rng.chance(10) {
+            p.extend([id, rng.below(2) as u8]);
+        }
+    }
+    if rng.chance(10) {
+        p.push(0x1F);
+        mqtt_str(&mut p, b"welcome");
+    }
+    let mut body = vec![u8::from(rng.chance(30)), 0];
+    body.extend(with_len(&p));
+    frame(0x20, &body)
+}
+
+/// A packet a well-behaved MQTT 5 broker could send now.
+fn polite_chunk_v5(rng: &mut Rng, owed: &mut Owed, peer: Peer) -> Vec<u8> {
+    if owed.connack {
+        owed.connack = false;
+        owed.aliases.clear();
+        return connack_v5(rng, peer);
+    }
+    match rng.below(100) {
+        0..=59 if !owed.acks.is_empty() => owed.acks.remove(0),
+        0..=89 => {
+            let room = owed.sent_qos2.len() < usize::from(peer.receive_max);
+            let qos = if room {
+                rng.below(3) as u8
+            } else {
+                rng.below(2) as u8
+            };
+            let dup = qos > 0 && rng.chance(10);
+            let flags = (u8::from(dup) << 3) | (qos << 1) | u8::from(rng.chance(10));
+            let pkid = (qos > 0).then(|| rng.range(1, 6) as u16);
+            if let (2, Some(id)) = (qos, pkid) {
+                owed.sent_qos2.push(id);
+            }
+            let mut props = publish_props_v5(rng);
+            let mut topic = rng.pick(&TOPICS).as_bytes().to_vec();
+            if peer.alias_max > 0 && rng.chance(40) {
+                if !owed.aliases.is_empty() && rng.chance(60) {
+                    // Use an alias set before, without the topic.
+                    topic.clear();
+                    let a = *rng.pick(&owed.aliases);
+                    props.push(0x23);
+                    props.extend(a.to_be_bytes());
+                } else {
+                    let a = rng.range(1, u64::from(peer.alias_max)) as u16;
+                    if !owed.aliases.contains(&a) {
+                        owed.aliases.push(a);
+                    }
+                    props.push(0x23);
+                    props.extend(a.to_be_bytes());
+                }
+            }
+            let n = rng.size(300);
+            let payload = rng.bytes(n);
+            publish_v5_bytes(flags, &topic, pkid, &with_len(&props), &payload)
+        }
+        90..=94 if !owed.sent_qos2.is_empty() => {
+            let id = owed.sent_qos2.remove(0);
+            ack_v5(rng, 0x62, id, &[0, 0, 0, 0x92])
+        }
+        95 => {
+            // The broker ends the connection.
+            let code = *rng.pick(&[0x00u8, 0x8B, 0x8E, 0x98, 0x9C]);
+            if rng.chance(50) {
+                vec![0xE0, 1, code]
+            } else {
+                let mut p = vec![0x1F];
+                mqtt_str(&mut p, b"bye");
+                if code == 0x9C {
+                    p.push(0x1C);
+                    mqtt_str(&mut p, b"other:1883");
+                }
+                let mut body = vec![code];
+                body.extend(with_len(&p));
+                frame(0xE0, &body)
+            }
+        }
+        _ => vec![0xD0, 0],
+    }
+}
+
+/// A random property section: well-formed properties, sometimes with
+/// identifiers, values or strings a broker must not send.
+fn random_props_v5(rng: &mut Rng) -> Vec<u8> {
+    let mut p = Vec::new();
+    for _ in 0..rng.below(4) {
+        let id = if rng.chance(80) {
+            *rng.pick(&[
+                0x01u8, 0x02, 0x03, 0x08, 0x09, 0x0B, 0x11, 0x12, 0x13, 0x15, 0x17, 0x1C, 0x1F,
+                0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2A,
+            ])
+        } else {
+            rng.next_u64() as u8
+        };
+        p.push(id);
+        match id {
+            0x01 | 0x17 | 0x24 | 0x25 | 0x28 | 0x29 | 0x2A => p.push(*rng.pick(&[0u8, 1, 1, 2])),
+            0x02 | 0x11 | 0x27 => p.extend((*rng.pick(&[0u32, 1, 300, u32::MAX])).to_be_bytes()),
+            0x13 | 0x21 | 0x22 | 0x23 => {
+                p.extend((*rng.pick(&[0u16, 1, 3, 10, 11, 65_535])).to_be_bytes())
+            }
+            0x0B => put_len(&mut p, *rng.pick(&[0usize, 1, 127, 128, 268_435_455])),
+            0x26 => {
+                let keys: [&[u8]; 3] = [b"k", b"\xC3\x28", b"a\0"];
+                let k = *rng.pick(&keys);
+                mqtt_str(&mut p, k);
+                mqtt_str(&mut p, b"v");
+            }
+            _ => {
+                let values: [&[u8]; 4] = [b"text", b"r/+", b"", b"\xED\xA0\x80"];
+                let v = *rng.pick(&values);
+                mqtt_str(&mut p, v);
+            }
+        }
+    }
+    p
+}
+
+/// A packet (or garbage) a hostile MQTT 5 broker could send now.
+fn hostile_chunk_v5(
+    rng: &mut Rng,
+    owed: &mut Owed,
+    corpus: &[Vec<u8>],
+    hostile: &[HostileCase],
+    peer: Peer,
+) -> Vec<u8> {
+    match rng.below(100) {
+        0..=24 => {
+            if owed.connack && rng.chance(70) {
+                owed.connack = false;
+                owed.aliases.clear();
+                if rng.chance(60) {
+                    return connack_v5(rng, peer);
+                }
+                let flags = if rng.chance(90) {
+                    rng.below(2) as u8
+                } else {
+                    rng.next_u64() as u8
+                };
+                let code = *rng.pick(&[0u8, 0, 0, 1, 0x80, 0x86, 0x87, 0x9C, 0x04]);
+                let mut body = vec![flags, code];
+                body.extend(with_len(&random_props_v5(rng)));
+                frame(0x20, &body)
+            } else if !owed.acks.is_empty() {
+                let i = rng.below(owed.acks.len() as u64) as usize;
+                if rng.chance(85) {
+                    owed.acks.remove(i)
+                } else {
+                    owed.acks[i].clone()
+                }
+            } else {
+                vec![0xD0, 0]
+            }
+        }
+        25..=49 => {
+            let qos = *rng.pick(&[0u8, 0, 1, 1, 2, 2, 3]);
+            let dup = (qos > 0 && rng.chance(20)) || rng.chance(2);
+            let flags = (u8::from(dup) << 3) | (qos << 1) | u8::from(rng.chance(20));
+            let topic: Vec<u8> = match rng.below(100) {
+                0..=79 => rng.pick(&TOPICS).as_bytes().to_vec(),
+                80..=89 => Vec::new(),
+                90..=94 => rng.pick(&BAD_TOPICS).as_bytes().to_vec(),
+                _ => {
+                    let n = rng.size(8);
+                    rng.bytes(n)
+                }
+            };
+            let pkid = (qos > 0).then(|| {
+                let id = if rng.chance(3) {
+                    0
+                } else {
+                    rng.range(1, 8) as u16
+                };
+                if qos == 2 {
+                    owed.sent_qos2.push(id);
+                }
+                id
+            });
+            let mut props = if rng.chance(70) {
+                publish_props_v5(rng)
+            } else {
+                random_props_v5(rng)
+            };
+            if rng.chance(40) {
+                let a = if rng.chance(80) && !owed.aliases.is_empty() {
+                    *rng.pick(&owed.aliases)
+                } else {
+                    rng.range(0, u64::from(peer.alias_max) + 2) as u16
+                };
+                if !topic.is_empty() && !owed.aliases.contains(&a) {
+                    owed.aliases.push(a);
+                }
+                props.push(0x23);
+                props.extend(a.to_be_bytes());
+            }
+            let n = if rng.chance(3) {
+                rng.range(256, 4096) as usize
+            } else {
+                rng.size(64)
+            };
+            let payload = rng.bytes(n);
+            let section = if rng.chance(97) {
+                with_len(&props)
+            } else {
+                // A property length that lies.
+                let mut v = Vec::new();
+                put_len(
+                    &mut v,
+                    (props.len() + rng.range(0, 2) as usize).saturating_sub(1),
+                );
+                v.extend(props);
+                v
+            };
+            publish_v5_bytes(flags, &topic, pkid, &section, &payload)
+        }
+        50..=56 => {
+            let id = if !owed.sent_qos2.is_empty() && rng.chance(80) {
+                let i = rng.below(owed.sent_qos2.len() as u64) as usize;
+                owed.sent_qos2.swap_remove(i)
+            } else {
+                rng.range(0, 8) as u16
+            };
+            ack_v5(rng, 0x62, id, &[0, 0, 0x92, 0x10])
+        }
+        57..=63 => {
+            let byte1 = *rng.pick(&[0x40u8, 0x50, 0x62, 0x70, 0x90, 0xB0]);
+            let mut body = (rng.range(0, 8) as u16).to_be_bytes().to_vec();
+            if rng.chance(70) {
+                if byte1 < 0x90 {
+                    body.push(*rng.pick(&[0u8, 0x10, 0x80, 0x92, 0x97, 0x01]));
+                }
+                body.extend(with_len(&random_props_v5(rng)));
+                if byte1 >= 0x90 {
+                    body.push(*rng.pick(&[0u8, 1, 2, 0x11, 0x80, 0x87, 0x03]));
+                }
+            }
+            frame(byte1, &body)
+        }
+        64..=67 => vec![0xD0, 0],
+        68..=71 => {
+            // DISCONNECT from the broker, any code, any properties.
+            let code = *rng.pick(&[0u8, 0x04, 0x80, 0x8B, 0x8E, 0x9C, 0xA2, 0x05]);
+            match rng.below(3) {
+                0 => vec![0xE0, 0],
+                1 => vec![0xE0, 1, code],
+                _ => {
+                    let mut body = vec![code];
+                    body.extend(with_len(&random_props_v5(rng)));
+                    frame(0xE0, &body)
+                }
+            }
+        }
+        72..=73 => vec![0xF0, 2, *rng.pick(&[0x00u8, 0x18, 0x19]), 0],
+        74..=78 => {
+            let n = rng.range(1, 16) as usize;
+            rng.bytes(n)
+        }
+        79..=89 if !corpus.is_empty() => {
+            let c = rng.pick(corpus);
+            if c.is_empty() || rng.chance(50) {
+                c.clone()
+            } else {
+                let a = rng.below(c.len() as u64) as usize;
+                let b = rng.range(a as u64, c.len() as u64) as usize;
+                c[a..b].to_vec()
+            }
+        }
+        _ => {
+            let v5: Vec<&HostileCase> = hostile
+                .iter()
+                .filter(|c| c.name.starts_with("v5-"))
+                .collect();
+            let case = if !v5.is_empty() && rng.chance(85) {
+                *rng.pick(&v5)
+            } else {
+                rng.pick(hostile)
+            };
+            if case.bytes.starts_with(&hostile::CONNACK_V5_ACCEPTED) && rng.chance(70) {
+                case.bytes[hostile::CONNACK_V5_ACCEPTED.len()..].to_vec()
+            } else {
+                case.bytes.clone()
+            }
+        }
+    }
+}
+
+fn random_options(rng: &mut Rng, v5: bool) -> Options {
+    let protocol = if v5 {
+        ProtocolVersion::V5
+    } else if rng.chance(15) {
         ProtocolVersion::V3_1
     } else {
         ProtocolVersion::V3_1_1
     };
     let clean_session = rng.chance(50);
     let client_id = match rng.below(4) {
-        0 if clean_session && protocol == ProtocolVersion::V3_1_1 => String::new(),
+        0 if (clean_session && protocol == ProtocolVersion::V3_1_1) || v5 => String::new(),
         1 => "fuzz-b".into(),
         _ => "fuzz-a".into(),
     };
-    Options {
+    let mut o = Options {
         client_id,
         clean_session,
         protocol,
@@ -1012,6 +1783,57 @@ fn random_options(rng: &mut Rng) -> Options {
         max_incoming_packet_size: *rng.pick(&LIMITS),
         max_in_flight: *rng.pick(&[0u16, 1, 2, 5, 20]),
         ..Options::default()
+    };
+    if v5 {
+        o.v5 = ConnectProperties {
+            session_expiry_secs: *rng.pick(&[0u32, 0, 60, 3600, u32::MAX]),
+            receive_maximum: *rng.pick(&[1u16, 2, 5, 65_535]),
+            topic_alias_maximum: *rng.pick(&[0u16, 0, 1, 10]),
+            request_response_information: rng.chance(10),
+            request_problem_information: !rng.chance(10),
+            user_properties: if rng.chance(20) {
+                vec![("app".into(), "fuzz".into())]
+            } else {
+                Vec::new()
+            },
+            will_delay_secs: *rng.pick(&[0u32, 0, 5]),
+            will_properties: if rng.chance(50) {
+                random_publish_properties(rng)
+            } else {
+                PublishProperties::default()
+            },
+        };
+        if rng.chance(15) {
+            o.last_will = Some(mqtt_session::LastWill {
+                topic: "fuzz/will".into(),
+                payload: b"gone".to_vec(),
+                qos: *rng.pick(&[QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce]),
+                retain: rng.chance(20),
+            });
+        }
+        if rng.chance(10) {
+            o.username = Some(if rng.chance(50) { "user" } else { "" }.into());
+            o.password = Some(if rng.chance(50) { "secret" } else { "" }.into());
+        }
+    }
+    o
+}
+
+/// PUBLISH properties a client may send.
+fn random_publish_properties(rng: &mut Rng) -> PublishProperties {
+    PublishProperties {
+        payload_format_indicator: rng.chance(30).then(|| rng.below(2) as u8),
+        message_expiry_secs: rng.chance(20).then(|| rng.below(100_000) as u32),
+        content_type: rng.chance(30).then(|| "application/json".into()),
+        response_topic: rng.chance(20).then(|| "reply/fuzz".into()),
+        correlation_data: rng.chance(20).then(|| {
+            let n = rng.size(16);
+            bytes::Bytes::from(rng.bytes(n))
+        }),
+        user_properties: (0..rng.below(3))
+            .map(|i| (format!("k{i}"), "v".into()))
+            .collect(),
+        subscription_identifiers: Vec::new(),
     }
 }
 
@@ -1019,7 +1841,10 @@ fn random_options(rng: &mut Rng) -> Options {
 /// With `trace`, prints every operation (for reproducing a failure).
 pub fn run_one(seed: u64, corpus: &[Vec<u8>], hostile: &[HostileCase], trace: bool) -> Stats {
     let mut rng = Rng::new(seed);
-    let mut c = Checked::new(random_options(&mut rng), false);
+    // A third of the executions speak MQTT 5.
+    let v5 = rng.chance(33);
+    let mut c = Checked::new(random_options(&mut rng, v5), false);
+    c.trace = trace;
     c.now = rng.below(1 << 40);
     let mut owed = Owed::default();
     let ops = rng.range(1, MAX_OPS as u64);
@@ -1029,7 +1854,8 @@ pub fn run_one(seed: u64, corpus: &[Vec<u8>], hostile: &[HostileCase], trace: bo
     }
     for _ in 0..ops {
         let written = c.take_written();
-        learn(&mut owed, &written, &mut rng);
+        let peer = Peer::of(c.s.options());
+        learn(&mut owed, &written, &mut rng, peer);
         let up = matches!(
             c.s.state(),
             ConnectionState::Connecting | ConnectionState::Connected
@@ -1049,7 +1875,7 @@ pub fn run_one(seed: u64, corpus: &[Vec<u8>], hostile: &[HostileCase], trace: bo
                 let mut stream = Vec::new();
                 for _ in 0..rng.range(1, 4) {
                     stream.extend(broker_chunk(
-                        &mut rng, &mut owed, corpus, hostile, hostility,
+                        &mut rng, &mut owed, corpus, hostile, hostility, peer,
                     ));
                 }
                 // Arbitrary chunking, sometimes with time passing in between.
@@ -1099,7 +1925,52 @@ pub fn run_one(seed: u64, corpus: &[Vec<u8>], hostile: &[HostileCase], trace: bo
                 }
                 let payload = rng.bytes(n);
                 let retain = rng.chance(10);
-                c.publish(topic, payload, qos, retain);
+                if v5 && rng.chance(50) {
+                    let mut p = random_publish_properties(&mut rng);
+                    if rng.chance(3) {
+                        // Not a client's to send: refused, nothing written.
+                        p.subscription_identifiers = vec![1];
+                    }
+                    if trace {
+                        eprintln!("[{}] with {p:?}", c.now);
+                    }
+                    c.publish_with(topic, payload, qos, retain, p);
+                } else {
+                    c.publish(topic, payload, qos, retain);
+                }
+            }
+            75..=80 if v5 && rng.chance(50) => {
+                let filters = (0..rng.range(1, 3))
+                    .map(|_| {
+                        let f = if rng.chance(85) {
+                            rng.pick(&FILTERS)
+                        } else if rng.chance(50) {
+                            rng.pick(&SHARED_FILTERS)
+                        } else {
+                            rng.pick(&BAD_FILTERS)
+                        };
+                        let q = *rng.pick(&[QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce]);
+                        Subscription {
+                            no_local: rng.chance(20),
+                            retain_as_published: rng.chance(20),
+                            retain_handling: *rng.pick(&[
+                                RetainHandling::SendOnSubscribe,
+                                RetainHandling::SendIfNew,
+                                RetainHandling::DoNotSend,
+                            ]),
+                            ..Subscription::new(*f, q)
+                        }
+                    })
+                    .collect::<Vec<_>>();
+                let identifier = match rng.below(10) {
+                    0..=5 => None,
+                    6..=8 => Some(rng.range(1, 268_435_455) as u32),
+                    _ => Some(*rng.pick(&[0u32, 268_435_456, u32::MAX])),
+                };
+                if trace {
+                    eprintln!("[{}] subscribe {filters:?} id {identifier:?}", c.now);
+                }
+                c.subscribe_with(filters, identifier);
             }
             75..=80 => {
                 let filters = (0..rng.range(1, 3))
@@ -1163,7 +2034,7 @@ pub fn run_one(seed: u64, corpus: &[Vec<u8>], hostile: &[HostileCase], trace: bo
                 c.disconnect();
             }
             _ => {
-                let o = random_options(&mut rng);
+                let o = random_options(&mut rng, v5);
                 if trace {
                     eprintln!("[{}] set_options {o:?}", c.now);
                 }
@@ -1172,6 +2043,7 @@ pub fn run_one(seed: u64, corpus: &[Vec<u8>], hostile: &[HostileCase], trace: bo
         }
     }
     c.stats.executions = 1;
+    c.stats.v5_executions = u64::from(v5);
     c.stats.ops = ops;
     c.stats
 }
@@ -1208,6 +2080,21 @@ pub fn replay_options() -> Vec<Options> {
         Options {
             client_id: "replay31".into(),
             protocol: ProtocolVersion::V3_1,
+            ..Options::default()
+        },
+        hostile::case_options_v5(),
+        Options {
+            client_id: "replay-v5-small".into(),
+            protocol: ProtocolVersion::V5,
+            keep_alive_secs: 1,
+            response_timeout_ms: 3,
+            max_incoming_packet_size: 64,
+            max_in_flight: 1,
+            v5: ConnectProperties {
+                receive_maximum: 1,
+                topic_alias_maximum: 2,
+                ..ConnectProperties::default()
+            },
             ..Options::default()
         },
     ]
@@ -1348,10 +2235,187 @@ pub fn expected_corpus() -> Vec<(String, Vec<u8>)> {
         .map(|(n, b)| (format!("seed-{n}.bin"), b))
         .collect();
     out.extend(
+        seed_streams_v5()
+            .into_iter()
+            .map(|(n, b)| (format!("seed-{n}.bin"), b)),
+    );
+    out.extend(
         hostile::cases()
             .into_iter()
+            .chain(hostile::v5_cases())
             .map(|c| (format!("hostile-{}.bin", c.name), c.bytes)),
     );
     out.sort();
+    out
+}
+
+/// The hand-written MQTT 5 seed streams (`seed-v5-<name>.bin`): names
+/// start with `v5-`; each is everything an MQTT 5 broker sends after
+/// CONNECT.
+pub fn seed_streams_v5() -> Vec<(&'static str, Vec<u8>)> {
+    let connack = hostile::CONNACK_V5_ACCEPTED.to_vec();
+    let with = |parts: &[Vec<u8>]| -> Vec<u8> {
+        let mut v = connack.clone();
+        for p in parts {
+            v.extend_from_slice(p);
+        }
+        v
+    };
+    let string = |x: &[u8]| {
+        let mut v = Vec::new();
+        mqtt_str(&mut v, x);
+        v
+    };
+    let prop_str = |id: u8, x: &[u8]| [vec![id], string(x)].concat();
+    let user = |k: &[u8], v: &[u8]| [vec![0x26], string(k), string(v)].concat();
+    let alias = |a: u16| [vec![0x23], a.to_be_bytes().to_vec()].concat();
+    let publish = |flags: u8, topic: &[u8], id: Option<u16>, props: &[Vec<u8>], payload: &[u8]| {
+        publish_v5_bytes(flags, topic, id, &with_len(&props.concat()), payload)
+    };
+    let every_property = [
+        vec![0x01, 1],
+        vec![0x02, 0, 0, 0x0E, 0x10],
+        prop_str(0x03, b"application/json"),
+        prop_str(0x08, b"reply/1"),
+        [vec![0x09], string(&[0, 1, 2, 0xFF])].concat(),
+        user(b"k", b"v"),
+        user(b"k", "日本".as_bytes()),
+        vec![0x0B, 0x2A],
+    ];
+    let mut out = vec![
+        ("v5-connack-accepted", connack.clone()),
+        ("v5-connack-session-present", vec![0x20, 3, 1, 0, 0]),
+        (
+            "v5-connack-every-property",
+            frame(
+                0x20,
+                &[
+                    vec![0, 0],
+                    with_len(
+                        &[
+                            vec![0x11, 0, 0, 0x0E, 0x10],
+                            prop_str(0x12, b"auto-1"),
+                            vec![0x13, 0, 30],
+                            prop_str(0x1A, b"resp/"),
+                            prop_str(0x1C, b"other:1883"),
+                            prop_str(0x1F, b"welcome"),
+                            vec![0x21, 0, 5],
+                            vec![0x22, 0, 5],
+                            vec![0x24, 1],
+                            vec![0x25, 0],
+                            user(b"region", b"eu"),
+                            vec![0x27, 0, 0, 0x10, 0],
+                            vec![0x28, 1],
+                            vec![0x29, 1],
+                            vec![0x2A, 0],
+                        ]
+                        .concat(),
+                    ),
+                ]
+                .concat(),
+            ),
+        ),
+        (
+            "v5-connack-refused-with-reason",
+            frame(
+                0x20,
+                &[vec![0, 0x86], with_len(&prop_str(0x1F, b"wrong password"))].concat(),
+            ),
+        ),
+        ("v5-connack-refused-by-3-1-1-broker", vec![0x20, 2, 0, 1]),
+        (
+            "v5-publish-every-qos-with-properties",
+            with(&[
+                publish(0, b"a/b", None, &every_property, b"zero"),
+                publish(0b0010, b"a/b", Some(1), &every_property, b"one"),
+                publish(0b0100, b"a/b", Some(2), &every_property, b"two"),
+                ack(0x62, 2),
+            ]),
+        ),
+        (
+            "v5-topic-aliases",
+            with(&[
+                publish(0, b"sensors/1", None, &[alias(1)], b"set"),
+                publish(0, b"", None, &[alias(1)], b"use"),
+                publish(0b0010, b"sensors/2", Some(3), &[alias(1)], b"reset"),
+                publish(
+                    0b0010,
+                    b"",
+                    Some(4),
+                    &[alias(1), user(b"k", b"v")],
+                    b"use again",
+                ),
+                publish(0, b"other", None, &[alias(10)], b"the maximum"),
+                publish(0, b"", None, &[alias(10)], b""),
+            ]),
+        ),
+        (
+            "v5-subscription-identifiers-then-more-properties",
+            with(&[publish(
+                0,
+                b"t",
+                None,
+                &[
+                    vec![0x0B, 1],
+                    vec![0x0B, 0xFF, 0xFF, 0xFF, 0x7F],
+                    vec![0x01, 1],
+                ],
+                b"x",
+            )]),
+        ),
+        (
+            "v5-qos2-released-with-reason",
+            with(&[
+                publish(0b0100, b"t", Some(7), &[], b"x"),
+                frame(
+                    0x62,
+                    &[vec![0, 7, 0x92], with_len(&prop_str(0x1F, b"not found"))].concat(),
+                ),
+                publish(0b0100, b"t", Some(8), &[], b"y"),
+                vec![0x62, 3, 0, 8, 0x00],
+            ]),
+        ),
+        (
+            "v5-server-disconnect-with-reference",
+            with(&[
+                publish(0, b"t", None, &[], b"last"),
+                frame(
+                    0xE0,
+                    &[
+                        vec![0x9C],
+                        with_len(&[prop_str(0x1F, b"moving"), prop_str(0x1C, b"b:1883")].concat()),
+                    ]
+                    .concat(),
+                ),
+            ]),
+        ),
+        ("v5-server-disconnect-short", with(&[vec![0xE0, 0]])),
+        (
+            "v5-server-disconnect-code-only",
+            with(&[vec![0xE0, 1, 0x8E]]),
+        ),
+        (
+            "v5-pingresp-and-small-publishes",
+            with(
+                &(0..20)
+                    .map(|i| {
+                        if i % 2 == 0 {
+                            vec![0xD0, 0]
+                        } else {
+                            publish(0, b"t", None, &[], &[i as u8])
+                        }
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+        ),
+        (
+            "v5-payload-over-small-limit",
+            with(&[
+                publish(0, b"small", None, &[], b"before"),
+                publish(0, b"big", None, &[], &[0xA0; 700]),
+            ]),
+        ),
+    ];
+    out.sort_by(|a, b| a.0.cmp(b.0));
     out
 }
