@@ -511,3 +511,229 @@ proptest! {
         }
     }
 }
+
+// ----- MQTT 5: valid streams, written here byte by byte -----
+
+fn v5_varint(mut n: usize, out: &mut Vec<u8>) {
+    loop {
+        let mut b = (n % 128) as u8;
+        n /= 128;
+        if n > 0 {
+            b |= 0x80;
+        }
+        out.push(b);
+        if n == 0 {
+            return;
+        }
+    }
+}
+
+fn v5_string(s: &str, out: &mut Vec<u8>) {
+    out.extend((s.len() as u16).to_be_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn v5_packet(byte1: u8, body: &[u8]) -> Vec<u8> {
+    let mut v = vec![byte1];
+    v5_varint(body.len(), &mut v);
+    v.extend_from_slice(body);
+    v
+}
+
+fn v5_properties_bytes(p: &crate::PublishProperties) -> Vec<u8> {
+    let mut out = Vec::new();
+    if let Some(f) = p.payload_format_indicator {
+        out.extend([0x01, f]);
+    }
+    if let Some(e) = p.message_expiry_secs {
+        out.push(0x02);
+        out.extend(e.to_be_bytes());
+    }
+    if let Some(ct) = &p.content_type {
+        out.push(0x03);
+        v5_string(ct, &mut out);
+    }
+    if let Some(rt) = &p.response_topic {
+        out.push(0x08);
+        v5_string(rt, &mut out);
+    }
+    if let Some(cd) = &p.correlation_data {
+        out.push(0x09);
+        out.extend((cd.len() as u16).to_be_bytes());
+        out.extend_from_slice(cd);
+    }
+    for (k, v) in &p.user_properties {
+        out.push(0x26);
+        v5_string(k, &mut out);
+        v5_string(v, &mut out);
+    }
+    for id in &p.subscription_identifiers {
+        out.push(0x0B);
+        v5_varint(*id as usize, &mut out);
+    }
+    out
+}
+
+fn v5_properties_strategy() -> impl Strategy<Value = Option<Box<crate::PublishProperties>>> {
+    (
+        proptest::option::of(0u8..=1),
+        proptest::option::of(any::<u32>()),
+        proptest::option::of("[a-z/+]{0,12}"),
+        proptest::option::of(topic_strategy()),
+        proptest::option::of(vec(any::<u8>(), 0..20)),
+        vec(("[a-zé]{0,5}", "[ -~é日]{0,8}"), 0..4),
+        vec(1u32..=268_435_455, 0..3),
+    )
+        .prop_map(|(f, e, ct, rt, cd, up, ids)| {
+            let p = crate::PublishProperties {
+                payload_format_indicator: f,
+                message_expiry_secs: e,
+                content_type: ct,
+                response_topic: rt,
+                correlation_data: cd.map(Bytes::from),
+                user_properties: up,
+                subscription_identifiers: ids,
+            };
+            (!p.is_empty()).then(|| Box::new(p))
+        })
+}
+
+/// A packet an MQTT 5 broker may send, as bytes and as what our decoder
+/// must make of it.
+fn v5_packet_strategy() -> impl Strategy<Value = (Vec<u8>, Incoming)> {
+    let publish = (
+        topic_strategy(),
+        vec(any::<u8>(), 0..200),
+        qos_strategy(),
+        any::<bool>(),
+        1u16..,
+        v5_properties_strategy(),
+    )
+        .prop_map(|(topic, payload, qos, retain, id, properties)| {
+            let pkid = if qos == QoS::AtMostOnce { 0 } else { id };
+            let mut body = Vec::new();
+            v5_string(&topic, &mut body);
+            if qos != QoS::AtMostOnce {
+                body.extend(pkid.to_be_bytes());
+            }
+            let props = properties
+                .as_deref()
+                .map(v5_properties_bytes)
+                .unwrap_or_default();
+            v5_varint(props.len(), &mut body);
+            body.extend(props);
+            body.extend_from_slice(&payload);
+            let byte1 = 0x30 | (qos.as_u8() << 1) | u8::from(retain);
+            let m = Message {
+                topic,
+                payload: Bytes::from(payload),
+                qos,
+                retain,
+                dup: false,
+                pkid,
+                properties,
+            };
+            (v5_packet(byte1, &body), Incoming::Publish(m, None))
+        });
+    let acks = (
+        0usize..4,
+        1u16..,
+        prop_oneof![Just(0u8), Just(0x10), Just(0x80), Just(0x97)],
+        proptest::option::of("[ -~]{0,10}"),
+        0usize..3,
+    )
+        .prop_map(|(kind, pkid, code, reason, form)| {
+            let (byte1, code) = match kind {
+                0 => (0x40, code),
+                1 => (0x50, code),
+                2 => (0x62, 0),
+                _ => (0x70, 0),
+            };
+            let mut body = pkid.to_be_bytes().to_vec();
+            // The three forms: 2 bytes (success), code only, code and
+            // properties.
+            let (code, reason) = match (form, code) {
+                (0, 0) => (0, None),
+                (0, _) | (1, _) => {
+                    body.push(code);
+                    (code, None)
+                }
+                _ => {
+                    body.push(code);
+                    let mut p = Vec::new();
+                    if let Some(r) = &reason {
+                        p.push(0x1F);
+                        v5_string(r, &mut p);
+                    }
+                    v5_varint(p.len(), &mut body);
+                    body.extend(p);
+                    (code, reason)
+                }
+            };
+            let ack = Ack { code, reason };
+            let incoming = match kind {
+                0 => Incoming::PubAck(pkid, ack),
+                1 => Incoming::PubRec(pkid, ack),
+                2 => Incoming::PubRel(pkid, ack),
+                _ => Incoming::PubComp(pkid, ack),
+            };
+            (v5_packet(byte1, &body), incoming)
+        });
+    let suback = (
+        1u16..,
+        vec(prop_oneof![Just(0u8), Just(1), Just(2), Just(0x87)], 1..5),
+    )
+        .prop_map(|(pkid, codes)| {
+            let mut body = pkid.to_be_bytes().to_vec();
+            body.push(0);
+            body.extend(&codes);
+            let results = codes
+                .iter()
+                .map(|&c| match QoS::from_u8(c) {
+                    Some(q) => SubscribeResult::Granted(q),
+                    None => SubscribeResult::RefusedWith(c),
+                })
+                .collect();
+            (
+                v5_packet(0x90, &body),
+                Incoming::SubAck {
+                    pkid,
+                    results,
+                    reason: None,
+                },
+            )
+        });
+    prop_oneof![
+        4 => publish,
+        3 => acks,
+        1 => suback,
+        1 => Just((vec![0xD0, 0], Incoming::PingResp)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn any_valid_v5_packet_sequence_split_anywhere_decodes_to_the_same_packets(
+        packets in vec(v5_packet_strategy(), 1..20),
+        cuts in vec(any::<usize>(), 0..30),
+    ) {
+        let stream: Vec<u8> = packets.iter().flat_map(|(b, _)| b.clone()).collect();
+        let expected: Vec<Incoming> = packets.into_iter().map(|(_, p)| p).collect();
+        let mut decoder = Decoder::new(usize::MAX, ProtocolVersion::V5);
+        let mut got = Vec::new();
+        for chunk in chunks(&stream, &cuts) {
+            let mut input = &chunk[..];
+            loop {
+                match decoder.next_packet(&mut input) {
+                    Ok(Some(p)) => got.push(p),
+                    Ok(None) => break,
+                    Err(e) => return Err(TestCaseError::fail(format!("{e}"))),
+                }
+            }
+        }
+        prop_assert_eq!(decoder.buffered(), 0);
+        prop_assert_eq!(got, expected);
+    }
+}
