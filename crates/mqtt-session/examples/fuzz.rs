@@ -6,6 +6,7 @@
 //!
 //! ```sh
 //! cargo run --release -p mqtt-session --example fuzz -- --iterations 10000000
+//! cargo run --release -p mqtt-session --example fuzz -- --iterations 10000000 --v5-percent 100
 //! cargo run --release -p mqtt-session --example fuzz -- --seed S --start I --iterations 1 --trace
 //! cargo run --release -p mqtt-session --example fuzz -- --write-corpus
 //! ```
@@ -13,7 +14,9 @@
 //! A panic or a broken invariant stops the run with the seed and execution
 //! index that reproduce it (exit status 1); an execution running longer than
 //! `--hang-secs` (default 10) is reported as a hang (exit status 2). The
-//! summary line is what `docs/reliability.md` records.
+//! summary line is what `docs/reliability.md` records. A third of the
+//! executions speak MQTT 5 unless `--v5-percent` says otherwise (replay a
+//! reported execution with the same value).
 
 #[path = "../tests/fuzz_support/mod.rs"]
 mod fuzz_support;
@@ -23,7 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fuzz_support::{corpus_dir, execution_seed, expected_corpus, load_corpus, run_one, Stats};
+use fuzz_support::{corpus_dir, execution_seed, expected_corpus, load_corpus, run_one_with, Stats};
 
 struct Args {
     iterations: u64,
@@ -33,6 +36,8 @@ struct Args {
     write_corpus: bool,
     hang_secs: u64,
     progress: u64,
+    /// Percent of executions speaking MQTT 5 (the rest 3.1 / 3.1.1).
+    v5_percent: u64,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -43,6 +48,7 @@ fn parse_args() -> Result<Args, String> {
         trace: false,
         write_corpus: false,
         hang_secs: 10,
+        v5_percent: 33,
         progress: 1_000_000,
     };
     let mut it = std::env::args().skip(1);
@@ -62,12 +68,13 @@ fn parse_args() -> Result<Args, String> {
             "--start" => a.start = number("--start")?,
             "--hang-secs" => a.hang_secs = number("--hang-secs")?,
             "--progress" => a.progress = number("--progress")?.max(1),
+            "--v5-percent" => a.v5_percent = number("--v5-percent")?.min(100),
             "--trace" => a.trace = true,
             "--write-corpus" => a.write_corpus = true,
             "--help" | "-h" => {
                 println!(
                     "fuzz [--iterations N] [--seed S] [--start I] [--trace] [--hang-secs S] \
-                     [--progress N] [--write-corpus]"
+                     [--progress N] [--v5-percent P] [--write-corpus]"
                 );
                 std::process::exit(0);
             }
@@ -160,7 +167,9 @@ fn main() -> ExitCode {
         current.store(i, Ordering::Relaxed);
         let one = Instant::now();
         let seed = execution_seed(args.seed, i);
-        let result = std::panic::catch_unwind(|| run_one(seed, &corpus, &hostile, args.trace));
+        let result = std::panic::catch_unwind(|| {
+            run_one_with(seed, &corpus, &hostile, args.trace, args.v5_percent)
+        });
         slowest = slowest.max(one.elapsed());
         match result {
             Ok(stats) => total.add(&stats),

@@ -9,12 +9,17 @@
 //! with a strict decoder of its own (every property: known, allowed in that
 //! packet, at most once unless repeatable, a legal value, inside the
 //! property length; every string well-formed UTF-8 without U+0000; every
-//! reason code one the packet may carry; nothing after the last field), and
-//! only then hands the frame to `mqttbytes::v5::read` and checks that both
-//! readings agree. What `mqttbytes` lets through is listed in
-//! docs/architecture.md ("mqttbytes 0.6 defects"), each with a regression
-//! test below. These packets, which no check before it can make it read
-//! right, are decoded here alone:
+//! reason code one the packet may carry; nothing after the last field).
+//! What it reads is what the session gets. `mqttbytes::v5::read` reads every
+//! packet a second time only in this crate's tests (`decode_frame` under
+//! `cfg(test)`: every unit, property and hostile-table test), which fail if
+//! the two readings ever differ: in the page, a second decoding of every
+//! message would cost time per message and about 10 KB of the gzipped
+//! wasm's 350 KB budget (`mqttbytes::v5::read` and the `Debug` of every
+//! packet type), for a reading the strict one has already checked. What
+//! `mqttbytes` lets through is listed in docs/architecture.md ("mqttbytes
+//! 0.6 defects"), each with a regression test below. These packets, which no
+//! check before it can make it read right, are compared with nothing:
 //! - DISCONNECT with remaining length 0 or 1 (normal disconnection with
 //!   nothing else, or a reason code without properties): `mqttbytes`
 //!   refuses the first (`PayloadRequired`) and, for the second, looks for a
@@ -754,6 +759,7 @@ fn read_strict(header: &FixedHeader, body: &[u8]) -> Result<Route, ProtocolError
 
 /// The contract's reading of what `mqttbytes` decoded (`None` for a packet
 /// a broker never sends, or a value that does not fit).
+#[cfg(test)]
 fn from_mqttbytes(packet: mb::Packet) -> Option<Incoming> {
     Some(match packet {
         mb::Packet::ConnAck(a) => {
@@ -875,8 +881,47 @@ fn from_mqttbytes(packet: mb::Packet) -> Option<Incoming> {
     })
 }
 
-/// Decodes one whole MQTT 5 frame whose header passed `check_header`.
+/// Decodes one whole MQTT 5 frame whose header passed `check_header`, with
+/// the strict reader (in this crate's tests, checked against `mqttbytes`).
 pub(crate) fn decode_frame(
+    header: &FixedHeader,
+    frame: BytesMut,
+) -> Result<Incoming, ProtocolError> {
+    #[cfg(test)]
+    {
+        decode_frame_checked(header, frame)
+    }
+    #[cfg(not(test))]
+    {
+        decode_frame_strict(header, frame)
+    }
+}
+
+/// The strict reader's decoding, which the session gets.
+#[cfg_attr(test, allow(dead_code))]
+fn decode_frame_strict(
+    header: &FixedHeader,
+    mut frame: BytesMut,
+) -> Result<Incoming, ProtocolError> {
+    let packet = packet_name(header.packet_type());
+    let body = frame.get(header.header_len..).unwrap_or_default();
+    if body.len() != header.remaining_len {
+        return Err(malformed(packet, ENDS_EARLY));
+    }
+    let (Route::Ours(mut incoming, payload_len) | Route::Both(mut incoming, payload_len)) =
+        read_strict(header, body)?;
+    if let Incoming::Publish(m, _) = &mut incoming {
+        // The payload is the end of the frame.
+        let at = frame.len().saturating_sub(payload_len);
+        m.payload = frame.split_off(at).freeze();
+    }
+    Ok(incoming)
+}
+
+/// The strict reader's decoding, and `mqttbytes`' reading of the same
+/// frame where it can read it right, which must agree (tests only).
+#[cfg(test)]
+fn decode_frame_checked(
     header: &FixedHeader,
     mut frame: BytesMut,
 ) -> Result<Incoming, ProtocolError> {

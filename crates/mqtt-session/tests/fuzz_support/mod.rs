@@ -1840,9 +1840,20 @@ fn random_publish_properties(rng: &mut Rng) -> PublishProperties {
 /// Runs one bounded execution from `seed`; panics on an invariant violation.
 /// With `trace`, prints every operation (for reproducing a failure).
 pub fn run_one(seed: u64, corpus: &[Vec<u8>], hostile: &[HostileCase], trace: bool) -> Stats {
+    run_one_with(seed, corpus, hostile, trace, 33)
+}
+
+/// One execution, speaking MQTT 5 with a chance of `v5_percent` (100: only
+/// MQTT 5, for a long run of the v5 decoder and session).
+pub fn run_one_with(
+    seed: u64,
+    corpus: &[Vec<u8>],
+    hostile: &[HostileCase],
+    trace: bool,
+    v5_percent: u64,
+) -> Stats {
     let mut rng = Rng::new(seed);
-    // A third of the executions speak MQTT 5.
-    let v5 = rng.chance(33);
+    let v5 = rng.chance(v5_percent);
     let mut c = Checked::new(random_options(&mut rng, v5), false);
     c.trace = trace;
     c.now = rng.below(1 << 40);
