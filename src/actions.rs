@@ -6,12 +6,12 @@
 //! reads the form, calls them and reports their sentences.
 
 use leptos::prelude::*;
-use model::{encode, PayloadFormat, ProfileStore};
-use mqtt_session::QoS;
+use model::{encode, PayloadFormat, ProfileStore, PropertiesForm};
+use mqtt_session::{ProtocolVersion, PublishId, PublishProperties, QoS};
 
 use crate::client::browser::now_ms;
 use crate::client::settings::{self, build, FormValues};
-use crate::client::supervisor::Target;
+use crate::client::supervisor::{Target, WantedSubscription};
 use crate::files;
 use crate::state::AppState;
 
@@ -50,7 +50,7 @@ pub fn connect(s: AppState) {
     let now = now_ms();
     let result = s.client().with(|sup| {
         if let Some(p) = &pending {
-            sup.replace_subscriptions(now, settings::profile_subscriptions(p)?)?;
+            sup.replace_subscriptions_with(now, settings::profile_subscriptions(p)?)?;
         }
         sup.connect(now, target)
     });
@@ -81,6 +81,14 @@ pub fn subscribe(s: AppState, filter: String, qos: QoS) -> Result<(), String> {
     r
 }
 
+/// Adds a subscription with MQTT 5 options (sent at once when connected,
+/// kept for reconnects); the sentence says why the broker does not allow it.
+pub fn subscribe_with(s: AppState, sub: WantedSubscription) -> Result<(), String> {
+    let r = s.client().with(|sup| sup.subscribe_with(now_ms(), sub));
+    s.apply_pending();
+    r
+}
+
 /// Removes a subscription (UNSUBSCRIBE when connected).
 pub fn unsubscribe(s: AppState, filter: &str) {
     let r = s.client().with(|sup| sup.unsubscribe(now_ms(), filter));
@@ -99,17 +107,129 @@ pub fn publish(
     qos: QoS,
     retain: bool,
 ) -> Result<(), String> {
+    publish_with(s, topic, payload_text, format, qos, retain, None).map(|_| ())
+}
+
+/// Publishes with MQTT 5 properties as typed (`None`: without). Returns the
+/// session's handle, or the error sentence on refusal (a bad topic,
+/// payload or property).
+pub fn publish_with(
+    s: AppState,
+    topic: &str,
+    payload_text: &str,
+    format: PayloadFormat,
+    qos: QoS,
+    retain: bool,
+    props: Option<&PropertiesForm>,
+) -> Result<PublishId, String> {
     model::validate_topic_name(topic).map_err(|e| format!("Topic: {e}"))?;
     let payload = encode(format, payload_text).map_err(|e| e.to_string())?;
+    let props = match props {
+        Some(p) => p.build(&payload)?,
+        None => PublishProperties::default(),
+    };
+    let with_properties = !props.is_empty();
+    if with_properties && !live_v5(s) {
+        return Err(
+            "message properties need an MQTT 5 connection: connect with MQTT 5, \
+                    or leave the properties empty"
+                .into(),
+        );
+    }
     let size = payload.len();
     let id = s
         .client()
-        .with(|sup| sup.publish(now_ms(), topic, payload, qos, retain))?;
-    s.publishes
-        .update(|log| log.record(id, topic, qos.as_u8(), retain, size));
+        .with(|sup| sup.publish_with(now_ms(), topic, payload, qos, retain, props))?;
+    s.publishes.update(|log| {
+        log.record(id, topic, qos.as_u8(), retain, size);
+        if with_properties {
+            log.mark_properties(id);
+        }
+    });
     // The "sent" state may already have moved on within this call.
     s.apply_pending();
-    Ok(())
+    Ok(id)
+}
+
+/// Whether the live connection (or the one being made) speaks MQTT 5.
+pub fn live_v5(s: AppState) -> bool {
+    s.client().peek(|sup| {
+        sup.target()
+            .is_some_and(|t| t.options.protocol == ProtocolVersion::V5)
+    })
+}
+
+/// Sends a request from the request/response helper: subscribes to the
+/// response topic first when no granted or pending subscription covers it
+/// (shared ones do not: they get only some of the messages), publishes the
+/// request with the response topic and correlation data, and records it so
+/// that replies are matched. Returns what was done, as a sentence.
+pub fn send_request(
+    s: AppState,
+    topic: &str,
+    payload_text: &str,
+    qos: QoS,
+    response_topic: &str,
+    correlation: &str,
+    timeout_ms: f64,
+) -> Result<String, String> {
+    model::validate_topic_name(response_topic).map_err(|e| format!("Reply topic: {e}"))?;
+    if !live_v5(s) {
+        return Err(
+            "request/response needs an MQTT 5 connection (response topic and \
+                    correlation data are MQTT 5 properties)"
+                .into(),
+        );
+    }
+    if correlation.is_empty() {
+        return Err("Request correlation data is empty".into());
+    }
+    let now = js_sys::Date::now();
+    if s.requests
+        .with_untracked(|r| r.waiting_with(response_topic, correlation.as_bytes(), now))
+    {
+        return Err(format!(
+            "a request with correlation data {correlation:?} is still waiting for its reply"
+        ));
+    }
+    model::validate_topic_name(topic).map_err(|e| format!("Request topic: {e}"))?;
+    let covered = s.model_untracked(|d| {
+        d.subscriptions().iter().any(|sub| {
+            !sub.filter().starts_with("$share/")
+                && !matches!(sub.grant(), model::Grant::Refused)
+                && model::matches(response_topic, sub.filter())
+        })
+    });
+    let mut done = String::new();
+    if !covered {
+        subscribe(s, response_topic.to_owned(), qos)?;
+        done = format!("subscribed to {response_topic}; ");
+    }
+    let form = PropertiesForm {
+        response_topic: response_topic.to_owned(),
+        correlation: correlation.to_owned(),
+        ..PropertiesForm::default()
+    };
+    publish_with(
+        s,
+        topic,
+        payload_text,
+        PayloadFormat::Text,
+        qos,
+        false,
+        Some(&form),
+    )?;
+    let n = s.requests.try_update(|r| {
+        r.record(
+            topic,
+            response_topic,
+            bytes::Bytes::copy_from_slice(correlation.as_bytes()),
+            now,
+            timeout_ms,
+        )
+    });
+    done.push_str(&format!("sent request #{}", n.unwrap_or_default()));
+    Ok(done)
 }
 
 fn storage() -> Option<web_sys::Storage> {
@@ -146,7 +266,7 @@ fn persist(s: AppState, store: ProfileStore) -> Result<(), String> {
 /// Saves the form and the current subscriptions as the profile `name`
 /// (replacing one of that name). The password only with "Remember password".
 pub fn save_profile(s: AppState, name: &str) -> Result<String, String> {
-    let subs = s.client().peek(|sup| sup.subscriptions());
+    let subs = s.client().peek(|sup| sup.wanted_subscriptions());
     let profile = settings::profile_from_form(name, &s.form.values_untracked(), &subs)?;
     let saved = profile.name.clone();
     let mut store = s.profiles.get_untracked();
@@ -204,7 +324,7 @@ pub fn load_profile(s: AppState, name: &str) -> Result<String, String> {
     if s.status.get_untracked().is_disconnected() {
         s.pending_profile.set(None);
         s.client()
-            .with(|sup| sup.replace_subscriptions(now_ms(), subs))?;
+            .with(|sup| sup.replace_subscriptions_with(now_ms(), subs))?;
         s.apply_pending();
         Ok(format!("loaded profile {name:?}"))
     } else {

@@ -10,6 +10,7 @@ use crate::components::connection_bar::ConnectionBar;
 use crate::components::connection_form::DEFAULT_BROKER_URL;
 use crate::components::panels::Panels;
 use crate::components::publish_form::PublishForm;
+use crate::components::request_response::RequestResponse;
 use crate::components::status::{LinkProblems, StatusLine};
 use crate::components::subscriptions::Subscriptions;
 use crate::components::theme::ThemeSwitch;
@@ -35,6 +36,7 @@ pub fn App() -> impl IntoView {
         <nav class="jump" aria-label="Parts of the page">
             <a href="#subscriptions">"Subscriptions"</a>
             <a href="#publish">"Publish"</a>
+            <a href="#request-response">"Request / response"</a>
             <a href="#topics">"Topic tree"</a>
             <a href="#panels">"Panels"</a>
         </nav>
@@ -45,6 +47,7 @@ pub fn App() -> impl IntoView {
                 <div class="side">
                     <div id="subscriptions"><Subscriptions /></div>
                     <div id="publish"><PublishForm /></div>
+                    <div id="request-response"><RequestResponse /></div>
                     <BrokerCard />
                 </div>
                 <div id="topics" class="tree-column"><TopicTreePane /></div>

@@ -20,7 +20,7 @@ use mqtt_session::{ProtocolVersion, QoS};
 
 use crate::client::browser::{now_ms, BrowserClient};
 use crate::client::settings::{FormValues, DEFAULT_MESSAGE_LIMIT_MIB};
-use crate::client::supervisor::{Notice, Status};
+use crate::client::supervisor::{granted_after, Notice, Status, SubscriptionDetail};
 use crate::client::updates::{apply_batch, PublishLog, RenderPacer};
 
 /// Notices queued between frames; past this many the queue is applied at once
@@ -74,6 +74,8 @@ pub struct ConnectionFields {
     pub will_retain: RwSignal<bool>,
     /// Largest message kept, in MiB, as typed.
     pub message_limit_mib: RwSignal<String>,
+    /// The "MQTT 5 options" fields.
+    pub v5: crate::components::mqtt5::Mqtt5Fields,
 }
 
 impl ConnectionFields {
@@ -94,6 +96,7 @@ impl ConnectionFields {
             will_qos: RwSignal::new(d.will_qos),
             will_retain: RwSignal::new(d.will_retain),
             message_limit_mib: RwSignal::new(DEFAULT_MESSAGE_LIMIT_MIB.to_string()),
+            v5: crate::components::mqtt5::Mqtt5Fields::new(),
         }
     }
 
@@ -114,6 +117,7 @@ impl ConnectionFields {
             will_qos: self.will_qos.get(),
             will_retain: self.will_retain.get(),
             message_limit_mib: self.message_limit_mib.get(),
+            v5: self.v5.values(),
         }
     }
 
@@ -138,6 +142,7 @@ impl ConnectionFields {
         self.will_qos.set(v.will_qos);
         self.will_retain.set(v.will_retain);
         self.message_limit_mib.set(v.message_limit_mib);
+        self.v5.set(v.v5);
     }
 }
 
@@ -155,6 +160,8 @@ pub struct PublishDraft {
     pub qos: RwSignal<QoS>,
     /// Retain flag.
     pub retain: RwSignal<bool>,
+    /// MQTT 5 message properties.
+    pub props: crate::components::publish_form::PropsDraft,
 }
 
 /// What the screen shows of the model: selection, expansion, filters and
@@ -228,6 +235,16 @@ pub struct AppState {
     pub behind_ms: RwSignal<f64>,
     /// Recent publishes and their outcomes.
     pub publishes: RwSignal<PublishLog>,
+    /// The MQTT 5 side of each subscription (options, identifier sent,
+    /// refusal in words), read from the supervisor whenever a batch carries
+    /// its subscription list; `client::supervisor::filters_for_identifier`
+    /// maps a message's subscription identifier back to its filter.
+    pub subscription_details: RwSignal<Vec<SubscriptionDetail>>,
+    /// MQTT 5: what the broker granted in the live connection's CONNACK.
+    pub granted: RwSignal<Option<mqtt_session::Granted>>,
+    /// The request/response helper's requests and the replies matched to
+    /// them (updated with each batch, notified only when a reply came).
+    pub requests: RwSignal<model::Requests>,
     /// What the screen shows of the model.
     pub view: ViewState,
     /// The publish form's fields.
@@ -265,6 +282,9 @@ impl AppState {
             clock: RwSignal::new(now_ms()),
             behind_ms: RwSignal::new(0.0),
             publishes: RwSignal::new(PublishLog::default()),
+            subscription_details: RwSignal::new(Vec::new()),
+            granted: RwSignal::new(None),
+            requests: RwSignal::new(model::Requests::default()),
             view: ViewState::new(),
             draft: PublishDraft {
                 topic: RwSignal::new(String::new()),
@@ -272,6 +292,7 @@ impl AppState {
                 format: RwSignal::new(model::PayloadFormat::Text),
                 qos: RwSignal::new(QoS::AtMostOnce),
                 retain: RwSignal::new(false),
+                props: crate::components::publish_form::PropsDraft::new(),
             },
             live_tick: RwSignal::new(0),
             queue: StoredValue::new_local(queue),
@@ -379,13 +400,34 @@ impl AppState {
             crate::lag::observe(js_sys::Date::now() - at);
         }
         let probe = crate::probe::before_batch(&batch);
+        let granted = granted_after(batch.iter().map(|(_, n)| n));
+        let subscriptions_changed = batch
+            .iter()
+            .any(|(_, n)| matches!(n, Notice::Subscriptions(_)));
         let mut log = self.publishes.get_untracked();
+        let mut requests = self
+            .requests
+            .try_update_untracked(std::mem::take)
+            .unwrap_or_default();
         let outcome = self.dash.try_update_value(|d| {
-            let outcome = apply_batch(d, &mut log, batch, js_sys::Date::now());
+            let outcome = apply_batch(d, &mut log, &mut requests, batch, js_sys::Date::now());
             crate::probe::after_batch(probe, d.stats());
             outcome
         });
+        self.requests.try_update_untracked(|r| *r = requests);
         let Some(outcome) = outcome else { return true };
+        if let Some(g) = granted {
+            self.granted.set(g);
+        }
+        if subscriptions_changed {
+            if let Some(c) = self.client.try_get_value() {
+                self.subscription_details
+                    .set(c.peek(|sup| sup.subscription_details()));
+            }
+        }
+        if outcome.requests_changed {
+            self.requests.notify();
+        }
         if outcome.publishes_changed {
             self.publishes.set(log);
         }

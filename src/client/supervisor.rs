@@ -16,12 +16,21 @@
 //! session does not hold. The browser glue (`client::browser`) only carries out
 //! its [`Action`]s and feeds it transport events and the time. It must not
 //! touch the DOM, signals or the clock.
+//!
+//! With MQTT 5 it also keeps each subscription's options (no local, retain as
+//! published, retain handling, subscription identifier) and the broker's
+//! reason for refusing one, acts on the broker's reason codes (a refusal or a
+//! server DISCONNECT a retry cannot fix stops; "session taken over" stops and
+//! says another client uses the id; transient ones are retried with backoff,
+//! see [`V5_RETRY`]), and passes on what the broker granted in CONNACK
+//! (`Event::Granted`, then [`Supervisor::granted`] while connected).
 
 use std::collections::VecDeque;
 
 use model::{Grant, SubscriptionState};
 use mqtt_session::{
-    Event, Options, PublishId, PublishProperties, QoS, Session, SessionError, SubscribeResult,
+    describe_reason, Event, Granted, Options, ProtocolVersion, PublishId, PublishProperties, QoS,
+    RetainHandling, Session, SessionError, SubscribeResult, Subscription,
 };
 
 use super::backoff::Backoff;
@@ -139,11 +148,170 @@ pub const LAG_PROBE_MS: u64 = 2_000;
 /// A close this soon after CONNACK is explained as "right after accepting".
 const RIGHT_AFTER_CONNACK_MS: u64 = 2_000;
 
+/// The MQTT 5 options of a subscription (not sent with 3.1 and 3.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SubOptions {
+    /// The broker does not send us our own publishes on it.
+    pub no_local: bool,
+    /// Live messages keep the retain flag they were published with.
+    pub retain_as_published: bool,
+    /// What the broker does with retained messages when we subscribe.
+    pub retain_handling: RetainHandling,
+    /// The subscription identifier the user chose; `None`: an automatic one
+    /// (see [`SubscriptionDetail::identifier`]).
+    pub identifier: Option<u32>,
+}
+
+/// One subscription as the user wants it: what Subscribe, a profile and
+/// [`Supervisor::replace_subscriptions_with`] carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WantedSubscription {
+    /// The topic filter.
+    pub filter: String,
+    /// The QoS asked for.
+    pub qos: QoS,
+    /// MQTT 5 options.
+    pub options: SubOptions,
+}
+
+/// What the page shows of a subscription beyond `model::SubscriptionState`:
+/// its MQTT 5 options, the identifier it was sent with, and why the broker
+/// refused it. Read with [`Supervisor::subscription_details`] whenever a
+/// [`Notice::Subscriptions`] comes (it comes whenever these change).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionDetail {
+    /// The topic filter.
+    pub filter: String,
+    /// The QoS asked for.
+    pub qos: QoS,
+    /// Its MQTT 5 options as the user chose them.
+    pub options: SubOptions,
+    /// The subscription identifier it was last sent with (MQTT 5 only):
+    /// the user's, or an automatic one (each subscription gets its own,
+    /// stable for the page's lifetime) when the broker's CONNACK allows
+    /// identifiers. Messages carry it in `subscription_identifiers`; see
+    /// [`filters_for_identifier`].
+    pub identifier: Option<u32>,
+    /// Why it is refused, in words, while it is: the broker's SUBACK reason
+    /// code and reason string (`not authorized (0x87)`), or why the page did
+    /// not send it (the broker's CONNACK does not allow it).
+    pub refusal: Option<String>,
+}
+
+/// The filters of the subscriptions sent with identifier `id` (several
+/// subscriptions may share one the user chose): which subscription a
+/// message with `subscription_identifiers` came through.
+pub fn filters_for_identifier(details: &[SubscriptionDetail], id: u32) -> Vec<&str> {
+    details
+        .iter()
+        .filter(|d| d.identifier == Some(id))
+        .map(|d| d.filter.as_str())
+        .collect()
+}
+
+/// What a retry can do about an MQTT 5 reason code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Nothing: the same connection would be refused or ended again.
+    Stop,
+    /// Try again after the backoff delay: the broker's condition may pass.
+    Backoff,
+}
+
+/// What a retry can do about each MQTT 5 reason code, in a CONNACK refusal
+/// and in a server's DISCONNECT: `(code, after CONNACK, after DISCONNECT)`.
+/// A code not listed (or not defined for that packet) is retried with
+/// backoff: a broker newer than this page, kept polite by the backoff.
+/// 0x8E "session taken over" stops with its own sentence (another client
+/// uses the id; reconnecting would kick it off in turn).
+pub const V5_RETRY: [(u8, Retry, Retry); 34] = {
+    use Retry::{Backoff as B, Stop as S};
+    [
+        (0x00, B, B), // normal disconnection
+        (0x80, S, B), // unspecified error
+        (0x81, S, S), // malformed packet
+        (0x82, S, S), // protocol error
+        (0x83, S, B), // implementation specific error
+        (0x84, S, S), // unsupported protocol version
+        (0x85, S, S), // client identifier not valid
+        (0x86, S, S), // bad user name or password
+        (0x87, S, S), // not authorized
+        (0x88, B, B), // server unavailable
+        (0x89, B, B), // server busy
+        (0x8A, S, S), // banned
+        (0x8B, B, B), // server shutting down
+        (0x8C, S, S), // bad authentication method
+        (0x8D, B, B), // keep alive timeout
+        (0x8E, S, S), // session taken over
+        (0x8F, S, S), // topic filter invalid (it would be subscribed again)
+        (0x90, S, S), // topic name invalid (the Will's, or a resent publish)
+        (0x93, B, B), // receive maximum exceeded
+        (0x94, B, B), // topic alias invalid
+        (0x95, S, S), // packet too large
+        (0x96, B, B), // message rate too high
+        (0x97, B, B), // quota exceeded
+        (0x98, S, S), // administrative action
+        (0x99, S, B), // payload format invalid (CONNACK: the Will's)
+        (0x9A, S, S), // retain not supported
+        (0x9B, S, S), // QoS not supported
+        (0x9C, S, S), // use another server
+        (0x9D, S, S), // server moved
+        (0x9E, S, S), // shared subscriptions not supported
+        (0x9F, B, B), // connection rate exceeded
+        (0xA0, B, B), // maximum connect time
+        (0xA1, S, S), // subscription identifiers not supported
+        (0xA2, S, S), // wildcard subscriptions not supported
+    ]
+};
+
+/// What a retry can do after the broker refused the connection (CONNACK)
+/// or ended it (DISCONNECT, `after_disconnect`) with MQTT 5 reason `code`.
+pub fn v5_retry(code: u8, after_disconnect: bool) -> Retry {
+    V5_RETRY.iter().find(|(c, ..)| *c == code).map_or(
+        Retry::Backoff,
+        |&(_, connack, disconnect)| {
+            if after_disconnect {
+                disconnect
+            } else {
+                connack
+            }
+        },
+    )
+}
+
+/// MQTT 5's "session taken over".
+const SESSION_TAKEN_OVER: u8 = 0x8E;
+
+/// What the broker granted after these notices, given what it granted
+/// before them: `Some(Some(g))` when an `Event::Granted` came last,
+/// `Some(None)` when a status other than connected came after it (the
+/// connection it was about is over), `None` when nothing changed it.
+pub fn granted_after<'a>(notices: impl IntoIterator<Item = &'a Notice>) -> Option<Option<Granted>> {
+    let mut out = None;
+    for n in notices {
+        match n {
+            Notice::Session(Event::Granted(g)) => out = Some(Some((**g).clone())),
+            Notice::Status(s) if !s.is_connected() => out = Some(None),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// One subscription the user wants.
 #[derive(Debug, Clone, PartialEq)]
 struct Wanted {
     filter: String,
     qos: QoS,
+    /// MQTT 5 options.
+    options: SubOptions,
+    /// Its automatic subscription identifier (used when the user chose
+    /// none and the broker allows identifiers).
+    auto_id: u32,
+    /// The identifier it was last sent with (MQTT 5).
+    sent_id: Option<u32>,
+    /// Why the broker refused it (or the page did not send it), in words.
+    refusal: Option<String>,
     /// What the screen shows about it.
     grant: Grant,
     /// What the broker's current session granted for it (with this `qos`),
@@ -170,6 +338,13 @@ pub struct Supervisor {
     wanted: Vec<Wanted>,
     /// The list last announced in a [`Notice::Subscriptions`].
     announced: Option<Vec<SubscriptionState>>,
+    /// The details as they were at that announcement.
+    announced_details: Vec<SubscriptionDetail>,
+    /// The next automatic subscription identifier to try.
+    next_auto_id: u32,
+    /// MQTT 5: the reason string of the SUBACK being handled (it comes as
+    /// `Event::ServerReason` just before `Event::Subscribed`).
+    suback_reason: Option<(u16, String)>,
     /// The last refusal or error, kept to explain a close that follows it.
     last_error: Option<String>,
     /// A refusal that retrying cannot fix (bad credentials, not authorised, …).
@@ -194,9 +369,13 @@ impl Default for Supervisor {
 
 /// CONNACK codes that a retry cannot fix: wrong protocol version, identifier
 /// rejected, bad username or password, not authorised. (3, server unavailable,
-/// is worth retrying.)
+/// is worth retrying.) MQTT 5's codes (0x80 and above) as [`V5_RETRY`] says.
 fn is_permanent_refusal(code: u8) -> bool {
-    matches!(code, 1 | 2 | 4 | 5)
+    match code {
+        1 | 2 | 4 | 5 => true,
+        0x80.. => v5_retry(code, false) == Retry::Stop,
+        _ => false,
+    }
 }
 
 impl Supervisor {
@@ -214,6 +393,9 @@ impl Supervisor {
             socket_live: false,
             wanted: Vec::new(),
             announced: None,
+            announced_details: Vec::new(),
+            next_auto_id: 1,
+            suback_reason: None,
             last_error: None,
             permanent: false,
             connected_at: None,
@@ -248,6 +430,42 @@ impl Supervisor {
                 grant: w.grant,
             })
             .collect()
+    }
+
+    /// The MQTT 5 side of each subscription, in order: options, the
+    /// identifier it was sent with, why it is refused.
+    pub fn subscription_details(&self) -> Vec<SubscriptionDetail> {
+        self.wanted
+            .iter()
+            .map(|w| SubscriptionDetail {
+                filter: w.filter.clone(),
+                qos: w.qos,
+                options: w.options,
+                identifier: w.sent_id,
+                refusal: w.refusal.clone(),
+            })
+            .collect()
+    }
+
+    /// The subscriptions as the user wants them (for a profile).
+    pub fn wanted_subscriptions(&self) -> Vec<WantedSubscription> {
+        self.wanted
+            .iter()
+            .map(|w| WantedSubscription {
+                filter: w.filter.clone(),
+                qos: w.qos,
+                options: w.options,
+            })
+            .collect()
+    }
+
+    /// MQTT 5: what the broker granted in the CONNACK of the live
+    /// connection; `None` while not connected and always with 3.1 and 3.1.1.
+    pub fn granted(&self) -> Option<&Granted> {
+        if !self.is_connected() {
+            return None;
+        }
+        self.session.as_ref().and_then(Session::granted)
     }
 
     /// The user pressed Connect: connect to `target`, leaving any current
@@ -491,33 +709,86 @@ impl Supervisor {
     /// Adds a subscription (or changes its QoS); sends it now when connected,
     /// and again after every reconnect whose session does not hold it.
     pub fn subscribe(&mut self, now_ms: u64, filter: String, qos: QoS) -> Result<(), String> {
-        mqtt_session::topic::validate_filter(&filter).map_err(|e| e.to_string())?;
+        self.subscribe_with(
+            now_ms,
+            WantedSubscription {
+                filter,
+                qos,
+                options: SubOptions::default(),
+            },
+        )
+    }
+
+    /// Adds a subscription with MQTT 5 options (or changes its QoS or
+    /// options); sends it now when connected, and again after every
+    /// reconnect whose session does not hold it. When the live broker's
+    /// CONNACK does not allow it (a wildcard, shared subscription or
+    /// identifier it does not support) or it cannot be sent as asked (no
+    /// local on a shared subscription), nothing changes and the sentence
+    /// says why.
+    pub fn subscribe_with(&mut self, now_ms: u64, sub: WantedSubscription) -> Result<(), String> {
+        mqtt_session::topic::validate_filter(&sub.filter).map_err(|e| e.to_string())?;
+        check_identifier(sub.options.identifier)?;
+        let before = self.wanted.clone();
         let grant = if self.is_connected() {
             Grant::Pending
         } else {
             Grant::NotConnected
         };
-        match self.wanted.iter_mut().find(|w| w.filter == filter) {
+        match self.wanted.iter_mut().find(|w| w.filter == sub.filter) {
             Some(w) => {
-                if w.qos != qos {
+                if w.qos != sub.qos || w.options != sub.options {
                     w.in_session = None;
                 }
-                w.qos = qos;
+                w.qos = sub.qos;
+                w.options = sub.options;
                 w.grant = grant;
+                w.refusal = None;
             }
-            None => self.wanted.push(Wanted {
-                filter: filter.clone(),
-                qos,
-                grant,
-                in_session: None,
-            }),
+            None => {
+                let auto_id = self.take_auto_id();
+                self.wanted.push(Wanted {
+                    filter: sub.filter.clone(),
+                    qos: sub.qos,
+                    options: sub.options,
+                    auto_id,
+                    sent_id: None,
+                    refusal: None,
+                    grant,
+                    in_session: None,
+                });
+            }
         }
         if self.is_connected() {
-            self.send_subscribe(now_ms, vec![(filter, qos)]);
+            let sent = self.send_subscribe(now_ms, &[sub.filter]);
+            if sent.is_err() {
+                self.wanted = before;
+            }
             self.after_session(now_ms);
+            self.announce();
+            return sent;
         }
         self.announce();
         Ok(())
+    }
+
+    /// An automatic subscription identifier no subscription uses.
+    fn take_auto_id(&mut self) -> u32 {
+        loop {
+            let id = self.next_auto_id;
+            self.next_auto_id = if id >= mqtt_session::v5::MAX_SUBSCRIPTION_IDENTIFIER {
+                1
+            } else {
+                id + 1
+            };
+            let used = self
+                .wanted
+                .iter()
+                .any(|w| w.auto_id == id || w.options.identifier == Some(id));
+            if !used {
+                return id;
+            }
+        }
     }
 
     /// Removes a subscription; sends UNSUBSCRIBE when connected.
@@ -544,36 +815,71 @@ impl Supervisor {
         now_ms: u64,
         subs: Vec<(String, QoS)>,
     ) -> Result<(), String> {
-        for (f, _) in &subs {
-            mqtt_session::topic::validate_filter(f).map_err(|e| format!("{f:?}: {e}"))?;
+        let subs = subs
+            .into_iter()
+            .map(|(filter, qos)| WantedSubscription {
+                filter,
+                qos,
+                options: SubOptions::default(),
+            })
+            .collect();
+        self.replace_subscriptions_with(now_ms, subs)
+    }
+
+    /// [`Supervisor::replace_subscriptions`] with MQTT 5 options: a
+    /// subscription whose options change is sent again. With MQTT 5,
+    /// subscriptions with different identifiers go in separate SUBSCRIBEs
+    /// (an identifier belongs to the whole packet); one the broker's CONNACK
+    /// does not allow is shown refused, with the reason.
+    pub fn replace_subscriptions_with(
+        &mut self,
+        now_ms: u64,
+        subs: Vec<WantedSubscription>,
+    ) -> Result<(), String> {
+        for s in &subs {
+            mqtt_session::topic::validate_filter(&s.filter)
+                .map_err(|e| format!("{:?}: {e}", s.filter))?;
+            check_identifier(s.options.identifier).map_err(|e| format!("{:?}: {e}", s.filter))?;
         }
         let gone: Vec<String> = self
             .wanted
             .iter()
-            .filter(|w| !subs.iter().any(|(f, _)| *f == w.filter))
+            .filter(|w| !subs.iter().any(|s| s.filter == w.filter))
             .map(|w| w.filter.clone())
             .collect();
-        let fresh: Vec<(String, QoS)> = subs
+        let same = |w: &Wanted, s: &WantedSubscription| {
+            w.filter == s.filter && w.qos == s.qos && w.options == s.options
+        };
+        let fresh: Vec<String> = subs
             .iter()
-            .filter(|(f, q)| !self.wanted.iter().any(|w| w.filter == *f && w.qos == *q))
-            .cloned()
+            .filter(|s| !self.wanted.iter().any(|w| same(w, s)))
+            .map(|s| s.filter.clone())
             .collect();
         let connected = self.is_connected();
         let old = std::mem::take(&mut self.wanted);
-        for (filter, qos) in subs {
-            let kept = old.iter().find(|w| w.filter == filter && w.qos == qos);
-            self.wanted.push(match kept {
-                Some(w) => w.clone(),
-                None => Wanted {
-                    filter,
-                    qos,
-                    grant: if connected {
-                        Grant::Pending
-                    } else {
-                        Grant::NotConnected
-                    },
-                    in_session: None,
+        for sub in subs {
+            if let Some(w) = old.iter().find(|w| same(w, &sub)) {
+                self.wanted.push(w.clone());
+                continue;
+            }
+            // A filter that stays keeps its automatic identifier.
+            let auto_id = match old.iter().find(|w| w.filter == sub.filter) {
+                Some(w) => w.auto_id,
+                None => self.take_auto_id_besides(&old),
+            };
+            self.wanted.push(Wanted {
+                filter: sub.filter,
+                qos: sub.qos,
+                options: sub.options,
+                auto_id,
+                sent_id: None,
+                refusal: None,
+                grant: if connected {
+                    Grant::Pending
+                } else {
+                    Grant::NotConnected
                 },
+                in_session: None,
             });
         }
         if connected {
@@ -581,12 +887,24 @@ impl Supervisor {
                 self.send_unsubscribe(now_ms, gone);
             }
             if !fresh.is_empty() {
-                self.send_subscribe(now_ms, fresh);
+                // A refusal is shown on its subscription.
+                let _ = self.send_subscribe(now_ms, &fresh);
             }
             self.after_session(now_ms);
         }
         self.announce();
         Ok(())
+    }
+
+    /// An automatic identifier used neither by the list being built nor by
+    /// `old` (whose filters may still keep theirs).
+    fn take_auto_id_besides(&mut self, old: &[Wanted]) -> u32 {
+        loop {
+            let id = self.take_auto_id();
+            if !old.iter().any(|w| w.auto_id == id) {
+                return id;
+            }
+        }
     }
 
     /// Publishes; the outcome arrives as session events for the returned id.
@@ -651,12 +969,72 @@ impl Supervisor {
         self.socket_open && self.status.is_connected()
     }
 
-    fn send_subscribe(&mut self, now_ms: u64, filters: Vec<(String, QoS)>) {
+    /// Sends SUBSCRIBE for these wanted filters: one packet with MQTT 3.1
+    /// and 3.1.1 (exactly as before MQTT 5), one per subscription identifier
+    /// with MQTT 5. A packet the session refuses because the broker's
+    /// CONNACK does not allow it (or it cannot be sent as asked) marks its
+    /// filters refused with the reason, and the first such reason is
+    /// returned.
+    fn send_subscribe(&mut self, now_ms: u64, filters: &[String]) -> Result<(), String> {
+        let mut groups: Vec<(Option<u32>, Vec<Subscription>)> = Vec::new();
+        for f in filters {
+            let Some(w) = self.wanted.iter().find(|w| w.filter == *f) else {
+                continue;
+            };
+            let id = self.identifier_to_send(w);
+            let sub = Subscription {
+                filter: w.filter.clone(),
+                qos: w.qos,
+                no_local: w.options.no_local,
+                retain_as_published: w.options.retain_as_published,
+                retain_handling: w.options.retain_handling,
+            };
+            match groups.iter_mut().find(|(g, _)| *g == id) {
+                Some((_, list)) => list.push(sub),
+                None => groups.push((id, vec![sub])),
+            }
+        }
         let Some(session) = self.session.as_mut() else {
-            return;
+            return Ok(());
         };
-        if let Err(e) = session.subscribe(now_ms, filters) {
-            self.last_error = Some(e.to_string());
+        let mut refused = None;
+        for (id, subs) in groups {
+            let names: Vec<String> = subs.iter().map(|s| s.filter.clone()).collect();
+            let result = session.subscribe_with(now_ms, subs, id);
+            let mine = self.wanted.iter_mut().filter(|w| names.contains(&w.filter));
+            match result {
+                Ok(_) => mine.for_each(|w| w.sent_id = id),
+                Err(
+                    e @ (SessionError::NotAllowedByBroker(_) | SessionError::InvalidRequest(_)),
+                ) => {
+                    let why = format!("not sent: {e}");
+                    for w in mine {
+                        w.grant = Grant::Refused;
+                        w.refusal = Some(why.clone());
+                        w.in_session = None;
+                    }
+                    refused.get_or_insert(e.to_string());
+                }
+                Err(e) => self.last_error = Some(e.to_string()),
+            }
+        }
+        refused.map_or(Ok(()), Err)
+    }
+
+    /// The subscription identifier to send `w` with: none with 3.1 and
+    /// 3.1.1; with MQTT 5 the user's, else its automatic one when the
+    /// broker's CONNACK allows identifiers.
+    fn identifier_to_send(&self, w: &Wanted) -> Option<u32> {
+        let session = self.session.as_ref()?;
+        if session.options().protocol != ProtocolVersion::V5 {
+            return None;
+        }
+        match w.options.identifier {
+            Some(id) => Some(id),
+            None => session
+                .granted()
+                .filter(|g| g.subscription_identifiers_available)
+                .map(|_| w.auto_id),
         }
     }
 
@@ -729,7 +1107,18 @@ impl Supervisor {
                 Event::Connected { session_present } => {
                     self.on_connected(now_ms, *session_present);
                 }
-                Event::Subscribed { results, .. } => {
+                Event::ServerReason {
+                    packet: "SUBACK",
+                    pkid,
+                    reason,
+                } => {
+                    self.suback_reason = Some((*pkid, reason.clone()));
+                }
+                Event::Subscribed { pkid, results } => {
+                    let words = match self.suback_reason.take() {
+                        Some((p, r)) if p == *pkid => Some(r),
+                        _ => None,
+                    };
                     for (filter, result) in results {
                         let Some(w) = self.wanted.iter_mut().find(|w| w.filter == *filter) else {
                             continue;
@@ -739,6 +1128,13 @@ impl Supervisor {
                             SubscribeResult::Refused | SubscribeResult::RefusedWith(_) => {
                                 Grant::Refused
                             }
+                        };
+                        w.refusal = match result {
+                            SubscribeResult::RefusedWith(code) => Some(format!(
+                                "refused: {}",
+                                describe_reason(*code, words.as_deref())
+                            )),
+                            _ => None,
                         };
                         w.in_session =
                             matches!(result, SubscribeResult::Granted(_)).then_some(w.grant);
@@ -750,12 +1146,31 @@ impl Supervisor {
                     self.last_error = Some(format!("the broker refused the connection: {reason}"));
                 }
                 Event::Closed { error } => {
-                    let why = self
-                        .last_error
-                        .take()
-                        .unwrap_or_else(|| describe_close(error));
+                    let (why, permanent) = match error {
+                        // MQTT 5: the broker said why; a stale refusal or
+                        // subscribe error must not stand in for it.
+                        SessionError::ServerDisconnected { code, .. } => {
+                            self.last_error = None;
+                            let why = if *code == SESSION_TAKEN_OVER {
+                                self.taken_over(error)
+                            } else {
+                                describe_close(error)
+                            };
+                            (why, v5_retry(*code, true) == Retry::Stop)
+                        }
+                        _ => (
+                            self.last_error
+                                .take()
+                                .unwrap_or_else(|| describe_close(error)),
+                            false,
+                        ),
+                    };
                     self.notices.push_back(Notice::Session(event.clone()));
-                    self.fail(now_ms, why, false);
+                    // MQTT 5: a DISCONNECT with a reason code the session
+                    // queued (the broker broke the protocol) goes out
+                    // before the socket closes.
+                    self.flush();
+                    self.fail(now_ms, why, permanent);
                     return;
                 }
                 Event::Message(_) | Event::MessageNotKept { .. } => {
@@ -786,28 +1201,47 @@ impl Supervisor {
                 Some(g) => w.grant = g,
                 None => {
                     w.grant = Grant::Pending;
-                    missing.push((w.filter.clone(), w.qos));
+                    missing.push(w.filter.clone());
                 }
             }
         }
         if !missing.is_empty() {
-            self.send_subscribe(now_ms, missing);
+            // A refusal is shown on its subscription.
+            let _ = self.send_subscribe(now_ms, &missing);
         }
         self.announce();
+    }
+
+    /// The sentence for a server's "session taken over".
+    fn taken_over(&self, error: &SessionError) -> String {
+        let id = self
+            .target
+            .as_ref()
+            .map(|t| t.options.client_id.clone())
+            .unwrap_or_default();
+        format!(
+            "another client connected with the client id {id:?} ({error}). Not reconnecting, \
+             so that it is not kicked off in turn; press Connect to take the id back, or pick \
+             another client id"
+        )
     }
 
     fn set_grants_not_connected(&mut self) {
         for w in &mut self.wanted {
             w.grant = Grant::NotConnected;
+            w.refusal = None;
         }
         self.announce();
     }
 
-    /// Tells the page the subscription list, when it differs from the last told.
+    /// Tells the page the subscription list, when it (or a subscription's
+    /// detail) differs from the last told.
     fn announce(&mut self) {
         let now = self.subscriptions();
-        if self.announced.as_ref() != Some(&now) {
+        let details = self.subscription_details();
+        if self.announced.as_ref() != Some(&now) || self.announced_details != details {
             self.announced = Some(now.clone());
+            self.announced_details = details;
             self.notices.push_back(Notice::Subscriptions(now));
         }
     }
@@ -846,6 +1280,17 @@ impl Supervisor {
 
 fn describe_close(error: &SessionError) -> String {
     error.to_string()
+}
+
+/// A subscription identifier the user chose must be 1 to 268,435,455.
+fn check_identifier(id: Option<u32>) -> Result<(), String> {
+    let max = mqtt_session::v5::MAX_SUBSCRIPTION_IDENTIFIER;
+    match id {
+        Some(id) if id == 0 || id > max => Err(format!(
+            "a subscription identifier is a whole number from 1 to {max}, not {id}"
+        )),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -1677,5 +2122,644 @@ mod tests {
         assert!(s.subscribe(2, "a/#/b".into(), QoS::AtMostOnce).is_err());
         assert!(actions(&mut s).is_empty());
         assert!(s.subscriptions().is_empty());
+    }
+
+    // ----- MQTT 5 -------------------------------------------------------
+
+    /// CONNACK accepted, no properties (MQTT 5: flags, code, property length).
+    const CONNACK_V5_OK: [u8; 5] = [0x20, 0x03, 0x00, 0x00, 0x00];
+    /// CONNACK accepted with what mosquitto 2.0 sends: receive maximum 20,
+    /// topic alias maximum 10.
+    const CONNACK_V5_MOSQUITTO: [u8; 11] = [
+        0x20, 0x09, 0x00, 0x00, 0x06, 0x21, 0x00, 0x14, 0x22, 0x00, 0x0a,
+    ];
+
+    fn connack_v5_refused(code: u8) -> [u8; 5] {
+        [0x20, 0x03, 0x00, code, 0x00]
+    }
+
+    /// CONNACK accepted with one byte property `id` = `value` (e.g. 0x28
+    /// wildcard subscription available, 0x29 subscription identifiers).
+    fn connack_v5_with(id: u8, value: u8) -> [u8; 7] {
+        [0x20, 0x05, 0x00, 0x00, 0x02, id, value]
+    }
+
+    /// The broker's DISCONNECT with this reason code.
+    fn server_disconnect(code: u8) -> [u8; 4] {
+        [0xE0, 0x02, code, 0x00]
+    }
+
+    fn v5_options() -> Options {
+        Options {
+            client_id: "dash-test".into(),
+            protocol: ProtocolVersion::V5,
+            ..Options::default()
+        }
+    }
+
+    fn v5_supervisor() -> Supervisor {
+        with_options(v5_options())
+    }
+
+    fn varint(bytes: &[u8]) -> (u32, usize) {
+        let (mut value, mut shift) = (0u32, 0);
+        for (i, &b) in bytes.iter().enumerate().take(4) {
+            value |= u32::from(b & 0x7f) << shift;
+            shift += 7;
+            if b & 0x80 == 0 {
+                return (value, i + 1);
+            }
+        }
+        panic!("bad variable byte integer {bytes:?}");
+    }
+
+    /// Every packet sent, as (first byte, body).
+    fn sent_packets(actions: &[Action]) -> Vec<(u8, Vec<u8>)> {
+        let mut out = Vec::new();
+        for a in actions {
+            let Action::Send(bytes) = a else { continue };
+            let mut rest = &bytes[..];
+            while let Some(&first) = rest.first() {
+                let (len, n) = varint(&rest[1..]);
+                let body = rest[1 + n..1 + n + len as usize].to_vec();
+                out.push((first, body));
+                rest = &rest[1 + n + len as usize..];
+            }
+        }
+        out
+    }
+
+    /// The MQTT 5 SUBSCRIBEs sent: packet id, subscription identifier, and
+    /// each filter with its options byte.
+    /// Packet id, subscription identifier, filters with their options byte.
+    type SentSubscribe = (u16, Option<u32>, Vec<(String, u8)>);
+
+    fn v5_subscribes(actions: &[Action]) -> Vec<SentSubscribe> {
+        sent_packets(actions)
+            .into_iter()
+            .filter(|(first, _)| *first == 0x82)
+            .map(|(_, body)| {
+                let pkid = u16::from_be_bytes([body[0], body[1]]);
+                let (plen, n) = varint(&body[2..]);
+                let props = &body[2 + n..2 + n + plen as usize];
+                let id = match props.first() {
+                    Some(0x0B) => Some(varint(&props[1..]).0),
+                    None => None,
+                    other => panic!("unexpected SUBSCRIBE property {other:?}"),
+                };
+                let mut rest = &body[2 + n + plen as usize..];
+                let mut filters = Vec::new();
+                while !rest.is_empty() {
+                    let len = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
+                    let f = String::from_utf8(rest[2..2 + len].to_vec()).expect("UTF-8");
+                    filters.push((f, rest[2 + len]));
+                    rest = &rest[3 + len..];
+                }
+                (pkid, id, filters)
+            })
+            .collect()
+    }
+
+    /// A v5 SUBACK for `pkid` with these reason codes and, if given, a
+    /// reason string.
+    fn suback_v5(pkid: u16, codes: &[u8], reason: Option<&str>) -> Vec<u8> {
+        let mut props = Vec::new();
+        if let Some(r) = reason {
+            props.push(0x1F);
+            props.extend_from_slice(&(r.len() as u16).to_be_bytes());
+            props.extend_from_slice(r.as_bytes());
+        }
+        let mut body = pkid.to_be_bytes().to_vec();
+        body.push(props.len() as u8);
+        body.extend(props);
+        body.extend_from_slice(codes);
+        let mut p = vec![0x90, body.len() as u8];
+        p.extend(body);
+        p
+    }
+
+    fn details(s: &Supervisor, filter: &str) -> SubscriptionDetail {
+        s.subscription_details()
+            .into_iter()
+            .find(|d| d.filter == filter)
+            .expect("a subscription")
+    }
+
+    fn stopped_reason(s: &Supervisor) -> String {
+        match s.status() {
+            Status::Disconnected { reason: Some(r) } => r.clone(),
+            other => panic!("expected disconnected with a reason, got {other:?}"),
+        }
+    }
+
+    fn never_reopens(s: &mut Supervisor) {
+        assert_eq!(s.next_deadline(), None);
+        s.on_timer(100_000_000);
+        assert!(actions(s).iter().all(|a| !matches!(a, Action::Open(_))));
+    }
+
+    #[test]
+    fn the_retry_table_lists_each_code_once_stops_on_permanent_codes_and_retries_transient_ones() {
+        let mut codes: Vec<u8> = V5_RETRY.iter().map(|(c, ..)| *c).collect();
+        let n = codes.len();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), n, "a code listed twice");
+        for (code, _, _) in V5_RETRY {
+            assert_ne!(
+                mqtt_session::reason_code_sentence(code),
+                "unknown reason code",
+                "{code:#04x} is not an MQTT 5 reason code"
+            );
+        }
+        for code in [
+            0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x8A, 0x8C, 0x90, 0x95, 0x9A, 0x9B,
+            0x9C, 0x9D,
+        ] {
+            assert_eq!(v5_retry(code, false), Retry::Stop, "CONNACK {code:#04x}");
+        }
+        for code in [0x88, 0x89, 0x97, 0x9F] {
+            assert_eq!(v5_retry(code, false), Retry::Backoff, "CONNACK {code:#04x}");
+        }
+        for code in [
+            0x81, 0x82, 0x87, 0x8A, 0x8E, 0x95, 0x98, 0x9A, 0x9B, 0x9C, 0x9D,
+        ] {
+            assert_eq!(v5_retry(code, true), Retry::Stop, "DISCONNECT {code:#04x}");
+        }
+        for code in [0x00, 0x80, 0x88, 0x89, 0x8B, 0x8D, 0x97, 0x9F, 0xA0] {
+            assert_eq!(
+                v5_retry(code, true),
+                Retry::Backoff,
+                "DISCONNECT {code:#04x}"
+            );
+        }
+        // A code this page does not know: a newer broker; retried politely.
+        assert_eq!(v5_retry(0xC0, false), Retry::Backoff);
+        assert_eq!(v5_retry(0xC0, true), Retry::Backoff);
+    }
+
+    #[test]
+    fn mqtt5_what_the_broker_granted_comes_before_connected_and_is_readable_while_connected() {
+        let mut s = v5_supervisor();
+        let sent = connect(&mut s, &CONNACK_V5_MOSQUITTO);
+        assert_eq!(sent_packet_types(&sent), vec![1]);
+        let all = notices(&mut s);
+        let granted_at = all
+            .iter()
+            .position(|n| matches!(n, Notice::Session(Event::Granted(_))))
+            .expect("Granted announced");
+        let connected_at = all
+            .iter()
+            .position(|n| matches!(n, Notice::Status(Status::Connected { .. })))
+            .expect("Connected announced");
+        assert!(granted_at < connected_at, "{all:?}");
+        let g = s.granted().expect("granted while connected").clone();
+        assert_eq!((g.receive_maximum, g.topic_alias_maximum), (20, 10));
+        assert_eq!(granted_after(&all), Some(Some(g)));
+        s.on_closed(5, 1006, "");
+        assert_eq!(s.granted(), None);
+        assert_eq!(granted_after(&notices(&mut s)), Some(None));
+    }
+
+    #[test]
+    fn with_mqtt_3_1_1_nothing_is_granted_and_nothing_announces_it() {
+        let mut s = supervisor(true);
+        connect(&mut s, &CONNACK_OK);
+        assert_eq!(s.granted(), None);
+        assert!(!notices(&mut s)
+            .iter()
+            .any(|n| matches!(n, Notice::Session(Event::Granted(_)))));
+    }
+
+    #[test]
+    fn a_session_taken_over_by_another_client_stops_and_says_another_client_uses_the_id() {
+        // Even with this tab's random id: the broker says so outright.
+        let mut s = v5_supervisor();
+        connect(&mut s, &CONNACK_V5_OK);
+        notices(&mut s);
+        s.on_data(10, &server_disconnect(0x8E));
+        assert_eq!(actions(&mut s).last(), Some(&Action::Close));
+        let r = stopped_reason(&s);
+        assert!(r.contains("another client"), "{r}");
+        assert!(r.contains("\"dash-test\""), "{r}");
+        assert!(r.contains("session taken over (0x8e)"), "{r}");
+        assert!(r.contains("Not reconnecting"), "{r}");
+        assert!(notices(&mut s).contains(&Notice::Session(Event::Closed {
+            error: SessionError::ServerDisconnected {
+                code: 0x8E,
+                reason: None,
+                server_reference: None,
+            }
+        })));
+        // The socket the glue closes reports its close later: nothing changes.
+        s.on_closed(11, 1000, "");
+        assert_eq!(stopped_reason(&s), r);
+        never_reopens(&mut s);
+        // Connect takes the id back.
+        s.start();
+        assert_eq!(actions(&mut s), vec![Action::Open(URL.into())]);
+    }
+
+    #[test]
+    fn a_server_disconnect_a_retry_cannot_fix_stops_with_its_reason_in_words() {
+        // (0x8A banned is a CONNACK code only; a DISCONNECT with it is a
+        // protocol error.)
+        for code in [0x81, 0x82, 0x87, 0x95, 0x98, 0x9A, 0x9B, 0x9C, 0x9D] {
+            let mut s = v5_supervisor();
+            connect(&mut s, &CONNACK_V5_OK);
+            s.on_data(10, &server_disconnect(code));
+            let r = stopped_reason(&s);
+            let words = mqtt_session::reason_code_sentence(code);
+            assert!(
+                r.starts_with("the broker ended the connection: ") && r.contains(words),
+                "{code:#04x}: {r}"
+            );
+            never_reopens(&mut s);
+        }
+    }
+
+    #[test]
+    fn a_server_disconnect_that_names_another_server_says_which() {
+        let mut s = v5_supervisor();
+        connect(&mut s, &CONNACK_V5_OK);
+        let other = b"ws://other:8083/mqtt";
+        let mut body = vec![0x9C, (3 + other.len()) as u8, 0x1C, 0x00, other.len() as u8];
+        body.extend_from_slice(other);
+        let mut packet = vec![0xE0, body.len() as u8];
+        packet.extend(body);
+        s.on_data(10, &packet);
+        let r = stopped_reason(&s);
+        assert!(r.contains("use another server (0x9c)"), "{r}");
+        assert!(r.contains("ws://other:8083/mqtt"), "{r}");
+    }
+
+    #[test]
+    fn a_transient_server_disconnect_is_retried_with_growing_delays() {
+        for code in [0x8B, 0x89, 0x8D, 0x96, 0x97, 0x9F, 0xA0] {
+            let mut s = v5_supervisor();
+            s.start();
+            actions(&mut s);
+            let mut now = 0;
+            let mut delays = Vec::new();
+            for _ in 0..5 {
+                s.on_open(now, "mqtt");
+                s.on_data(now + 1, &CONNACK_V5_OK);
+                s.on_data(now + 2, &server_disconnect(code));
+                assert_eq!(actions(&mut s).last(), Some(&Action::Close), "{code:#04x}");
+                let (at_ms, delay, reason) = reconnecting(&s, now + 2);
+                assert!(
+                    reason.contains(mqtt_session::reason_code_sentence(code)),
+                    "{code:#04x}: {reason}"
+                );
+                delays.push(delay);
+                wait_for_reopen(&mut s, at_ms);
+                now = at_ms;
+            }
+            assert_growing(&delays);
+        }
+    }
+
+    #[test]
+    fn mqtt5_connack_refusals_stop_or_retry_as_the_table_says() {
+        for code in [
+            0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x8A, 0x8C, 0x90, 0x95, 0x9A, 0x9B,
+            0x9C, 0x9D,
+        ] {
+            let mut s = v5_supervisor();
+            connect(&mut s, &connack_v5_refused(code));
+            let r = stopped_reason(&s);
+            assert!(
+                r.starts_with("the broker refused the connection: ")
+                    && r.contains(mqtt_session::reason_code_sentence(code)),
+                "{code:#04x}: {r}"
+            );
+            never_reopens(&mut s);
+        }
+        for code in [0x88, 0x89, 0x97, 0x9F] {
+            let mut s = v5_supervisor();
+            connect(&mut s, &connack_v5_refused(code));
+            let (_, _, reason) = reconnecting(&s, 1);
+            assert!(
+                reason.contains(mqtt_session::reason_code_sentence(code)),
+                "{code:#04x}: {reason}"
+            );
+        }
+    }
+
+    #[test]
+    fn under_mqtt5_a_protocol_error_sends_disconnect_with_its_reason_code_before_closing() {
+        let mut s = v5_supervisor();
+        connect(&mut s, &CONNACK_V5_OK);
+        // PINGREQ is a packet a client never receives: a protocol error.
+        s.on_data(4, &[0xC0, 0x00]);
+        let acts = actions(&mut s);
+        assert_eq!(acts.last(), Some(&Action::Close), "{acts:?}");
+        let sent = sent_packets(&acts);
+        assert_eq!(sent.len(), 1, "{acts:?}");
+        assert_eq!(sent[0].0, 0xE0, "DISCONNECT");
+        assert_eq!(sent[0].1.first(), Some(&0x82), "protocol error");
+        assert!(matches!(s.status(), Status::Reconnecting { .. }));
+    }
+
+    #[test]
+    fn subscription_options_go_on_the_wire_and_different_identifiers_go_in_separate_subscribes() {
+        let mut s = v5_supervisor();
+        let chosen = SubOptions {
+            no_local: true,
+            retain_as_published: true,
+            retain_handling: RetainHandling::DoNotSend,
+            identifier: Some(7),
+        };
+        s.subscribe_with(
+            0,
+            WantedSubscription {
+                filter: "a/#".into(),
+                qos: QoS::AtLeastOnce,
+                options: chosen,
+            },
+        )
+        .expect("valid");
+        s.subscribe(0, "b".into(), QoS::AtMostOnce).expect("valid");
+        s.subscribe_with(
+            0,
+            WantedSubscription {
+                filter: "c".into(),
+                qos: QoS::ExactlyOnce,
+                options: SubOptions {
+                    identifier: Some(7),
+                    ..SubOptions::default()
+                },
+            },
+        )
+        .expect("valid");
+        let sent = connect(&mut s, &CONNACK_V5_OK);
+        let subs = v5_subscribes(&sent);
+        let auto = details(&s, "b")
+            .identifier
+            .expect("an automatic identifier");
+        assert_ne!(auto, 7);
+        assert_eq!(
+            subs.iter()
+                .map(|(_, id, f)| (*id, f.clone()))
+                .collect::<Vec<_>>(),
+            vec![
+                // QoS 1 | no local 0x04 | retain as published 0x08 | handling 2 << 4
+                (
+                    Some(7),
+                    vec![("a/#".to_string(), 0x2D), ("c".to_string(), 0x02)]
+                ),
+                (Some(auto), vec![("b".to_string(), 0x00)]),
+            ]
+        );
+        assert_eq!(details(&s, "a/#").options, chosen);
+        assert_eq!(details(&s, "a/#").identifier, Some(7));
+        assert_eq!(
+            filters_for_identifier(&s.subscription_details(), 7),
+            vec!["a/#", "c"]
+        );
+        assert_eq!(
+            filters_for_identifier(&s.subscription_details(), auto),
+            vec!["b"]
+        );
+        // Changing only the options sends it again.
+        s.subscribe_with(
+            5,
+            WantedSubscription {
+                filter: "b".into(),
+                qos: QoS::AtMostOnce,
+                options: SubOptions {
+                    no_local: true,
+                    ..SubOptions::default()
+                },
+            },
+        )
+        .expect("valid");
+        let again = v5_subscribes(&actions(&mut s));
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].1, Some(auto), "it keeps its automatic identifier");
+        assert_eq!(again[0].2, vec![("b".to_string(), 0x04)]);
+    }
+
+    #[test]
+    fn an_automatic_identifier_is_sent_only_when_the_broker_allows_identifiers() {
+        let mut s = v5_supervisor();
+        s.subscribe(0, "a".into(), QoS::AtMostOnce).expect("valid");
+        let sent = connect(&mut s, &connack_v5_with(0x29, 0));
+        assert_eq!(
+            v5_subscribes(&sent)
+                .into_iter()
+                .map(|(_, id, f)| (id, f))
+                .collect::<Vec<_>>(),
+            vec![(None, vec![("a".to_string(), 0x00)])]
+        );
+        assert_eq!(details(&s, "a").identifier, None);
+        // One the user chose is not: the broker refuses it, and says so.
+        let e = s
+            .subscribe_with(
+                5,
+                WantedSubscription {
+                    filter: "b".into(),
+                    qos: QoS::AtMostOnce,
+                    options: SubOptions {
+                        identifier: Some(3),
+                        ..SubOptions::default()
+                    },
+                },
+            )
+            .expect_err("refused");
+        assert!(e.contains("subscription identifiers"), "{e}");
+        assert!(actions(&mut s).is_empty());
+        assert_eq!(s.subscriptions().len(), 1, "nothing changed");
+    }
+
+    #[test]
+    fn a_suback_refusal_with_a_reason_code_reads_in_words_in_the_list() {
+        let mut s = v5_supervisor();
+        connect(&mut s, &CONNACK_V5_OK);
+        s.subscribe(2, "secret/#".into(), QoS::AtLeastOnce)
+            .expect("valid");
+        s.subscribe(2, "open/#".into(), QoS::AtLeastOnce)
+            .expect("valid");
+        let subs = v5_subscribes(&actions(&mut s));
+        s.on_data(3, &suback_v5(subs[0].0, &[0x87], Some("ACL")));
+        s.on_data(3, &suback_v5(subs[1].0, &[0x01], None));
+        let list = last_subscriptions(&mut s).expect("announced");
+        assert_eq!(
+            grants(&list),
+            vec![
+                ("secret/#", 1, Grant::Refused),
+                ("open/#", 1, Grant::Granted(1))
+            ]
+        );
+        assert_eq!(
+            details(&s, "secret/#").refusal.as_deref(),
+            Some("refused: not authorized (0x87): \"ACL\"")
+        );
+        assert_eq!(details(&s, "open/#").refusal, None);
+        // While not connected nothing reads as refused either.
+        s.on_closed(4, 1006, "");
+        assert_eq!(details(&s, "secret/#").refusal, None);
+    }
+
+    #[test]
+    fn a_subscription_the_broker_does_not_allow_is_refused_where_the_user_acted() {
+        let mut s = v5_supervisor();
+        s.subscribe(0, "kept/#".into(), QoS::AtMostOnce)
+            .expect("valid");
+        // The broker says it has no wildcard subscriptions.
+        connect(&mut s, &connack_v5_with(0x28, 0));
+        // Restored without a user action: the list says why it was not sent.
+        assert_eq!(
+            grants(&last_subscriptions(&mut s).expect("announced")),
+            vec![("kept/#", 0, Grant::Refused)]
+        );
+        let why = details(&s, "kept/#").refusal.expect("a reason");
+        assert!(
+            why.starts_with("not sent: the broker does not allow this"),
+            "{why}"
+        );
+        assert!(why.contains("wildcard"), "{why}");
+        // Typed by the user: refused with the sentence, and nothing changes.
+        let e = s
+            .subscribe(5, "new/+".into(), QoS::AtMostOnce)
+            .expect_err("refused");
+        assert!(e.contains("wildcard"), "{e}");
+        assert!(actions(&mut s).is_empty());
+        assert_eq!(s.subscriptions().len(), 1);
+        // A plain topic is fine.
+        s.subscribe(6, "plain".into(), QoS::AtMostOnce)
+            .expect("allowed");
+        assert_eq!(v5_subscribes(&actions(&mut s)).len(), 1);
+        // No local on a shared subscription cannot be sent as asked.
+        let e = s
+            .subscribe_with(
+                7,
+                WantedSubscription {
+                    filter: "$share/g/plain".into(),
+                    qos: QoS::AtMostOnce,
+                    options: SubOptions {
+                        no_local: true,
+                        ..SubOptions::default()
+                    },
+                },
+            )
+            .expect_err("refused");
+        assert!(e.contains("no local"), "{e}");
+    }
+
+    #[test]
+    fn an_identifier_out_of_range_is_refused_before_anything_is_sent() {
+        let mut s = v5_supervisor();
+        connect(&mut s, &CONNACK_V5_OK);
+        for id in [0, mqtt_session::v5::MAX_SUBSCRIPTION_IDENTIFIER + 1] {
+            let e = s
+                .subscribe_with(
+                    2,
+                    WantedSubscription {
+                        filter: "a".into(),
+                        qos: QoS::AtMostOnce,
+                        options: SubOptions {
+                            identifier: Some(id),
+                            ..SubOptions::default()
+                        },
+                    },
+                )
+                .expect_err("refused");
+            assert!(e.contains("subscription identifier"), "{e}");
+        }
+        assert!(actions(&mut s).is_empty());
+        assert!(s.subscriptions().is_empty());
+    }
+
+    #[test]
+    fn with_mqtt_3_1_1_options_are_not_sent_and_all_filters_go_in_one_subscribe_as_before() {
+        let mut s = supervisor(true);
+        for (filter, qos) in [("a/#", QoS::AtLeastOnce), ("b", QoS::AtMostOnce)] {
+            s.subscribe_with(
+                0,
+                WantedSubscription {
+                    filter: filter.into(),
+                    qos,
+                    options: SubOptions {
+                        no_local: true,
+                        retain_as_published: true,
+                        retain_handling: RetainHandling::DoNotSend,
+                        identifier: Some(9),
+                    },
+                },
+            )
+            .expect("valid");
+        }
+        let sent = connect(&mut s, &CONNACK_OK);
+        let subscribe: Vec<u8> = [
+            &[0x82, 0x0C, 0x00, 0x01][..],
+            &[0x00, 0x03, b'a', b'/', b'#', 0x01],
+            &[0x00, 0x01, b'b', 0x00],
+        ]
+        .concat();
+        assert_eq!(
+            sent.iter()
+                .filter_map(|a| match a {
+                    Action::Send(b) if b.first() == Some(&0x82) => Some(b.clone()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+            vec![subscribe]
+        );
+        assert_eq!(details(&s, "a/#").identifier, None);
+    }
+
+    #[test]
+    fn with_mqtt5_a_chosen_client_id_closed_right_after_connack_twice_stops_as_with_3_1_1() {
+        // mosquitto 2.0 sends no DISCONNECT when another client takes the id
+        // over, even with MQTT 5: the close-twice rule still applies.
+        let mut s = v5_supervisor();
+        if let Some(t) = s.target.as_mut() {
+            t.client_id_chosen = true;
+        }
+        s.start();
+        actions(&mut s);
+        s.on_open(0, "mqtt");
+        s.on_data(2, &CONNACK_V5_OK);
+        s.on_closed(5, 1006, "");
+        let (at_ms, ..) = reconnecting(&s, 5);
+        actions(&mut s);
+        wait_for_reopen(&mut s, at_ms);
+        s.on_open(at_ms, "mqtt");
+        s.on_data(at_ms + 2, &CONNACK_V5_OK);
+        s.on_closed(at_ms + 5, 1006, "");
+        assert!(stopped_reason(&s).contains("another client"));
+    }
+
+    #[test]
+    fn a_profile_with_options_replaces_the_list_and_sends_only_what_changed() {
+        let mut s = v5_supervisor();
+        connect(&mut s, &CONNACK_V5_OK);
+        s.subscribe(1, "a".into(), QoS::AtMostOnce).expect("valid");
+        s.subscribe(1, "b".into(), QoS::AtMostOnce).expect("valid");
+        actions(&mut s);
+        let a_id = details(&s, "a").identifier;
+        let profile = vec![
+            WantedSubscription {
+                filter: "a".into(),
+                qos: QoS::AtMostOnce,
+                options: SubOptions::default(),
+            },
+            WantedSubscription {
+                filter: "b".into(),
+                qos: QoS::AtMostOnce,
+                options: SubOptions {
+                    retain_handling: RetainHandling::SendIfNew,
+                    ..SubOptions::default()
+                },
+            },
+        ];
+        s.replace_subscriptions_with(2, profile.clone())
+            .expect("valid");
+        let subs = v5_subscribes(&actions(&mut s));
+        assert_eq!(subs.len(), 1);
+        assert_eq!(subs[0].2, vec![("b".to_string(), 0x10)]);
+        assert_eq!(details(&s, "a").identifier, a_id);
+        assert_eq!(s.wanted_subscriptions(), profile);
     }
 }

@@ -1,13 +1,16 @@
 //! Applies a frame's worth of supervisor notices to the view model in one batch.
 //!
 //! Pure (no DOM, no signals): the app calls it once per animation frame, so a
-//! flood of messages costs one model update and one render per frame.
+//! flood of messages costs one model update and one render per frame. Each
+//! message is also offered to the request/response helper's bookkeeping
+//! (`model::Requests`), which matches replies by correlation data.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use bytes::Bytes;
-use model::{Dashboard, Incoming};
-use mqtt_session::{Event, PublishId};
+use model::{Dashboard, Incoming, Requests};
+use mqtt_session::{Event, PublishId, PublishProperties};
 
 use super::supervisor::{Notice, Status};
 
@@ -40,12 +43,17 @@ pub struct PublishRecord {
     pub size: usize,
     /// Where it stands.
     pub state: PublishState,
+    /// MQTT 5: the reason code the broker acknowledged it with, when it was
+    /// not plain success (`no matching subscribers (0x10)`).
+    pub reason: Option<String>,
+    /// It was published with MQTT 5 properties.
+    pub with_properties: bool,
 }
 
 impl PublishRecord {
     /// The state as the log shows it.
     pub fn describe(&self) -> String {
-        match &self.state {
+        let mut s = match &self.state {
             PublishState::Sent if self.qos == 0 => "sent (QoS 0: no acknowledgement)".into(),
             PublishState::Sent => "sent, awaiting acknowledgement".into(),
             PublishState::Acknowledged { round_trip_ms } => {
@@ -53,7 +61,15 @@ impl PublishRecord {
                 format!("acknowledged ({ack}) in {round_trip_ms} ms")
             }
             PublishState::Failed { reason } => format!("failed: {reason}"),
+        };
+        if let (Some(r), false) = (
+            &self.reason,
+            matches!(self.state, PublishState::Failed { .. }),
+        ) {
+            s.push_str(": ");
+            s.push_str(r);
         }
+        s
     }
 }
 
@@ -73,8 +89,27 @@ impl PublishLog {
             retain,
             size,
             state: PublishState::Sent,
+            reason: None,
+            with_properties: false,
         });
         self.records.truncate(PUBLISH_LOG_LEN);
+    }
+
+    /// Marks the newest record as published with MQTT 5 properties.
+    pub fn mark_properties(&mut self, id: PublishId) {
+        if let Some(r) = self.records.iter_mut().find(|r| r.id == id.0) {
+            r.with_properties = true;
+        }
+    }
+
+    fn set_reason(&mut self, id: PublishId, reason: String) -> bool {
+        match self.records.iter_mut().find(|r| r.id == id.0) {
+            Some(r) => {
+                r.reason = Some(reason);
+                true
+            }
+            None => false,
+        }
     }
 
     fn set(&mut self, id: PublishId, state: PublishState) -> bool {
@@ -159,6 +194,8 @@ pub struct BatchOutcome {
     pub status: Option<Status>,
     /// The publish log changed.
     pub publishes_changed: bool,
+    /// A request/response reply (or an unmatched one) arrived.
+    pub requests_changed: bool,
     /// Protocol errors and refusals seen, as sentences, for the page's error line.
     pub errors: Vec<String>,
     /// The longest PINGREQ round trip answered in the batch: how far behind
@@ -166,10 +203,22 @@ pub struct BatchOutcome {
     pub behind_ms: Option<u64>,
 }
 
-/// Applies `batch` (each notice with the ms-since-epoch it happened) to the model.
+/// A received message's properties as the model keeps them: shared, with
+/// correlation data copied out of the WebSocket frame like the payload.
+fn kept_properties(p: Option<Box<PublishProperties>>) -> Option<Arc<PublishProperties>> {
+    let mut p = p?;
+    if let Some(c) = &mut p.correlation_data {
+        *c = Bytes::copy_from_slice(c);
+    }
+    Some(Arc::from(p))
+}
+
+/// Applies `batch` (each notice with the ms-since-epoch it happened) to the
+/// model, and offers each message to the request/response bookkeeping.
 pub fn apply_batch(
     dash: &mut Dashboard,
     log: &mut PublishLog,
+    requests: &mut Requests,
     batch: impl IntoIterator<Item = (f64, Notice)>,
     now_ms: f64,
 ) -> BatchOutcome {
@@ -186,16 +235,27 @@ pub fn apply_batch(
                 }
                 dash.sync_subscriptions(&list);
             }
-            Notice::Session(Event::Message(m)) => messages.push(Incoming {
-                topic: m.topic,
-                // A copy, so one small payload does not keep a whole WebSocket
-                // frame alive in the history (its byte cap counts payload sizes).
-                payload: Bytes::copy_from_slice(&m.payload),
-                qos: m.qos.as_u8(),
-                retain: m.retain,
-                dup: m.dup,
-                received_ms: at,
-            }),
+            Notice::Session(Event::Message(m)) => {
+                if requests.listens_on(&m.topic) {
+                    let correlation = m
+                        .properties
+                        .as_ref()
+                        .and_then(|p| p.correlation_data.as_deref());
+                    out.requests_changed |=
+                        requests.on_message(&m.topic, correlation, &m.payload, at);
+                }
+                messages.push(Incoming {
+                    topic: m.topic,
+                    // A copy, so one small payload does not keep a whole WebSocket
+                    // frame alive in the history (its byte cap counts payload sizes).
+                    payload: Bytes::copy_from_slice(&m.payload),
+                    qos: m.qos.as_u8(),
+                    retain: m.retain,
+                    dup: m.dup,
+                    received_ms: at,
+                    properties: kept_properties(m.properties),
+                })
+            }
             Notice::Session(Event::MessageNotKept {
                 topic, size, limit, ..
             }) => dash.record_not_kept(&topic, size, limit, at),
@@ -203,6 +263,9 @@ pub fn apply_batch(
                 id, round_trip_ms, ..
             }) => {
                 out.publishes_changed |= log.set(id, PublishState::Acknowledged { round_trip_ms });
+            }
+            Notice::Session(Event::PublishReason { id, reason, .. }) => {
+                out.publishes_changed |= log.set_reason(id, reason);
             }
             Notice::Session(Event::PublishFailed { id, reason }) => {
                 out.publishes_changed |= log.set(id, PublishState::Failed { reason });
@@ -262,6 +325,7 @@ mod tests {
         let out = apply_batch(
             &mut dash,
             &mut log,
+            &mut Requests::default(),
             vec![(0.0, pong(40)), (1.0, pong(2_300)), (2.0, pong(90))],
             2.0,
         );
@@ -269,6 +333,7 @@ mod tests {
         let out = apply_batch(
             &mut dash,
             &mut log,
+            &mut Requests::default(),
             vec![(0.0, message("a", b"1", QoS::AtMostOnce, false))],
             2.0,
         );
@@ -285,7 +350,7 @@ mod tests {
             (2.0, message("a/x", b"2", QoS::ExactlyOnce, true)),
             (3.0, message("a/y", b"{\"t\":3}", QoS::AtMostOnce, false)),
         ];
-        apply_batch(&mut dash, &mut log, batch, 3.0);
+        apply_batch(&mut dash, &mut log, &mut Requests::default(), batch, 3.0);
         let x = dash.panel_by_topic("a/x").expect("panel for a/x");
         assert_eq!(x.count(), 2);
         let last = x.last().expect("a last message");
@@ -308,7 +373,7 @@ mod tests {
                 subs(&[("a/#", 2, Grant::Granted(1)), ("b", 1, Grant::Refused)]),
             ),
         ];
-        apply_batch(&mut dash, &mut log, batch, 2.0);
+        apply_batch(&mut dash, &mut log, &mut Requests::default(), batch, 2.0);
         let a = dash.subscription_by_filter("a/#").expect("a/#");
         assert_eq!(a.grant(), Grant::Granted(1));
         assert!(
@@ -323,6 +388,7 @@ mod tests {
         apply_batch(
             &mut dash,
             &mut log,
+            &mut Requests::default(),
             vec![(3.0, subs(&[("b", 1, Grant::NotConnected)]))],
             3.0,
         );
@@ -344,7 +410,13 @@ mod tests {
             pkid: 3,
             limit: 16_777_216,
         });
-        apply_batch(&mut dash, &mut log, vec![(5.0, n)], 5.0);
+        apply_batch(
+            &mut dash,
+            &mut log,
+            &mut Requests::default(),
+            vec![(5.0, n)],
+            5.0,
+        );
         assert_eq!(dash.stats().not_kept, 1);
         assert_eq!(
             dash.last_not_kept().map(|n| n.describe()),
@@ -376,7 +448,7 @@ mod tests {
                 }),
             ),
         ];
-        let out = apply_batch(&mut dash, &mut log, batch, 0.0);
+        let out = apply_batch(&mut dash, &mut log, &mut Requests::default(), batch, 0.0);
         assert!(out.publishes_changed);
         let texts: Vec<String> = log.records().map(|r| r.describe()).collect();
         assert_eq!(
@@ -386,6 +458,127 @@ mod tests {
                 "acknowledged (PUBCOMP) in 4 ms".to_string()
             ]
         );
+    }
+
+    fn v5_message(topic: &str, payload: &'static [u8], props: PublishProperties) -> Notice {
+        Notice::Session(Event::Message(Message {
+            topic: topic.into(),
+            payload: Bytes::from_static(payload),
+            qos: QoS::AtLeastOnce,
+            retain: false,
+            dup: false,
+            pkid: 2,
+            properties: Some(Box::new(props)),
+        }))
+    }
+
+    #[test]
+    fn a_messages_properties_reach_its_panel_and_history() {
+        let mut dash = Dashboard::new(Limits::default());
+        let mut log = PublishLog::default();
+        let props = PublishProperties {
+            content_type: Some("text/plain".into()),
+            correlation_data: Some(Bytes::from_static(b"c-1")),
+            user_properties: vec![("a".into(), "1".into()), ("a".into(), "2".into())],
+            ..PublishProperties::default()
+        };
+        let batch = vec![
+            (1.0, v5_message("p/x", b"hi", props.clone())),
+            (2.0, message("p/y", b"old", QoS::AtMostOnce, false)),
+        ];
+        apply_batch(&mut dash, &mut log, &mut Requests::default(), batch, 2.0);
+        let x = dash.panel_by_topic("p/x").expect("panel p/x");
+        assert_eq!(x.last().and_then(|l| l.properties.as_deref()), Some(&props));
+        let y = dash.panel_by_topic("p/y").expect("panel p/y");
+        assert!(y.last().is_some_and(|l| l.properties.is_none()));
+    }
+
+    #[test]
+    fn replies_are_matched_to_requests_by_correlation_data() {
+        let mut dash = Dashboard::new(Limits::default());
+        let mut log = PublishLog::default();
+        let mut requests = Requests::default();
+        requests.record(
+            "dev/get",
+            "resp/me",
+            Bytes::from_static(b"c-1"),
+            100.0,
+            30_000.0,
+        );
+        let reply = |c: &'static [u8]| {
+            v5_message(
+                "resp/me",
+                b"pong",
+                PublishProperties {
+                    correlation_data: Some(Bytes::from_static(c)),
+                    ..PublishProperties::default()
+                },
+            )
+        };
+        let batch = vec![
+            (120.0, reply(b"c-1")),
+            (130.0, reply(b"other")),
+            (
+                140.0,
+                message("resp/me", b"no props", QoS::AtMostOnce, false),
+            ),
+            (150.0, message("elsewhere", b"x", QoS::AtMostOnce, false)),
+        ];
+        let out = apply_batch(&mut dash, &mut log, &mut requests, batch, 150.0);
+        assert!(out.requests_changed);
+        let req = requests.iter().next().expect("the request");
+        assert_eq!(req.replies.len(), 1);
+        assert_eq!(req.replies[0].round_trip_ms, 20.0);
+        assert_eq!(req.replies[0].payload, "pong");
+        assert_eq!(requests.unmatched(), 2);
+        // The replies are messages like any other.
+        assert_eq!(dash.panel_by_topic("resp/me").map(|p| p.count()), Some(3));
+    }
+
+    #[test]
+    fn a_publish_shows_the_brokers_reason_code() {
+        let mut dash = Dashboard::new(Limits::default());
+        let mut log = PublishLog::default();
+        log.record(PublishId(1), "t", 1, false, 3);
+        log.record(PublishId(2), "t", 1, false, 3);
+        log.mark_properties(PublishId(2));
+        let batch = vec![
+            (
+                0.0,
+                Notice::Session(Event::PublishReason {
+                    id: PublishId(1),
+                    code: 0x10,
+                    reason: "no matching subscribers (0x10)".into(),
+                }),
+            ),
+            (
+                0.0,
+                Notice::Session(Event::PublishComplete {
+                    id: PublishId(1),
+                    pkid: 1,
+                    acked_at_ms: 5,
+                    round_trip_ms: 5,
+                }),
+            ),
+            (
+                0.0,
+                Notice::Session(Event::PublishFailed {
+                    id: PublishId(2),
+                    reason: "the broker refused it: quota exceeded (0x97)".into(),
+                }),
+            ),
+        ];
+        let out = apply_batch(&mut dash, &mut log, &mut Requests::default(), batch, 0.0);
+        assert!(out.publishes_changed);
+        let texts: Vec<String> = log.records().map(|r| r.describe()).collect();
+        assert_eq!(
+            texts,
+            [
+                "failed: the broker refused it: quota exceeded (0x97)",
+                "acknowledged (PUBACK) in 5 ms: no matching subscribers (0x10)",
+            ]
+        );
+        assert!(log.records().next().is_some_and(|r| r.with_properties));
     }
 
     #[test]
@@ -469,7 +662,13 @@ mod tests {
             code: 5,
             reason: "not authorised".into(),
         });
-        let out = apply_batch(&mut dash, &mut log, vec![(0.0, n)], 0.0);
+        let out = apply_batch(
+            &mut dash,
+            &mut log,
+            &mut Requests::default(),
+            vec![(0.0, n)],
+            0.0,
+        );
         assert_eq!(
             out.errors,
             vec!["the broker refused the connection: not authorised"]

@@ -1,6 +1,8 @@
 //! The connection, folded: once connected, the form folds into one line
 //! (broker, client id, Edit connection, Disconnect) so the topic tree and
-//! panels take the screen; "Edit connection" unfolds the form again.
+//! panels take the screen; "Edit connection" unfolds the form again. With
+//! MQTT 5, "Broker granted" below it shows what the broker's CONNACK said
+//! (and the client id it assigned, if it did).
 
 use leptos::prelude::*;
 
@@ -8,6 +10,7 @@ use crate::actions;
 use crate::client::supervisor::Status;
 use crate::components::connection_form::ConnectionForm;
 use crate::components::erased::{show, show_or};
+use crate::components::mqtt5::BrokerGranted;
 use crate::state::use_app;
 
 /// The connection bar, or the form while unfolded.
@@ -35,9 +38,15 @@ pub fn ConnectionBar() -> impl IntoView {
     };
     let client_id = move || {
         s.status.get();
-        s.client()
+        let assigned = s.granted.get().and_then(|g| g.assigned_client_id);
+        let ours = s
+            .client()
             .peek(|sup| sup.target().map(|t| t.options.client_id.clone()))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        match assigned {
+            Some(id) => format!("{id} (assigned by the broker)"),
+            None => ours,
+        }
     };
     view! {
         {show_or(move || v.form_open.get(), move || view! {
@@ -53,5 +62,6 @@ pub fn ConnectionBar() -> impl IntoView {
                 <button type="button" class="small" on:click=move |_| actions::disconnect(s)>"Disconnect"</button>
             </div>
         }.into_any())}
+        <BrokerGranted />
     }
 }

@@ -1,5 +1,6 @@
 //! The connection form: broker URL, client id, credentials, keepalive, clean
-//! session, protocol version, message size limit, Last Will; Connect,
+//! session, protocol version (3.1.1, 3.1 or 5), message size limit, Last
+//! Will, and with MQTT 5 its options (`components::mqtt5`); Connect,
 //! Disconnect and Copy link; and the saved profiles (save, load, rename,
 //! delete, export, import).
 //!
@@ -9,11 +10,13 @@
 //! value is wrong (and Connect is disabled).
 
 use leptos::prelude::*;
+use mqtt_session::ProtocolVersion;
 use wasm_bindgen::JsCast;
 
 use crate::actions;
 use crate::client::settings::{parse_protocol, parse_qos, protocol_key};
 use crate::components::erased::{keyed, show, Keyed};
+use crate::components::mqtt5::Mqtt5Options;
 use crate::files;
 use crate::state::use_app;
 
@@ -80,6 +83,7 @@ pub fn ConnectionForm() -> impl IntoView {
                     <select prop:value=move || protocol_key(f.protocol.get()) on:change=on_protocol>
                         <option value="3.1.1">"MQTT 3.1.1"</option>
                         <option value="3.1">"MQTT 3.1"</option>
+                        <option value="5">"MQTT 5"</option>
                     </select>
                 </label>
                 <label>"Message size limit (MiB)"
@@ -94,6 +98,7 @@ pub fn ConnectionForm() -> impl IntoView {
                 </label>
                 <label class="check"><input type="checkbox" bind:checked=f.will_retain /> "Will retain"</label>
             </div>
+            {show(move || f.protocol.get() == ProtocolVersion::V5, || view! { <Mqtt5Options /> }.into_any())}
             <p class="hint form-problem" role="alert">{move || problem()}</p>
             {show(move || differs.get(), || view! {
                 <p class="hint form-differs" aria-live="polite">

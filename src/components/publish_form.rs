@@ -1,14 +1,165 @@
 //! The publish form: topic (no wildcards), payload, format (text, JSON, hex,
-//! OneNet `$dp` type 1 and 3), QoS, retain; "Clear retained"; and the log of
-//! each publish's state until it completes.
+//! OneNet `$dp` type 1 and 3), QoS, retain; with MQTT 5 chosen in the
+//! connection form, the message properties (content type, payload format
+//! indicator, message expiry, response topic, correlation data, any number
+//! of user properties); "Clear retained"; and the log of each publish's
+//! state until it completes, with the broker's reason code (MQTT 5).
 
 use leptos::prelude::*;
-use model::PayloadFormat;
+use model::{PayloadFormat, PropertiesForm};
+use mqtt_session::ProtocolVersion;
 
 use crate::actions;
 use crate::client::settings::parse_qos;
 use crate::components::erased::show;
 use crate::state::use_app;
+
+/// The publish form's MQTT 5 properties, in the page's state so that
+/// "Publish again" in a topic's detail can fill them.
+#[derive(Clone, Copy)]
+pub struct PropsDraft {
+    /// Content type.
+    pub content_type: RwSignal<String>,
+    /// "Payload is UTF-8" (payload format indicator 1).
+    pub utf8: RwSignal<bool>,
+    /// Message expiry in seconds, as typed.
+    pub expiry: RwSignal<String>,
+    /// Response topic.
+    pub response_topic: RwSignal<String>,
+    /// Correlation data (text).
+    pub correlation: RwSignal<String>,
+    /// User properties, in order. Typing changes them untracked: the rows
+    /// are rebuilt only when one is added or removed, or the form filled.
+    pub user: RwSignal<Vec<(String, String)>>,
+}
+
+impl Default for PropsDraft {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PropsDraft {
+    /// Empty properties.
+    pub fn new() -> Self {
+        PropsDraft {
+            content_type: RwSignal::new(String::new()),
+            utf8: RwSignal::new(false),
+            expiry: RwSignal::new(String::new()),
+            response_topic: RwSignal::new(String::new()),
+            correlation: RwSignal::new(String::new()),
+            user: RwSignal::new(Vec::new()),
+        }
+    }
+
+    /// The properties as typed (untracked, for actions).
+    pub fn form(&self) -> PropertiesForm {
+        PropertiesForm {
+            content_type: self.content_type.get_untracked(),
+            utf8: self.utf8.get_untracked(),
+            expiry: self.expiry.get_untracked(),
+            response_topic: self.response_topic.get_untracked(),
+            correlation: self.correlation.get_untracked(),
+            user: self.user.get_untracked(),
+        }
+    }
+
+    /// Fills every property.
+    pub fn set(&self, f: PropertiesForm) {
+        self.content_type.set(f.content_type);
+        self.utf8.set(f.utf8);
+        self.expiry.set(f.expiry);
+        self.response_topic.set(f.response_topic);
+        self.correlation.set(f.correlation);
+        self.user.set(f.user);
+    }
+}
+
+/// Puts the keyboard in the element with this id after the next render.
+fn focus_later(id: String) {
+    request_animation_frame(move || {
+        use wasm_bindgen::JsCast;
+        if let Some(el) = document()
+            .get_element_by_id(&id)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    });
+}
+
+/// The "Message properties" fieldset (MQTT 5).
+#[component]
+fn MessageProperties() -> impl IntoView {
+    let p = use_app().draft.props;
+    let user = p.user;
+    let add = move |_| {
+        let n = user.try_update(|u| {
+            u.push((String::new(), String::new()));
+            u.len()
+        });
+        if let Some(n) = n {
+            focus_later(format!("user-prop-{n}"));
+        }
+    };
+    // Rebuilt when a row is added or removed (each value is read once, as
+    // the row is built; typing writes untracked).
+    let rows = move || {
+        user.get()
+            .into_iter()
+            .enumerate()
+            .map(|(i, (k, v))| {
+                let n = i + 1;
+                let edit = move |key: bool, ev| {
+                    let text = event_target_value(&ev);
+                    user.update_untracked(|u| {
+                        if let Some(row) = u.get_mut(i) {
+                            if key {
+                                row.0 = text;
+                            } else {
+                                row.1 = text;
+                            }
+                        }
+                    });
+                };
+                view! {
+                    <div class="row">
+                        <label>{format!("User property {n} name")}
+                            <input type="text" id=format!("user-prop-{n}") prop:value=k spellcheck="false"
+                                on:input=move |ev| edit(true, ev) />
+                        </label>
+                        <label>{format!("User property {n} value")}
+                            <input type="text" prop:value=v spellcheck="false" on:input=move |ev| edit(false, ev) />
+                        </label>
+                        <button type="button" class="small" on:click=move |_| {
+                            user.update(|u| {
+                                if i < u.len() {
+                                    u.remove(i);
+                                }
+                            });
+                            focus_later("add-user-prop".into());
+                        }>{format!("Remove user property {n}")}</button>
+                    </div>
+                }
+                .into_any()
+            })
+            .collect::<Vec<_>>()
+    };
+    view! {
+        <fieldset class="props">
+            <legend>"Message properties"</legend>
+            <div class="row">
+                <label>"Content type" <input type="text" bind:value=p.content_type spellcheck="false" placeholder="application/json" /></label>
+                <label class="check"><input type="checkbox" bind:checked=p.utf8 /> "Payload is UTF-8"</label>
+                <label>"Message expiry (s)" <input type="number" bind:value=p.expiry class="narrow" /></label>
+                <label class="grow">"Response topic" <input type="text" bind:value=p.response_topic spellcheck="false" /></label>
+                <label class="grow">"Correlation data" <input type="text" bind:value=p.correlation spellcheck="false" /></label>
+            </div>
+            {rows}
+            <button type="button" class="small" id="add-user-prop" on:click=add>"Add user property"</button>
+        </fieldset>
+    }
+}
 
 /// The publish form and its log.
 #[component]
@@ -31,7 +182,9 @@ pub fn PublishForm() -> impl IntoView {
             .then(|| model::validate_topic_name(&t).err().map(|e| e.to_string()))
             .flatten()
     };
-    // "Clear retained" sends an empty retained message with the chosen QoS.
+    let v5 = move || s.form.protocol.get() == ProtocolVersion::V5;
+    // "Clear retained" sends an empty retained message with the chosen QoS
+    // (and no properties).
     let send = move |clear: bool| {
         let q = qos.get_untracked();
         let (text, fmt, keep) = if clear {
@@ -43,7 +196,16 @@ pub fn PublishForm() -> impl IntoView {
                 retain.get_untracked(),
             )
         };
-        let r = actions::publish(s, &topic.get_untracked(), &text, fmt, q, keep);
+        let props = (!clear && untrack(v5)).then(|| s.draft.props.form());
+        let r = actions::publish_with(
+            s,
+            &topic.get_untracked(),
+            &text,
+            fmt,
+            q,
+            keep,
+            props.as_ref(),
+        );
         outcome.set(r.err());
     };
     let on_format = move |ev| match PayloadFormat::from_key(&event_target_value(&ev)) {
@@ -61,7 +223,7 @@ pub fn PublishForm() -> impl IntoView {
     let cannot_send = move || !connected() || topic.get().is_empty() || topic_problem().is_some();
     view! {
         <section class="publish" aria-label="Publish">
-            <form class="row" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); send(false); }>
+            <form class="row" novalidate on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); send(false); }>
                 <label class="grow">"Topic"
                     <input type="text" bind:value=topic spellcheck="false" placeholder="devices/dash/cmd"
                         aria-invalid=move || topic_problem().is_some().to_string() />
@@ -80,6 +242,7 @@ pub fn PublishForm() -> impl IntoView {
                 <label class="grow wide">"Payload"
                     <textarea rows="3" bind:value=payload spellcheck="false"></textarea>
                 </label>
+                {show(v5, || view! { <MessageProperties /> }.into_any())}
                 <div class="buttons">
                     <button type="submit" disabled=move || cannot_send()>"Publish"</button>
                     <button type="button" disabled=move || cannot_send() on:click=move |_| send(true)>"Clear retained"</button>
@@ -91,8 +254,9 @@ pub fn PublishForm() -> impl IntoView {
             }.into_any())}
             <ol class="publish-log" aria-label="Publish log">
                 {move || s.publishes.get().records().take(10).map(|r| {
-                    let line = format!("#{} {} · QoS {}{} · {} bytes · ", r.id, r.topic, r.qos,
-                        if r.retain { " retained" } else { "" }, r.size);
+                    let line = format!("#{} {} · QoS {}{} · {} bytes{} · ", r.id, r.topic, r.qos,
+                        if r.retain { " retained" } else { "" }, r.size,
+                        if r.with_properties { " · with properties" } else { "" });
                     view! { <li>{line}<span class="pub-state">{r.describe()}</span></li> }.into_any()
                 }).collect::<Vec<_>>()}
             </ol>

@@ -1,18 +1,58 @@
-//! Subscriptions: add a filter with a QoS (validated as you type), and the list
-//! with what the broker granted (or refused, or "not connected"), colour,
-//! messages matched and a remove button.
+//! Subscriptions: add a filter with a QoS (validated as you type), with
+//! MQTT 5 its options (no local, retain as published, retain handling,
+//! subscription identifier), and the list with what the broker granted (or
+//! refused, with MQTT 5 its reason in words, or "not connected"), the
+//! options, colour, messages matched and a remove button.
 //!
-//! The list shown is the model's mirror of the supervisor's list; adding and
-//! removing are calls on the supervisor.
+//! The list shown is the model's mirror of the supervisor's list, and the
+//! MQTT 5 details its `subscription_details`; adding and removing are calls
+//! on the supervisor.
 
 use leptos::prelude::*;
 use model::{Grant, SubId};
-use mqtt_session::QoS;
+use mqtt_session::{ProtocolVersion, QoS, RetainHandling};
 
 use crate::actions;
-use crate::client::settings::parse_qos;
-use crate::components::erased::{keyed, Keyed};
-use crate::state::use_app;
+use crate::client::settings::{parse_qos, parse_retain_handling, parse_subscription_identifier};
+use crate::client::supervisor::{SubOptions, SubscriptionDetail, WantedSubscription};
+use crate::components::erased::{keyed, show, Keyed};
+use crate::components::mqtt5::{check, field};
+use crate::state::{use_app, AppState};
+
+/// A subscription's MQTT 5 options as the list shows them (empty when all
+/// are defaults and no identifier was sent): `no local · retain as
+/// published · retained: never · id 3`.
+pub fn describe_options(d: &SubscriptionDetail) -> String {
+    let o = &d.options;
+    let mut parts = Vec::new();
+    if o.no_local {
+        parts.push("no local".to_string());
+    }
+    if o.retain_as_published {
+        parts.push("retain as published".to_string());
+    }
+    match o.retain_handling {
+        RetainHandling::SendOnSubscribe => {}
+        RetainHandling::SendIfNew => parts.push("retained: only if new".into()),
+        RetainHandling::DoNotSend => parts.push("retained: never".into()),
+    }
+    if let Some(id) = d.identifier {
+        parts.push(format!("id {id}"));
+    }
+    parts.join(" · ")
+}
+
+/// The protocol subscriptions are made with: the live connection's while
+/// there is one (or one is being tried), else the form's.
+fn live_protocol(s: AppState) -> ProtocolVersion {
+    let live = if s.status.get().is_disconnected() {
+        None
+    } else {
+        s.client()
+            .peek(|sup| sup.target().map(|t| t.options.protocol))
+    };
+    live.unwrap_or_else(|| s.form.protocol.get())
+}
 
 /// The subscribe form and the list of subscriptions.
 #[component]
@@ -20,23 +60,58 @@ pub fn Subscriptions() -> impl IntoView {
     let s = use_app();
     let filter = RwSignal::new(String::new());
     let qos = RwSignal::new(QoS::AtMostOnce);
+    let no_local = RwSignal::new(false);
+    let retain_as_published = RwSignal::new(false);
+    let retain_handling = RwSignal::new(RetainHandling::SendOnSubscribe);
+    let identifier = RwSignal::new(String::new());
+    // Why the last Subscribe was not done (the broker does not allow it…).
+    let refused = RwSignal::new(None::<String>);
+    let v5 = move || live_protocol(s) == ProtocolVersion::V5;
     let problem = move || {
         let f = filter.get();
-        if f.is_empty() {
+        let filter_problem = if f.is_empty() {
             None
         } else {
             model::validate_filter(&f).err().map(|e| e.to_string())
-        }
+        };
+        filter_problem.or_else(|| {
+            v5().then(|| parse_subscription_identifier(&identifier.get()).err())
+                .flatten()
+        })
     };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        match actions::subscribe(s, filter.get_untracked(), qos.get_untracked()) {
-            Ok(()) => filter.set(String::new()),
-            Err(e) => s.error.set(Some(e)),
+        let options = if untrack(v5) {
+            SubOptions {
+                no_local: no_local.get_untracked(),
+                retain_as_published: retain_as_published.get_untracked(),
+                retain_handling: retain_handling.get_untracked(),
+                identifier: parse_subscription_identifier(&identifier.get_untracked())
+                    .ok()
+                    .flatten(),
+            }
+        } else {
+            SubOptions::default()
+        };
+        let sub = WantedSubscription {
+            filter: filter.get_untracked(),
+            qos: qos.get_untracked(),
+            options,
+        };
+        match actions::subscribe_with(s, sub) {
+            Ok(()) => {
+                filter.set(String::new());
+                refused.set(None);
+            }
+            Err(e) => refused.set(Some(format!("Not subscribed: {e}"))),
         }
     };
     let on_qos = move |ev| match parse_qos(&event_target_value(&ev)) {
         Ok(q) => qos.set(q),
+        Err(e) => s.error.set(Some(e)),
+    };
+    let on_retain_handling = move |ev| match parse_retain_handling(&event_target_value(&ev)) {
+        Ok(r) => retain_handling.set(r),
         Err(e) => s.error.set(Some(e)),
     };
     let ids = move || s.model(|d| d.subscriptions().iter().map(|x| x.id()).collect::<Vec<_>>());
@@ -52,9 +127,21 @@ pub fn Subscriptions() -> impl IntoView {
                         <option value="0">"0"</option><option value="1">"1"</option><option value="2">"2"</option>
                     </select>
                 </label>
+                {show(v5, move || view! {
+                    {check("No local", no_local)}
+                    {check("Retain as published", retain_as_published)}
+                    <label>"Retain handling"
+                        <select prop:value=move || retain_handling.get().as_u8().to_string() on:change=on_retain_handling>
+                            <option value="0">"0: send retained on subscribe"</option>
+                            <option value="1">"1: send retained only if new"</option>
+                            <option value="2">"2: never send retained"</option>
+                        </select>
+                    </label>
+                    {field("Subscription identifier", "number", identifier, "auto")}
+                }.into_any())}
                 <button type="submit" disabled=move || problem().is_some() || filter.get().is_empty()>"Subscribe"</button>
             </form>
-            <p class="hint" role="alert">{move || problem()}</p>
+            <p class="hint" role="alert">{move || problem().or_else(|| refused.get())}</p>
             <ul class="sub-list" aria-label="Subscription list">
                 {keyed(move || {
                     ids()
@@ -92,6 +179,25 @@ fn SubscriptionRow(
         })
     });
     let filter = move || data.get().map(|d| d.0).unwrap_or_default();
+    let detail = Memo::new(move |_| {
+        let f = filter();
+        s.subscription_details
+            .with(|list| list.iter().find(|d| d.filter == f).cloned())
+    });
+    // The grant in words; a refusal with its MQTT 5 reason code.
+    let grant_text = move || {
+        let d = data.get()?;
+        match (d.2, detail.get().and_then(|x| x.refusal)) {
+            (Grant::Refused, Some(why)) => Some(why),
+            _ => Some(d.3),
+        }
+    };
+    let options = move || {
+        detail
+            .get()
+            .map(|d| describe_options(&d))
+            .unwrap_or_default()
+    };
     let grant_class = move || match data.get().map(|d| (d.1, d.2)) {
         Some((_, Grant::Refused)) => "grant refused",
         Some((asked, Grant::Granted(q))) if q < asked => "grant downgraded",
@@ -103,10 +209,39 @@ fn SubscriptionRow(
             <span class="swatch" style:background-color=move || data.get().map(|d| d.4).unwrap_or("#888")></span>
             <code class="filter">{move || filter()}</code>
             <span class="qos">{move || data.get().map(|d| format!("QoS {}", d.1))}</span>
-            <span class=move || grant_class()>{move || data.get().map(|d| d.3)}</span>
+            <span class=move || grant_class()>{move || grant_text()}</span>
+            {show(move || !options().is_empty(), move || view! { <span class="sub-options">{move || options()}</span> }.into_any())}
             <span class="count">{move || data.get().map(|d| format!("{} msgs", d.5))}</span>
             <button type="button" class="small" aria-label=move || format!("Remove {}", filter())
                 on:click=move |_| actions::unsubscribe(s, &filter())>"Remove"</button>
         </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_read_as_words_and_defaults_read_as_nothing() {
+        let mut d = SubscriptionDetail {
+            filter: "a/#".into(),
+            qos: QoS::AtLeastOnce,
+            options: SubOptions::default(),
+            identifier: None,
+            refusal: None,
+        };
+        assert_eq!(describe_options(&d), "");
+        d.options = SubOptions {
+            no_local: true,
+            retain_as_published: true,
+            retain_handling: RetainHandling::DoNotSend,
+            identifier: None,
+        };
+        d.identifier = Some(3);
+        assert_eq!(
+            describe_options(&d),
+            "no local · retain as published · retained: never · id 3"
+        );
     }
 }

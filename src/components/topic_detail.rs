@@ -1,19 +1,25 @@
 //! A topic's detail: every kept message (not only the newest few), windowed
 //! and searchable by text in payloads; the message picked shown in full
-//! with its time (with date), QoS, retain, dup and size; copy topic, copy
-//! payload, "Publish again" (fills the publish form); and the diff of the
-//! picked message against the one before it on the topic (JSON-aware:
-//! changed fields, not changed characters; `model::diff_payloads`).
+//! with its time (with date), QoS, retain, dup and size, and its MQTT 5
+//! properties one per line (each history row has them in one line); copy
+//! topic, copy payload, "Publish again" (fills the publish form, properties
+//! included); and the diff of the picked message against the one before it
+//! on the topic (JSON-aware: changed fields, not changed characters;
+//! `model::diff_payloads`).
 //!
-//! Payloads and topics are text nodes, never HTML.
+//! Payloads, topics and properties are text nodes, never HTML.
 
 use leptos::html::Div;
 use leptos::prelude::*;
 use model::decimal::Shortest;
-use model::{diff_payloads, render_payload, ChangeKind, Diff, LineChange, Needle, PayloadFormat};
+use model::{
+    diff_payloads, render_message, ChangeKind, Diff, LineChange, Needle, PayloadFormat,
+    PropertiesForm,
+};
 use mqtt_session::QoS;
 
 use crate::components::erased::{keyed, show, Keyed};
+use crate::components::topic_panel::property_lines;
 use crate::components::windowing::visible_range;
 use crate::files::copy_to_clipboard;
 use crate::state::use_app;
@@ -201,20 +207,27 @@ fn DetailBody() -> impl IntoView {
                 .filter_map(|seq| {
                     let mut row = None;
                     entry(seq, &mut |e| {
-                        let view = render_payload(&e.payload, ROW_PREVIEW * 4);
+                        let view =
+                            render_message(&e.payload, e.properties.as_deref(), ROW_PREVIEW * 4);
                         let preview: String = view
                             .body()
                             .chars()
                             .map(|c| if c.is_control() { ' ' } else { c })
                             .take(ROW_PREVIEW)
                             .collect();
+                        let mut label = format!(
+                            "#{seq} · {} · {}",
+                            date_time(e.received_ms),
+                            flags(e.qos, e.retain, e.dup, e.payload.len())
+                        );
+                        let props = property_lines(s, e.properties.as_deref(), &e.payload);
+                        if !props.is_empty() {
+                            label.push_str(" · ");
+                            label.push_str(&model::compact_line(&props));
+                        }
                         row = Some(EntryRow {
                             seq,
-                            label: format!(
-                                "#{seq} · {} · {}",
-                                date_time(e.received_ms),
-                                flags(e.qos, e.retain, e.dup, e.payload.len())
-                            ),
+                            label,
                             preview,
                         });
                     });
@@ -240,7 +253,8 @@ fn DetailBody() -> impl IntoView {
         let mut out = None;
         untrack(|| {
             entry(seq, &mut |e| {
-                let view = render_payload(&e.payload, limit);
+                let props = e.properties.as_deref();
+                let view = render_message(&e.payload, props, limit);
                 out = Some((
                     format!(
                         "#{seq} · {} · {}",
@@ -250,6 +264,10 @@ fn DetailBody() -> impl IntoView {
                     view.kind_label(),
                     view.body().to_string(),
                     view.truncated_from(),
+                    property_lines(s, props, &e.payload)
+                        .into_iter()
+                        .map(|(name, value)| format!("{name}: {value}"))
+                        .collect::<Vec<String>>(),
                 ));
             })
         });
@@ -287,6 +305,7 @@ fn DetailBody() -> impl IntoView {
     let publish_again = move |_| {
         let Some(seq) = current() else { return };
         let t = topic.get_untracked();
+        let mut binary_correlation = false;
         entry(seq, &mut |e| {
             let (fmt, text) = match std::str::from_utf8(&e.payload) {
                 Ok(t) => (PayloadFormat::Text, t.to_string()),
@@ -304,10 +323,21 @@ fn DetailBody() -> impl IntoView {
             d.payload.set(text);
             d.qos.set(QoS::from_u8(e.qos).unwrap_or(QoS::AtMostOnce));
             d.retain.set(e.retain);
+            let (props, binary) = e
+                .properties
+                .as_deref()
+                .map(PropertiesForm::from_properties)
+                .unwrap_or_default();
+            binary_correlation = binary;
+            d.props.set(props);
         });
-        note.set(Some(
-            "The publish form is filled in; check it and press Publish.".into(),
-        ));
+        note.set(Some(if binary_correlation {
+            "The publish form is filled in, except the binary correlation data (the form takes \
+             text); check it and press Publish."
+                .into()
+        } else {
+            "The publish form is filled in; check it and press Publish.".into()
+        }));
         if let Some(el) = document().get_element_by_id("publish") {
             el.scroll_into_view();
         }
@@ -351,6 +381,12 @@ fn DetailBody() -> impl IntoView {
                     <h3>"Message"</h3>
                     <p class="meta">{move || shown.get().map(|x| format!("{} · {}", x.0, x.1))}</p>
                     <pre class="payload full" tabindex="0" aria-label="Payload of the message">{move || shown.get().map(|x| x.2)}</pre>
+                    {show(move || shown.with(|x| x.as_ref().is_some_and(|x| !x.4.is_empty())), move || view! {
+                        <ul class="props" aria-label="Message properties">
+                            {move || shown.get().map(|x| x.4).unwrap_or_default().into_iter()
+                                .map(|line| view! { <li>{line}</li> }.into_any()).collect::<Vec<_>>()}
+                        </ul>
+                    }.into_any())}
                     {show(move || shown.get().and_then(|x| x.3).is_some() || show_all.get(), move || view! {
                         <p class="hint">
                             {move || shown.get().and_then(|x| x.3).map(|n| format!("showing part of {n} bytes "))}

@@ -3,15 +3,21 @@
 //! carries numbers, and buttons to pin it and to open its detail (the whole
 //! payload and the full history are there).
 //!
-//! Everything is rendered as text nodes: a payload or topic is never HTML.
+//! With MQTT 5, the last message's properties are one compact line under
+//! the flags (content type, payload format, expiry, response topic,
+//! correlation data, `key = value` user properties, subscription
+//! identifiers with the subscription they name).
+//!
+//! Everything is rendered as text nodes: a payload, topic or property is
+//! never HTML.
 
 use leptos::prelude::*;
 use model::decimal::Fixed;
-use model::{PanelId, PayloadView};
+use model::{PanelId, PayloadView, PublishProperties};
 
 use crate::components::chart::Chart;
 use crate::components::erased::show;
-use crate::state::use_app;
+use crate::state::{use_app, AppState};
 
 /// Bytes of a payload shown in the card (the detail shows all of it).
 pub const PREVIEW_BYTES: usize = 2_048;
@@ -34,6 +40,33 @@ struct Summary {
     dropped: u64,
     has_series: bool,
     overlap_copies: u64,
+    /// The last message's MQTT 5 properties in one line (empty: none).
+    props: String,
+}
+
+/// The subscriptions a subscription identifier names, as text
+/// (`sensors/#`), for [`model::property_lines`].
+pub fn identifier_filters(s: AppState) -> impl Fn(u32) -> Option<String> {
+    let details = s.client().peek(|sup| sup.subscription_details());
+    move |id| {
+        let filters = crate::client::supervisor::filters_for_identifier(&details, id);
+        (!filters.is_empty()).then(|| filters.join(", "))
+    }
+}
+
+/// A message's properties as lines of `name: value` text (none without).
+pub fn property_lines(
+    s: AppState,
+    props: Option<&PublishProperties>,
+    payload: &[u8],
+) -> Vec<(&'static str, String)> {
+    match props {
+        None => Vec::new(),
+        Some(p) if p.subscription_identifiers.is_empty() => {
+            model::property_lines(p, payload, &|_| None)
+        }
+        Some(p) => model::property_lines(p, payload, &identifier_filters(s)),
+    }
 }
 
 fn clock_text(ms: f64) -> String {
@@ -87,6 +120,15 @@ pub fn TopicPanel(
                     dropped: p.dropped(),
                     has_series: !p.series().is_empty(),
                     overlap_copies: p.overlap_copies(),
+                    props: last
+                        .map(|l| {
+                            model::compact_line(&property_lines(
+                                s,
+                                l.properties.as_deref(),
+                                &l.payload,
+                            ))
+                        })
+                        .unwrap_or_default(),
                 }
             })
         })
@@ -128,6 +170,7 @@ pub fn TopicPanel(
                     </span>
                 }.into_any())}
             </p>
+            <p class="meta props">{move || get().map(|x| x.props)}</p>
             <pre class="payload" class:hex=move || get().is_some_and(|x| x.hex)>{move || get().map(|x| x.body)}</pre>
             {show(move || get().is_some_and(|x| x.has_series) && !s.view.compact.get(), move || view! {
                 <Chart id=id topic=Signal::derive(topic) />

@@ -362,8 +362,13 @@ fn payload_hash(payload: &[u8]) -> u64 {
 /// Whether a message is a copy of one of the panel's recent counted messages
 /// that the broker sent for another overlapping subscription (see the module
 /// docs); remembers it as a counted one when it is not. `t` is the message's
-/// receive time.
-fn take_overlap_copy(panel: &mut Panel, payload: &[u8], retain: bool, t: f64) -> bool {
+/// receive time; `ids` the MQTT 5 subscription identifiers it carried.
+///
+/// With identifiers the rule is exact: a copy carries the identifiers of
+/// other subscriptions than those the message and its copies carried so far
+/// (a broker that sends one copy for all puts every identifier in it; a
+/// repeat through the same subscription is a new message).
+fn take_overlap_copy(panel: &mut Panel, payload: &[u8], retain: bool, t: f64, ids: &[u32]) -> bool {
     let k = panel.matching.len();
     if k < 2 {
         panel.recent.clear();
@@ -378,12 +383,19 @@ fn take_overlap_copy(panel: &mut Panel, payload: &[u8], retain: bool, t: f64) ->
     }
     let hash = payload_hash(payload);
     let len = payload.len();
-    let copy = panel
-        .recent
-        .iter_mut()
-        .find(|r| r.hash == hash && r.len == len && r.retain == retain && r.copies < k - 1);
+    let copy = panel.recent.iter_mut().find(|r| {
+        r.hash == hash
+            && r.len == len
+            && r.retain == retain
+            && if ids.is_empty() || r.ids.is_empty() {
+                r.copies < k - 1
+            } else {
+                !ids.iter().any(|id| r.ids.contains(id))
+            }
+    });
     if let Some(r) = copy {
         r.copies += 1;
+        r.ids.extend_from_slice(ids);
         return true;
     }
     if panel.recent.len() >= OVERLAP_RECENT {
@@ -395,6 +407,7 @@ fn take_overlap_copy(panel: &mut Panel, payload: &[u8], retain: bool, t: f64) ->
         retain,
         received_ms: t,
         copies: 0,
+        ids: ids.to_vec(),
     });
     false
 }
@@ -795,7 +808,11 @@ impl Dashboard {
             panel.generation = gen;
             self.changed.push(id);
         }
-        if take_overlap_copy(panel, &msg.payload, msg.retain, t) {
+        let ids = msg
+            .properties
+            .as_deref()
+            .map_or(&[][..], |p| &p.subscription_identifiers[..]);
+        if take_overlap_copy(panel, &msg.payload, msg.retain, t, ids) {
             panel.overlap_copies += 1;
             self.stats.overlap_copies += 1;
             return;
@@ -832,6 +849,7 @@ impl Dashboard {
             qos: msg.qos,
             retain: msg.retain,
             dup: msg.dup,
+            properties: msg.properties,
         };
         let cost = entry.cost();
         panel.last = Some(entry.clone());
@@ -1651,6 +1669,73 @@ mod tests {
         d.apply_batch([msg("a/1", "x", 0.0), msg("a/1", "y", 1.0), retained], 2.0);
         let p = d.panel_by_topic("a/1").unwrap();
         assert_eq!((p.count(), p.overlap_copies()), (3, 0));
+    }
+
+    fn with_ids(topic: &str, payload: &str, t: f64, ids: &[u32]) -> Incoming {
+        let mut m = msg(topic, payload, t);
+        m.properties = Some(Arc::new(crate::PublishProperties {
+            subscription_identifiers: ids.to_vec(),
+            ..crate::PublishProperties::default()
+        }));
+        m
+    }
+
+    #[test]
+    fn subscription_identifiers_tell_copies_from_repeats_exactly() {
+        let mut d = Dashboard::default();
+        sync(&mut d, &[("a/#", 0), ("a/+", 0)]);
+        // One copy per subscription, each with its identifier: the second is
+        // a copy. The device then really publishes the same payload again
+        // (identifier 1 again): a message, and its copy for 2 a copy.
+        d.apply_batch(
+            [
+                with_ids("a/1", "x", 0.0, &[1]),
+                with_ids("a/1", "x", 1.0, &[2]),
+                with_ids("a/1", "x", 2.0, &[1]),
+                with_ids("a/1", "x", 3.0, &[2]),
+            ],
+            3.0,
+        );
+        let p = d.panel_by_topic("a/1").unwrap();
+        assert_eq!((p.count(), p.overlap_copies()), (2, 2));
+        // A broker that sends one copy for both (mosquitto) names both
+        // identifiers: each repeat is a message, never a copy.
+        let batch: Vec<Incoming> = (0..3)
+            .map(|i| with_ids("a/2", "y", f64::from(i), &[1, 2]))
+            .collect();
+        d.apply_batch(batch, 3.0);
+        let p = d.panel_by_topic("a/2").unwrap();
+        assert_eq!((p.count(), p.overlap_copies()), (3, 0));
+        // The count rule alone would have taken the second of these for a copy.
+        d.apply_batch(
+            [
+                with_ids("a/3", "z", 0.0, &[1]),
+                with_ids("a/3", "z", 1.0, &[1]),
+            ],
+            1.0,
+        );
+        let p = d.panel_by_topic("a/3").unwrap();
+        assert_eq!((p.count(), p.overlap_copies()), (2, 0));
+    }
+
+    #[test]
+    fn properties_are_kept_with_the_message_in_the_history_and_the_last() {
+        let mut d = Dashboard::default();
+        let mut m = with_ids("p/1", "hello", 1.0, &[4]);
+        if let Some(p) = m.properties.as_mut().and_then(Arc::get_mut) {
+            p.content_type = Some("text/plain".into());
+            p.user_properties = vec![("k".into(), "v".into()), ("k".into(), "w".into())];
+        }
+        d.apply_batch([m, msg("p/1", "plain", 2.0)], 2.0);
+        let p = d.panel_by_topic("p/1").unwrap();
+        assert!(p.last().unwrap().properties.is_none());
+        let first = p.history().get(1).unwrap();
+        let props = first.properties.as_deref().unwrap();
+        assert_eq!(props.content_type.as_deref(), Some("text/plain"));
+        assert_eq!(props.user_properties.len(), 2);
+        assert_eq!(props.subscription_identifiers, vec![4]);
+        // Charged for what they hold.
+        assert!(d.stats().history_bytes > 2 * crate::history::ENTRY_OVERHEAD_BYTES + 10);
     }
 
     #[test]

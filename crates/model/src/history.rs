@@ -4,11 +4,14 @@
 //!
 //! Pushing and evicting are O(1) amortized; the payloads are reference-counted
 //! `Bytes`, never copied. Each entry is charged its payload length plus
-//! [`ENTRY_OVERHEAD_BYTES`], so that a flood of empty payloads is bounded too.
-//! Nothing here renders a payload.
+//! [`ENTRY_OVERHEAD_BYTES`], so that a flood of empty payloads is bounded too,
+//! plus what its MQTT 5 properties hold, if any (see
+//! [`crate::properties::properties_cost`]). Nothing here renders a payload.
 
 use bytes::Bytes;
+use mqtt_session::PublishProperties;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// What one entry costs beyond its payload (the entry, the `Bytes` handle and
 /// its shared header), charged against the byte caps.
@@ -27,12 +30,22 @@ pub struct HistoryEntry {
     pub retain: bool,
     /// DUP flag.
     pub dup: bool,
+    /// MQTT 5 properties, if the message carried any (shared with the
+    /// panel's last message).
+    pub properties: Option<Arc<PublishProperties>>,
 }
 
 impl HistoryEntry {
     /// The bytes this entry is charged against the caps.
     pub fn cost(&self) -> usize {
-        self.payload.len().saturating_add(ENTRY_OVERHEAD_BYTES)
+        let props = self
+            .properties
+            .as_deref()
+            .map_or(0, crate::properties::properties_cost);
+        self.payload
+            .len()
+            .saturating_add(ENTRY_OVERHEAD_BYTES)
+            .saturating_add(props)
     }
 }
 
@@ -201,7 +214,21 @@ mod tests {
             qos: 0,
             retain: false,
             dup: false,
+            properties: None,
         }
+    }
+
+    #[test]
+    fn properties_are_charged_against_the_byte_cap() {
+        let mut e = entry(b"abc", 0.0);
+        assert_eq!(e.cost(), 3 + ENTRY_OVERHEAD_BYTES);
+        e.properties = Some(Arc::new(PublishProperties {
+            user_properties: vec![("k".repeat(1000), "v".repeat(1000))],
+            ..PublishProperties::default()
+        }));
+        assert!(e.cost() > 2000 + 3 + ENTRY_OVERHEAD_BYTES);
+        let mut h = History::new(10, 1500);
+        assert!(!h.push(e).stored);
     }
 
     #[test]

@@ -39,9 +39,11 @@ pub mod onenet;
 pub mod panel;
 pub mod payload_view;
 pub mod profile;
+pub mod properties;
 pub mod publish_format;
 pub mod query;
 pub mod rate;
+pub mod request_response;
 pub mod search;
 pub mod series;
 pub mod sys_stats;
@@ -63,14 +65,18 @@ pub use message::Incoming;
 pub use mqtt_session::topic::{
     self, matches, validate_filter, validate_topic_name, TopicError, MAX_TOPIC_LEN,
 };
+/// MQTT 5 message properties, as the session decodes and encodes them.
+pub use mqtt_session::PublishProperties;
 pub use panel::Panel;
 pub use payload_view::{render_payload, PayloadView};
 pub use profile::{
     ImportReport, LastWill, Profile, ProfileStore, ProtocolVersion, SavedSubscription,
 };
+pub use properties::{compact_line, property_lines, render_message, PropertiesForm};
 pub use publish_format::{encode, FormatError, PayloadFormat};
 pub use query::{parse_query, share_query, QueryParams};
 pub use rate::Rate;
+pub use request_response::{Reply, Request, Requests};
 pub use search::{matching_indices, payload_contains, Needle};
 pub use series::{Series, SeriesSet};
 pub use sys_stats::BrokerStats;

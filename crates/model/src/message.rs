@@ -1,10 +1,13 @@
 //! One incoming PUBLISH as the model takes it.
 //!
 //! The app converts the session's message event into an [`Incoming`] (the
-//! model uses the session crate only for its topic rules). Nothing here
-//! parses or copies the payload.
+//! model uses the session crate for its topic rules and, with MQTT 5, the
+//! properties a message carries). Nothing here parses or copies the payload.
+
+use std::sync::Arc;
 
 use bytes::Bytes;
+use mqtt_session::PublishProperties;
 
 /// A message received from the broker, ready to be applied to the dashboard.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +27,11 @@ pub struct Incoming {
     /// When the page received it, in milliseconds since the Unix epoch
     /// (the same clock as every other `now_ms` given to the model).
     pub received_ms: f64,
+    /// MQTT 5 properties, when the message carried any; `None` (one
+    /// pointer) for MQTT 3.1 and 3.1.1. Shared, never copied, by the
+    /// panel's last message and its history entry. As with the payload,
+    /// hand over correlation data that owns its bytes.
+    pub properties: Option<Arc<PublishProperties>>,
 }
 
 impl Incoming {
@@ -36,6 +44,7 @@ impl Incoming {
             retain: false,
             dup: false,
             received_ms,
+            properties: None,
         }
     }
 }
@@ -51,5 +60,6 @@ mod tests {
         assert_eq!(&m.payload[..], b"hi");
         assert_eq!((m.qos, m.retain, m.dup), (0, false, false));
         assert_eq!(m.received_ms, 5.0);
+        assert!(m.properties.is_none());
     }
 }

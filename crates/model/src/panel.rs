@@ -8,7 +8,8 @@
 
 use crate::dashboard::{PanelId, SubId};
 use crate::history::{History, HistoryEntry};
-use crate::payload_view::{render_payload, PayloadView};
+use crate::payload_view::PayloadView;
+use crate::properties::render_message;
 use crate::rate::Rate;
 use crate::series::SeriesSet;
 use bytes::Bytes;
@@ -52,7 +53,7 @@ pub struct Panel {
 
 /// A counted message remembered for recognising the copies a broker sends
 /// of it once per overlapping subscription.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct RecentMessage {
     /// A hash of the payload bytes (with its length beside it, a collision
     /// is as unlikely as a repeat within the window).
@@ -61,6 +62,9 @@ pub(crate) struct RecentMessage {
     pub(crate) retain: bool,
     pub(crate) received_ms: f64,
     pub(crate) copies: usize,
+    /// The MQTT 5 subscription identifiers it and its copies carried so far
+    /// (empty when it carried none).
+    pub(crate) ids: Vec<u32>,
 }
 
 impl Panel {
@@ -119,11 +123,13 @@ impl Panel {
         self.last.as_ref().map(|e| e.received_ms)
     }
 
-    /// The last payload rendered for display, at most about `limit` bytes.
+    /// The last payload rendered for display, at most about `limit` bytes
+    /// (as text when its MQTT 5 payload format indicator says UTF-8 and it
+    /// is; see [`crate::properties::render_message`]).
     pub fn last_view(&self, limit: usize) -> Option<PayloadView> {
         self.last
             .as_ref()
-            .map(|e| render_payload(&e.payload, limit))
+            .map(|e| render_message(&e.payload, e.properties.as_deref(), limit))
     }
 
     /// Messages received on this topic (overlap copies not counted).

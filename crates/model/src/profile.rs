@@ -89,7 +89,8 @@ pub struct LastWill {
     pub retain: bool,
 }
 
-/// A saved subscription.
+/// A saved subscription. The MQTT 5 options are written only when set, so
+/// a plain subscription is stored as before.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SavedSubscription {
@@ -97,6 +98,157 @@ pub struct SavedSubscription {
     pub filter: String,
     /// The QoS requested.
     pub qos: u8,
+    /// MQTT 5: no local.
+    #[serde(skip_serializing_if = "is_false")]
+    pub no_local: bool,
+    /// MQTT 5: retain as published.
+    #[serde(skip_serializing_if = "is_false")]
+    pub retain_as_published: bool,
+    /// MQTT 5: retain handling, 0, 1 or 2.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub retain_handling: u8,
+    /// MQTT 5: the subscription identifier the user chose; 0 (or absent):
+    /// an automatic one.
+    #[serde(skip_serializing_if = "is_zero_u32")]
+    pub identifier: u32,
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
+}
+
+fn is_zero_u32(n: &u32) -> bool {
+    *n == 0
+}
+
+/// A profile's MQTT 5 connection options exactly as the form's "MQTT 5
+/// options" hold them: numbers as typed (empty: the default the form's
+/// placeholder shows) and user properties as `key = value` lines, so a
+/// profile gives the form back what it was saved from. The page checks them
+/// when it saves and when it connects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mqtt5Settings {
+    /// Session expiry in seconds; empty: 0 with a clean session, one hour
+    /// without.
+    pub session_expiry: String,
+    /// Receive maximum, 1 to 65535; empty: 65535.
+    pub receive_maximum: String,
+    /// Topic alias maximum, 0 to 65535; empty: 0.
+    pub topic_alias_maximum: String,
+    /// Ask for response information in CONNACK.
+    pub request_response_information: bool,
+    /// Let the broker send reason strings and user properties.
+    pub request_problem_information: bool,
+    /// CONNECT user properties, one `key = value` a line.
+    pub user_properties: String,
+    /// Will delay in seconds; empty: 0.
+    pub will_delay: String,
+    /// Will content type; empty for none.
+    pub will_content_type: String,
+    /// Will message expiry in seconds; empty for none.
+    pub will_message_expiry: String,
+    /// Will response topic; empty for none.
+    pub will_response_topic: String,
+    /// Will correlation data, as text; empty for none.
+    pub will_correlation_data: String,
+    /// Will user properties, one `key = value` a line.
+    pub will_user_properties: String,
+    /// The Will payload is UTF-8 text (payload format indicator 1).
+    pub will_payload_utf8: bool,
+}
+
+impl Mqtt5Settings {
+    /// Whether these are the defaults (nothing typed, problem information
+    /// requested).
+    pub fn is_default(&self) -> bool {
+        *self == Mqtt5Settings::default()
+    }
+
+    /// The text field stored under `key`.
+    fn text_mut(&mut self, key: &str) -> Option<&mut String> {
+        Some(match key {
+            "session_expiry" => &mut self.session_expiry,
+            "receive_maximum" => &mut self.receive_maximum,
+            "topic_alias_maximum" => &mut self.topic_alias_maximum,
+            "user_properties" => &mut self.user_properties,
+            "will_delay" => &mut self.will_delay,
+            "will_content_type" => &mut self.will_content_type,
+            "will_message_expiry" => &mut self.will_message_expiry,
+            "will_response_topic" => &mut self.will_response_topic,
+            "will_correlation_data" => &mut self.will_correlation_data,
+            "will_user_properties" => &mut self.will_user_properties,
+            _ => return None,
+        })
+    }
+
+    /// The checkbox stored under `key`.
+    fn flag_mut(&mut self, key: &str) -> Option<&mut bool> {
+        Some(match key {
+            "request_response_information" => &mut self.request_response_information,
+            "request_problem_information" => &mut self.request_problem_information,
+            "will_payload_utf8" => &mut self.will_payload_utf8,
+            _ => return None,
+        })
+    }
+}
+
+/// Read by hand rather than derived: one loop over the keys instead of a
+/// string reader inlined per field (about 12 KB less wasm). Missing keys
+/// take their defaults, unknown ones are ignored, like `#[serde(default)]`.
+impl<'de> Deserialize<'de> for Mqtt5Settings {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = Mqtt5Settings;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("the MQTT 5 options")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Mqtt5Settings, A::Error> {
+                let mut m = Mqtt5Settings::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    if let Some(text) = m.text_mut(&key) {
+                        *text = map.next_value()?;
+                    } else if let Some(flag) = m.flag_mut(&key) {
+                        *flag = map.next_value()?;
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(m)
+            }
+        }
+        d.deserialize_map(Fields)
+    }
+}
+
+impl Default for Mqtt5Settings {
+    /// Every field empty, problem information requested (MQTT 5's default).
+    fn default() -> Self {
+        Mqtt5Settings {
+            session_expiry: String::new(),
+            receive_maximum: String::new(),
+            topic_alias_maximum: String::new(),
+            request_response_information: false,
+            request_problem_information: true,
+            user_properties: String::new(),
+            will_delay: String::new(),
+            will_content_type: String::new(),
+            will_message_expiry: String::new(),
+            will_response_topic: String::new(),
+            will_correlation_data: String::new(),
+            will_user_properties: String::new(),
+            will_payload_utf8: false,
+        }
+    }
 }
 
 /// One connection profile.
@@ -127,6 +279,9 @@ pub struct Profile {
     pub last_will: Option<LastWill>,
     /// Subscriptions to make after connecting.
     pub subscriptions: Vec<SavedSubscription>,
+    /// MQTT 5 options; written only when they are not the defaults (a
+    /// profile of another protocol keeps the defaults).
+    pub mqtt5: Mqtt5Settings,
 }
 
 impl Default for Profile {
@@ -143,6 +298,7 @@ impl Default for Profile {
             protocol: ProtocolVersion::V311,
             last_will: None,
             subscriptions: Vec::new(),
+            mqtt5: Mqtt5Settings::default(),
         }
     }
 }
@@ -163,6 +319,7 @@ struct ProfileFields {
     protocol: ProtocolVersion,
     last_will: Option<LastWill>,
     subscriptions: Vec<SavedSubscription>,
+    mqtt5: Mqtt5Settings,
 }
 
 impl Default for ProfileFields {
@@ -180,6 +337,7 @@ impl Default for ProfileFields {
             protocol: p.protocol,
             last_will: p.last_will,
             subscriptions: p.subscriptions,
+            mqtt5: p.mqtt5,
         }
     }
 }
@@ -202,6 +360,7 @@ impl From<ProfileFields> for Profile {
             protocol: f.protocol,
             last_will: f.last_will,
             subscriptions: f.subscriptions,
+            mqtt5: f.mqtt5,
         }
     }
 }
@@ -221,6 +380,8 @@ struct ProfileOut<'a> {
     protocol: ProtocolVersion,
     last_will: Option<&'a LastWill>,
     subscriptions: &'a [SavedSubscription],
+    #[serde(skip_serializing_if = "Mqtt5Settings::is_default")]
+    mqtt5: &'a Mqtt5Settings,
 }
 
 impl Serialize for Profile {
@@ -241,6 +402,7 @@ impl Serialize for Profile {
             protocol: self.protocol,
             last_will: self.last_will.as_ref(),
             subscriptions: &self.subscriptions,
+            mqtt5: &self.mqtt5,
         }
         .serialize(serializer)
     }
@@ -578,9 +740,10 @@ fn check_profile(n: usize, value: &Value) -> Result<Profile, String> {
         "a whole number from 0 to 65535",
         |v| v.as_u64().is_some_and(|k| k <= u64::from(u16::MAX)),
     )?;
-    check_type(map, "protocol", &at, "\"3.1\" or \"3.1.1\"", |v| {
+    check_type(map, "protocol", &at, "\"3.1\", \"3.1.1\" or \"5\"", |v| {
         v.as_str().and_then(ProtocolVersion::from_label).is_some()
     })?;
+    check_type(map, "mqtt5", &at, "an object", Value::is_object)?;
     match map.get("last_will") {
         None | Some(Value::Null) => {}
         Some(Value::Object(will)) => {
@@ -607,6 +770,17 @@ fn check_profile(n: usize, value: &Value) -> Result<Profile, String> {
                     return Err(format!("{at} is not a JSON object"));
                 };
                 check_type(sub, "qos", &at, "0, 1 or 2", is_qos)?;
+                check_type(sub, "retain_handling", &at, "0, 1 or 2", is_qos)?;
+                for key in ["no_local", "retain_as_published"] {
+                    check_type(sub, key, &at, "true or false", Value::is_boolean)?;
+                }
+                check_type(
+                    sub,
+                    "identifier",
+                    &at,
+                    "a whole number from 1 to 268435455",
+                    |v| v.as_u64().is_some_and(|i| (1..=268_435_455).contains(&i)),
+                )?;
                 match sub.get("filter") {
                     None | Some(Value::Null) => return Err(format!("{at} has no filter")),
                     Some(Value::String(f)) => validate_filter(f)
@@ -662,7 +836,9 @@ mod tests {
             subscriptions: vec![SavedSubscription {
                 filter: "dev/#".into(),
                 qos: 1,
+                ..SavedSubscription::default()
             }],
+            mqtt5: Mqtt5Settings::default(),
         }
     }
 
@@ -937,8 +1113,24 @@ mod tests {
                 "profile 1 (\"a\"): \"keepalive_secs\" must be a whole number from 0 to 65535",
             ),
             (
-                r#"[{"name":"a","protocol":"5"}]"#,
-                "profile 1 (\"a\"): \"protocol\" must be \"3.1\" or \"3.1.1\"",
+                r#"[{"name":"a","protocol":"6"}]"#,
+                "profile 1 (\"a\"): \"protocol\" must be \"3.1\", \"3.1.1\" or \"5\"",
+            ),
+            (
+                r#"[{"name":"a","mqtt5":[]}]"#,
+                "profile 1 (\"a\"): \"mqtt5\" must be an object",
+            ),
+            (
+                r#"[{"name":"a","subscriptions":[{"filter":"x","retain_handling":3}]}]"#,
+                "profile 1 (\"a\"), subscription 1: \"retain_handling\" must be 0, 1 or 2",
+            ),
+            (
+                r#"[{"name":"a","subscriptions":[{"filter":"x","identifier":0}]}]"#,
+                "profile 1 (\"a\"), subscription 1: \"identifier\" must be a whole number from 1 to 268435455",
+            ),
+            (
+                r#"[{"name":"a","subscriptions":[{"filter":"x","no_local":1}]}]"#,
+                "profile 1 (\"a\"), subscription 1: \"no_local\" must be true or false",
             ),
             (
                 r#"[{"name":"a","subscriptions":[{"filter":"x","qos":3}]}]"#,
@@ -1066,9 +1258,105 @@ mod tests {
 
     #[test]
     fn protocol_labels_round_trip() {
-        for v in [ProtocolVersion::V31, ProtocolVersion::V311] {
+        for v in [
+            ProtocolVersion::V31,
+            ProtocolVersion::V311,
+            ProtocolVersion::V5,
+        ] {
             assert_eq!(ProtocolVersion::from_label(v.label()), Some(v));
         }
-        assert_eq!(ProtocolVersion::from_label("5"), None);
+        assert_eq!(ProtocolVersion::from_label("6"), None);
+    }
+
+    fn mqtt5_sample() -> Profile {
+        let mut p = sample(true);
+        p.protocol = ProtocolVersion::V5;
+        p.mqtt5 = Mqtt5Settings {
+            session_expiry: "600".into(),
+            receive_maximum: "10".into(),
+            request_response_information: true,
+            request_problem_information: false,
+            user_properties: "site = plant A\nsite = B".into(),
+            will_delay: "5".into(),
+            will_content_type: "text/plain".into(),
+            will_message_expiry: "60".into(),
+            will_response_topic: "dev/reply".into(),
+            will_correlation_data: "abc".into(),
+            will_user_properties: "k = v".into(),
+            will_payload_utf8: true,
+            ..Mqtt5Settings::default()
+        };
+        p.subscriptions = vec![SavedSubscription {
+            filter: "dev/#".into(),
+            qos: 2,
+            no_local: true,
+            retain_as_published: true,
+            retain_handling: 2,
+            identifier: 7,
+        }];
+        p
+    }
+
+    #[test]
+    fn mqtt5_options_and_subscription_options_are_saved_loaded_exported_and_imported() {
+        let mut store = ProfileStore::new();
+        store.save(mqtt5_sample()).unwrap();
+        let (back, err) = ProfileStore::from_json(&store.to_json());
+        assert_eq!(err, None);
+        assert_eq!(back, store);
+        let mut fresh = ProfileStore::new();
+        fresh.import_json(&store.export_json()).unwrap();
+        assert_eq!(fresh.profiles, store.profiles);
+        let v: Value = serde_json::from_str(&store.to_json()).unwrap();
+        assert_eq!(v["profiles"][0]["protocol"], "5");
+        assert_eq!(
+            v["profiles"][0]["mqtt5"]["user_properties"],
+            "site = plant A
+site = B"
+        );
+        assert_eq!(v["profiles"][0]["subscriptions"][0]["identifier"], 7);
+    }
+
+    #[test]
+    fn mqtt5_options_read_missing_keys_as_defaults_ignore_unknown_ones_and_refuse_wrong_types() {
+        let (store, err) = ProfileStore::from_json(
+            r#"[{"name":"a","protocol":"5","mqtt5":{"receive_maximum":"7","future":[1],
+                "request_problem_information":false}}]"#,
+        );
+        assert_eq!(err, None);
+        let m = &store.profiles[0].mqtt5;
+        assert_eq!(m.receive_maximum, "7");
+        assert!(!m.request_problem_information);
+        assert_eq!(m.session_expiry, "");
+        let (store, err) =
+            ProfileStore::from_json(r#"[{"name":"a","mqtt5":{"receive_maximum":7}}]"#);
+        assert!(store.profiles.is_empty());
+        assert!(err.is_some());
+        let mut store = ProfileStore::new();
+        let e = store
+            .import_json(r#"[{"name":"a","mqtt5":{"will_payload_utf8":"yes"}}]"#)
+            .unwrap_err();
+        assert!(e.starts_with("profile 1 (\"a\"): "), "{e}");
+    }
+
+    #[test]
+    fn a_profile_saved_before_mqtt5_loads_with_defaults_and_is_written_as_before() {
+        let old = r#"{"version":1,"last_used":"old","profiles":[{"name":"old",
+            "broker_url":"ws://h/mqtt","client_id":"c","username":"","remember_password":false,
+            "keepalive_secs":30,"clean_session":false,"protocol":"3.1.1","last_will":null,
+            "subscriptions":[{"filter":"a/#","qos":1}]}]}"#;
+        let (store, err) = ProfileStore::from_json(old);
+        assert_eq!(err, None);
+        let p = store.get("old").unwrap();
+        assert!(p.mqtt5.is_default());
+        assert_eq!(p.subscriptions[0].identifier, 0);
+        assert!(!p.subscriptions[0].no_local);
+        let json = store.to_json();
+        assert!(!json.contains("mqtt5"), "{json}");
+        assert!(
+            json.contains(r#""subscriptions":[{"filter":"a/#","qos":1}]"#),
+            "{json}"
+        );
+        assert!(ProfileStore::new().import_json(old).is_ok());
     }
 }

@@ -1,0 +1,330 @@
+//! The MQTT 5 parts of the connection: the form's "MQTT 5 options" (CONNECT
+//! and Will properties, shown when the protocol is MQTT 5), and what the
+//! broker granted in CONNACK ("Broker granted", a disclosure under the
+//! connection bar while connected with MQTT 5).
+//!
+//! Plain HTML controls, each with its own visible label; the values are
+//! checked by `client::settings`, whose sentence the form shows.
+
+use leptos::prelude::*;
+use mqtt_session::{Granted, Options};
+
+use crate::client::settings::{persistent_session_hint, Mqtt5Values};
+use crate::components::erased::show;
+use crate::state::use_app;
+
+/// The "MQTT 5 options" fields of the connection form, as typed.
+#[derive(Clone, Copy)]
+pub struct Mqtt5Fields {
+    /// Session expiry (s); empty: automatic.
+    pub session_expiry: RwSignal<String>,
+    /// Receive maximum; empty: 65535.
+    pub receive_maximum: RwSignal<String>,
+    /// Topic alias maximum; empty: 0.
+    pub topic_alias_maximum: RwSignal<String>,
+    /// Request response information.
+    pub request_response_information: RwSignal<bool>,
+    /// Request problem information.
+    pub request_problem_information: RwSignal<bool>,
+    /// CONNECT user properties, `key = value` lines.
+    pub user_properties: RwSignal<String>,
+    /// Will delay (s).
+    pub will_delay: RwSignal<String>,
+    /// Will content type.
+    pub will_content_type: RwSignal<String>,
+    /// Will message expiry (s).
+    pub will_message_expiry: RwSignal<String>,
+    /// Will response topic.
+    pub will_response_topic: RwSignal<String>,
+    /// Will correlation data (text).
+    pub will_correlation_data: RwSignal<String>,
+    /// Will user properties, `key = value` lines.
+    pub will_user_properties: RwSignal<String>,
+    /// The Will payload is UTF-8 text.
+    pub will_payload_utf8: RwSignal<bool>,
+}
+
+impl Default for Mqtt5Fields {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Mqtt5Fields {
+    /// The fields with their defaults.
+    pub fn new() -> Self {
+        let d = Mqtt5Values::default();
+        Self {
+            session_expiry: RwSignal::new(d.session_expiry),
+            receive_maximum: RwSignal::new(d.receive_maximum),
+            topic_alias_maximum: RwSignal::new(d.topic_alias_maximum),
+            request_response_information: RwSignal::new(d.request_response_information),
+            request_problem_information: RwSignal::new(d.request_problem_information),
+            user_properties: RwSignal::new(d.user_properties),
+            will_delay: RwSignal::new(d.will_delay),
+            will_content_type: RwSignal::new(d.will_content_type),
+            will_message_expiry: RwSignal::new(d.will_message_expiry),
+            will_response_topic: RwSignal::new(d.will_response_topic),
+            will_correlation_data: RwSignal::new(d.will_correlation_data),
+            will_user_properties: RwSignal::new(d.will_user_properties),
+            will_payload_utf8: RwSignal::new(d.will_payload_utf8),
+        }
+    }
+
+    /// The values (tracked).
+    pub fn values(&self) -> Mqtt5Values {
+        Mqtt5Values {
+            session_expiry: self.session_expiry.get(),
+            receive_maximum: self.receive_maximum.get(),
+            topic_alias_maximum: self.topic_alias_maximum.get(),
+            request_response_information: self.request_response_information.get(),
+            request_problem_information: self.request_problem_information.get(),
+            user_properties: self.user_properties.get(),
+            will_delay: self.will_delay.get(),
+            will_content_type: self.will_content_type.get(),
+            will_message_expiry: self.will_message_expiry.get(),
+            will_response_topic: self.will_response_topic.get(),
+            will_correlation_data: self.will_correlation_data.get(),
+            will_user_properties: self.will_user_properties.get(),
+            will_payload_utf8: self.will_payload_utf8.get(),
+        }
+    }
+
+    /// Fills every field.
+    pub fn set(&self, v: Mqtt5Values) {
+        self.session_expiry.set(v.session_expiry);
+        self.receive_maximum.set(v.receive_maximum);
+        self.topic_alias_maximum.set(v.topic_alias_maximum);
+        self.request_response_information
+            .set(v.request_response_information);
+        self.request_problem_information
+            .set(v.request_problem_information);
+        self.user_properties.set(v.user_properties);
+        self.will_delay.set(v.will_delay);
+        self.will_content_type.set(v.will_content_type);
+        self.will_message_expiry.set(v.will_message_expiry);
+        self.will_response_topic.set(v.will_response_topic);
+        self.will_correlation_data.set(v.will_correlation_data);
+        self.will_user_properties.set(v.will_user_properties);
+        self.will_payload_utf8.set(v.will_payload_utf8);
+    }
+}
+
+/// A labelled text or number input. The MQTT 5 controls are built with
+/// these few functions, so their view code is compiled once, not once per
+/// control.
+pub fn field(
+    label: &'static str,
+    kind: &'static str,
+    value: RwSignal<String>,
+    placeholder: &'static str,
+) -> AnyView {
+    let class = if kind == "number" { "narrow" } else { "" };
+    view! {
+        <label>{label}
+            <input type=kind class=class bind:value=value placeholder=placeholder spellcheck="false" />
+        </label>
+    }
+    .into_any()
+}
+
+/// A labelled checkbox.
+pub fn check(label: &'static str, value: RwSignal<bool>) -> AnyView {
+    view! { <label class="check"><input type="checkbox" bind:checked=value />{label}</label> }
+        .into_any()
+}
+
+/// A labelled text area for `key = value` lines.
+fn lines(label: &'static str, value: RwSignal<String>) -> AnyView {
+    view! {
+        <label class="grow">{label}
+            <textarea rows="2" bind:value=value spellcheck="false" placeholder="key = value, one a line"></textarea>
+        </label>
+    }
+    .into_any()
+}
+
+/// The connection form's "MQTT 5 options" section.
+#[component]
+pub fn Mqtt5Options() -> impl IntoView {
+    let f = use_app().form;
+    let v = f.v5;
+    let expiry_hint = move || {
+        let typed = v.session_expiry.get();
+        let auto = typed.trim().is_empty().then_some(
+            "Session expiry left empty (auto): 0 with a clean session, one hour (3600 s) without.",
+        );
+        persistent_session_hint(f.protocol.get(), f.clean_session.get(), &typed)
+            .or(auto)
+            .map(String::from)
+    };
+    let connect = vec![
+        field("Session expiry (s)", "number", v.session_expiry, "auto"),
+        field("Receive maximum", "number", v.receive_maximum, "65535"),
+        field("Topic alias maximum", "number", v.topic_alias_maximum, "0"),
+        check(
+            "Request response information",
+            v.request_response_information,
+        ),
+        check("Request problem information", v.request_problem_information),
+        lines("Connection user properties", v.user_properties),
+    ];
+    let will = vec![
+        field("Will delay (s)", "number", v.will_delay, "0"),
+        field(
+            "Will message expiry (s)",
+            "number",
+            v.will_message_expiry,
+            "none",
+        ),
+        field(
+            "Will content type",
+            "text",
+            v.will_content_type,
+            "text/plain",
+        ),
+        field("Will response topic", "text", v.will_response_topic, ""),
+        field("Will correlation data", "text", v.will_correlation_data, ""),
+        check("Will is UTF-8 text", v.will_payload_utf8),
+        lines("Will user properties", v.will_user_properties),
+    ];
+    view! {
+        <fieldset class="mqtt5">
+            <legend>"MQTT 5 options"</legend>
+            <div class="row">{connect}</div>
+            <p class="hint expiry-hint" aria-live="polite">{expiry_hint}</p>
+            <div class="row">{will}</div>
+        </fieldset>
+    }
+}
+
+/// What the broker granted, one `(name, value)` a row, in words. `asked`
+/// are the options we connected with (the broker's values stand in for
+/// ours where it sent them).
+pub fn granted_rows(g: &Granted, asked: &Options) -> Vec<(&'static str, String)> {
+    let or_none = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
+    let yes_no = |b: bool| String::from(if b { "available" } else { "not available" });
+    let pairs = |p: &[(String, String)]| {
+        if p.is_empty() {
+            "none".to_string()
+        } else {
+            p.iter()
+                .map(|(k, v)| format!("{k} = {v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        }
+    };
+    vec![
+        (
+            "Assigned client id",
+            g.assigned_client_id
+                .clone()
+                .unwrap_or_else(|| "none (ours is used)".into()),
+        ),
+        (
+            "Server keep alive",
+            match g.server_keep_alive {
+                Some(k) => format!("{k} s (the broker's)"),
+                None => format!("{} s (as asked)", asked.keep_alive_secs),
+            },
+        ),
+        ("Receive maximum", g.receive_maximum.to_string()),
+        ("Maximum QoS", g.maximum_qos.as_u8().to_string()),
+        ("Retain", yes_no(g.retain_available)),
+        (
+            "Maximum packet size",
+            g.maximum_packet_size
+                .map_or_else(|| "no limit".into(), |n| format!("{n} bytes")),
+        ),
+        ("Topic alias maximum", g.topic_alias_maximum.to_string()),
+        (
+            "Wildcard subscriptions",
+            yes_no(g.wildcard_subscription_available),
+        ),
+        (
+            "Subscription identifiers",
+            yes_no(g.subscription_identifiers_available),
+        ),
+        (
+            "Shared subscriptions",
+            yes_no(g.shared_subscription_available),
+        ),
+        (
+            "Session expiry",
+            match g.session_expiry_secs {
+                Some(s) => format!("{s} s (the broker's)"),
+                None => format!("{} s (as asked)", asked.v5.session_expiry_secs),
+            },
+        ),
+        ("Response information", or_none(&g.response_information)),
+        ("Server reference", or_none(&g.server_reference)),
+        ("Reason string", or_none(&g.reason_string)),
+        ("User properties", pairs(&g.user_properties)),
+    ]
+}
+
+/// "Broker granted": what the broker's CONNACK said (MQTT 5), while
+/// connected.
+#[component]
+pub fn BrokerGranted() -> impl IntoView {
+    let s = use_app();
+    let rows = move || {
+        let Some(g) = s.granted.get() else {
+            return Vec::new();
+        };
+        let asked = s
+            .client()
+            .peek(|sup| sup.target().map(|t| t.options.clone()))
+            .unwrap_or_default();
+        granted_rows(&g, &asked)
+            .into_iter()
+            .map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }.into_any())
+            .collect::<Vec<_>>()
+    };
+    view! {
+        {show(move || s.granted.get().is_some() && s.status.get().is_connected(), move || view! {
+            <details class="granted">
+                <summary>"Broker granted"</summary>
+                <dl aria-label="What the broker granted">{rows}</dl>
+            </details>
+        }.into_any())}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mqtt_session::QoS;
+
+    #[test]
+    fn what_the_broker_granted_reads_in_words_with_ours_where_it_left_a_value_out() {
+        let g = Granted {
+            receive_maximum: 20,
+            topic_alias_maximum: 10,
+            maximum_qos: QoS::AtLeastOnce,
+            retain_available: false,
+            assigned_client_id: Some("auto-1".into()),
+            user_properties: vec![("a".into(), "1".into()), ("b".into(), "2".into())],
+            ..Granted::default()
+        };
+        let rows = granted_rows(&g, &Options::default());
+        let get = |k: &str| {
+            rows.iter()
+                .find(|(name, _)| *name == k)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or_else(|| panic!("no row {k}"))
+        };
+        assert_eq!(get("Assigned client id"), "auto-1");
+        assert_eq!(get("Receive maximum"), "20");
+        assert_eq!(get("Topic alias maximum"), "10");
+        assert_eq!(get("Maximum QoS"), "1");
+        assert_eq!(get("Retain"), "not available");
+        assert_eq!(get("Server keep alive"), "60 s (as asked)");
+        assert_eq!(get("Maximum packet size"), "no limit");
+        assert_eq!(get("Wildcard subscriptions"), "available");
+        assert_eq!(get("Session expiry"), "0 s (as asked)");
+        assert_eq!(get("Server reference"), "none");
+        assert_eq!(get("User properties"), "a = 1; b = 2");
+        assert_eq!(rows.len(), 15);
+    }
+}
