@@ -303,6 +303,28 @@ pub(crate) fn decode_frame(
     }
 }
 
+/// Reads the head of a PUBLISH: its QoS (from the header flags), topic
+/// (well-formed UTF-8; the topic name rules are the caller's to check, after
+/// MQTT 5's properties) and packet id (nonzero, QoS > 0 only). One reading
+/// for MQTT 3.1.1, MQTT 5 and the head of an oversized PUBLISH.
+pub(crate) fn read_publish_head(
+    r: &mut codec_v5::Reader<'_>,
+    header: &FixedHeader,
+) -> Result<(String, QoS, u16), ProtocolError> {
+    let packet = "PUBLISH";
+    let qos_bits = publish_qos(header);
+    let qos = QoS::from_u8(qos_bits).ok_or(ProtocolError::InvalidQoS(qos_bits))?;
+    let topic = std::str::from_utf8(r.binary()?)
+        .map_err(|_| ProtocolError::InvalidUtf8 { packet })?
+        .to_owned();
+    let pkid = if qos == QoS::AtMostOnce {
+        0
+    } else {
+        nonzero(packet, r.u16()?)?
+    };
+    Ok((topic, qos, pkid))
+}
+
 /// The strict reader's decoding of an MQTT 3.1 / 3.1.1 frame, which the
 /// session gets. It reads exactly what `mqttbytes::v4::read` reads, fails
 /// where it fails with the same error, and adds the checks `mqttbytes`
@@ -335,16 +357,7 @@ fn decode_frame_strict(
             }
         }
         3 => {
-            let qos_bits = publish_qos(header);
-            let qos = QoS::from_u8(qos_bits).ok_or(ProtocolError::InvalidQoS(qos_bits))?;
-            let topic = std::str::from_utf8(r.binary()?)
-                .map_err(|_| ProtocolError::InvalidUtf8 { packet })?
-                .to_owned();
-            let pkid = if qos == QoS::AtMostOnce {
-                0
-            } else {
-                nonzero(packet, r.u16()?)?
-            };
+            let (topic, qos, pkid) = read_publish_head(&mut r, header)?;
             topic::validate_topic_name(&topic).map_err(ProtocolError::InvalidTopic)?;
             let flags = header.flags();
             // The payload is the end of the frame.
@@ -707,29 +720,11 @@ fn decode_oversized_head(
     head: &[u8],
     limit: usize,
 ) -> Result<(Message, Skipped), ProtocolError> {
-    let packet = "PUBLISH";
     let body = head.get(header.header_len..).unwrap_or_default();
-    let topic_len = match body.get(..2) {
-        Some(&[hi, lo]) => usize::from(u16::from_be_bytes([hi, lo])),
-        _ => return Err(malformed(ENDS_EARLY)),
-    };
-    let topic_bytes = body
-        .get(2..2 + topic_len)
-        .ok_or_else(|| malformed(PAST_THE_END))?;
-    let topic = std::str::from_utf8(topic_bytes)
-        .map_err(|_| ProtocolError::InvalidUtf8 { packet })?
-        .to_owned();
-    let qos_bits = publish_qos(header);
-    let qos = QoS::from_u8(qos_bits).ok_or(ProtocolError::InvalidQoS(qos_bits))?;
-    let (pkid, id_len) = if qos == QoS::AtMostOnce {
-        (0, 0)
-    } else {
-        match body.get(2 + topic_len..4 + topic_len) {
-            Some(&[hi, lo]) => (nonzero(packet, u16::from_be_bytes([hi, lo]))?, 2),
-            _ => return Err(malformed(ENDS_EARLY)),
-        }
-    };
+    let mut r = codec_v5::Reader::new(body, "PUBLISH");
+    let (topic, qos, pkid) = read_publish_head(&mut r, header)?;
     topic::validate_topic_name(&topic).map_err(ProtocolError::InvalidTopic)?;
+    let head_len = body.len() - r.len();
     let flags = header.flags();
     let message = Message {
         topic,
@@ -741,7 +736,7 @@ fn decode_oversized_head(
         properties: None,
     };
     let skipped = Skipped {
-        size: header.remaining_len.saturating_sub(2 + topic_len + id_len),
+        size: header.remaining_len.saturating_sub(head_len),
         packet_size: header.frame_len(),
         limit,
     };

@@ -54,8 +54,8 @@ use mqttbytes::v5 as mb;
 #[cfg(test)]
 use crate::codec::Outgoing;
 use crate::codec::{
-    check_pkid, nonzero, publish_byte1, put_header, put_str, put_varint, remaining_len_err, Ack,
-    FixedHeader, Incoming, ENDS_EARLY, MAX_REMAINING_LEN, PAST_THE_END,
+    check_pkid, nonzero, publish_byte1, put_header, put_str, put_varint, read_publish_head,
+    remaining_len_err, Ack, FixedHeader, Incoming, ENDS_EARLY, MAX_REMAINING_LEN, PAST_THE_END,
 };
 use crate::error::{ProtocolError, SessionError};
 use crate::event::{Message, SubscribeResult};
@@ -631,17 +631,7 @@ fn read_strict(header: &FixedHeader, body: &[u8]) -> Result<Route, ProtocolError
         }
         3 => {
             let flags = header.flags();
-            let qos_bits = (flags >> 1) & 0b11;
-            let qos = QoS::from_u8(qos_bits).ok_or(ProtocolError::InvalidQoS(qos_bits))?;
-            let topic_bytes = r.binary()?;
-            let topic = std::str::from_utf8(topic_bytes)
-                .map_err(|_| ProtocolError::InvalidUtf8 { packet })?
-                .to_owned();
-            let pkid = if qos == QoS::AtMostOnce {
-                0
-            } else {
-                nonzero(packet, r.u16()?)?
-            };
+            let (topic, qos, pkid) = read_publish_head(&mut r, header)?;
             let props = read_properties(&mut r, Section::Publish)?;
             // mqttbytes counts the identifier byte of a Subscription
             // Identifier twice, so after two of them it stops reading
