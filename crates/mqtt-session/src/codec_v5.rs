@@ -427,14 +427,62 @@ fn read_properties(r: &mut Reader<'_>, section: Section) -> Result<Props, Protoc
             }
             seen |= bit;
         }
+        // Properties of one type share one reading and one store (the
+        // wasm holds one copy of each, not one per property); `seen` has
+        // made sure each slot is still empty.
         match id {
             // A payload that is not UTF-8 under format 1 is the receiver's
             // to judge (PUBACK 0x99), not a malformed packet.
-            PAYLOAD_FORMAT => {
-                p.payload_format = Some(zero_or_one(&mut s, "payload format indicator")?);
+            PAYLOAD_FORMAT
+            | MAXIMUM_QOS
+            | RETAIN_AVAILABLE
+            | WILDCARD_AVAILABLE
+            | SUBSCRIPTION_IDS_AVAILABLE
+            | SHARED_AVAILABLE => {
+                let (slot, name) = match id {
+                    PAYLOAD_FORMAT => (&mut p.payload_format, "payload format indicator"),
+                    MAXIMUM_QOS => (&mut p.maximum_qos, "maximum QoS"),
+                    RETAIN_AVAILABLE => (&mut p.retain_available, "retain available"),
+                    WILDCARD_AVAILABLE => {
+                        (&mut p.wildcard_available, "wildcard subscription available")
+                    }
+                    SUBSCRIPTION_IDS_AVAILABLE => (
+                        &mut p.subscription_ids_available,
+                        "subscription identifiers available",
+                    ),
+                    _ => (&mut p.shared_available, "shared subscription available"),
+                };
+                *slot = Some(zero_or_one(&mut s, name)?);
             }
-            MESSAGE_EXPIRY => p.message_expiry = Some(s.u32()?),
-            CONTENT_TYPE => p.content_type = Some(s.string()?),
+            CONTENT_TYPE | ASSIGNED_CLIENT_ID | RESPONSE_INFO | SERVER_REFERENCE
+            | REASON_STRING => {
+                let slot = match id {
+                    CONTENT_TYPE => &mut p.content_type,
+                    ASSIGNED_CLIENT_ID => &mut p.assigned_client_id,
+                    RESPONSE_INFO => &mut p.response_info,
+                    SERVER_REFERENCE => &mut p.server_reference,
+                    _ => &mut p.reason_string,
+                };
+                *slot = Some(s.string()?);
+            }
+            MESSAGE_EXPIRY | SESSION_EXPIRY => {
+                let slot = if id == MESSAGE_EXPIRY {
+                    &mut p.message_expiry
+                } else {
+                    &mut p.session_expiry
+                };
+                *slot = Some(s.u32()?);
+            }
+            // TOPIC_ALIAS 0 or over our maximum: the session says so (it
+            // knows the maximum and which aliases are set).
+            SERVER_KEEP_ALIVE | TOPIC_ALIAS_MAXIMUM | TOPIC_ALIAS => {
+                let slot = match id {
+                    SERVER_KEEP_ALIVE => &mut p.server_keep_alive,
+                    TOPIC_ALIAS_MAXIMUM => &mut p.topic_alias_maximum,
+                    _ => &mut p.topic_alias,
+                };
+                *slot = Some(s.u16()?);
+            }
             RESPONSE_TOPIC => {
                 let t = s.string()?;
                 if let Err(e) = topic::validate_topic_name(&t) {
@@ -453,26 +501,12 @@ fn read_properties(r: &mut Reader<'_>, section: Section) -> Result<Props, Protoc
                 }
                 p.subscription_ids.push(v);
             }
-            SESSION_EXPIRY => p.session_expiry = Some(s.u32()?),
-            ASSIGNED_CLIENT_ID => p.assigned_client_id = Some(s.string()?),
-            SERVER_KEEP_ALIVE => p.server_keep_alive = Some(s.u16()?),
-            RESPONSE_INFO => p.response_info = Some(s.string()?),
-            SERVER_REFERENCE => p.server_reference = Some(s.string()?),
-            REASON_STRING => p.reason_string = Some(s.string()?),
             RECEIVE_MAXIMUM => {
                 let v = s.u16()?;
                 if v == 0 {
                     return Err(bad_value(packet, "a receive maximum of 0".into()));
                 }
                 p.receive_maximum = Some(v);
-            }
-            TOPIC_ALIAS_MAXIMUM => p.topic_alias_maximum = Some(s.u16()?),
-            // 0 or over our maximum: the session says so (it knows the
-            // maximum and which aliases are set).
-            TOPIC_ALIAS => p.topic_alias = Some(s.u16()?),
-            MAXIMUM_QOS => p.maximum_qos = Some(zero_or_one(&mut s, "maximum QoS")?),
-            RETAIN_AVAILABLE => {
-                p.retain_available = Some(zero_or_one(&mut s, "retain available")?);
             }
             USER_PROPERTY => {
                 let name = s.string()?;
@@ -485,17 +519,6 @@ fn read_properties(r: &mut Reader<'_>, section: Section) -> Result<Props, Protoc
                     return Err(bad_value(packet, "a maximum packet size of 0".into()));
                 }
                 p.maximum_packet_size = Some(v);
-            }
-            WILDCARD_AVAILABLE => {
-                p.wildcard_available =
-                    Some(zero_or_one(&mut s, "wildcard subscription available")?);
-            }
-            SUBSCRIPTION_IDS_AVAILABLE => {
-                p.subscription_ids_available =
-                    Some(zero_or_one(&mut s, "subscription identifiers available")?);
-            }
-            SHARED_AVAILABLE => {
-                p.shared_available = Some(zero_or_one(&mut s, "shared subscription available")?);
             }
             _ => return Err(ProtocolError::InvalidProperty { packet, id }),
         }
