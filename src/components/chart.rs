@@ -25,7 +25,7 @@ use model::{PanelId, Rect, Series};
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
-use crate::components::erased::{handler, keyed, Keyed};
+use crate::components::erased::{effect, handler, keyed, Keyed};
 use crate::state::use_app;
 
 /// Grid and text colours when the theme does not define `--chart-grid` /
@@ -138,7 +138,7 @@ fn chart_figure(
     let frame = RwSignal::new(None::<Frame>);
 
     // Layout: on the clock, on model changes and on the controls.
-    Effect::new(move |_| {
+    effect(move || {
         let now = s.clock.get() as f64;
         let choice = window.get();
         let normalised = normalised.get();
@@ -241,7 +241,7 @@ fn chart_figure(
 
     // Drawing: each frame, and the guide line as the pointer moves (without
     // laying out again).
-    Effect::new(move |_| {
+    effect(move || {
         let Some(el) = canvas.get() else { return };
         frame.with(|f| {
             if let Some(f) = f {

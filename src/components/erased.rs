@@ -82,3 +82,14 @@ fn keyed_erased(each: Box<dyn Fn() -> Vec<Keyed> + Send>) -> AnyView {
 pub fn handler<E: 'static>(f: impl FnMut(E) + 'static) -> Box<dyn FnMut(E)> {
     Box::new(f)
 }
+
+/// `Effect::new(move |_| f())` with the closure boxed: every effect made
+/// here shares one copy of the effect's task (its future and its polling),
+/// which `Effect::new` otherwise compiles again for each closure type.
+pub fn effect(f: impl FnMut() + 'static) {
+    effect_erased(Box::new(f));
+}
+
+fn effect_erased(mut f: Box<dyn FnMut()>) {
+    Effect::new(move |_| f());
+}

@@ -15,7 +15,7 @@ use leptos::prelude::*;
 use model::decimal::{Fixed, Shortest};
 use model::{Move, NodeId, Row, TopicTree, TreeFilter, TreeKey};
 
-use crate::components::erased::{handler, keyed, show, Keyed};
+use crate::components::erased::{effect, handler, keyed, show, Keyed};
 use crate::components::windowing::{scroll_to_show, visible_range};
 use crate::state::use_app;
 
@@ -217,7 +217,7 @@ pub fn TopicTreePane() -> impl IntoView {
             height.set(f64::from(el.client_height()));
         }
     };
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(el) = scroller.get() {
             height.set(f64::from(el.client_height()).max(ROW_HEIGHT));
         }
