@@ -25,7 +25,7 @@ use model::{PanelId, Rect, Series};
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
-use crate::components::erased::{keyed, Keyed};
+use crate::components::erased::{effect, handler, keyed, Keyed};
 use crate::state::use_app;
 
 /// Grid and text colours when the theme does not define `--chart-grid` /
@@ -138,7 +138,7 @@ fn chart_figure(
     let frame = RwSignal::new(None::<Frame>);
 
     // Layout: on the clock, on model changes and on the controls.
-    Effect::new(move |_| {
+    effect(move || {
         let now = s.clock.get() as f64;
         let choice = window.get();
         let normalised = normalised.get();
@@ -241,7 +241,7 @@ fn chart_figure(
 
     // Drawing: each frame, and the guide line as the pointer moves (without
     // laying out again).
-    Effect::new(move |_| {
+    effect(move || {
         let Some(el) = canvas.get() else { return };
         frame.with(|f| {
             if let Some(f) = f {
@@ -263,7 +263,7 @@ fn chart_figure(
             <div class="chart-controls">
                 <label class="chart-window">"Window"
                     <select aria-label=move || format!("Chart window for {}", label.get())
-                        prop:value=move || window.get().key() on:change=on_window>
+                        prop:value=move || window.get().key() on:change={handler(on_window)}>
                         {WindowChoice::ALL.into_iter().map(|c| view! {
                             <option value=c.key() selected={c == WindowChoice::default()}>{c.label()}</option>
                         }).collect_view()}
@@ -277,9 +277,9 @@ fn chart_figure(
             </div>
             <canvas node_ref=canvas role="img"
                 aria-label=move || format!("Chart of {}", label.get())
-                on:pointermove=on_pointer on:pointerdown=on_pointer
-                on:pointerleave=move |_| pointer.set(None)
-                on:pointercancel=move |_| pointer.set(None)></canvas>
+                on:pointermove={handler(on_pointer)} on:pointerdown={handler(on_pointer)}
+                on:pointerleave={handler(move |_| pointer.set(None))}
+                on:pointercancel={handler(move |_| pointer.set(None))}></canvas>
             <p class="readout">{move || readout_text()}</p>
             <figcaption>
                 {caption.map(|c| view! { <span class="chart-title">{move || c.get()}</span> })}
@@ -331,7 +331,7 @@ fn legend_button(
     view! {
         <li>
             <button type="button" class="series" aria-pressed=move || shown().to_string()
-                aria-label=accessible_name on:click=toggle>
+                aria-label=accessible_name on:click={handler(toggle)}>
                 <span class="swatch" style:background-color=move || colour()></span>
                 <span class="series-name">{name}</span>" "<b class="series-value">{move || value()}</b>
             </button>

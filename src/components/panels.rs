@@ -122,8 +122,8 @@ pub fn Panels() -> impl IntoView {
     let scroller = NodeRef::<Div>::new();
     let scroll_top = RwSignal::new(0.0f64);
     let height = RwSignal::new(800.0f64);
-    let width = RwSignal::new(1000.0f64);
-    let cols = Memo::new(move |_| columns(width.get()));
+    // Set only when the number of columns changes (not on every resize).
+    let cols = RwSignal::new(columns(1000.0));
     let structure = Memo::new(move |_| s.live(|d| d.structure_generation()));
     let items = Memo::new(move |_| {
         structure.get();
@@ -175,7 +175,10 @@ pub fn Panels() -> impl IntoView {
         if let Some(el) = scroller.get_untracked() {
             scroll_top.set(el.scroll_top() as f64);
             height.set(f64::from(el.client_height()));
-            width.set(f64::from(el.client_width()));
+            let c = columns(f64::from(el.client_width()));
+            if cols.get_untracked() != c {
+                cols.set(c);
+            }
         }
     };
     Effect::new(move |_| {

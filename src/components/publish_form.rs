@@ -88,6 +88,53 @@ fn focus_later(id: String) {
     });
 }
 
+/// A labelled one-line input bound to `value` (one compiled view for every
+/// such field of the publish form and the request/response helper).
+pub(crate) fn text_field(
+    label: &'static str,
+    class: &'static str,
+    kind: &'static str,
+    placeholder: &'static str,
+    value: RwSignal<String>,
+) -> AnyView {
+    let narrow = if kind == "number" { "narrow" } else { "" };
+    view! {
+        <label class=class>{label}
+            <input type=kind bind:value=value class=narrow spellcheck="false" placeholder=placeholder />
+        </label>
+    }
+    .into_any()
+}
+
+/// A "… QoS" select bound to `qos`; a value it cannot read goes to `error`.
+pub(crate) fn qos_select(
+    label: &'static str,
+    qos: RwSignal<mqtt_session::QoS>,
+    error: RwSignal<Option<String>>,
+) -> AnyView {
+    view! {
+        <label>{label}
+            <select prop:value=move || qos.get().as_u8().to_string() on:change=move |ev| match parse_qos(&event_target_value(&ev)) {
+                Ok(q) => qos.set(q),
+                Err(e) => error.set(Some(e)),
+            }>
+                <option value="0">"0"</option><option value="1">"1"</option><option value="2">"2"</option>
+            </select>
+        </label>
+    }
+    .into_any()
+}
+
+/// A labelled textarea bound to `value`.
+pub(crate) fn text_area(label: &'static str, rows: u32, value: RwSignal<String>) -> AnyView {
+    view! {
+        <label class="grow wide">{label}
+            <textarea rows=rows bind:value=value spellcheck="false"></textarea>
+        </label>
+    }
+    .into_any()
+}
+
 /// The "Message properties" fieldset (MQTT 5).
 #[component]
 fn MessageProperties() -> impl IntoView {
@@ -149,13 +196,13 @@ fn MessageProperties() -> impl IntoView {
         <fieldset class="props">
             <legend>"Message properties"</legend>
             <div class="row">
-                <label>"Content type" <input type="text" bind:value=p.content_type spellcheck="false" placeholder="application/json" /></label>
+                {text_field("Content type", "", "text", "application/json", p.content_type)}
                 <label class="check"><input type="checkbox" bind:checked=p.utf8 /> "Payload is UTF-8"</label>
-                <label>"Message expiry (s)" <input type="number" bind:value=p.expiry class="narrow" /></label>
-                <label class="grow">"Response topic" <input type="text" bind:value=p.response_topic spellcheck="false" /></label>
-                <label class="grow">"Correlation data" <input type="text" bind:value=p.correlation spellcheck="false" /></label>
+                {text_field("Message expiry (s)", "", "number", "", p.expiry)}
+                {text_field("Response topic", "grow", "text", "", p.response_topic)}
+                {text_field("Correlation data", "grow", "text", "", p.correlation)}
             </div>
-            {rows}
+            {move || rows()}
             <button type="button" class="small" id="add-user-prop" on:click=add>"Add user property"</button>
         </fieldset>
     }
@@ -215,10 +262,6 @@ pub fn PublishForm() -> impl IntoView {
             event_target_value(&ev)
         ))),
     };
-    let on_qos = move |ev| match parse_qos(&event_target_value(&ev)) {
-        Ok(q) => qos.set(q),
-        Err(e) => outcome.set(Some(e)),
-    };
     let connected = move || s.status.get().is_connected();
     let cannot_send = move || !connected() || topic.get().is_empty() || topic_problem().is_some();
     view! {
@@ -233,15 +276,9 @@ pub fn PublishForm() -> impl IntoView {
                         {PayloadFormat::ALL.iter().map(|f| view! { <option value=f.key()>{f.label()}</option> }).collect_view()}
                     </select>
                 </label>
-                <label>"Publish QoS"
-                    <select prop:value=move || qos.get().as_u8().to_string() on:change=on_qos>
-                        <option value="0">"0"</option><option value="1">"1"</option><option value="2">"2"</option>
-                    </select>
-                </label>
+                {qos_select("Publish QoS", qos, outcome)}
                 <label class="check"><input type="checkbox" bind:checked=retain /> "Retain"</label>
-                <label class="grow wide">"Payload"
-                    <textarea rows="3" bind:value=payload spellcheck="false"></textarea>
-                </label>
+                {text_area("Payload", 3, payload)}
                 {show(v5, || view! { <MessageProperties /> }.into_any())}
                 <div class="buttons">
                     <button type="submit" disabled=move || cannot_send()>"Publish"</button>

@@ -12,7 +12,7 @@
 use leptos::prelude::*;
 
 use crate::actions;
-use crate::client::settings::parse_qos;
+use crate::components::publish_form::{qos_select, text_area, text_field};
 use crate::state::use_app;
 
 /// The request/response helper.
@@ -66,10 +66,6 @@ pub fn RequestResponse() -> impl IntoView {
         );
         outcome.set(Some(r.unwrap_or_else(|e| e)));
     };
-    let on_qos = move |ev| match parse_qos(&event_target_value(&ev)) {
-        Ok(q) => qos.set(q),
-        Err(e) => outcome.set(Some(e)),
-    };
     // Re-read with the clock (twice a second) for "waiting (N s)" and
     // timeouts, and whenever a reply arrives.
     let list = move || {
@@ -112,26 +108,14 @@ pub fn RequestResponse() -> impl IntoView {
         <section class="reqres" aria-label="Request / response">
             <h2>"Request / response"</h2>
             <form class="row" novalidate on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); send(); }>
-                <label class="grow">"Request topic"
-                    <input type="text" bind:value=topic spellcheck="false" placeholder="devices/d1/get" />
-                </label>
-                <label>"Request QoS"
-                    <select prop:value=move || qos.get().as_u8().to_string() on:change=on_qos>
-                        <option value="0">"0"</option><option value="1">"1"</option><option value="2">"2"</option>
-                    </select>
-                </label>
+                {text_field("Request topic", "grow", "text", "devices/d1/get", topic)}
+                {qos_select("Request QoS", qos, outcome)}
                 <label class="grow">"Reply topic"
                     <input type="text" bind:value=reply_topic spellcheck="false" placeholder=move || default_reply() />
                 </label>
-                <label class="grow">"Request correlation data"
-                    <input type="text" bind:value=correlation spellcheck="false" placeholder="generated" />
-                </label>
-                <label>"Reply timeout (s)"
-                    <input type="number" bind:value=timeout class="narrow" />
-                </label>
-                <label class="grow wide">"Request payload"
-                    <textarea rows="2" bind:value=payload spellcheck="false"></textarea>
-                </label>
+                {text_field("Request correlation data", "grow", "text", "generated", correlation)}
+                {text_field("Reply timeout (s)", "", "number", "", timeout)}
+                {text_area("Request payload", 2, payload)}
                 <div class="buttons">
                     <button type="submit" disabled=move || !connected() || topic.get().is_empty()>"Send request"</button>
                     <button type="button" class="small" on:click=move |_| s.requests.update(|r| r.clear())>"Clear requests"</button>
@@ -139,7 +123,7 @@ pub fn RequestResponse() -> impl IntoView {
             </form>
             <p class="hint" role="alert">{move || outcome.get()}</p>
             <p class="hint">{move || unmatched()}</p>
-            <ol class="req-log" aria-label="Requests">{list}</ol>
+            <ol class="req-log" aria-label="Requests">{move || list()}</ol>
         </section>
     }
 }

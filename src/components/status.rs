@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::actions;
 use crate::client::supervisor::Status;
-use crate::components::erased::show;
+use crate::components::erased::{handler, show};
 use crate::state::use_app;
 
 /// Shows connecting / connected / reconnecting in N s / disconnected, with the
@@ -28,7 +28,7 @@ pub fn StatusLine() -> impl IntoView {
     view! {
         <p class=move || class() role="status" aria-live="polite" title=move || text()><span>{move || text()}</span></p>
         {show(move || matches!(s.status.get(), Status::Reconnecting { .. }), move || view! {
-            <button type="button" class="small" on:click=move |_| actions::reconnect_now(s)>"Reconnect now"</button>
+            <button type="button" class="small" on:click={handler(move |_| actions::reconnect_now(s))}>"Reconnect now"</button>
         }.into_any())}
         {show(move || s.error.get().is_some(), move || view! {
             <p class="error" role="alert">{move || s.error.get().unwrap_or_default()}</p>
@@ -46,7 +46,7 @@ pub fn LinkProblems() -> impl IntoView {
                 <ul>
                     {move || s.link_problems.get().into_iter().map(|p| view! { <li>{p}</li> }.into_any()).collect::<Vec<_>>()}
                 </ul>
-                <button type="button" class="small" on:click=move |_| s.link_problems.set(Vec::new())>"Dismiss link problems"</button>
+                <button type="button" class="small" on:click={handler(move |_| s.link_problems.set(Vec::new()))}>"Dismiss link problems"</button>
             </section>
         }.into_any())}
     }

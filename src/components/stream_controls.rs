@@ -10,7 +10,7 @@ use model::{PayloadFormat, TopicTree};
 use mqtt_session::QoS;
 
 use crate::actions;
-use crate::components::erased::show;
+use crate::components::erased::{handler, show};
 use crate::state::use_app;
 
 /// Topics listed by name in the confirmation; the rest are counted.
@@ -186,20 +186,20 @@ pub fn StreamControls() -> impl IntoView {
             <p class="hint not-kept" aria-live="polite">{move || not_kept()}</p>
         }.into_any())}
         <div class="stream-controls row">
-            <button type="button" on:click=toggle_pause aria-pressed=move || v.paused_at.get().is_some().to_string()>
+            <button type="button" on:click={handler(toggle_pause)} aria-pressed=move || v.paused_at.get().is_some().to_string()>
                 {move || String::from(if v.paused_at.get().is_some() { "Resume display" } else { "Pause display" })}
             </button>
-            <button type="button" class="small" on:click=move |_| s.change_model(|d| d.clear_panels())>"Clear panels"</button>
+            <button type="button" class="small" on:click={handler(move |_| s.change_model(|d| d.clear_panels()))}>"Clear panels"</button>
             <label class="check"><input type="checkbox" bind:checked=v.compact />"Compact panels"</label>
             <label>"Field to chart"
-                <select on:change=move |ev| field.set(event_target_value(&ev)) prop:value=move || field.get()>
+                <select on:change={handler(move |ev| field.set(event_target_value(&ev)))} prop:value=move || field.get()>
                     {move || fields().into_iter().map(|f| view! { <option value=f.clone()>{f.clone()}</option> }.into_any()).collect::<Vec<_>>()}
                 </select>
             </label>
-            <button type="button" class="small" on:click=chart_field disabled=move || fields().is_empty()>
+            <button type="button" class="small" on:click={handler(chart_field)} disabled=move || fields().is_empty()>
                 "Chart field across topics"
             </button>
-            <button type="button" class="small" on:click=ask_clear disabled=move || retained_here() == 0 || !s.status.get().is_connected()>
+            <button type="button" class="small" on:click={handler(ask_clear)} disabled=move || retained_here() == 0 || !s.status.get().is_connected()>
                 {move || format!("Clear retained under {} ({})", node_name(), retained_here())}
             </button>
         </div>
@@ -217,8 +217,8 @@ pub fn StreamControls() -> impl IntoView {
                 </ul>
                 <p class="hint">{move || confirm.get().map(|t| t.len().saturating_sub(LISTED)).filter(|n| *n > 0).map(|n| format!("and {n} more"))}</p>
                 <div class="buttons">
-                    <button type="button" on:click=do_clear>"Clear them"</button>
-                    <button type="button" class="small" on:click=move |_| confirm.set(None)>"Cancel"</button>
+                    <button type="button" on:click={handler(do_clear)}>"Clear them"</button>
+                    <button type="button" class="small" on:click={handler(move |_| confirm.set(None))}>"Cancel"</button>
                 </div>
             </div>
         }.into_any())}

@@ -46,26 +46,42 @@ fn date_time(ms: f64) -> String {
     )
 }
 
-/// One history row as shown.
+/// The picked message as shown.
 #[derive(Clone, PartialEq)]
+struct Shown {
+    /// Its label and the kind of payload.
+    meta: String,
+    body: String,
+    truncated_from: Option<usize>,
+    /// Its properties, one `name: value` line each.
+    props: Vec<String>,
+    /// Its diff with the message before: a class and a line each.
+    diff: Vec<(&'static str, String)>,
+}
+
+/// One history row as shown.
 struct EntryRow {
     seq: u64,
     label: String,
     preview: String,
 }
 
-fn flags(qos: u8, retain: bool, dup: bool, size: usize) -> String {
+/// `#seq · date and time · QoS q · retained · dup · n bytes`.
+fn entry_label(seq: u64, e: &model::HistoryEntry) -> String {
     format!(
-        "QoS {qos}{}{} · {size} bytes",
-        if retain { " · retained" } else { "" },
-        if dup { " · dup" } else { "" }
+        "#{seq} · {} · QoS {}{}{} · {} bytes",
+        date_time(e.received_ms),
+        e.qos,
+        if e.retain { " · retained" } else { "" },
+        if e.dup { " · dup" } else { "" },
+        e.payload.len()
     )
 }
 
 /// The diff as lines of text with a class each.
 fn diff_lines(d: &Diff) -> Vec<(&'static str, String)> {
     match d {
-        Diff::Same => vec![("same", "Same payload as the message before.".into())],
+        Diff::Same => vec![("diff-same", "Same payload as the message before.".into())],
         Diff::Json { changes, more } => {
             let mut out: Vec<(&'static str, String)> = changes
                 .iter()
@@ -78,17 +94,20 @@ fn diff_lines(d: &Diff) -> Vec<(&'static str, String)> {
                     let old = c.old.clone().unwrap_or_default();
                     let new = c.new.clone().unwrap_or_default();
                     match c.kind {
-                        ChangeKind::Added => ("added", format!("+ {path}: {new}")),
-                        ChangeKind::Removed => ("removed", format!("- {path}: {old}")),
-                        ChangeKind::Changed => ("changed", format!("~ {path}: {old} → {new}")),
+                        ChangeKind::Added => ("diff-added", format!("+ {path}: {new}")),
+                        ChangeKind::Removed => ("diff-removed", format!("- {path}: {old}")),
+                        ChangeKind::Changed => ("diff-changed", format!("~ {path}: {old} → {new}")),
                     }
                 })
                 .collect();
             if out.is_empty() {
-                out.push(("same", "Same JSON value; only formatting differs.".into()));
+                out.push((
+                    "diff-same",
+                    "Same JSON value; only formatting differs.".into(),
+                ));
             }
             if *more > 0 {
-                out.push(("same", format!("… and {more} more changes")));
+                out.push(("diff-same", format!("… and {more} more changes")));
             }
             out
         }
@@ -96,14 +115,14 @@ fn diff_lines(d: &Diff) -> Vec<(&'static str, String)> {
             let mut out: Vec<(&'static str, String)> = lines
                 .iter()
                 .map(|l| match l {
-                    LineChange::Same(t) => ("same", format!("  {t}")),
-                    LineChange::Added(t) => ("added", format!("+ {t}")),
-                    LineChange::Removed(t) => ("removed", format!("- {t}")),
-                    LineChange::Skipped(n) => ("same", format!("  … {n} unchanged lines")),
+                    LineChange::Same(t) => ("diff-same", format!("  {t}")),
+                    LineChange::Added(t) => ("diff-added", format!("+ {t}")),
+                    LineChange::Removed(t) => ("diff-removed", format!("- {t}")),
+                    LineChange::Skipped(n) => ("diff-same", format!("  … {n} unchanged lines")),
                 })
                 .collect();
             if *more > 0 {
-                out.push(("same", format!("… and {more} more changed lines")));
+                out.push(("diff-same", format!("… and {more} more changed lines")));
             }
             out
         }
@@ -117,7 +136,7 @@ fn diff_lines(d: &Diff) -> Vec<(&'static str, String)> {
             new_len,
             first_difference,
         } => vec![(
-            "changed",
+            "diff-changed",
             format!(
                 "{old_len} bytes → {new_len} bytes; first difference at byte {first_difference}"
             ),
@@ -178,10 +197,6 @@ fn DetailBody() -> impl IntoView {
             .unwrap_or_default()
         })
     });
-    let window = Memo::new(move |_| {
-        let n = matching.with(|m| m.len());
-        visible_range(scroll_top.get(), 360.0, ROW_HEIGHT, n)
-    });
     let entry = move |seq: u64, f: &mut dyn FnMut(&model::HistoryEntry)| {
         let Some(id) = id() else { return };
         s.with_panel(id, |p| {
@@ -192,10 +207,10 @@ fn DetailBody() -> impl IntoView {
             }
         });
     };
-    // The range comes from `matching` itself, not from `window`: two paths
-    // from `matching` into this memo would let it miss a change of
-    // `matching` that the other path had already pulled.
-    let rows = Memo::new(move |_| {
+    // The rows near the viewport, computed from `matching` itself (no
+    // separate window memo: two paths from `matching` into one reader
+    // would let it miss a change the other path had already pulled).
+    let rows = move || {
         generation.get();
         let top = scroll_top.get();
         let seqs: Vec<u64> = matching.with(|m| {
@@ -215,11 +230,7 @@ fn DetailBody() -> impl IntoView {
                             .map(|c| if c.is_control() { ' ' } else { c })
                             .take(ROW_PREVIEW)
                             .collect();
-                        let mut label = format!(
-                            "#{seq} · {} · {}",
-                            date_time(e.received_ms),
-                            flags(e.qos, e.retain, e.dup, e.payload.len())
-                        );
+                        let mut label = entry_label(seq, e);
                         let props = property_lines(s, e.properties.as_deref(), &e.payload);
                         if !props.is_empty() {
                             label.push_str(" · ");
@@ -235,13 +246,14 @@ fn DetailBody() -> impl IntoView {
                 })
                 .collect::<Vec<_>>()
         })
-    });
+    };
     // The message picked, or the newest.
     let current = move || {
         picked
             .get()
             .or_else(|| matching.with(|m| m.first().copied()))
     };
+    // The picked message as shown, and its diff with the one before.
     let shown = Memo::new(move |_| {
         generation.get();
         let seq = current()?;
@@ -252,44 +264,30 @@ fn DetailBody() -> impl IntoView {
         };
         let mut out = None;
         untrack(|| {
+            let mut old = None;
+            entry(seq.wrapping_sub(1), &mut |e| old = Some(e.payload.clone()));
             entry(seq, &mut |e| {
                 let props = e.properties.as_deref();
                 let view = render_message(&e.payload, props, limit);
-                out = Some((
-                    format!(
-                        "#{seq} · {} · {}",
-                        date_time(e.received_ms),
-                        flags(e.qos, e.retain, e.dup, e.payload.len())
-                    ),
-                    view.kind_label(),
-                    view.body().to_string(),
-                    view.truncated_from(),
-                    property_lines(s, props, &e.payload)
+                out = Some(Shown {
+                    meta: format!("{} · {}", entry_label(seq, e), view.kind_label()),
+                    body: view.body().to_string(),
+                    truncated_from: view.truncated_from(),
+                    props: property_lines(s, props, &e.payload)
                         .into_iter()
                         .map(|(name, value)| format!("{name}: {value}"))
-                        .collect::<Vec<String>>(),
-                ));
+                        .collect(),
+                    diff: match &old {
+                        Some(old) => diff_lines(&diff_payloads(old, &e.payload)),
+                        None => vec![(
+                            "diff-same",
+                            "No earlier message on this topic is kept.".to_string(),
+                        )],
+                    },
+                });
             })
         });
         out
-    });
-    let diff = Memo::new(move |_| {
-        generation.get();
-        let seq = current()?;
-        let mut new = None;
-        let mut old = None;
-        untrack(|| {
-            entry(seq, &mut |e| new = Some(e.payload.clone()));
-            entry(seq.wrapping_sub(1), &mut |e| old = Some(e.payload.clone()));
-        });
-        let new = new?;
-        Some(match old {
-            Some(old) => diff_lines(&diff_payloads(&old, &new)),
-            None => vec![(
-                "same",
-                "No earlier message on this topic is kept.".to_string(),
-            )],
-        })
     });
     let copy_payload = move |_| {
         let Some(seq) = current() else { return };
@@ -348,7 +346,10 @@ fn DetailBody() -> impl IntoView {
         }
     };
     let total = move || matching.with(|m| m.len()) as f64 * ROW_HEIGHT;
-    let offset = move || window.get().start as f64 * ROW_HEIGHT;
+    let offset = move || {
+        let n = matching.with(|m| m.len());
+        visible_range(scroll_top.get(), 360.0, ROW_HEIGHT, n).start as f64 * ROW_HEIGHT
+    };
     let history_counts = move || {
         id().and_then(|id| s.with_panel(id, |p| (p.history().len(), p.dropped())))
             .map(|(kept, dropped)| {
@@ -379,17 +380,17 @@ fn DetailBody() -> impl IntoView {
             <div class="detail-grid">
                 <div class="detail-message">
                     <h3>"Message"</h3>
-                    <p class="meta">{move || shown.get().map(|x| format!("{} · {}", x.0, x.1))}</p>
-                    <pre class="payload full" tabindex="0" aria-label="Payload of the message">{move || shown.get().map(|x| x.2)}</pre>
-                    {show(move || shown.with(|x| x.as_ref().is_some_and(|x| !x.4.is_empty())), move || view! {
+                    <p class="meta">{move || shown.with(|x| x.as_ref().map(|x| x.meta.clone()))}</p>
+                    <pre class="payload full" tabindex="0" aria-label="Payload of the message">{move || shown.with(|x| x.as_ref().map(|x| x.body.clone()))}</pre>
+                    {show(move || shown.with(|x| x.as_ref().is_some_and(|x| !x.props.is_empty())), move || view! {
                         <ul class="props" aria-label="Message properties">
-                            {move || shown.get().map(|x| x.4).unwrap_or_default().into_iter()
+                            {move || shown.with(|x| x.as_ref().map(|x| x.props.clone())).unwrap_or_default().into_iter()
                                 .map(|line| view! { <li>{line}</li> }.into_any()).collect::<Vec<_>>()}
                         </ul>
                     }.into_any())}
-                    {show(move || shown.get().and_then(|x| x.3).is_some() || show_all.get(), move || view! {
+                    {show(move || shown.with(|x| x.as_ref().and_then(|x| x.truncated_from).is_some()) || show_all.get(), move || view! {
                         <p class="hint">
-                            {move || shown.get().and_then(|x| x.3).map(|n| format!("showing part of {n} bytes "))}
+                            {move || shown.with(|x| x.as_ref().and_then(|x| x.truncated_from)).map(|n| format!("showing part of {n} bytes "))}
                             <button type="button" class="small" on:click=move |_| show_all.update(|x| *x = !*x)>
                                 {move || String::from(if show_all.get() { "Show less" } else { "Show all" })}
                             </button>
@@ -397,8 +398,8 @@ fn DetailBody() -> impl IntoView {
                     }.into_any())}
                     <h3>"Diff with the message before"</h3>
                     <pre class="diff" tabindex="0" aria-label="Diff with the message before">
-                        {move || diff.get().unwrap_or_default().into_iter().map(|(class, line)| view! {
-                            <span class=format!("diff-{class}")>{line}"\n"</span>
+                        {move || shown.with(|x| x.as_ref().map(|x| x.diff.clone())).unwrap_or_default().into_iter().map(|(class, line)| view! {
+                            <span class=class>{line}"\n"</span>
                         }.into_any()).collect::<Vec<_>>()}
                     </pre>
                 </div>
@@ -410,7 +411,7 @@ fn DetailBody() -> impl IntoView {
                     <div class="history-scroll" node_ref=scroller on:scroll=on_scroll>
                         <div style:height=move || format!("{}px", Shortest(total()))>
                             <ol class="history-list" aria-label="History" style:transform=move || format!("translateY({}px)", Shortest(offset()))>
-                                {keyed(move || rows.get().into_iter().map(|r| Keyed::new(
+                                {keyed(move || rows().into_iter().map(|r| Keyed::new(
                                     format!("{} {}:{}{}", r.seq, r.label.len(), r.label, r.preview),
                                     move || view! {
                                     <li>

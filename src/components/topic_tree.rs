@@ -15,7 +15,7 @@ use leptos::prelude::*;
 use model::decimal::{Fixed, Shortest};
 use model::{Move, NodeId, Row, TopicTree, TreeFilter, TreeKey};
 
-use crate::components::erased::{keyed, show, Keyed};
+use crate::components::erased::{effect, handler, keyed, show, Keyed};
 use crate::components::windowing::{scroll_to_show, visible_range};
 use crate::state::use_app;
 
@@ -217,7 +217,7 @@ pub fn TopicTreePane() -> impl IntoView {
             height.set(f64::from(el.client_height()));
         }
     };
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(el) = scroller.get() {
             height.set(f64::from(el.client_height()).max(ROW_HEIGHT));
         }
@@ -242,10 +242,10 @@ pub fn TopicTreePane() -> impl IntoView {
                 let topics = s.live(|d| d.tree().topic_count());
                 format!("{topics} topics")
             })}</p>
-            <div class="tree-scroll" node_ref=scroller on:scroll=on_scroll>
+            <div class="tree-scroll" node_ref=scroller on:scroll={handler(on_scroll)}>
                 <div class="tree-spacer" style:height=move || format!("{}px", Shortest(total()))>
                     <ul class="tree" role="tree" aria-label="Topics" tabindex="0"
-                        aria-activedescendant=move || active() on:keydown=on_key
+                        aria-activedescendant=move || active() on:keydown={handler(on_key)}
                         style:transform=move || format!("translateY({}px)", Shortest(offset()))>
                         {keyed(move || {
                             views.with(|vs| {
@@ -293,9 +293,9 @@ fn TreeRow(
             class="tree-row" class:focused=move || focus.get() == node
             class:recent=move || row_of(node).is_some_and(|r| r.recent)
             style:padding-left=format!("{}rem", Fixed(0.2 + 0.9 * (level as f64 - 1.0), 1))
-            on:click=move |_| select(node)>
+            on:click={handler(move |_| select(node))}>
             <span class="twisty" aria-hidden="true"
-                on:click=move |ev| { ev.stop_propagation(); toggle(node); }>
+                on:click={handler(move |ev: web_sys::MouseEvent| { ev.stop_propagation(); toggle(node); })}>
                 {move || String::from(if !expandable() { " " } else if expanded() { "▾" } else { "▸" })}
             </span>
             <span class="node-name">{name}</span>

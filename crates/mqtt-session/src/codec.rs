@@ -3,8 +3,8 @@
 //! of what we send.
 //!
 //! Decoding parses the fixed header itself (so the size limit, the packet type
-//! and the header flags are checked before the body is buffered), hands the
-//! frame to `mqttbytes::v4::read`, and then checks what `mqttbytes` lets
+//! and the header flags are checked before the body is buffered), reads the
+//! frame with its own strict reader, and checks what `mqttbytes` 0.6 let
 //! through (wildcards or U+0000 in a PUBLISH topic, DUP on QoS 0, PUBREL flags,
 //! CONNACK reserved bits, trailing bytes in acks). A PUBLISH larger than the
 //! size limit is not buffered: its head (fixed header, topic, packet id) is
@@ -13,15 +13,23 @@
 //! any other packet over the limit is refused. Encoding validates every
 //! string length and the total size first and writes into the output buffer
 //! only whole packets: on any codec error the buffer is cut back to where it
-//! was, so `mqttbytes`' partial writes never reach the wire. CONNECT is written
-//! here for both protocol levels (3.1 `MQIsdp`/3 and 3.1.1 `MQTT`/4):
-//! `mqttbytes` cannot write 3.1, silently drops an empty user name or
-//! password, and sets the password flag without a user name.
+//! was. CONNECT is written for both protocol levels (3.1 `MQIsdp`/3 and
+//! 3.1.1 `MQTT`/4).
+//!
+//! `mqttbytes` is a dev-dependency only: in this crate's tests every frame
+//! decoded is also read by `mqttbytes::v4::read` (the same packet or the
+//! same error, or the test fails) and every packet but CONNECT written is
+//! also written by `mqttbytes` (the same bytes). In the page its reading and
+//! writing code would only add to the wasm (about 6 KB gzipped with the
+//! MQTT 5 writers). Where `mqttbytes` is wrong it is not asked: it cannot
+//! write 3.1, silently drops an empty user name or password, and sets the
+//! password flag without a user name.
 //!
 //! This module must not keep session state (packet ids in flight, timers):
 //! that is `session`. Nothing here may panic on any input.
 
 use bytes::{BufMut, Bytes, BytesMut};
+#[cfg(test)]
 use mqttbytes::v4;
 
 use crate::codec_v5;
@@ -268,29 +276,6 @@ pub(crate) fn check_header(header: &FixedHeader) -> Result<(), ProtocolError> {
     }
 }
 
-pub(crate) fn map_read_error(packet: &'static str, e: mqttbytes::Error) -> ProtocolError {
-    use mqttbytes::Error as E;
-    match e {
-        E::TopicNotUtf8 => ProtocolError::InvalidUtf8 { packet },
-        E::InvalidQoS(q) => ProtocolError::InvalidQoS(q),
-        E::PacketIdZero => ProtocolError::PacketIdZero { packet },
-        E::InvalidSubscribeReasonCode(c) => ProtocolError::InvalidSubAckCode(c),
-        E::InvalidConnectReturnCode(c) => ProtocolError::InvalidConnackCode(c),
-        E::BoundaryCrossed(_) => ProtocolError::Malformed {
-            packet,
-            detail: PAST_THE_END.into(),
-        },
-        E::MalformedPacket | E::InsufficientBytes(_) => ProtocolError::Malformed {
-            packet,
-            detail: ENDS_EARLY.into(),
-        },
-        other => ProtocolError::Malformed {
-            packet,
-            detail: format!("{other:?}"),
-        },
-    }
-}
-
 pub(crate) fn nonzero(packet: &'static str, pkid: u16) -> Result<u16, ProtocolError> {
     if pkid == 0 {
         Err(ProtocolError::PacketIdZero { packet })
@@ -299,8 +284,141 @@ pub(crate) fn nonzero(packet: &'static str, pkid: u16) -> Result<u16, ProtocolEr
     }
 }
 
-/// Decodes one whole frame whose header passed `check_header`.
+/// Decodes one whole frame whose header passed `check_header` (in this
+/// crate's tests, checked against `mqttbytes`).
 pub(crate) fn decode_frame(
+    header: &FixedHeader,
+    frame: BytesMut,
+) -> Result<Incoming, ProtocolError> {
+    #[cfg(test)]
+    {
+        let theirs = decode_frame_mqttbytes(header, frame.clone());
+        let ours = decode_frame_strict(header, frame);
+        assert_eq!(ours, theirs, "the strict reader and mqttbytes disagree");
+        ours
+    }
+    #[cfg(not(test))]
+    {
+        decode_frame_strict(header, frame)
+    }
+}
+
+/// Reads the head of a PUBLISH: its QoS (from the header flags), topic
+/// (well-formed UTF-8; the topic name rules are the caller's to check, after
+/// MQTT 5's properties) and packet id (nonzero, QoS > 0 only). One reading
+/// for MQTT 3.1.1, MQTT 5 and the head of an oversized PUBLISH.
+pub(crate) fn read_publish_head(
+    r: &mut codec_v5::Reader<'_>,
+    header: &FixedHeader,
+) -> Result<(String, QoS, u16), ProtocolError> {
+    let packet = "PUBLISH";
+    let qos_bits = publish_qos(header);
+    let qos = QoS::from_u8(qos_bits).ok_or(ProtocolError::InvalidQoS(qos_bits))?;
+    let topic = std::str::from_utf8(r.binary()?)
+        .map_err(|_| ProtocolError::InvalidUtf8 { packet })?
+        .to_owned();
+    let pkid = if qos == QoS::AtMostOnce {
+        0
+    } else {
+        nonzero(packet, r.u16()?)?
+    };
+    Ok((topic, qos, pkid))
+}
+
+/// The strict reader's decoding of an MQTT 3.1 / 3.1.1 frame, which the
+/// session gets. It reads exactly what `mqttbytes::v4::read` reads, fails
+/// where it fails with the same error, and adds the checks `mqttbytes`
+/// lacks; the crate's tests compare the two on every frame they decode.
+/// One reader instead of `mqttbytes`' saves its decoding code in the wasm.
+fn decode_frame_strict(
+    header: &FixedHeader,
+    mut frame: BytesMut,
+) -> Result<Incoming, ProtocolError> {
+    let packet_type = header.packet_type();
+    let packet = packet_name(packet_type);
+    let body = frame.get(header.header_len..).unwrap_or_default();
+    let mut r = codec_v5::Reader::new(body, packet);
+    Ok(match packet_type {
+        2 => {
+            let flags = r.u8()?;
+            let code = r.u8()?;
+            // The return code is checked before the reserved bits, as
+            // `mqttbytes` did.
+            if code > 5 {
+                return Err(ProtocolError::InvalidConnackCode(code));
+            }
+            if flags & 0xFE != 0 {
+                return Err(ProtocolError::ConnackReservedBits(flags));
+            }
+            Incoming::ConnAck {
+                session_present: flags & 1 == 1,
+                code,
+                granted: None,
+            }
+        }
+        3 => {
+            let (topic, qos, pkid) = read_publish_head(&mut r, header)?;
+            topic::validate_topic_name(&topic).map_err(ProtocolError::InvalidTopic)?;
+            let flags = header.flags();
+            // The payload is the end of the frame.
+            let at = frame.len().saturating_sub(r.len());
+            Incoming::Publish(
+                Message {
+                    topic,
+                    payload: frame.split_off(at).freeze(),
+                    qos,
+                    retain: flags & 0b0001 != 0,
+                    dup: flags & 0b1000 != 0,
+                    pkid,
+                    properties: None,
+                },
+                None,
+            )
+        }
+        4..=7 => {
+            let pkid = nonzero(packet, r.u16()?)?;
+            let a = Ack::default();
+            match packet_type {
+                4 => Incoming::PubAck(pkid, a),
+                5 => Incoming::PubRec(pkid, a),
+                6 => Incoming::PubRel(pkid, a),
+                _ => Incoming::PubComp(pkid, a),
+            }
+        }
+        9 => {
+            let pkid = r.u16()?;
+            let codes = r.take(r.len()).unwrap_or_default();
+            // check_header let no SUBACK without a return code through.
+            let mut results = Vec::with_capacity(codes.len());
+            for &c in codes {
+                results.push(match c {
+                    0x80 => SubscribeResult::Refused,
+                    c => SubscribeResult::Granted(
+                        QoS::from_u8(c).ok_or(ProtocolError::InvalidSubAckCode(c))?,
+                    ),
+                });
+            }
+            Incoming::SubAck {
+                pkid: nonzero(packet, pkid)?,
+                results,
+                reason: None,
+            }
+        }
+        11 => Incoming::UnsubAck {
+            pkid: nonzero(packet, r.u16()?)?,
+            codes: Vec::new(),
+            reason: None,
+        },
+        13 => Incoming::PingResp,
+        // check_header already refused every other type.
+        _ => return Err(ProtocolError::UnexpectedPacket { packet }),
+    })
+}
+
+/// `mqttbytes`' reading of a frame, with the checks it lacks: what the
+/// strict reader must agree with, error for error (tests only).
+#[cfg(test)]
+fn decode_frame_mqttbytes(
     header: &FixedHeader,
     mut frame: BytesMut,
 ) -> Result<Incoming, ProtocolError> {
@@ -365,6 +483,30 @@ pub(crate) fn decode_frame(
         _ => return Err(ProtocolError::UnexpectedPacket { packet }),
     };
     Ok(incoming)
+}
+
+#[cfg(test)]
+pub(crate) fn map_read_error(packet: &'static str, e: mqttbytes::Error) -> ProtocolError {
+    use mqttbytes::Error as E;
+    match e {
+        E::TopicNotUtf8 => ProtocolError::InvalidUtf8 { packet },
+        E::InvalidQoS(q) => ProtocolError::InvalidQoS(q),
+        E::PacketIdZero => ProtocolError::PacketIdZero { packet },
+        E::InvalidSubscribeReasonCode(c) => ProtocolError::InvalidSubAckCode(c),
+        E::InvalidConnectReturnCode(c) => ProtocolError::InvalidConnackCode(c),
+        E::BoundaryCrossed(_) => ProtocolError::Malformed {
+            packet,
+            detail: PAST_THE_END.into(),
+        },
+        E::MalformedPacket | E::InsufficientBytes(_) => ProtocolError::Malformed {
+            packet,
+            detail: ENDS_EARLY.into(),
+        },
+        other => ProtocolError::Malformed {
+            packet,
+            detail: format!("{other:?}"),
+        },
+    }
 }
 
 /// What the decoder says when a length field runs past the end of a packet.
@@ -578,29 +720,11 @@ fn decode_oversized_head(
     head: &[u8],
     limit: usize,
 ) -> Result<(Message, Skipped), ProtocolError> {
-    let packet = "PUBLISH";
     let body = head.get(header.header_len..).unwrap_or_default();
-    let topic_len = match body.get(..2) {
-        Some(&[hi, lo]) => usize::from(u16::from_be_bytes([hi, lo])),
-        _ => return Err(malformed(ENDS_EARLY)),
-    };
-    let topic_bytes = body
-        .get(2..2 + topic_len)
-        .ok_or_else(|| malformed(PAST_THE_END))?;
-    let topic = std::str::from_utf8(topic_bytes)
-        .map_err(|_| ProtocolError::InvalidUtf8 { packet })?
-        .to_owned();
-    let qos_bits = publish_qos(header);
-    let qos = QoS::from_u8(qos_bits).ok_or(ProtocolError::InvalidQoS(qos_bits))?;
-    let (pkid, id_len) = if qos == QoS::AtMostOnce {
-        (0, 0)
-    } else {
-        match body.get(2 + topic_len..4 + topic_len) {
-            Some(&[hi, lo]) => (nonzero(packet, u16::from_be_bytes([hi, lo]))?, 2),
-            _ => return Err(malformed(ENDS_EARLY)),
-        }
-    };
+    let mut r = codec_v5::Reader::new(body, "PUBLISH");
+    let (topic, qos, pkid) = read_publish_head(&mut r, header)?;
     topic::validate_topic_name(&topic).map_err(ProtocolError::InvalidTopic)?;
+    let head_len = body.len() - r.len();
     let flags = header.flags();
     let message = Message {
         topic,
@@ -612,7 +736,7 @@ fn decode_oversized_head(
         properties: None,
     };
     let skipped = Skipped {
-        size: header.remaining_len.saturating_sub(2 + topic_len + id_len),
+        size: header.remaining_len.saturating_sub(head_len),
         packet_size: header.frame_len(),
         limit,
     };
@@ -729,6 +853,7 @@ fn write_connect(o: &Options, buf: &mut BytesMut) -> Result<(), SessionError> {
     Ok(())
 }
 
+#[cfg(test)]
 pub(crate) fn encode_error(e: mqttbytes::Error) -> SessionError {
     SessionError::Encode(format!("{e:?}"))
 }
@@ -741,13 +866,80 @@ pub(crate) fn check_pkid(pkid: u16) -> Result<(), SessionError> {
     }
 }
 
-fn write_packet(
-    packet: &Outgoing<'_>,
-    _protocol: ProtocolVersion,
+/// Writes a fixed header for a packet of remaining length `len`, after
+/// checking that MQTT can carry it, with room reserved for the rest.
+pub(crate) fn put_header(buf: &mut BytesMut, byte1: u8, len: usize) -> Result<(), SessionError> {
+    if len > MAX_REMAINING_LEN {
+        return Err(remaining_len_err(len));
+    }
+    buf.reserve(len + 5);
+    buf.put_u8(byte1);
+    put_varint(buf, len);
+    Ok(())
+}
+
+/// The first byte of a PUBLISH (DUP only with QoS > 0).
+pub(crate) fn publish_byte1(qos: QoS, retain: bool, dup: bool) -> u8 {
+    let dup = dup && qos != QoS::AtMostOnce;
+    0x30 | u8::from(retain) | (qos.as_u8() << 1) | (u8::from(dup) << 3)
+}
+
+/// Checks the filters of an UNSUBSCRIBE and writes it; MQTT 5 puts an
+/// empty property length after the packet id.
+fn write_unsubscribe(
+    pkid: u16,
+    filters: &[String],
+    protocol: ProtocolVersion,
     buf: &mut BytesMut,
 ) -> Result<(), SessionError> {
-    match *packet {
-        Outgoing::Connect(o) => write_connect(o, buf)?,
+    check_pkid(pkid)?;
+    if filters.is_empty() {
+        return Err(SessionError::NoFilters);
+    }
+    let v5 = protocol == ProtocolVersion::V5;
+    let mut len = 2 + usize::from(v5);
+    for f in filters {
+        topic::validate_filter(f)?;
+        len += 2 + f.len();
+    }
+    put_header(buf, 0xA2, len)?;
+    buf.put_u16(pkid);
+    if v5 {
+        buf.put_u8(0);
+    }
+    for f in filters {
+        put_str(buf, f.as_bytes());
+    }
+    Ok(())
+}
+
+/// Writes one packet: what MQTT 3.1 / 3.1.1 and 5 write alike here (the
+/// two-byte acks, UNSUBSCRIBE but for its property length, PINGREQ), the
+/// rest by protocol. Everything is written by this crate: `mqttbytes`'
+/// writers only check ours in the tests (see `encode`).
+fn write_packet(
+    packet: &Outgoing<'_>,
+    protocol: ProtocolVersion,
+    buf: &mut BytesMut,
+) -> Result<(), SessionError> {
+    let v5 = protocol == ProtocolVersion::V5;
+    let (byte1, pkid) = match *packet {
+        Outgoing::Connect(o) if v5 => return codec_v5::write_connect(o, buf),
+        Outgoing::Connect(o) => return write_connect(o, buf),
+        Outgoing::Publish {
+            topic,
+            payload,
+            qos,
+            retain,
+            dup,
+            pkid,
+            properties,
+            alias,
+        } if v5 => {
+            return codec_v5::write_publish(
+                topic, payload, qos, retain, dup, pkid, properties, alias, buf,
+            )
+        }
         Outgoing::Publish {
             topic,
             payload,
@@ -758,8 +950,8 @@ fn write_packet(
             properties: _,
             alias: _,
         } => {
-            // mqttbytes truncates topics > 65535 bytes silently and accepts
-            // wildcards, empty topics and U+0000: check first.
+            // Topics over 65535 bytes, wildcards, empty topics and U+0000
+            // are refused before anything is written.
             topic::validate_topic_name(topic)?;
             let id_len = if qos == QoS::AtMostOnce {
                 0
@@ -767,37 +959,29 @@ fn write_packet(
                 check_pkid(pkid)?;
                 2
             };
-            let len = 2 + topic.len() + id_len + payload.len();
-            if len > MAX_REMAINING_LEN {
-                return Err(remaining_len_err(len));
+            put_header(
+                buf,
+                publish_byte1(qos, retain, dup),
+                2 + topic.len() + id_len + payload.len(),
+            )?;
+            put_str(buf, topic.as_bytes());
+            if qos != QoS::AtMostOnce {
+                buf.put_u16(pkid);
             }
-            buf.reserve(len + 5);
-            let p = v4::Publish {
-                dup: dup && qos != QoS::AtMostOnce,
-                qos: qos.to_mqttbytes(),
-                retain,
-                topic: topic.to_owned(),
-                pkid: if qos == QoS::AtMostOnce { 0 } else { pkid },
-                payload: payload.clone(),
-            };
-            p.write(buf).map_err(encode_error)?;
+            buf.extend_from_slice(payload);
+            return Ok(());
         }
-        Outgoing::PubAck(pkid) => {
-            check_pkid(pkid)?;
-            v4::PubAck::new(pkid).write(buf).map_err(encode_error)?;
-        }
-        Outgoing::PubRec(pkid) => {
-            check_pkid(pkid)?;
-            v4::PubRec::new(pkid).write(buf).map_err(encode_error)?;
-        }
-        Outgoing::PubRel(pkid) => {
-            check_pkid(pkid)?;
-            v4::PubRel::new(pkid).write(buf).map_err(encode_error)?;
-        }
-        Outgoing::PubComp(pkid) => {
-            check_pkid(pkid)?;
-            v4::PubComp::new(pkid).write(buf).map_err(encode_error)?;
-        }
+        // The two-byte form in both protocols (MQTT 5: success, no
+        // properties).
+        Outgoing::PubAck(pkid) => (0x40, pkid),
+        Outgoing::PubRec(pkid) => (0x50, pkid),
+        Outgoing::PubRel(pkid) => (0x62, pkid),
+        Outgoing::PubComp(pkid) => (0x70, pkid),
+        Outgoing::Subscribe {
+            pkid,
+            filters,
+            identifier,
+        } if v5 => return codec_v5::write_subscribe(pkid, filters, identifier, buf),
         Outgoing::Subscribe {
             pkid,
             filters,
@@ -812,63 +996,110 @@ fn write_packet(
                 topic::validate_filter(&s.filter)?;
                 len += 2 + s.filter.len() + 1;
             }
-            if len > MAX_REMAINING_LEN {
-                return Err(remaining_len_err(len));
+            put_header(buf, 0x82, len)?;
+            buf.put_u16(pkid);
+            for s in filters {
+                put_str(buf, s.filter.as_bytes());
+                buf.put_u8(s.qos.as_u8());
             }
-            let s = v4::Subscribe {
-                pkid,
-                filters: filters
-                    .iter()
-                    .map(|s| v4::SubscribeFilter::new(s.filter.clone(), s.qos.to_mqttbytes()))
-                    .collect(),
-            };
-            s.write(buf).map_err(encode_error)?;
+            return Ok(());
         }
         Outgoing::Unsubscribe { pkid, filters } => {
-            check_pkid(pkid)?;
-            if filters.is_empty() {
-                return Err(SessionError::NoFilters);
-            }
-            let mut len = 2usize;
-            for f in filters {
-                topic::validate_filter(f)?;
-                len += 2 + f.len();
-            }
-            if len > MAX_REMAINING_LEN {
-                return Err(remaining_len_err(len));
-            }
-            let u = v4::Unsubscribe {
-                pkid,
-                topics: filters.to_vec(),
-            };
-            u.write(buf).map_err(encode_error)?;
+            return write_unsubscribe(pkid, filters, protocol, buf)
         }
         Outgoing::PingReq => {
-            v4::PingReq.write(buf).map_err(encode_error)?;
+            buf.put_slice(&[0xC0, 0]);
+            return Ok(());
         }
+        Outgoing::Disconnect(code) if v5 => return codec_v5::write_disconnect(code, buf),
         Outgoing::Disconnect(_) => {
-            v4::Disconnect.write(buf).map_err(encode_error)?;
+            buf.put_slice(&[0xE0, 0]);
+            return Ok(());
         }
-    }
+    };
+    check_pkid(pkid)?;
+    buf.put_slice(&[byte1, 2]);
+    buf.put_u16(pkid);
     Ok(())
 }
 
-/// Appends one whole packet to `buf`, or nothing at all on error.
+/// Appends one whole packet to `buf`, or nothing at all on error. In this
+/// crate's tests, every packet but CONNECT (which `mqttbytes` writes wrong)
+/// is also written by `mqttbytes`, and the two must be the same bytes.
 pub(crate) fn encode(
     packet: &Outgoing<'_>,
     protocol: ProtocolVersion,
     buf: &mut BytesMut,
 ) -> Result<(), SessionError> {
     let mark = buf.len();
-    let result = if protocol == ProtocolVersion::V5 {
-        codec_v5::write_packet(packet, buf)
-    } else {
-        write_packet(packet, protocol, buf)
-    };
+    let result = write_packet(packet, protocol, buf);
     if result.is_err() {
         buf.truncate(mark);
     }
+    #[cfg(test)]
+    if result.is_ok() {
+        let theirs = if protocol == ProtocolVersion::V5 {
+            codec_v5::written_by_mqttbytes(packet)
+        } else {
+            written_by_mqttbytes(packet)
+        };
+        if let Some(theirs) = theirs {
+            assert_eq!(
+                buf.get(mark..),
+                Some(&theirs[..]),
+                "mqttbytes writes {packet:?} otherwise"
+            );
+        }
+    }
     result
+}
+
+/// What `mqttbytes::v4` writes for a packet we wrote (tests only; `None`
+/// for CONNECT).
+#[cfg(test)]
+fn written_by_mqttbytes(packet: &Outgoing<'_>) -> Option<Vec<u8>> {
+    let mut buf = BytesMut::new();
+    let written = match *packet {
+        Outgoing::Connect(_) => return None,
+        Outgoing::Publish {
+            topic,
+            payload,
+            qos,
+            retain,
+            dup,
+            pkid,
+            ..
+        } => v4::Publish {
+            dup: dup && qos != QoS::AtMostOnce,
+            qos: qos.to_mqttbytes(),
+            retain,
+            topic: topic.to_owned(),
+            pkid: if qos == QoS::AtMostOnce { 0 } else { pkid },
+            payload: payload.clone(),
+        }
+        .write(&mut buf),
+        Outgoing::PubAck(pkid) => v4::PubAck::new(pkid).write(&mut buf),
+        Outgoing::PubRec(pkid) => v4::PubRec::new(pkid).write(&mut buf),
+        Outgoing::PubRel(pkid) => v4::PubRel::new(pkid).write(&mut buf),
+        Outgoing::PubComp(pkid) => v4::PubComp::new(pkid).write(&mut buf),
+        Outgoing::Subscribe { pkid, filters, .. } => v4::Subscribe {
+            pkid,
+            filters: filters
+                .iter()
+                .map(|s| v4::SubscribeFilter::new(s.filter.clone(), s.qos.to_mqttbytes()))
+                .collect(),
+        }
+        .write(&mut buf),
+        Outgoing::Unsubscribe { pkid, filters } => v4::Unsubscribe {
+            pkid,
+            topics: filters.to_vec(),
+        }
+        .write(&mut buf),
+        Outgoing::PingReq => v4::PingReq.write(&mut buf),
+        Outgoing::Disconnect(_) => v4::Disconnect.write(&mut buf),
+    };
+    assert!(written.is_ok(), "mqttbytes refuses {packet:?}");
+    Some(buf.to_vec())
 }
 
 #[cfg(test)]

@@ -37,20 +37,25 @@
 //!
 //! Encoding validates every string length, every property value and the
 //! total size before anything is written (`mqttbytes` truncates long
-//! strings silently and leaves partial packets behind on error), then lets
-//! `mqttbytes` write PUBLISH, the acks, SUBSCRIBE, UNSUBSCRIBE, PINGREQ and
-//! DISCONNECT, and checks the size of what it wrote. CONNECT is written here:
-//! `mqttbytes` drops an empty user name or password together with its flag.
+//! strings silently and leaves partial packets behind on error), then
+//! writes the packet itself (the two-byte acks, UNSUBSCRIBE and PINGREQ in
+//! `codec`, alike for both protocols). In this crate's tests `mqttbytes`
+//! writes every packet but CONNECT a second time and the bytes must be the
+//! same (`codec::encode`); it drops an empty user name or password
+//! together with its flag in CONNECT.
 //!
 //! This module must not keep session state (aliases in use, packets in
 //! flight): that is `session`. Nothing here may panic on any input.
 
 use bytes::{BufMut, Bytes, BytesMut};
+#[cfg(test)]
 use mqttbytes::v5 as mb;
 
+#[cfg(test)]
+use crate::codec::Outgoing;
 use crate::codec::{
-    check_pkid, encode_error, nonzero, put_str, put_varint, remaining_len_err, Ack, FixedHeader,
-    Incoming, Outgoing, ENDS_EARLY, MAX_REMAINING_LEN, PAST_THE_END,
+    check_pkid, nonzero, publish_byte1, put_header, put_str, put_varint, read_publish_head,
+    remaining_len_err, Ack, FixedHeader, Incoming, ENDS_EARLY, MAX_REMAINING_LEN, PAST_THE_END,
 };
 use crate::error::{ProtocolError, SessionError};
 use crate::event::{Message, SubscribeResult};
@@ -196,8 +201,8 @@ pub(crate) fn check_header(header: &FixedHeader) -> Result<(), ProtocolError> {
 // ----- the strict reader -----
 
 /// A cursor over the bytes of one packet (or of its properties) that never
-/// reads past them.
-struct Reader<'a> {
+/// reads past them (also the MQTT 3.1 / 3.1.1 decoder's).
+pub(crate) struct Reader<'a> {
     buf: &'a [u8],
     packet: &'static str,
     /// What it means when a fixed-size field is cut off.
@@ -207,7 +212,7 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    fn new(buf: &'a [u8], packet: &'static str) -> Self {
+    pub(crate) fn new(buf: &'a [u8], packet: &'static str) -> Self {
         Reader {
             buf,
             packet,
@@ -220,24 +225,24 @@ impl<'a> Reader<'a> {
         self.buf.is_empty()
     }
 
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.buf.len()
     }
 
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+    pub(crate) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         let head = self.buf.get(..n)?;
         self.buf = self.buf.get(n..).unwrap_or_default();
         Some(head)
     }
 
-    fn u8(&mut self) -> Result<u8, ProtocolError> {
+    pub(crate) fn u8(&mut self) -> Result<u8, ProtocolError> {
         match self.take(1) {
             Some(&[b]) => Ok(b),
             _ => Err(malformed(self.packet, self.short)),
         }
     }
 
-    fn u16(&mut self) -> Result<u16, ProtocolError> {
+    pub(crate) fn u16(&mut self) -> Result<u16, ProtocolError> {
         match self.take(2) {
             Some(&[a, b]) => Ok(u16::from_be_bytes([a, b])),
             _ => Err(malformed(self.packet, self.short)),
@@ -265,7 +270,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Binary Data: a two-byte length and that many bytes.
-    fn binary(&mut self) -> Result<&'a [u8], ProtocolError> {
+    pub(crate) fn binary(&mut self) -> Result<&'a [u8], ProtocolError> {
         let n = usize::from(self.u16()?);
         self.take(n)
             .ok_or_else(|| malformed(self.packet, self.past))
@@ -422,14 +427,62 @@ fn read_properties(r: &mut Reader<'_>, section: Section) -> Result<Props, Protoc
             }
             seen |= bit;
         }
+        // Properties of one type share one reading and one store (the
+        // wasm holds one copy of each, not one per property); `seen` has
+        // made sure each slot is still empty.
         match id {
             // A payload that is not UTF-8 under format 1 is the receiver's
             // to judge (PUBACK 0x99), not a malformed packet.
-            PAYLOAD_FORMAT => {
-                p.payload_format = Some(zero_or_one(&mut s, "payload format indicator")?);
+            PAYLOAD_FORMAT
+            | MAXIMUM_QOS
+            | RETAIN_AVAILABLE
+            | WILDCARD_AVAILABLE
+            | SUBSCRIPTION_IDS_AVAILABLE
+            | SHARED_AVAILABLE => {
+                let (slot, name) = match id {
+                    PAYLOAD_FORMAT => (&mut p.payload_format, "payload format indicator"),
+                    MAXIMUM_QOS => (&mut p.maximum_qos, "maximum QoS"),
+                    RETAIN_AVAILABLE => (&mut p.retain_available, "retain available"),
+                    WILDCARD_AVAILABLE => {
+                        (&mut p.wildcard_available, "wildcard subscription available")
+                    }
+                    SUBSCRIPTION_IDS_AVAILABLE => (
+                        &mut p.subscription_ids_available,
+                        "subscription identifiers available",
+                    ),
+                    _ => (&mut p.shared_available, "shared subscription available"),
+                };
+                *slot = Some(zero_or_one(&mut s, name)?);
             }
-            MESSAGE_EXPIRY => p.message_expiry = Some(s.u32()?),
-            CONTENT_TYPE => p.content_type = Some(s.string()?),
+            CONTENT_TYPE | ASSIGNED_CLIENT_ID | RESPONSE_INFO | SERVER_REFERENCE
+            | REASON_STRING => {
+                let slot = match id {
+                    CONTENT_TYPE => &mut p.content_type,
+                    ASSIGNED_CLIENT_ID => &mut p.assigned_client_id,
+                    RESPONSE_INFO => &mut p.response_info,
+                    SERVER_REFERENCE => &mut p.server_reference,
+                    _ => &mut p.reason_string,
+                };
+                *slot = Some(s.string()?);
+            }
+            MESSAGE_EXPIRY | SESSION_EXPIRY => {
+                let slot = if id == MESSAGE_EXPIRY {
+                    &mut p.message_expiry
+                } else {
+                    &mut p.session_expiry
+                };
+                *slot = Some(s.u32()?);
+            }
+            // TOPIC_ALIAS 0 or over our maximum: the session says so (it
+            // knows the maximum and which aliases are set).
+            SERVER_KEEP_ALIVE | TOPIC_ALIAS_MAXIMUM | TOPIC_ALIAS => {
+                let slot = match id {
+                    SERVER_KEEP_ALIVE => &mut p.server_keep_alive,
+                    TOPIC_ALIAS_MAXIMUM => &mut p.topic_alias_maximum,
+                    _ => &mut p.topic_alias,
+                };
+                *slot = Some(s.u16()?);
+            }
             RESPONSE_TOPIC => {
                 let t = s.string()?;
                 if let Err(e) = topic::validate_topic_name(&t) {
@@ -448,26 +501,12 @@ fn read_properties(r: &mut Reader<'_>, section: Section) -> Result<Props, Protoc
                 }
                 p.subscription_ids.push(v);
             }
-            SESSION_EXPIRY => p.session_expiry = Some(s.u32()?),
-            ASSIGNED_CLIENT_ID => p.assigned_client_id = Some(s.string()?),
-            SERVER_KEEP_ALIVE => p.server_keep_alive = Some(s.u16()?),
-            RESPONSE_INFO => p.response_info = Some(s.string()?),
-            SERVER_REFERENCE => p.server_reference = Some(s.string()?),
-            REASON_STRING => p.reason_string = Some(s.string()?),
             RECEIVE_MAXIMUM => {
                 let v = s.u16()?;
                 if v == 0 {
                     return Err(bad_value(packet, "a receive maximum of 0".into()));
                 }
                 p.receive_maximum = Some(v);
-            }
-            TOPIC_ALIAS_MAXIMUM => p.topic_alias_maximum = Some(s.u16()?),
-            // 0 or over our maximum: the session says so (it knows the
-            // maximum and which aliases are set).
-            TOPIC_ALIAS => p.topic_alias = Some(s.u16()?),
-            MAXIMUM_QOS => p.maximum_qos = Some(zero_or_one(&mut s, "maximum QoS")?),
-            RETAIN_AVAILABLE => {
-                p.retain_available = Some(zero_or_one(&mut s, "retain available")?);
             }
             USER_PROPERTY => {
                 let name = s.string()?;
@@ -480,17 +519,6 @@ fn read_properties(r: &mut Reader<'_>, section: Section) -> Result<Props, Protoc
                     return Err(bad_value(packet, "a maximum packet size of 0".into()));
                 }
                 p.maximum_packet_size = Some(v);
-            }
-            WILDCARD_AVAILABLE => {
-                p.wildcard_available =
-                    Some(zero_or_one(&mut s, "wildcard subscription available")?);
-            }
-            SUBSCRIPTION_IDS_AVAILABLE => {
-                p.subscription_ids_available =
-                    Some(zero_or_one(&mut s, "subscription identifiers available")?);
-            }
-            SHARED_AVAILABLE => {
-                p.shared_available = Some(zero_or_one(&mut s, "shared subscription available")?);
             }
             _ => return Err(ProtocolError::InvalidProperty { packet, id }),
         }
@@ -626,17 +654,7 @@ fn read_strict(header: &FixedHeader, body: &[u8]) -> Result<Route, ProtocolError
         }
         3 => {
             let flags = header.flags();
-            let qos_bits = (flags >> 1) & 0b11;
-            let qos = QoS::from_u8(qos_bits).ok_or(ProtocolError::InvalidQoS(qos_bits))?;
-            let topic_bytes = r.binary()?;
-            let topic = std::str::from_utf8(topic_bytes)
-                .map_err(|_| ProtocolError::InvalidUtf8 { packet })?
-                .to_owned();
-            let pkid = if qos == QoS::AtMostOnce {
-                0
-            } else {
-                nonzero(packet, r.u16()?)?
-            };
+            let (topic, qos, pkid) = read_publish_head(&mut r, header)?;
             let props = read_properties(&mut r, Section::Publish)?;
             // mqttbytes counts the identifier byte of a Subscription
             // Identifier twice, so after two of them it stops reading
@@ -1128,7 +1146,7 @@ fn message_properties(
 }
 
 /// Writes an MQTT 5 CONNECT (protocol `MQTT`, level 5).
-fn write_connect(o: &Options, buf: &mut BytesMut) -> Result<(), SessionError> {
+pub(crate) fn write_connect(o: &Options, buf: &mut BytesMut) -> Result<(), SessionError> {
     let v = &o.v5;
     check_string("client id", &o.client_id)?;
     let mut props = PropWriter::default();
@@ -1228,31 +1246,10 @@ fn write_connect(o: &Options, buf: &mut BytesMut) -> Result<(), SessionError> {
     Ok(())
 }
 
-/// Runs `write` (an `mqttbytes` encoder) and checks that it wrote exactly a
-/// packet of remaining length `len`.
-fn written_by_mqttbytes(
-    buf: &mut BytesMut,
-    len: usize,
-    write: impl FnOnce(&mut BytesMut) -> Result<usize, mqttbytes::Error>,
-) -> Result<(), SessionError> {
-    if len > MAX_REMAINING_LEN {
-        return Err(remaining_len_err(len));
-    }
-    let mark = buf.len();
-    buf.reserve(len + 5);
-    write(buf).map_err(encode_error)?;
-    let wrote = buf.len() - mark;
-    let expected = 1 + varint_len(len) + len;
-    if wrote != expected {
-        return Err(SessionError::Encode(format!(
-            "mqttbytes wrote {wrote} bytes where {expected} were due"
-        )));
-    }
-    Ok(())
-}
-
+/// Writes an MQTT 5 PUBLISH. The properties are in `mqttbytes`' order, so
+/// the tests can compare what it writes byte for byte.
 #[allow(clippy::too_many_arguments)]
-fn write_publish(
+pub(crate) fn write_publish(
     topic: &str,
     payload: &Bytes,
     qos: QoS,
@@ -1263,8 +1260,8 @@ fn write_publish(
     alias: Option<u16>,
     buf: &mut BytesMut,
 ) -> Result<(), SessionError> {
-    // mqttbytes writes empty topics, wildcards, U+0000 and topic alias 0,
-    // and truncates strings over 65535 bytes: check first.
+    // Empty topics (but with an alias), wildcards, U+0000, topic alias 0
+    // and strings over 65535 bytes are refused before anything is written.
     if !(topic.is_empty() && alias.is_some()) {
         topic::validate_topic_name(topic)?;
     }
@@ -1275,35 +1272,24 @@ fn write_publish(
         2
     };
     let empty = PublishProperties::default();
-    let p = properties.unwrap_or(&empty);
-    let props = message_properties(p, &MessageKind::Publish(alias))?;
+    let props = message_properties(properties.unwrap_or(&empty), &MessageKind::Publish(alias))?;
     let len = 2usize
         .saturating_add(topic.len())
         .saturating_add(id_len)
         .saturating_add(props.encoded_len())
         .saturating_add(payload.len());
-    let publish = mb::Publish {
-        dup: dup && qos != QoS::AtMostOnce,
-        qos: qos.to_mqttbytes(),
-        retain,
-        topic: topic.to_owned(),
-        pkid: if qos == QoS::AtMostOnce { 0 } else { pkid },
-        properties: Some(mb::PublishProperties {
-            payload_format_indicator: p.payload_format_indicator,
-            message_expiry_interval: p.message_expiry_secs,
-            topic_alias: alias,
-            response_topic: p.response_topic.clone(),
-            correlation_data: p.correlation_data.clone(),
-            user_properties: p.user_properties.clone(),
-            subscription_identifiers: Vec::new(),
-            content_type: p.content_type.clone(),
-        }),
-        payload: payload.clone(),
-    };
-    written_by_mqttbytes(buf, len, |b| publish.write(b))
+    put_header(buf, publish_byte1(qos, retain, dup), len)?;
+    put_str(buf, topic.as_bytes());
+    if qos != QoS::AtMostOnce {
+        buf.put_u16(pkid);
+    }
+    props.write_to(buf);
+    buf.extend_from_slice(payload);
+    Ok(())
 }
 
-fn write_subscribe(
+/// Writes an MQTT 5 SUBSCRIBE, with its subscription identifier if any.
+pub(crate) fn write_subscribe(
     pkid: u16,
     filters: &[Subscription],
     identifier: Option<u32>,
@@ -1325,7 +1311,7 @@ fn write_subscribe(
         }
         len += 2 + s.filter.len() + 1;
     }
-    let properties = match identifier {
+    let id = match identifier {
         Some(id) => {
             if id == 0 || id > MAX_SUBSCRIPTION_IDENTIFIER {
                 return Err(encode_err(
@@ -1335,45 +1321,63 @@ fn write_subscribe(
             }
             let id = usize::try_from(id)
                 .map_err(|e| encode_err("subscription identifier", &e.to_string()))?;
-            let props_len = 1 + varint_len(id);
-            len += varint_len(props_len) + props_len;
-            Some(mb::SubscribeProperties {
-                id: Some(id),
-                user_properties: Vec::new(),
-            })
+            len += 1 + 1 + varint_len(id);
+            Some(id)
         }
         None => {
             len += 1;
             None
         }
     };
-    let s = mb::Subscribe {
-        pkid,
-        filters: filters
-            .iter()
-            .map(|s| mb::SubscribeFilter {
-                path: s.filter.clone(),
-                qos: s.qos.to_mqttbytes(),
-                nolocal: s.no_local,
-                preserve_retain: s.retain_as_published,
-                retain_forward_rule: match s.retain_handling {
-                    crate::v5::RetainHandling::SendOnSubscribe => {
-                        mb::RetainForwardRule::OnEverySubscribe
-                    }
-                    crate::v5::RetainHandling::SendIfNew => mb::RetainForwardRule::OnNewSubscribe,
-                    crate::v5::RetainHandling::DoNotSend => mb::RetainForwardRule::Never,
-                },
-            })
-            .collect(),
-        properties,
-    };
-    written_by_mqttbytes(buf, len, |b| s.write(b))
+    put_header(buf, 0x82, len)?;
+    buf.put_u16(pkid);
+    match id {
+        // The property length (at most 5, one byte), the identifier.
+        Some(id) => {
+            put_varint(buf, 1 + varint_len(id));
+            buf.put_u8(SUBSCRIPTION_ID);
+            put_varint(buf, id);
+        }
+        None => buf.put_u8(0),
+    }
+    for s in filters {
+        put_str(buf, s.filter.as_bytes());
+        buf.put_u8(
+            s.qos.as_u8()
+                | (u8::from(s.no_local) << 2)
+                | (u8::from(s.retain_as_published) << 3)
+                | (s.retain_handling.as_u8() << 4),
+        );
+    }
+    Ok(())
 }
 
-/// Writes one MQTT 5 packet (the caller cuts `buf` back on error).
-pub(crate) fn write_packet(packet: &Outgoing<'_>, buf: &mut BytesMut) -> Result<(), SessionError> {
-    match *packet {
-        Outgoing::Connect(o) => write_connect(o, buf),
+/// Writes an MQTT 5 DISCONNECT: `E0 00` for a normal disconnection,
+/// otherwise `E0 01 code` (the property length may be left out,
+/// §3.14.2.2.1).
+pub(crate) fn write_disconnect(code: u8, buf: &mut BytesMut) -> Result<(), SessionError> {
+    if !CLIENT_DISCONNECT_CODES.contains(&code) {
+        return Err(encode_err(
+            "DISCONNECT",
+            &format!("a client cannot send reason code {code:#04x}"),
+        ));
+    }
+    if code == 0 {
+        buf.put_slice(&[0xE0, 0]);
+    } else {
+        buf.put_slice(&[0xE0, 1, code]);
+    }
+    Ok(())
+}
+
+/// What `mqttbytes::v5` writes for a packet we wrote (tests only; `None`
+/// for CONNECT, which it writes wrong).
+#[cfg(test)]
+pub(crate) fn written_by_mqttbytes(packet: &Outgoing<'_>) -> Option<Vec<u8>> {
+    use crate::codec::encode_error;
+    let mut buf = BytesMut::new();
+    let written = match *packet {
+        Outgoing::Connect(_) => return None,
         Outgoing::Publish {
             topic,
             payload,
@@ -1383,67 +1387,80 @@ pub(crate) fn write_packet(packet: &Outgoing<'_>, buf: &mut BytesMut) -> Result<
             pkid,
             properties,
             alias,
-        } => write_publish(
-            topic, payload, qos, retain, dup, pkid, properties, alias, buf,
-        ),
-        // The two-byte form: success, no properties.
-        Outgoing::PubAck(pkid) => {
-            check_pkid(pkid)?;
-            written_by_mqttbytes(buf, 2, |b| mb::PubAck::new(pkid).write(b))
+        } => {
+            let empty = PublishProperties::default();
+            let p = properties.unwrap_or(&empty);
+            mb::Publish {
+                dup: dup && qos != QoS::AtMostOnce,
+                qos: qos.to_mqttbytes(),
+                retain,
+                topic: topic.to_owned(),
+                pkid: if qos == QoS::AtMostOnce { 0 } else { pkid },
+                properties: Some(mb::PublishProperties {
+                    payload_format_indicator: p.payload_format_indicator,
+                    message_expiry_interval: p.message_expiry_secs,
+                    topic_alias: alias,
+                    response_topic: p.response_topic.clone(),
+                    correlation_data: p.correlation_data.clone(),
+                    user_properties: p.user_properties.clone(),
+                    subscription_identifiers: Vec::new(),
+                    content_type: p.content_type.clone(),
+                }),
+                payload: payload.clone(),
+            }
+            .write(&mut buf)
         }
-        Outgoing::PubRec(pkid) => {
-            check_pkid(pkid)?;
-            written_by_mqttbytes(buf, 2, |b| mb::PubRec::new(pkid).write(b))
-        }
-        Outgoing::PubRel(pkid) => {
-            check_pkid(pkid)?;
-            written_by_mqttbytes(buf, 2, |b| mb::PubRel::new(pkid).write(b))
-        }
-        Outgoing::PubComp(pkid) => {
-            check_pkid(pkid)?;
-            written_by_mqttbytes(buf, 2, |b| mb::PubComp::new(pkid).write(b))
-        }
+        Outgoing::PubAck(pkid) => mb::PubAck::new(pkid).write(&mut buf),
+        Outgoing::PubRec(pkid) => mb::PubRec::new(pkid).write(&mut buf),
+        Outgoing::PubRel(pkid) => mb::PubRel::new(pkid).write(&mut buf),
+        Outgoing::PubComp(pkid) => mb::PubComp::new(pkid).write(&mut buf),
         Outgoing::Subscribe {
             pkid,
             filters,
             identifier,
-        } => write_subscribe(pkid, filters, identifier, buf),
-        Outgoing::Unsubscribe { pkid, filters } => {
-            check_pkid(pkid)?;
-            if filters.is_empty() {
-                return Err(SessionError::NoFilters);
-            }
-            // Packet id and an empty property length, then the filters.
-            let mut len = 3usize;
-            for f in filters {
-                topic::validate_filter(f)?;
-                len += 2 + f.len();
-            }
-            let u = mb::Unsubscribe {
-                pkid,
-                filters: filters.to_vec(),
-                properties: None,
-            };
-            written_by_mqttbytes(buf, len, |b| u.write(b))
+        } => mb::Subscribe {
+            pkid,
+            filters: filters
+                .iter()
+                .map(|s| mb::SubscribeFilter {
+                    path: s.filter.clone(),
+                    qos: s.qos.to_mqttbytes(),
+                    nolocal: s.no_local,
+                    preserve_retain: s.retain_as_published,
+                    retain_forward_rule: match s.retain_handling {
+                        crate::v5::RetainHandling::SendOnSubscribe => {
+                            mb::RetainForwardRule::OnEverySubscribe
+                        }
+                        crate::v5::RetainHandling::SendIfNew => {
+                            mb::RetainForwardRule::OnNewSubscribe
+                        }
+                        crate::v5::RetainHandling::DoNotSend => mb::RetainForwardRule::Never,
+                    },
+                })
+                .collect(),
+            properties: identifier.map(|id| mb::SubscribeProperties {
+                id: usize::try_from(id).ok(),
+                user_properties: Vec::new(),
+            }),
         }
-        Outgoing::PingReq => written_by_mqttbytes(buf, 0, |b| mb::PingReq.write(b)),
-        Outgoing::Disconnect(code) => {
-            if !CLIENT_DISCONNECT_CODES.contains(&code) {
-                return Err(encode_err(
-                    "DISCONNECT",
-                    &format!("a client cannot send reason code {code:#04x}"),
-                ));
-            }
-            let reason_code = mb::DisconnectReasonCode::try_from(code).map_err(encode_error)?;
-            let d = mb::Disconnect {
-                reason_code,
-                properties: None,
-            };
-            // Normal disconnection: `E0 00`; otherwise `E0 01 code` (the
-            // property length may be left out, §3.14.2.2.1).
-            written_by_mqttbytes(buf, usize::from(code != 0), |b| d.write(b))
+        .write(&mut buf),
+        Outgoing::Unsubscribe { pkid, filters } => mb::Unsubscribe {
+            pkid,
+            filters: filters.to_vec(),
+            properties: None,
         }
-    }
+        .write(&mut buf),
+        Outgoing::PingReq => mb::PingReq.write(&mut buf),
+        Outgoing::Disconnect(code) => mb::Disconnect {
+            reason_code: mb::DisconnectReasonCode::try_from(code)
+                .map_err(encode_error)
+                .ok()?,
+            properties: None,
+        }
+        .write(&mut buf),
+    };
+    assert!(written.is_ok(), "mqttbytes refuses {packet:?}");
+    Some(buf.to_vec())
 }
 
 #[cfg(test)]

@@ -88,6 +88,7 @@ impl QoS {
         self as u8
     }
 
+    #[cfg(test)]
     pub(crate) fn to_mqttbytes(self) -> mqttbytes::QoS {
         match self {
             QoS::AtMostOnce => mqttbytes::QoS::AtMostOnce,
@@ -96,6 +97,7 @@ impl QoS {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn from_mqttbytes(qos: mqttbytes::QoS) -> QoS {
         match qos {
             mqttbytes::QoS::AtMostOnce => QoS::AtMostOnce,

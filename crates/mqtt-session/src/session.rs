@@ -12,7 +12,7 @@
 //! the broker can never make it panic; it ends the connection with a typed
 //! `Event::Closed` instead.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 
 use bytes::{Bytes, BytesMut};
@@ -26,6 +26,9 @@ use crate::topic;
 use crate::v5::{
     describe_reason, Granted, PublishProperties, Subscription, MAX_SUBSCRIPTION_IDENTIFIER,
 };
+
+mod map;
+use map::SortedMap;
 
 /// Where the connection stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -81,9 +84,9 @@ struct OutPublish {
 #[derive(Debug, Default)]
 struct Aliases {
     /// Ours: topic → alias, assigned first come up to the broker's maximum.
-    outgoing: BTreeMap<String, u16>,
+    outgoing: SortedMap<String, u16>,
     /// The broker's: alias → topic.
-    incoming: BTreeMap<u16, String>,
+    incoming: SortedMap<u16, String>,
 }
 
 /// A sans-IO MQTT 3.1 / 3.1.1 client session. See the crate docs for the
@@ -99,11 +102,11 @@ pub struct Session {
     next_publish_id: u64,
     /// Order key for `outgoing`: resend order on session resume.
     next_seq: u64,
-    outgoing: BTreeMap<u64, OutPublish>,
-    outgoing_by_pkid: BTreeMap<u16, u64>,
+    outgoing: SortedMap<u64, OutPublish>,
+    outgoing_by_pkid: SortedMap<u16, u64>,
     waiting: VecDeque<Waiting>,
-    pending_subscribes: BTreeMap<u16, Vec<Subscription>>,
-    pending_unsubscribes: BTreeMap<u16, Vec<String>>,
+    pending_subscribes: SortedMap<u16, Vec<Subscription>>,
+    pending_unsubscribes: SortedMap<u16, Vec<String>>,
     /// Packet ids of QoS 2 messages delivered and waiting for PUBREL.
     incoming_qos2: IdSet,
     connack_deadline: Option<u64>,
@@ -151,11 +154,11 @@ impl Session {
             ids: PacketIds::new(),
             next_publish_id: 1,
             next_seq: 0,
-            outgoing: BTreeMap::new(),
-            outgoing_by_pkid: BTreeMap::new(),
+            outgoing: SortedMap::default(),
+            outgoing_by_pkid: SortedMap::default(),
             waiting: VecDeque::new(),
-            pending_subscribes: BTreeMap::new(),
-            pending_unsubscribes: BTreeMap::new(),
+            pending_subscribes: SortedMap::default(),
+            pending_unsubscribes: SortedMap::default(),
             incoming_qos2: IdSet::new(),
             connack_deadline: None,
             ping_deadline: None,
