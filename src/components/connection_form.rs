@@ -16,7 +16,7 @@ use wasm_bindgen::JsCast;
 use crate::actions;
 use crate::client::settings::{parse_protocol, parse_qos, protocol_key};
 use crate::components::erased::{keyed, show, Keyed};
-use crate::components::mqtt5::Mqtt5Options;
+use crate::components::mqtt5::{check, field, Mqtt5Options};
 use crate::files;
 use crate::state::use_app;
 
@@ -60,10 +60,8 @@ pub fn ConnectionForm() -> impl IntoView {
         Ok(q) => f.will_qos.set(q),
         Err(e) => s.error.set(Some(format!("Will {e}"))),
     };
-    view! {
-        // novalidate: the page's own sentences (role="alert") explain a bad
-        // field, the same way for every field and every browser.
-        <form class="connection" on:submit=on_submit aria-label="Connection" novalidate>
+    // The fields, erased so that the form's view type stays small.
+    let fields = view! {
             <div class="row">
                 <label class="grow">"Broker URL"
                     <input type="text" bind:value=f.broker_url placeholder="ws://host:port/mqtt" spellcheck="false" />
@@ -74,11 +72,11 @@ pub fn ConnectionForm() -> impl IntoView {
                 </label>
                 <label>"Username" <input type="text" bind:value=f.username autocomplete="username" /></label>
                 <label>"Password" <input type="password" bind:value=f.password autocomplete="current-password" /></label>
-                <label class="check"><input type="checkbox" bind:checked=f.remember_password /> "Remember password"</label>
+                {check("Remember password", f.remember_password)}
             </div>
             <div class="row">
                 <label>"Keep alive" <input type="number" min="0" max="65535" bind:value=f.keepalive class="narrow" /></label>
-                <label class="check"><input type="checkbox" bind:checked=f.clean_session /> "Clean session"</label>
+                {check("Clean session", f.clean_session)}
                 <label>"Protocol"
                     <select prop:value=move || protocol_key(f.protocol.get()) on:change=on_protocol>
                         <option value="3.1.1">"MQTT 3.1.1"</option>
@@ -89,15 +87,22 @@ pub fn ConnectionForm() -> impl IntoView {
                 <label>"Message size limit (MiB)"
                     <input type="number" min="1" max="256" bind:value=f.message_limit_mib class="narrow" />
                 </label>
-                <label>"Will topic" <input type="text" bind:value=f.will_topic spellcheck="false" /></label>
+                {field("Will topic", "text", f.will_topic, "")}
                 <label>"Will payload" <input type="text" bind:value=f.will_payload /></label>
                 <label>"Will QoS"
                     <select prop:value=move || f.will_qos.get().as_u8().to_string() on:change=on_will_qos>
                         <option value="0">"0"</option><option value="1">"1"</option><option value="2">"2"</option>
                     </select>
                 </label>
-                <label class="check"><input type="checkbox" bind:checked=f.will_retain /> "Will retain"</label>
+                {check("Will retain", f.will_retain)}
             </div>
+    }
+    .into_any();
+    view! {
+        // novalidate: the page's own sentences (role="alert") explain a bad
+        // field, the same way for every field and every browser.
+        <form class="connection" on:submit=on_submit aria-label="Connection" novalidate>
+            {fields}
             {show(move || f.protocol.get() == ProtocolVersion::V5, || view! { <Mqtt5Options /> }.into_any())}
             <p class="hint form-problem" role="alert">{move || problem()}</p>
             {show(move || differs.get(), || view! {

@@ -154,66 +154,88 @@ pub fn Subscriptions() -> impl IntoView {
     }
 }
 
-/// One subscription in the list.
+/// What a row of the list shows, in words.
+#[derive(Clone, PartialEq)]
+struct Row {
+    filter: String,
+    colour: &'static str,
+    qos: String,
+    grant_class: &'static str,
+    grant: String,
+    options: String,
+    count: String,
+}
+
+/// The row of subscription `id` (tracks the model and the MQTT 5 details).
+fn row(s: AppState, id: SubId) -> Row {
+    let Some((filter, qos, grant, label, colour, count)) = s.model(|d| {
+        d.subscription(id).map(|x| {
+            (
+                x.filter().to_string(),
+                x.qos(),
+                x.grant(),
+                x.grant_label(),
+                x.colour(),
+                x.matched_count(),
+            )
+        })
+    }) else {
+        return Row {
+            filter: String::new(),
+            colour: "#888",
+            qos: String::new(),
+            grant_class: "grant",
+            grant: String::new(),
+            options: String::new(),
+            count: String::new(),
+        };
+    };
+    let detail = s
+        .subscription_details
+        .with(|list| list.iter().find(|d| d.filter == filter).cloned());
+    let options = detail.as_ref().map(describe_options).unwrap_or_default();
+    // The grant in words; a refusal with its MQTT 5 reason code.
+    let grant_text = match (grant, detail.and_then(|x| x.refusal)) {
+        (Grant::Refused, Some(why)) => why,
+        _ => label,
+    };
+    Row {
+        colour,
+        qos: format!("QoS {qos}"),
+        grant_class: match grant {
+            Grant::Refused => "grant refused",
+            Grant::Granted(q) if q < qos => "grant downgraded",
+            Grant::Granted(_) => "grant granted",
+            _ => "grant",
+        },
+        grant: grant_text,
+        options,
+        count: format!("{count} msgs"),
+        filter,
+    }
+}
+
+/// One subscription in the list. Every text reads the one `Row` memo
+/// through the same closure type, so it is compiled once.
 #[component]
-// `move || f()` in attributes is on purpose: `view!` erases only closures
-// written out (see `components::erased`).
-#[allow(clippy::redundant_closure)]
 fn SubscriptionRow(
     /// Which subscription.
     id: SubId,
 ) -> impl IntoView {
     let s = use_app();
-    let data = Memo::new(move |_| {
-        s.model(|d| {
-            d.subscription(id).map(|x| {
-                (
-                    x.filter().to_string(),
-                    x.qos(),
-                    x.grant(),
-                    x.grant_label(),
-                    x.colour(),
-                    x.matched_count(),
-                )
-            })
-        })
-    });
-    let filter = move || data.get().map(|d| d.0).unwrap_or_default();
-    let detail = Memo::new(move |_| {
-        let f = filter();
-        s.subscription_details
-            .with(|list| list.iter().find(|d| d.filter == f).cloned())
-    });
-    // The grant in words; a refusal with its MQTT 5 reason code.
-    let grant_text = move || {
-        let d = data.get()?;
-        match (d.2, detail.get().and_then(|x| x.refusal)) {
-            (Grant::Refused, Some(why)) => Some(why),
-            _ => Some(d.3),
-        }
-    };
-    let options = move || {
-        detail
-            .get()
-            .map(|d| describe_options(&d))
-            .unwrap_or_default()
-    };
-    let grant_class = move || match data.get().map(|d| (d.1, d.2)) {
-        Some((_, Grant::Refused)) => "grant refused",
-        Some((asked, Grant::Granted(q))) if q < asked => "grant downgraded",
-        Some((_, Grant::Granted(_))) => "grant granted",
-        _ => "grant",
-    };
+    let data = Memo::new(move |_| row(s, id));
+    let t = move |f: fn(&Row) -> String| move || data.with(f);
+    let class = move |f: fn(&Row) -> &'static str| move || data.with(f);
     view! {
         <li class="sub">
-            <span class="swatch" style:background-color=move || data.get().map(|d| d.4).unwrap_or("#888")></span>
-            <code class="filter">{move || filter()}</code>
-            <span class="qos">{move || data.get().map(|d| format!("QoS {}", d.1))}</span>
-            <span class=move || grant_class()>{move || grant_text()}</span>
-            {show(move || !options().is_empty(), move || view! { <span class="sub-options">{move || options()}</span> }.into_any())}
-            <span class="count">{move || data.get().map(|d| format!("{} msgs", d.5))}</span>
-            <button type="button" class="small" aria-label=move || format!("Remove {}", filter())
-                on:click=move |_| actions::unsubscribe(s, &filter())>"Remove"</button>
+            <span class="swatch" style:background-color=class(|r| r.colour)></span>
+            <code class="filter">{t(|r| r.filter.clone())}</code>
+            <span class="qos">{t(|r| r.qos.clone())}</span>
+            <span class=class(|r| r.grant_class)>{t(|r| r.grant.clone())}</span>
+            {show(move || data.with(|r| !r.options.is_empty()), move || view! { <span class="sub-options">{t(|r| r.options.clone())}</span> }.into_any())}
+            <span class="count">{t(|r| r.count.clone())}</span>
+            <button type="button" class="small" aria-label=t(|r| format!("Remove {}", r.filter))
+                on:click=move |_| actions::unsubscribe(s, &data.with_untracked(|r| r.filter.clone()))>"Remove"</button>
         </li>
     }
 }

@@ -27,7 +27,7 @@
 //! serde_json's recursion limit is a parse error, never a stack overflow.
 
 use crate::topic::{validate_filter, validate_topic_name};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 /// The localStorage key the app should use for [`ProfileStore::to_json`].
@@ -40,7 +40,7 @@ pub const EXPORT_FORMAT: &str = "mqdash-profiles";
 pub const MAX_IMPORT_BYTES: usize = 1 << 20;
 
 /// MQTT protocol version of the connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub enum ProtocolVersion {
     /// MQTT 3.1 (protocol name `MQIsdp`, level 3).
     #[serde(rename = "3.1")]
@@ -76,8 +76,7 @@ impl ProtocolVersion {
 }
 
 /// The Last Will the broker publishes if the connection drops.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct LastWill {
     /// Topic of the will message.
     pub topic: String,
@@ -91,8 +90,7 @@ pub struct LastWill {
 
 /// A saved subscription. The MQTT 5 options are written only when set, so
 /// a plain subscription is stored as before.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct SavedSubscription {
     /// The topic filter.
     pub filter: String,
@@ -196,40 +194,6 @@ impl Mqtt5Settings {
     }
 }
 
-/// Read by hand rather than derived: one loop over the keys instead of a
-/// string reader inlined per field (about 12 KB less wasm). Missing keys
-/// take their defaults, unknown ones are ignored, like `#[serde(default)]`.
-impl<'de> Deserialize<'de> for Mqtt5Settings {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Fields;
-        impl<'de> serde::de::Visitor<'de> for Fields {
-            type Value = Mqtt5Settings;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("the MQTT 5 options")
-            }
-
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Mqtt5Settings, A::Error> {
-                let mut m = Mqtt5Settings::default();
-                while let Some(key) = map.next_key::<String>()? {
-                    if let Some(text) = m.text_mut(&key) {
-                        *text = map.next_value()?;
-                    } else if let Some(flag) = m.flag_mut(&key) {
-                        *flag = map.next_value()?;
-                    } else {
-                        map.next_value::<serde::de::IgnoredAny>()?;
-                    }
-                }
-                Ok(m)
-            }
-        }
-        d.deserialize_map(Fields)
-    }
-}
-
 impl Default for Mqtt5Settings {
     /// Every field empty, problem information requested (MQTT 5's default).
     fn default() -> Self {
@@ -252,8 +216,7 @@ impl Default for Mqtt5Settings {
 }
 
 /// One connection profile.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(from = "ProfileFields")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
     /// The name it is listed under.
     pub name: String,
@@ -303,66 +266,108 @@ impl Default for Profile {
     }
 }
 
-/// The stored shape of a profile; converting it into a [`Profile`] drops a
-/// password that was not meant to be remembered.
-#[derive(Deserialize)]
-#[serde(default)]
-struct ProfileFields {
-    name: String,
-    broker_url: String,
-    client_id: String,
-    username: String,
-    password: Option<String>,
-    remember_password: bool,
-    keepalive_secs: u16,
-    clean_session: bool,
-    protocol: ProtocolVersion,
-    last_will: Option<LastWill>,
-    subscriptions: Vec<SavedSubscription>,
-    mqtt5: Mqtt5Settings,
-}
-
-impl Default for ProfileFields {
-    fn default() -> Self {
-        let p = Profile::default();
-        ProfileFields {
-            name: p.name,
-            broker_url: p.broker_url,
-            client_id: p.client_id,
-            username: p.username,
-            password: p.password,
-            remember_password: p.remember_password,
-            keepalive_secs: p.keepalive_secs,
-            clean_session: p.clean_session,
-            protocol: p.protocol,
-            last_will: p.last_will,
-            subscriptions: p.subscriptions,
-            mqtt5: p.mqtt5,
+/// A profile read from stored or imported JSON. Read by hand rather than
+/// derived (a derived reader is several KB of wasm): missing keys take
+/// their defaults, unknown ones are ignored, a value of the wrong type is
+/// an error naming the key, and a password that is not to be remembered is
+/// dropped.
+fn profile_from_value(value: &Value) -> Result<Profile, String> {
+    let mut p = Profile::default();
+    for (key, v) in object("profile", value)? {
+        let k = key.as_str();
+        match k {
+            "name" => p.name = text(k, v)?,
+            "broker_url" => p.broker_url = text(k, v)?,
+            "client_id" => p.client_id = text(k, v)?,
+            "username" => p.username = text(k, v)?,
+            "password" => p.password = (!v.is_null()).then(|| text(k, v)).transpose()?,
+            "remember_password" => p.remember_password = flag(k, v)?,
+            "keepalive_secs" => p.keepalive_secs = number(k, v, u16::MAX.into())? as u16,
+            "clean_session" => p.clean_session = flag(k, v)?,
+            "protocol" => {
+                p.protocol = v
+                    .as_str()
+                    .and_then(ProtocolVersion::from_label)
+                    .ok_or_else(|| must_be(k, "\"3.1\", \"3.1.1\" or \"5\""))?
+            }
+            "last_will" if !v.is_null() => {
+                let mut w = LastWill::default();
+                for (key, v) in object(k, v)? {
+                    let k = key.as_str();
+                    match k {
+                        "topic" => w.topic = text(k, v)?,
+                        "payload" => w.payload = text(k, v)?,
+                        "qos" => w.qos = number(k, v, 255)? as u8,
+                        "retain" => w.retain = flag(k, v)?,
+                        _ => {}
+                    }
+                }
+                p.last_will = Some(w);
+            }
+            "subscriptions" => {
+                let list = v.as_array().ok_or_else(|| must_be(k, "a list"))?;
+                p.subscriptions = list
+                    .iter()
+                    .map(subscription_from_value)
+                    .collect::<Result<_, _>>()?;
+            }
+            "mqtt5" => {
+                for (key, v) in object(k, v)? {
+                    if let Some(t) = p.mqtt5.text_mut(key) {
+                        *t = text(key, v)?;
+                    } else if let Some(f) = p.mqtt5.flag_mut(key) {
+                        *f = flag(key, v)?;
+                    }
+                }
+            }
+            _ => {}
         }
     }
+    if !p.remember_password {
+        p.password = None;
+    }
+    Ok(p)
 }
 
-impl From<ProfileFields> for Profile {
-    fn from(f: ProfileFields) -> Self {
-        Profile {
-            password: if f.remember_password {
-                f.password
-            } else {
-                None
-            },
-            name: f.name,
-            broker_url: f.broker_url,
-            client_id: f.client_id,
-            username: f.username,
-            remember_password: f.remember_password,
-            keepalive_secs: f.keepalive_secs,
-            clean_session: f.clean_session,
-            protocol: f.protocol,
-            last_will: f.last_will,
-            subscriptions: f.subscriptions,
-            mqtt5: f.mqtt5,
+fn subscription_from_value(value: &Value) -> Result<SavedSubscription, String> {
+    let mut s = SavedSubscription::default();
+    for (key, v) in object("subscription", value)? {
+        let k = key.as_str();
+        match k {
+            "filter" => s.filter = text(k, v)?,
+            "qos" => s.qos = number(k, v, 255)? as u8,
+            "no_local" => s.no_local = flag(k, v)?,
+            "retain_as_published" => s.retain_as_published = flag(k, v)?,
+            "retain_handling" => s.retain_handling = number(k, v, 255)? as u8,
+            "identifier" => s.identifier = number(k, v, u32::MAX.into())? as u32,
+            _ => {}
         }
     }
+    Ok(s)
+}
+
+fn must_be(key: &str, what: &str) -> String {
+    format!("\"{key}\" must be {what}")
+}
+
+fn object<'a>(key: &str, v: &'a Value) -> Result<&'a Map<String, Value>, String> {
+    v.as_object().ok_or_else(|| must_be(key, "an object"))
+}
+
+fn text(key: &str, v: &Value) -> Result<String, String> {
+    v.as_str()
+        .map(String::from)
+        .ok_or_else(|| must_be(key, "text"))
+}
+
+fn flag(key: &str, v: &Value) -> Result<bool, String> {
+    v.as_bool().ok_or_else(|| must_be(key, "true or false"))
+}
+
+fn number(key: &str, v: &Value, max: u64) -> Result<u64, String> {
+    v.as_u64()
+        .filter(|n| *n <= max)
+        .ok_or_else(|| must_be(key, &format!("a whole number from 0 to {max}")))
 }
 
 /// What is written for a profile: the password only if remembered.
@@ -518,7 +523,7 @@ impl ProfileStore {
         let total = items.len();
         let profiles: Vec<Profile> = items
             .into_iter()
-            .filter_map(|v| serde_json::from_value::<Profile>(v).ok())
+            .filter_map(|v| profile_from_value(&v).ok())
             .collect();
         let skipped = total - profiles.len();
         let error = (skipped > 0).then(|| {
@@ -791,7 +796,7 @@ fn check_profile(n: usize, value: &Value) -> Result<Profile, String> {
         }
         Some(_) => return Err(format!("{at}: \"subscriptions\" must be a list")),
     }
-    serde_json::from_value::<Profile>(value.clone()).map_err(|e| format!("{at}: {e}"))
+    profile_from_value(value).map_err(|e| format!("{at}: {e}"))
 }
 
 fn is_qos(v: &Value) -> bool {
