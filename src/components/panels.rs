@@ -14,7 +14,7 @@ use model::decimal::Shortest;
 use model::{NodeId, PanelId, SubId, TopicTree, TreeFilter};
 
 use crate::components::chart::FieldChart;
-use crate::components::erased::{keyed, show, Keyed};
+use crate::components::erased::{effect, handler, keyed, show, Keyed};
 use crate::components::stream_controls::StreamControls;
 use crate::components::topic_panel::TopicPanel;
 use crate::components::windowing::visible_items;
@@ -181,7 +181,7 @@ pub fn Panels() -> impl IntoView {
             }
         }
     };
-    Effect::new(move |_| {
+    effect(move || {
         if scroller.get().is_some() {
             measure();
         }
@@ -189,7 +189,7 @@ pub fn Panels() -> impl IntoView {
     let on_resize = window_event_listener(leptos::ev::resize, move |_| measure());
     on_cleanup(move || on_resize.remove());
     // A new selection starts at the top.
-    Effect::new(move |_| {
+    effect(move || {
         v.selected.get();
         if let Some(el) = scroller.get_untracked() {
             el.set_scroll_top(0);
@@ -240,7 +240,7 @@ pub fn Panels() -> impl IntoView {
                         field=field
                         panels=field_panels
                         title=Signal::derive(move || field_chart_title().unwrap_or_default()) />
-                    <button type="button" class="small" on:click=move |_| v.field_chart.set(None)>"Close field chart"</button>
+                    <button type="button" class="small" on:click=handler(move |_| v.field_chart.set(None))>"Close field chart"</button>
                 </div>
             }.into_any())}
             <div class="panel-scroll" node_ref=scroller on:scroll=move |_| measure()

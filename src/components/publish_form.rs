@@ -11,7 +11,7 @@ use mqtt_session::ProtocolVersion;
 
 use crate::actions;
 use crate::client::settings::parse_qos;
-use crate::components::erased::show;
+use crate::components::erased::{handler, show};
 use crate::state::use_app;
 
 /// The publish form's MQTT 5 properties, in the page's state so that
@@ -203,7 +203,7 @@ fn MessageProperties() -> impl IntoView {
                 {text_field("Correlation data", "grow", "text", "", p.correlation)}
             </div>
             {move || rows()}
-            <button type="button" class="small" id="add-user-prop" on:click=add>"Add user property"</button>
+            <button type="button" class="small" id="add-user-prop" on:click=handler(add)>"Add user property"</button>
         </fieldset>
     }
 }
@@ -272,7 +272,7 @@ pub fn PublishForm() -> impl IntoView {
                         aria-invalid=move || topic_problem().is_some().to_string() />
                 </label>
                 <label>"Payload format"
-                    <select prop:value=move || format.get().key() on:change=on_format>
+                    <select prop:value=move || format.get().key() on:change=handler(on_format)>
                         {PayloadFormat::ALL.iter().map(|f| view! { <option value=f.key()>{f.label()}</option> }).collect_view()}
                     </select>
                 </label>
@@ -282,7 +282,7 @@ pub fn PublishForm() -> impl IntoView {
                 {show(v5, || view! { <MessageProperties /> }.into_any())}
                 <div class="buttons">
                     <button type="submit" disabled=move || cannot_send()>"Publish"</button>
-                    <button type="button" disabled=move || cannot_send() on:click=move |_| send(true)>"Clear retained"</button>
+                    <button type="button" disabled=move || cannot_send() on:click=handler(move |_| send(true))>"Clear retained"</button>
                 </div>
             </form>
             <p class="hint" role="alert">{move || topic_problem().or_else(|| outcome.get())}</p>

@@ -12,6 +12,7 @@
 use leptos::prelude::*;
 
 use crate::actions;
+use crate::components::erased::handler;
 use crate::components::publish_form::{qos_select, text_area, text_field};
 use crate::state::use_app;
 
@@ -118,7 +119,7 @@ pub fn RequestResponse() -> impl IntoView {
                 {text_area("Request payload", 2, payload)}
                 <div class="buttons">
                     <button type="submit" disabled=move || !connected() || topic.get().is_empty()>"Send request"</button>
-                    <button type="button" class="small" on:click=move |_| s.requests.update(|r| r.clear())>"Clear requests"</button>
+                    <button type="button" class="small" on:click=handler(move |_| s.requests.update(|r| r.clear()))>"Clear requests"</button>
                 </div>
             </form>
             <p class="hint" role="alert">{move || outcome.get()}</p>

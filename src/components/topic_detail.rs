@@ -18,7 +18,7 @@ use model::{
 };
 use mqtt_session::QoS;
 
-use crate::components::erased::{keyed, show, Keyed};
+use crate::components::erased::{effect, handler, keyed, show, Keyed};
 use crate::components::topic_panel::property_lines;
 use crate::components::windowing::visible_range;
 use crate::files::copy_to_clipboard;
@@ -168,7 +168,7 @@ fn DetailBody() -> impl IntoView {
     let scroller = NodeRef::<Div>::new();
     let scroll_top = RwSignal::new(0.0f64);
     // Another topic opened: start from its newest message.
-    Effect::new(move |_| {
+    effect(move || {
         id();
         picked.set(None);
         show_all.set(false);
@@ -371,9 +371,9 @@ fn DetailBody() -> impl IntoView {
                         copy_to_clipboard(&topic.get_untracked());
                         note.set(Some("Topic copied.".into()));
                     }>"Copy topic"</button>
-                    <button type="button" class="small" on:click=copy_payload>"Copy payload"</button>
-                    <button type="button" class="small" on:click=publish_again>"Publish again"</button>
-                    <button type="button" class="small" on:click=move |_| v.detail.set(None)>"Close detail"</button>
+                    <button type="button" class="small" on:click=handler(copy_payload)>"Copy payload"</button>
+                    <button type="button" class="small" on:click=handler(publish_again)>"Publish again"</button>
+                    <button type="button" class="small" on:click=handler(move |_| v.detail.set(None))>"Close detail"</button>
                 </div>
             </header>
             <p class="hint" aria-live="polite">{move || note.get()}</p>
@@ -391,7 +391,7 @@ fn DetailBody() -> impl IntoView {
                     {show(move || shown.with(|x| x.as_ref().and_then(|x| x.truncated_from).is_some()) || show_all.get(), move || view! {
                         <p class="hint">
                             {move || shown.with(|x| x.as_ref().and_then(|x| x.truncated_from)).map(|n| format!("showing part of {n} bytes "))}
-                            <button type="button" class="small" on:click=move |_| show_all.update(|x| *x = !*x)>
+                            <button type="button" class="small" on:click=handler(move |_| show_all.update(|x| *x = !*x))>
                                 {move || String::from(if show_all.get() { "Show less" } else { "Show all" })}
                             </button>
                         </p>
@@ -417,7 +417,7 @@ fn DetailBody() -> impl IntoView {
                                     <li>
                                         <button type="button" class="entry"
                                             aria-pressed=move || (current() == Some(r.seq)).to_string()
-                                            on:click=move |_| picked.set(Some(r.seq))>
+                                            on:click=handler(move |_| picked.set(Some(r.seq)))>
                                             <span class="entry-label">{r.label.clone()}</span>
                                             <span class="entry-preview">{r.preview.clone()}</span>
                                         </button>

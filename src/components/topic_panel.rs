@@ -16,7 +16,7 @@ use model::decimal::Fixed;
 use model::{PanelId, PayloadView, PublishProperties};
 
 use crate::components::chart::Chart;
-use crate::components::erased::show;
+use crate::components::erased::{handler, show};
 use crate::state::{use_app, AppState};
 
 /// Bytes of a payload shown in the card (the detail shows all of it).
@@ -152,7 +152,7 @@ pub fn TopicPanel(
                             s.change_model(|d| d.set_pinned(id, on));
                         }>{move || String::from(if pinned() { "Unpin" } else { "Pin" })}</button>
                     <button type="button" class="small" aria-label=move || format!("Open {}", topic())
-                        on:click=move |_| s.view.detail.set(Some(id))>"Open"</button>
+                        on:click=handler(move |_| s.view.detail.set(Some(id)))>"Open"</button>
                     <span class="flag">{move || get().map(|x| format!("QoS {}", x.qos))}</span>
                     {show(move || get().is_some_and(|x| x.retain), move || view! {<span class="flag retain">"retained"</span>}.into_any())}
                     {show(move || get().is_some_and(|x| x.dup), move || view! {<span class="flag dup">"dup"</span>}.into_any())}
