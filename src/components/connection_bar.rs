@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use crate::actions;
 use crate::client::supervisor::Status;
 use crate::components::connection_form::ConnectionForm;
-use crate::components::erased::{show, show_or};
+use crate::components::erased::{handler, show, show_or};
 use crate::components::mqtt5::BrokerGranted;
 use crate::state::use_app;
 
@@ -52,14 +52,14 @@ pub fn ConnectionBar() -> impl IntoView {
         {show_or(move || v.form_open.get(), move || view! {
             <ConnectionForm />
             {show(move || !s.status.get().is_disconnected(), move || view! {
-                <button type="button" class="small fold" on:click=move |_| v.form_open.set(false)>"Fold connection form"</button>
+                <button type="button" class="small fold" on:click=handler(move |_| v.form_open.set(false))>"Fold connection form"</button>
             }.into_any())}
         }.into_any(), move || view! {
             <div class="connection-bar" role="group" aria-label="Connection">
                 <span class="bar-broker"><span class="muted">"Broker "</span><code>{move || { s.status.get(); broker() }}</code></span>
                 <span class="bar-client"><span class="muted">"Client id "</span><code>{move || client_id()}</code></span>
-                <button type="button" class="small" on:click=move |_| v.form_open.set(true)>"Edit connection"</button>
-                <button type="button" class="small" on:click=move |_| actions::disconnect(s)>"Disconnect"</button>
+                <button type="button" class="small" on:click=handler(move |_| v.form_open.set(true))>"Edit connection"</button>
+                <button type="button" class="small" on:click=handler(move |_| actions::disconnect(s))>"Disconnect"</button>
             </div>
         }.into_any())}
         <BrokerGranted />
