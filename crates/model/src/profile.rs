@@ -939,7 +939,7 @@ fn check_type(
     key: &str,
     at: &str,
     what: &str,
-    ok: impl Fn(&Value) -> bool,
+    ok: fn(&Value) -> bool,
 ) -> Result<(), String> {
     match map.get(key) {
         Some(v) if !ok(v) => Err(format!("{at}: \"{key}\" must be {what}")),
