@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use crate::actions;
 use crate::client::supervisor::Status;
 use crate::components::connection_form::ConnectionForm;
-use crate::components::erased::{handler, show, show_or};
+use crate::components::erased::{effect, handler, show, show_or};
 use crate::components::mqtt5::BrokerGranted;
 use crate::state::use_app;
 
@@ -20,7 +20,10 @@ pub fn ConnectionBar() -> impl IntoView {
     let v = s.view;
     // Connecting folds the form; ending up disconnected unfolds it (there
     // is nothing else to do then but edit and connect).
-    Effect::new(move |was_connected: Option<bool>| {
+    // The previous run's `connected` is kept in the closure (None before
+    // the first run), so the effect goes through the shared erased one.
+    let mut was_connected: Option<bool> = None;
+    effect(move || {
         let status = s.status.get();
         let connected = status.is_connected();
         if connected && was_connected != Some(true) {
@@ -29,7 +32,7 @@ pub fn ConnectionBar() -> impl IntoView {
         if matches!(status, Status::Disconnected { .. }) {
             v.form_open.set(true);
         }
-        connected
+        was_connected = Some(connected);
     });
     let broker = move || {
         s.client()
