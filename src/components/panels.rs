@@ -243,7 +243,7 @@ pub fn Panels() -> impl IntoView {
                     <button type="button" class="small" on:click=handler(move |_| v.field_chart.set(None))>"Close field chart"</button>
                 </div>
             }.into_any())}
-            <div class="panel-scroll" node_ref=scroller on:scroll=move |_| measure()
+            <div class="panel-scroll" node_ref=scroller on:scroll=handler(move |_| measure())
                 class:compact=move || v.compact.get()>
                 <div class="panel-spacer" style:height=move || format!("{}px", Shortest(total()))>
                     <div class="panel-window" style:transform=move || format!("translateY({}px)", Shortest(offset()))>

@@ -367,10 +367,10 @@ fn DetailBody() -> impl IntoView {
             <header class="detail-head">
                 <h2><code>{move || topic.get()}</code></h2>
                 <div class="buttons">
-                    <button type="button" class="small" on:click=move |_| {
+                    <button type="button" class="small" on:click=handler(move |_| {
                         copy_to_clipboard(&topic.get_untracked());
                         note.set(Some("Topic copied.".into()));
-                    }>"Copy topic"</button>
+                    })>"Copy topic"</button>
                     <button type="button" class="small" on:click=handler(copy_payload)>"Copy payload"</button>
                     <button type="button" class="small" on:click=handler(publish_again)>"Publish again"</button>
                     <button type="button" class="small" on:click=handler(move |_| v.detail.set(None))>"Close detail"</button>

@@ -147,10 +147,10 @@ pub fn TopicPanel(
                 <h3 class="topic">{move || topic()}</h3>
                 <span class="flags">
                     <button type="button" class="small pin" aria-pressed=move || pinned().to_string()
-                        aria-label=move || format!("Pin {}", topic()) on:click=move |_| {
+                        aria-label=move || format!("Pin {}", topic()) on:click=handler(move |_| {
                             let on = !pinned();
                             s.change_model(|d| d.set_pinned(id, on));
-                        }>{move || String::from(if pinned() { "Unpin" } else { "Pin" })}</button>
+                        })>{move || String::from(if pinned() { "Unpin" } else { "Pin" })}</button>
                     <button type="button" class="small" aria-label=move || format!("Open {}", topic())
                         on:click=handler(move |_| s.view.detail.set(Some(id)))>"Open"</button>
                     <span class="flag">{move || get().map(|x| format!("QoS {}", x.qos))}</span>
