@@ -26,7 +26,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use crate::components::erased::{effect, handler, keyed, Keyed};
-use crate::state::use_app;
+use crate::state::{memo, use_app};
 
 /// Grid and text colours when the theme does not define `--chart-grid` /
 /// `--chart-text` (the dark palette the page had before themes).
@@ -215,7 +215,7 @@ fn chart_figure(
 
     // The readout follows the pointer and each new layout; it reads the
     // model untracked because every model change already brings a new frame.
-    let readout = Memo::new(move |_| {
+    let readout = memo(move || {
         let x = pointer.get()?;
         frame.with(|f| {
             let layout = f.as_ref()?.layout.as_ref()?;

@@ -17,7 +17,7 @@ use model::{PanelId, PayloadView, PublishProperties};
 
 use crate::components::chart::Chart;
 use crate::components::erased::{handler, show};
-use crate::state::{use_app, AppState};
+use crate::state::{memo, use_app, AppState};
 
 /// Bytes of a payload shown in the card (the detail shows all of it).
 pub const PREVIEW_BYTES: usize = 2_048;
@@ -93,8 +93,8 @@ pub fn TopicPanel(
     // The panel's own generation moves only when this panel changed: the
     // reads below follow it (untracked inside), so a busy neighbour does not
     // re-render this panel.
-    let generation = Memo::new(move |_| s.with_panel(id, |p| p.generation()));
-    let summary = Memo::new(move |_| {
+    let generation = memo(move || s.with_panel(id, |p| p.generation()));
+    let summary = memo(move || {
         generation.get();
         let limit = PREVIEW_BYTES;
         untrack(|| {
