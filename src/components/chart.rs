@@ -266,7 +266,7 @@ fn chart_figure(
                         prop:value=move || window.get().key() on:change={handler(on_window)}>
                         {WindowChoice::ALL.into_iter().map(|c| view! {
                             <option value=c.key() selected={c == WindowChoice::default()}>{c.label()}</option>
-                        }).collect_view()}
+                        }.into_any()).collect::<Vec<_>>()}
                     </select>
                 </label>
                 <label class="check chart-normalised">

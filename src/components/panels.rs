@@ -254,7 +254,7 @@ pub fn Panels() -> impl IntoView {
                                 }.into_any(),
                                 Item::Cards(ids, group) => view! {
                                     <div class="card-row" role="group" aria-label=format!("Topics matching {group}") style:grid-template-columns=move || format!("repeat({}, minmax(0, 1fr))", cols.get())>
-                                        {ids.into_iter().map(|id| view! { <TopicPanel id=id /> }).collect_view()}
+                                        {ids.into_iter().map(|id| view! { <TopicPanel id=id /> }.into_any()).collect::<Vec<_>>()}
                                     </div>
                                 }.into_any(),
                             }})).collect())}

@@ -273,7 +273,7 @@ pub fn PublishForm() -> impl IntoView {
                 </label>
                 <label>"Payload format"
                     <select prop:value=move || format.get().key() on:change=handler(on_format)>
-                        {PayloadFormat::ALL.iter().map(|f| view! { <option value=f.key()>{f.label()}</option> }).collect_view()}
+                        {PayloadFormat::ALL.iter().map(|f| view! { <option value=f.key()>{f.label()}</option> }.into_any()).collect::<Vec<_>>()}
                     </select>
                 </label>
                 {qos_select("Publish QoS", qos, outcome)}
