@@ -6,7 +6,7 @@
 //! reads the form, calls them and reports their sentences.
 
 use leptos::prelude::*;
-use model::{encode, PayloadFormat, ProfileStore, PropertiesForm};
+use model::{encode, ImportReport, PayloadFormat, ProfileStore, PropertiesForm};
 use mqtt_session::{ProtocolVersion, PublishId, PublishProperties, QoS};
 
 use crate::client::browser::now_ms;
@@ -353,17 +353,27 @@ pub fn import_profiles(s: AppState, text: &str) -> Result<String, String> {
     let mut store = s.profiles.get_untracked();
     let report = store.import_json(text)?;
     persist(s, store)?;
-    let mut parts = Vec::new();
-    if !report.added.is_empty() {
-        parts.push(format!("added {}", report.added.join(", ")));
+    Ok(import_message(&report))
+}
+
+/// "imported profiles: added a, b; replaced c" (or "…: no profiles in the
+/// file"), written without `format!`.
+fn import_message(report: &ImportReport) -> String {
+    const HEAD: &str = "imported profiles: ";
+    let mut message = String::from(HEAD);
+    for (word, names) in [("added ", &report.added), ("replaced ", &report.replaced)] {
+        if !names.is_empty() {
+            if message.len() > HEAD.len() {
+                message.push_str("; ");
+            }
+            message.push_str(word);
+            message.push_str(&names.join(", "));
+        }
     }
-    if !report.replaced.is_empty() {
-        parts.push(format!("replaced {}", report.replaced.join(", ")));
+    if message.len() == HEAD.len() {
+        message.push_str("no profiles in the file");
     }
-    if parts.is_empty() {
-        parts.push("no profiles in the file".into());
-    }
-    Ok(format!("imported profiles: {}", parts.join("; ")))
+    message
 }
 
 /// The shareable link of the current broker (the connection's, else the
@@ -430,5 +440,34 @@ pub fn start_from_location(s: AppState) {
     s.link_problems.set(problems);
     if query.connect {
         connect(s);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_import_message_names_what_was_added_and_replaced() {
+        let report = |added: &[&str], replaced: &[&str]| ImportReport {
+            added: added.iter().map(|s| s.to_string()).collect(),
+            replaced: replaced.iter().map(|s| s.to_string()).collect(),
+        };
+        assert_eq!(
+            import_message(&report(&[], &[])),
+            "imported profiles: no profiles in the file"
+        );
+        assert_eq!(
+            import_message(&report(&["a", "b "], &[])),
+            "imported profiles: added a, b "
+        );
+        assert_eq!(
+            import_message(&report(&[], &["c"])),
+            "imported profiles: replaced c"
+        );
+        assert_eq!(
+            import_message(&report(&["a"], &["b", "c"])),
+            "imported profiles: added a; replaced b, c"
+        );
     }
 }

@@ -26,7 +26,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use crate::components::erased::{effect, handler, keyed, Keyed};
-use crate::state::use_app;
+use crate::state::{memo, use_app};
 
 /// Grid and text colours when the theme does not define `--chart-grid` /
 /// `--chart-text` (the dark palette the page had before themes).
@@ -215,7 +215,7 @@ fn chart_figure(
 
     // The readout follows the pointer and each new layout; it reads the
     // model untracked because every model change already brings a new frame.
-    let readout = Memo::new(move |_| {
+    let readout = memo(move || {
         let x = pointer.get()?;
         frame.with(|f| {
             let layout = f.as_ref()?.layout.as_ref()?;
@@ -266,7 +266,7 @@ fn chart_figure(
                         prop:value=move || window.get().key() on:change={handler(on_window)}>
                         {WindowChoice::ALL.into_iter().map(|c| view! {
                             <option value=c.key() selected={c == WindowChoice::default()}>{c.label()}</option>
-                        }).collect_view()}
+                        }.into_any()).collect::<Vec<_>>()}
                     </select>
                 </label>
                 <label class="check chart-normalised">

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use crate::actions;
 use crate::client::supervisor::Status;
 use crate::components::connection_form::ConnectionForm;
-use crate::components::erased::{show, show_or};
+use crate::components::erased::{effect, handler, show, show_or};
 use crate::components::mqtt5::BrokerGranted;
 use crate::state::use_app;
 
@@ -20,7 +20,10 @@ pub fn ConnectionBar() -> impl IntoView {
     let v = s.view;
     // Connecting folds the form; ending up disconnected unfolds it (there
     // is nothing else to do then but edit and connect).
-    Effect::new(move |was_connected: Option<bool>| {
+    // The previous run's `connected` is kept in the closure (None before
+    // the first run), so the effect goes through the shared erased one.
+    let mut was_connected: Option<bool> = None;
+    effect(move || {
         let status = s.status.get();
         let connected = status.is_connected();
         if connected && was_connected != Some(true) {
@@ -29,7 +32,7 @@ pub fn ConnectionBar() -> impl IntoView {
         if matches!(status, Status::Disconnected { .. }) {
             v.form_open.set(true);
         }
-        connected
+        was_connected = Some(connected);
     });
     let broker = move || {
         s.client()
@@ -52,14 +55,14 @@ pub fn ConnectionBar() -> impl IntoView {
         {show_or(move || v.form_open.get(), move || view! {
             <ConnectionForm />
             {show(move || !s.status.get().is_disconnected(), move || view! {
-                <button type="button" class="small fold" on:click=move |_| v.form_open.set(false)>"Fold connection form"</button>
+                <button type="button" class="small fold" on:click=handler(move |_| v.form_open.set(false))>"Fold connection form"</button>
             }.into_any())}
         }.into_any(), move || view! {
             <div class="connection-bar" role="group" aria-label="Connection">
                 <span class="bar-broker"><span class="muted">"Broker "</span><code>{move || { s.status.get(); broker() }}</code></span>
                 <span class="bar-client"><span class="muted">"Client id "</span><code>{move || client_id()}</code></span>
-                <button type="button" class="small" on:click=move |_| v.form_open.set(true)>"Edit connection"</button>
-                <button type="button" class="small" on:click=move |_| actions::disconnect(s)>"Disconnect"</button>
+                <button type="button" class="small" on:click=handler(move |_| v.form_open.set(true))>"Edit connection"</button>
+                <button type="button" class="small" on:click=handler(move |_| actions::disconnect(s))>"Disconnect"</button>
             </div>
         }.into_any())}
         <BrokerGranted />

@@ -15,7 +15,7 @@ use wasm_bindgen::JsCast;
 
 use crate::actions;
 use crate::client::settings::{parse_protocol, parse_qos, protocol_key};
-use crate::components::erased::{keyed, show, Keyed};
+use crate::components::erased::{handler, keyed, show, Keyed};
 use crate::components::mqtt5::{check, field, Mqtt5Options};
 use crate::files;
 use crate::state::use_app;
@@ -68,7 +68,7 @@ pub fn ConnectionForm() -> impl IntoView {
                 </label>
                 <label>"Client ID"
                     <input type="text" spellcheck="false" prop:value=move || f.client_id.get()
-                        on:input=move |ev| { f.client_id.set(event_target_value(&ev)); f.client_id_typed.set(true); } />
+                        on:input=handler(move |ev| { f.client_id.set(event_target_value(&ev)); f.client_id_typed.set(true); }) />
                 </label>
                 <label>"Username" <input type="text" bind:value=f.username autocomplete="username" /></label>
                 <label>"Password" <input type="password" bind:value=f.password autocomplete="current-password" /></label>
@@ -78,7 +78,7 @@ pub fn ConnectionForm() -> impl IntoView {
                 <label>"Keep alive" <input type="number" min="0" max="65535" bind:value=f.keepalive class="narrow" /></label>
                 {check("Clean session", f.clean_session)}
                 <label>"Protocol"
-                    <select prop:value=move || protocol_key(f.protocol.get()) on:change=on_protocol>
+                    <select prop:value=move || protocol_key(f.protocol.get()) on:change=handler(on_protocol)>
                         <option value="3.1.1">"MQTT 3.1.1"</option>
                         <option value="3.1">"MQTT 3.1"</option>
                         <option value="5">"MQTT 5"</option>
@@ -90,7 +90,7 @@ pub fn ConnectionForm() -> impl IntoView {
                 {field("Will topic", "text", f.will_topic, "")}
                 <label>"Will payload" <input type="text" bind:value=f.will_payload /></label>
                 <label>"Will QoS"
-                    <select prop:value=move || f.will_qos.get().as_u8().to_string() on:change=on_will_qos>
+                    <select prop:value=move || f.will_qos.get().as_u8().to_string() on:change=handler(on_will_qos)>
                         <option value="0">"0"</option><option value="1">"1"</option><option value="2">"2"</option>
                     </select>
                 </label>
@@ -101,7 +101,7 @@ pub fn ConnectionForm() -> impl IntoView {
     view! {
         // novalidate: the page's own sentences (role="alert") explain a bad
         // field, the same way for every field and every browser.
-        <form class="connection" on:submit=on_submit aria-label="Connection" novalidate>
+        <form class="connection" on:submit=handler(on_submit) aria-label="Connection" novalidate>
             {fields}
             {show(move || f.protocol.get() == ProtocolVersion::V5, || view! { <Mqtt5Options /> }.into_any())}
             <p class="hint form-problem" role="alert">{move || problem()}</p>
@@ -114,8 +114,8 @@ pub fn ConnectionForm() -> impl IntoView {
             <div class="row buttons">
                 <button type="submit" disabled=move || !can_connect()>"Connect"</button>
                 <button type="button" disabled=move || s.status.get().is_disconnected()
-                    on:click=move |_| actions::disconnect(s)>"Disconnect"</button>
-                <button type="button" on:click=copy_link>"Copy link"</button>
+                    on:click=handler(move |_| actions::disconnect(s))>"Disconnect"</button>
+                <button type="button" on:click=handler(copy_link)>"Copy link"</button>
                 {show(move || link.get().is_some(), move || view! {
                     <label class="grow">"Shareable link"
                         <input type="text" readonly prop:value=move || link.get().unwrap_or_default() />
@@ -198,7 +198,7 @@ fn Profiles() -> impl IntoView {
             <legend>"Profiles"</legend>
             <div class="row">
                 <label>"Profile"
-                    <select on:change=on_pick prop:value=move || selected.get()>
+                    <select on:change=handler(on_pick) prop:value=move || selected.get()>
                         <option value="">"(saved profiles)"</option>
                         {keyed(move || {
                             names()
@@ -211,14 +211,14 @@ fn Profiles() -> impl IntoView {
                 <label>"Profile name"
                     <input type="text" bind:value=name spellcheck="false" placeholder="e.g. plant A, staging" />
                 </label>
-                <button type="button" disabled=move || name.get().trim().is_empty() on:click=save>"Save profile"</button>
+                <button type="button" disabled=move || name.get().trim().is_empty() on:click=handler(save)>"Save profile"</button>
                 <button type="button" disabled=move || nothing_selected() || name.get().trim().is_empty()
-                    on:click=rename>"Rename profile"</button>
-                <button type="button" disabled=move || nothing_selected() on:click=delete>"Delete profile"</button>
+                    on:click=handler(rename)>"Rename profile"</button>
+                <button type="button" disabled=move || nothing_selected() on:click=handler(delete)>"Delete profile"</button>
                 <button type="button" disabled=move || s.profiles.get().profiles.is_empty()
-                    on:click=move |_| report(actions::export_profiles(s))>"Export profiles"</button>
+                    on:click=handler(move |_| report(actions::export_profiles(s)))>"Export profiles"</button>
                 <label class="file">"Import profiles"
-                    <input type="file" accept=".json,application/json" on:change=on_import />
+                    <input type="file" accept=".json,application/json" on:change=handler(on_import) />
                 </label>
             </div>
             <p class=move || match message.get() { Some(Err(_)) => "hint profile-message bad", _ => "hint profile-message" } aria-live="polite">

@@ -18,7 +18,7 @@ use crate::components::erased::{effect, handler, keyed, show, Keyed};
 use crate::components::stream_controls::StreamControls;
 use crate::components::topic_panel::TopicPanel;
 use crate::components::windowing::visible_items;
-use crate::state::use_app;
+use crate::state::{memo, use_app};
 
 /// Card heights (CSS px, matching style/main.css) and the gap between.
 pub const CARD_HEIGHT: f64 = 380.0;
@@ -124,8 +124,8 @@ pub fn Panels() -> impl IntoView {
     let height = RwSignal::new(800.0f64);
     // Set only when the number of columns changes (not on every resize).
     let cols = RwSignal::new(columns(1000.0));
-    let structure = Memo::new(move |_| s.live(|d| d.structure_generation()));
-    let items = Memo::new(move |_| {
+    let structure = memo(move || s.live(|d| d.structure_generation()));
+    let items = memo(move || {
         structure.get();
         let node = v.selected.get();
         let c = cols.get();
@@ -144,7 +144,7 @@ pub fn Panels() -> impl IntoView {
     // One memo reads the items and yields what is drawn: a second path from
     // `items` to the list (through a separate geometry memo) would let the
     // list miss a change of `items` that the other path had already pulled.
-    let drawn = Memo::new(move |_| {
+    let drawn = memo(move || {
         let h = card() + GAP;
         let (top, vh) = (scroll_top.get(), height.get());
         items.with(|items| {
@@ -221,7 +221,7 @@ pub fn Panels() -> impl IntoView {
         })
     };
     // Walked again only when topics come or go, not on every redraw.
-    let field_panels = Memo::new(move |_| {
+    let field_panels = memo(move || {
         structure.get();
         let node = v.field_chart.get().map(|(n, _)| n);
         node.map(|n| untrack(|| s.live(|d| d.tree().panels_under(n))))
@@ -243,7 +243,7 @@ pub fn Panels() -> impl IntoView {
                     <button type="button" class="small" on:click=handler(move |_| v.field_chart.set(None))>"Close field chart"</button>
                 </div>
             }.into_any())}
-            <div class="panel-scroll" node_ref=scroller on:scroll=move |_| measure()
+            <div class="panel-scroll" node_ref=scroller on:scroll=handler(move |_| measure())
                 class:compact=move || v.compact.get()>
                 <div class="panel-spacer" style:height=move || format!("{}px", Shortest(total()))>
                     <div class="panel-window" style:transform=move || format!("translateY({}px)", Shortest(offset()))>
@@ -254,7 +254,7 @@ pub fn Panels() -> impl IntoView {
                                 }.into_any(),
                                 Item::Cards(ids, group) => view! {
                                     <div class="card-row" role="group" aria-label=format!("Topics matching {group}") style:grid-template-columns=move || format!("repeat({}, minmax(0, 1fr))", cols.get())>
-                                        {ids.into_iter().map(|id| view! { <TopicPanel id=id /> }).collect_view()}
+                                        {ids.into_iter().map(|id| view! { <TopicPanel id=id /> }.into_any()).collect::<Vec<_>>()}
                                     </div>
                                 }.into_any(),
                             }})).collect())}

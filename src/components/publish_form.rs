@@ -114,10 +114,10 @@ pub(crate) fn qos_select(
 ) -> AnyView {
     view! {
         <label>{label}
-            <select prop:value=move || qos.get().as_u8().to_string() on:change=move |ev| match parse_qos(&event_target_value(&ev)) {
+            <select prop:value=move || qos.get().as_u8().to_string() on:change=handler(move |ev| match parse_qos(&event_target_value(&ev)) {
                 Ok(q) => qos.set(q),
                 Err(e) => error.set(Some(e)),
-            }>
+            })>
                 <option value="0">"0"</option><option value="1">"1"</option><option value="2">"2"</option>
             </select>
         </label>
@@ -173,19 +173,19 @@ fn MessageProperties() -> impl IntoView {
                     <div class="row">
                         <label>{format!("User property {n} name")}
                             <input type="text" id=format!("user-prop-{n}") prop:value=k spellcheck="false"
-                                on:input=move |ev| edit(true, ev) />
+                                on:input=handler(move |ev| edit(true, ev)) />
                         </label>
                         <label>{format!("User property {n} value")}
-                            <input type="text" prop:value=v spellcheck="false" on:input=move |ev| edit(false, ev) />
+                            <input type="text" prop:value=v spellcheck="false" on:input=handler(move |ev| edit(false, ev)) />
                         </label>
-                        <button type="button" class="small" on:click=move |_| {
+                        <button type="button" class="small" on:click=handler(move |_| {
                             user.update(|u| {
                                 if i < u.len() {
                                     u.remove(i);
                                 }
                             });
                             focus_later("add-user-prop".into());
-                        }>{format!("Remove user property {n}")}</button>
+                        })>{format!("Remove user property {n}")}</button>
                     </div>
                 }
                 .into_any()
@@ -266,14 +266,14 @@ pub fn PublishForm() -> impl IntoView {
     let cannot_send = move || !connected() || topic.get().is_empty() || topic_problem().is_some();
     view! {
         <section class="publish" aria-label="Publish">
-            <form class="row" novalidate on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); send(false); }>
+            <form class="row" novalidate on:submit=handler(move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); send(false); })>
                 <label class="grow">"Topic"
                     <input type="text" bind:value=topic spellcheck="false" placeholder="devices/dash/cmd"
                         aria-invalid=move || topic_problem().is_some().to_string() />
                 </label>
                 <label>"Payload format"
                     <select prop:value=move || format.get().key() on:change=handler(on_format)>
-                        {PayloadFormat::ALL.iter().map(|f| view! { <option value=f.key()>{f.label()}</option> }).collect_view()}
+                        {PayloadFormat::ALL.iter().map(|f| view! { <option value=f.key()>{f.label()}</option> }.into_any()).collect::<Vec<_>>()}
                     </select>
                 </label>
                 {qos_select("Publish QoS", qos, outcome)}

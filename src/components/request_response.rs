@@ -108,7 +108,7 @@ pub fn RequestResponse() -> impl IntoView {
     view! {
         <section class="reqres" aria-label="Request / response">
             <h2>"Request / response"</h2>
-            <form class="row" novalidate on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); send(); }>
+            <form class="row" novalidate on:submit=handler(move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); send(); })>
                 {text_field("Request topic", "grow", "text", "devices/d1/get", topic)}
                 {qos_select("Request QoS", qos, outcome)}
                 <label class="grow">"Reply topic"

@@ -11,7 +11,7 @@ use mqtt_session::QoS;
 
 use crate::actions;
 use crate::components::erased::{handler, show};
-use crate::state::use_app;
+use crate::state::{memo, use_app};
 
 /// Topics listed by name in the confirmation; the rest are counted.
 const LISTED: usize = 20;
@@ -123,8 +123,8 @@ pub fn StreamControls() -> impl IntoView {
     };
     // Offered from the first panels under the node (a subtree of 100,000
     // topics must not be scanned each redraw); rebuilt when topics come or go.
-    let structure = Memo::new(move |_| s.live(|d| d.structure_generation()));
-    let fields = Memo::new(move |_| {
+    let structure = memo(move || s.live(|d| d.structure_generation()));
+    let fields = memo(move || {
         structure.get();
         let node = v.selected.get();
         untrack(|| {

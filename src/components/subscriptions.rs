@@ -15,7 +15,7 @@ use mqtt_session::{ProtocolVersion, QoS, RetainHandling};
 use crate::actions;
 use crate::client::settings::{parse_qos, parse_retain_handling, parse_subscription_identifier};
 use crate::client::supervisor::{SubOptions, SubscriptionDetail, WantedSubscription};
-use crate::components::erased::{keyed, show, Keyed};
+use crate::components::erased::{handler, keyed, show, Keyed};
 use crate::components::mqtt5::{check, field};
 use crate::state::{use_app, AppState};
 
@@ -117,13 +117,13 @@ pub fn Subscriptions() -> impl IntoView {
     let ids = move || s.model(|d| d.subscriptions().iter().map(|x| x.id()).collect::<Vec<_>>());
     view! {
         <section class="subscriptions" aria-label="Subscriptions">
-            <form on:submit=on_submit class="row">
+            <form on:submit=handler(on_submit) class="row">
                 <label class="grow">"Topic filter"
                     <input type="text" bind:value=filter placeholder="sensors/+/temp or #" spellcheck="false"
                         aria-invalid=move || problem().is_some().to_string() />
                 </label>
                 <label>"Subscription QoS"
-                    <select prop:value=move || qos.get().as_u8().to_string() on:change=on_qos>
+                    <select prop:value=move || qos.get().as_u8().to_string() on:change=handler(on_qos)>
                         <option value="0">"0"</option><option value="1">"1"</option><option value="2">"2"</option>
                     </select>
                 </label>
@@ -131,7 +131,7 @@ pub fn Subscriptions() -> impl IntoView {
                     {check("No local", no_local)}
                     {check("Retain as published", retain_as_published)}
                     <label>"Retain handling"
-                        <select prop:value=move || retain_handling.get().as_u8().to_string() on:change=on_retain_handling>
+                        <select prop:value=move || retain_handling.get().as_u8().to_string() on:change=handler(on_retain_handling)>
                             <option value="0">"0: send retained on subscribe"</option>
                             <option value="1">"1: send retained only if new"</option>
                             <option value="2">"2: never send retained"</option>
@@ -235,7 +235,7 @@ fn SubscriptionRow(
             {show(move || data.with(|r| !r.options.is_empty()), move || view! { <span class="sub-options">{t(|r| r.options.clone())}</span> }.into_any())}
             <span class="count">{t(|r| r.count.clone())}</span>
             <button type="button" class="small" aria-label=t(|r| format!("Remove {}", r.filter))
-                on:click=move |_| actions::unsubscribe(s, &data.with_untracked(|r| r.filter.clone()))>"Remove"</button>
+                on:click=handler(move |_| actions::unsubscribe(s, &data.with_untracked(|r| r.filter.clone())))>"Remove"</button>
         </li>
     }
 }

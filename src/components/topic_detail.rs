@@ -22,7 +22,7 @@ use crate::components::erased::{effect, handler, keyed, show, Keyed};
 use crate::components::topic_panel::property_lines;
 use crate::components::windowing::visible_range;
 use crate::files::copy_to_clipboard;
-use crate::state::use_app;
+use crate::state::{memo, use_app};
 
 /// Height of one history row in CSS px (fixed: the list is windowed).
 const ROW_HEIGHT: f64 = 48.0;
@@ -173,13 +173,13 @@ fn DetailBody() -> impl IntoView {
         picked.set(None);
         show_all.set(false);
     });
-    let generation = Memo::new(move |_| id().and_then(|id| s.with_panel(id, |p| p.generation())));
-    let topic = Memo::new(move |_| {
+    let generation = memo(move || id().and_then(|id| s.with_panel(id, |p| p.generation())));
+    let topic = memo(move || {
         id().and_then(|id| s.with_panel(id, |p| p.topic().to_string()))
             .unwrap_or_default()
     });
     // Entries matching the search, newest first, as their sequence numbers.
-    let matching = Memo::new(move |_| {
+    let matching = memo(move || {
         generation.get();
         let needle = search.get();
         let Some(id) = id() else { return Vec::new() };
@@ -254,7 +254,7 @@ fn DetailBody() -> impl IntoView {
             .or_else(|| matching.with(|m| m.first().copied()))
     };
     // The picked message as shown, and its diff with the one before.
-    let shown = Memo::new(move |_| {
+    let shown = memo(move || {
         generation.get();
         let seq = current()?;
         let limit = if show_all.get() {
@@ -367,10 +367,10 @@ fn DetailBody() -> impl IntoView {
             <header class="detail-head">
                 <h2><code>{move || topic.get()}</code></h2>
                 <div class="buttons">
-                    <button type="button" class="small" on:click=move |_| {
+                    <button type="button" class="small" on:click=handler(move |_| {
                         copy_to_clipboard(&topic.get_untracked());
                         note.set(Some("Topic copied.".into()));
-                    }>"Copy topic"</button>
+                    })>"Copy topic"</button>
                     <button type="button" class="small" on:click=handler(copy_payload)>"Copy payload"</button>
                     <button type="button" class="small" on:click=handler(publish_again)>"Publish again"</button>
                     <button type="button" class="small" on:click=handler(move |_| v.detail.set(None))>"Close detail"</button>

@@ -17,7 +17,7 @@ use model::{PanelId, PayloadView, PublishProperties};
 
 use crate::components::chart::Chart;
 use crate::components::erased::{handler, show};
-use crate::state::{use_app, AppState};
+use crate::state::{memo, use_app, AppState};
 
 /// Bytes of a payload shown in the card (the detail shows all of it).
 pub const PREVIEW_BYTES: usize = 2_048;
@@ -93,8 +93,8 @@ pub fn TopicPanel(
     // The panel's own generation moves only when this panel changed: the
     // reads below follow it (untracked inside), so a busy neighbour does not
     // re-render this panel.
-    let generation = Memo::new(move |_| s.with_panel(id, |p| p.generation()));
-    let summary = Memo::new(move |_| {
+    let generation = memo(move || s.with_panel(id, |p| p.generation()));
+    let summary = memo(move || {
         generation.get();
         let limit = PREVIEW_BYTES;
         untrack(|| {
@@ -147,10 +147,10 @@ pub fn TopicPanel(
                 <h3 class="topic">{move || topic()}</h3>
                 <span class="flags">
                     <button type="button" class="small pin" aria-pressed=move || pinned().to_string()
-                        aria-label=move || format!("Pin {}", topic()) on:click=move |_| {
+                        aria-label=move || format!("Pin {}", topic()) on:click=handler(move |_| {
                             let on = !pinned();
                             s.change_model(|d| d.set_pinned(id, on));
-                        }>{move || String::from(if pinned() { "Unpin" } else { "Pin" })}</button>
+                        })>{move || String::from(if pinned() { "Unpin" } else { "Pin" })}</button>
                     <button type="button" class="small" aria-label=move || format!("Open {}", topic())
                         on:click=handler(move |_| s.view.detail.set(Some(id)))>"Open"</button>
                     <span class="flag">{move || get().map(|x| format!("QoS {}", x.qos))}</span>

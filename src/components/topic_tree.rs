@@ -17,7 +17,7 @@ use model::{Move, NodeId, Row, TopicTree, TreeFilter, TreeKey};
 
 use crate::components::erased::{effect, handler, keyed, show, Keyed};
 use crate::components::windowing::{scroll_to_show, visible_range};
-use crate::state::use_app;
+use crate::state::{memo, use_app};
 
 /// Height of one row in CSS px (fixed, so the window is arithmetic).
 pub const ROW_HEIGHT: f64 = 30.0;
@@ -73,24 +73,24 @@ pub fn TopicTreePane() -> impl IntoView {
     let height = RwSignal::new(600.0f64);
     let focus = RwSignal::new(TopicTree::ROOT);
     let typed = StoredValue::new((String::new(), 0.0f64));
-    let filter = Memo::new(move |_| TreeFilter::parse(&v.tree_filter.get()));
-    let structure = Memo::new(move |_| s.live(|d| (d.tree().generation(), d.tree().epoch())));
+    let filter = memo(move || TreeFilter::parse(&v.tree_filter.get()));
+    let structure = memo(move || s.live(|d| (d.tree().generation(), d.tree().epoch())));
     // Rebuilt only when nodes come or go, or expansion or the filter change:
     // counts moving under a flood do not rebuild the row list.
-    let rows = Memo::new(move |_| {
+    let rows = memo(move || {
         structure.get();
         let expanded = v.expanded.get();
         let f = filter.get().unwrap_or_default();
         untrack(|| s.live(|d| all_rows(d.tree(), &expanded, &f)))
     });
-    let window = Memo::new(move |_| {
+    let window = memo(move || {
         let n = rows.with(|r| r.len());
         visible_range(scroll_top.get(), height.get(), ROW_HEIGHT, n)
     });
     // The range is computed here from `rows` itself, not read from
     // `window`: two paths from `rows` into this memo would let it miss a
     // change of `rows` that the other path had already pulled.
-    let views = Memo::new(move |_| {
+    let views = memo(move || {
         let now = s.clock.get() as f64;
         let (top, vh) = (scroll_top.get(), height.get());
         rows.with(|rows| {

@@ -6,7 +6,7 @@
 //! name the user gives ([`ProfileStore::save`], [`ProfileStore::rename`]);
 //! the names are kept as given (a name that is empty or only whitespace is
 //! refused). The password is kept only when the user ticked "Remember
-//! password": `Profile`'s `Serialize` leaves it out otherwise (so no code
+//! password": the writer (`Profile::to_json`) leaves it out otherwise (so no code
 //! path, localStorage or export, can write it by mistake), and loading or
 //! importing drops a password whose profile does not say to remember it.
 //!
@@ -27,7 +27,6 @@
 //! serde_json's recursion limit is a parse error, never a stack overflow.
 
 use crate::topic::{validate_filter, validate_topic_name};
-use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 /// The localStorage key the app should use for [`ProfileStore::to_json`].
@@ -40,17 +39,18 @@ pub const EXPORT_FORMAT: &str = "mqdash-profiles";
 pub const MAX_IMPORT_BYTES: usize = 1 << 20;
 
 /// MQTT protocol version of the connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(test, derive(serde::Serialize))]
 pub enum ProtocolVersion {
     /// MQTT 3.1 (protocol name `MQIsdp`, level 3).
-    #[serde(rename = "3.1")]
+    #[cfg_attr(test, serde(rename = "3.1"))]
     V31,
     /// MQTT 3.1.1 (protocol name `MQTT`, level 4).
     #[default]
-    #[serde(rename = "3.1.1")]
+    #[cfg_attr(test, serde(rename = "3.1.1"))]
     V311,
     /// MQTT 5 (protocol name `MQTT`, level 5).
-    #[serde(rename = "5")]
+    #[cfg_attr(test, serde(rename = "5"))]
     V5,
 }
 
@@ -76,7 +76,8 @@ impl ProtocolVersion {
 }
 
 /// The Last Will the broker publishes if the connection drops.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(test, derive(serde::Serialize))]
 pub struct LastWill {
     /// Topic of the will message.
     pub topic: String,
@@ -90,35 +91,39 @@ pub struct LastWill {
 
 /// A saved subscription. The MQTT 5 options are written only when set, so
 /// a plain subscription is stored as before.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(test, derive(serde::Serialize))]
 pub struct SavedSubscription {
     /// The topic filter.
     pub filter: String,
     /// The QoS requested.
     pub qos: u8,
     /// MQTT 5: no local.
-    #[serde(skip_serializing_if = "is_false")]
+    #[cfg_attr(test, serde(skip_serializing_if = "is_false"))]
     pub no_local: bool,
     /// MQTT 5: retain as published.
-    #[serde(skip_serializing_if = "is_false")]
+    #[cfg_attr(test, serde(skip_serializing_if = "is_false"))]
     pub retain_as_published: bool,
     /// MQTT 5: retain handling, 0, 1 or 2.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[cfg_attr(test, serde(skip_serializing_if = "is_zero"))]
     pub retain_handling: u8,
     /// MQTT 5: the subscription identifier the user chose; 0 (or absent):
     /// an automatic one.
-    #[serde(skip_serializing_if = "is_zero_u32")]
+    #[cfg_attr(test, serde(skip_serializing_if = "is_zero_u32"))]
     pub identifier: u32,
 }
 
+#[cfg(test)]
 fn is_false(b: &bool) -> bool {
     !b
 }
 
+#[cfg(test)]
 fn is_zero(n: &u8) -> bool {
     *n == 0
 }
 
+#[cfg(test)]
 fn is_zero_u32(n: &u32) -> bool {
     *n == 0
 }
@@ -128,7 +133,8 @@ fn is_zero_u32(n: &u32) -> bool {
 /// placeholder shows) and user properties as `key = value` lines, so a
 /// profile gives the form back what it was saved from. The page checks them
 /// when it saves and when it connects.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(test, derive(serde::Serialize))]
 pub struct Mqtt5Settings {
     /// Session expiry in seconds; empty: 0 with a clean session, one hour
     /// without.
@@ -370,53 +376,185 @@ fn number(key: &str, v: &Value, max: u64) -> Result<u64, String> {
         .ok_or_else(|| must_be(key, &format!("a whole number from 0 to {max}")))
 }
 
-/// What is written for a profile: the password only if remembered.
-#[derive(Serialize)]
-struct ProfileOut<'a> {
-    name: &'a str,
-    broker_url: &'a str,
-    client_id: &'a str,
-    username: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    password: Option<&'a str>,
-    remember_password: bool,
-    keepalive_secs: u16,
-    clean_session: bool,
-    protocol: ProtocolVersion,
-    last_will: Option<&'a LastWill>,
-    subscriptions: &'a [SavedSubscription],
-    #[serde(skip_serializing_if = "Mqtt5Settings::is_default")]
-    mqtt5: &'a Mqtt5Settings,
+/// A small JSON writer for profiles, compact (localStorage) or pretty
+/// (export), producing exactly what serde_json's `to_string` and
+/// `to_string_pretty` made of the derived `Serialize` it replaces (same
+/// key order, two-space indent, serde_json's string escaping), without
+/// compiling serde's serializer twice.
+struct Json {
+    out: String,
+    pretty: bool,
+    depth: usize,
+    /// Whether the current object or array has no entry yet.
+    first: bool,
 }
 
-impl Serialize for Profile {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        ProfileOut {
-            name: &self.name,
-            broker_url: &self.broker_url,
-            client_id: &self.client_id,
-            username: &self.username,
-            password: if self.remember_password {
-                self.password.as_deref()
-            } else {
-                None
-            },
-            remember_password: self.remember_password,
-            keepalive_secs: self.keepalive_secs,
-            clean_session: self.clean_session,
-            protocol: self.protocol,
-            last_will: self.last_will.as_ref(),
-            subscriptions: &self.subscriptions,
-            mqtt5: &self.mqtt5,
+impl Json {
+    fn new(pretty: bool) -> Self {
+        Json {
+            out: String::new(),
+            pretty,
+            depth: 0,
+            first: true,
         }
-        .serialize(serializer)
+    }
+
+    fn newline(&mut self) {
+        if self.pretty {
+            self.out.push('\n');
+            for _ in 0..self.depth {
+                self.out.push_str("  ");
+            }
+        }
+    }
+
+    /// `{` or `[`.
+    fn open(&mut self, c: char) {
+        self.out.push(c);
+        self.depth += 1;
+        self.first = true;
+    }
+
+    /// `}` or `]`, on its own line when the object or array has entries.
+    fn close(&mut self, c: char) {
+        self.depth -= 1;
+        if !self.first {
+            self.newline();
+        }
+        self.out.push(c);
+        self.first = false;
+    }
+
+    /// Starts an array element.
+    fn item(&mut self) {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+        self.newline();
+    }
+
+    /// Starts an object entry: `"key":` (`"key": ` pretty).
+    fn key(&mut self, key: &str) {
+        self.item();
+        self.string(key);
+        self.out.push_str(if self.pretty { ": " } else { ":" });
+    }
+
+    fn string(&mut self, s: &str) {
+        // serde_json's own escaping (shared with the rest of the page).
+        match serde_json::to_string(s) {
+            Ok(quoted) => self.out.push_str(&quoted),
+            Err(_) => self.out.push_str("\"\""),
+        }
+    }
+
+    fn text(&mut self, key: &str, s: &str) {
+        self.key(key);
+        self.string(s);
+    }
+
+    fn flag(&mut self, key: &str, b: bool) {
+        self.key(key);
+        self.out.push_str(if b { "true" } else { "false" });
+    }
+
+    fn number(&mut self, key: &str, n: u32) {
+        self.key(key);
+        self.out.push_str(&n.to_string());
+    }
+
+    fn profiles(&mut self, key: &str, profiles: &[Profile]) {
+        self.key(key);
+        self.open('[');
+        for p in profiles {
+            self.item();
+            self.profile(p);
+        }
+        self.close(']');
+    }
+
+    /// A profile: the password only if remembered, the MQTT 5 options only
+    /// when they are not the defaults.
+    fn profile(&mut self, p: &Profile) {
+        self.open('{');
+        self.text("name", &p.name);
+        self.text("broker_url", &p.broker_url);
+        self.text("client_id", &p.client_id);
+        self.text("username", &p.username);
+        if let (true, Some(password)) = (p.remember_password, &p.password) {
+            self.text("password", password);
+        }
+        self.flag("remember_password", p.remember_password);
+        self.number("keepalive_secs", p.keepalive_secs.into());
+        self.flag("clean_session", p.clean_session);
+        self.text("protocol", p.protocol.label());
+        self.key("last_will");
+        match &p.last_will {
+            Some(w) => {
+                self.open('{');
+                self.text("topic", &w.topic);
+                self.text("payload", &w.payload);
+                self.number("qos", w.qos.into());
+                self.flag("retain", w.retain);
+                self.close('}');
+            }
+            None => self.out.push_str("null"),
+        }
+        self.key("subscriptions");
+        self.open('[');
+        for sub in &p.subscriptions {
+            self.item();
+            self.open('{');
+            self.text("filter", &sub.filter);
+            self.number("qos", sub.qos.into());
+            if sub.no_local {
+                self.flag("no_local", true);
+            }
+            if sub.retain_as_published {
+                self.flag("retain_as_published", true);
+            }
+            if sub.retain_handling != 0 {
+                self.number("retain_handling", sub.retain_handling.into());
+            }
+            if sub.identifier != 0 {
+                self.number("identifier", sub.identifier);
+            }
+            self.close('}');
+        }
+        self.close(']');
+        if !p.mqtt5.is_default() {
+            let m = &p.mqtt5;
+            self.key("mqtt5");
+            self.open('{');
+            self.text("session_expiry", &m.session_expiry);
+            self.text("receive_maximum", &m.receive_maximum);
+            self.text("topic_alias_maximum", &m.topic_alias_maximum);
+            self.flag(
+                "request_response_information",
+                m.request_response_information,
+            );
+            self.flag("request_problem_information", m.request_problem_information);
+            self.text("user_properties", &m.user_properties);
+            self.text("will_delay", &m.will_delay);
+            self.text("will_content_type", &m.will_content_type);
+            self.text("will_message_expiry", &m.will_message_expiry);
+            self.text("will_response_topic", &m.will_response_topic);
+            self.text("will_correlation_data", &m.will_correlation_data);
+            self.text("will_user_properties", &m.will_user_properties);
+            self.flag("will_payload_utf8", m.will_payload_utf8);
+            self.close('}');
+        }
+        self.close('}');
     }
 }
 
 impl Profile {
     /// The profile as JSON, without the password unless it is remembered.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        let mut w = Json::new(false);
+        w.profile(self);
+        w.out
     }
 }
 
@@ -439,20 +577,6 @@ pub struct ImportReport {
     pub replaced: Vec<String>,
 }
 
-#[derive(Serialize)]
-struct StoreOut<'a> {
-    version: u32,
-    last_used: Option<&'a str>,
-    profiles: &'a [Profile],
-}
-
-#[derive(Serialize)]
-struct ExportOut<'a> {
-    format: &'static str,
-    version: u32,
-    profiles: &'a [Profile],
-}
-
 fn is_blank(name: &str) -> bool {
     name.trim().is_empty()
 }
@@ -467,12 +591,17 @@ impl ProfileStore {
 
     /// The store as JSON for localStorage (passwords only where remembered).
     pub fn to_json(&self) -> String {
-        serde_json::to_string(&StoreOut {
-            version: 1,
-            last_used: self.last_used.as_deref(),
-            profiles: &self.profiles,
-        })
-        .unwrap_or_default()
+        let mut w = Json::new(false);
+        w.open('{');
+        w.number("version", 1);
+        w.key("last_used");
+        match &self.last_used {
+            Some(name) => w.string(name),
+            None => w.out.push_str("null"),
+        }
+        w.profiles("profiles", &self.profiles);
+        w.close('}');
+        w.out
     }
 
     /// Reads stored JSON. Never fails: returns what could be read and, if
@@ -607,12 +736,13 @@ impl ProfileStore {
     /// `{"format":"mqdash-profiles","version":1,"profiles":[…]}`, a
     /// profile's password only when its `remember_password` is set.
     pub fn export_json(&self) -> String {
-        serde_json::to_string_pretty(&ExportOut {
-            format: EXPORT_FORMAT,
-            version: 1,
-            profiles: &self.profiles,
-        })
-        .unwrap_or_default()
+        let mut w = Json::new(true);
+        w.open('{');
+        w.text("format", EXPORT_FORMAT);
+        w.number("version", 1);
+        w.profiles("profiles", &self.profiles);
+        w.close('}');
+        w.out
     }
 
     /// Imports a file written by [`ProfileStore::export_json`] (or the
@@ -809,7 +939,7 @@ fn check_type(
     key: &str,
     at: &str,
     what: &str,
-    ok: impl Fn(&Value) -> bool,
+    ok: fn(&Value) -> bool,
 ) -> Result<(), String> {
     match map.get(key) {
         Some(v) if !ok(v) => Err(format!("{at}: \"{key}\" must be {what}")),
@@ -819,6 +949,137 @@ fn check_type(
 
 #[cfg(test)]
 mod tests {
+
+    /// The derived serialization the hand-written writer replaced, kept
+    /// as the oracle its output must equal byte for byte.
+    mod derived {
+        use super::super::*;
+        use serde::{Serialize, Serializer};
+
+        #[derive(Serialize)]
+        struct ProfileOut<'a> {
+            name: &'a str,
+            broker_url: &'a str,
+            client_id: &'a str,
+            username: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            password: Option<&'a str>,
+            remember_password: bool,
+            keepalive_secs: u16,
+            clean_session: bool,
+            protocol: ProtocolVersion,
+            last_will: Option<&'a LastWill>,
+            subscriptions: &'a [SavedSubscription],
+            #[serde(skip_serializing_if = "Mqtt5Settings::is_default")]
+            mqtt5: &'a Mqtt5Settings,
+        }
+
+        pub struct P<'a>(pub &'a Profile);
+
+        impl Serialize for P<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let p = self.0;
+                ProfileOut {
+                    name: &p.name,
+                    broker_url: &p.broker_url,
+                    client_id: &p.client_id,
+                    username: &p.username,
+                    password: if p.remember_password {
+                        p.password.as_deref()
+                    } else {
+                        None
+                    },
+                    remember_password: p.remember_password,
+                    keepalive_secs: p.keepalive_secs,
+                    clean_session: p.clean_session,
+                    protocol: p.protocol,
+                    last_will: p.last_will.as_ref(),
+                    subscriptions: &p.subscriptions,
+                    mqtt5: &p.mqtt5,
+                }
+                .serialize(serializer)
+            }
+        }
+
+        #[derive(Serialize)]
+        struct StoreOut<'a> {
+            version: u32,
+            last_used: Option<&'a str>,
+            profiles: Vec<P<'a>>,
+        }
+
+        #[derive(Serialize)]
+        struct ExportOut<'a> {
+            format: &'static str,
+            version: u32,
+            profiles: Vec<P<'a>>,
+        }
+
+        pub fn store(s: &ProfileStore) -> String {
+            serde_json::to_string(&StoreOut {
+                version: 1,
+                last_used: s.last_used.as_deref(),
+                profiles: s.profiles.iter().map(P).collect(),
+            })
+            .unwrap()
+        }
+
+        pub fn export(s: &ProfileStore) -> String {
+            serde_json::to_string_pretty(&ExportOut {
+                format: EXPORT_FORMAT,
+                version: 1,
+                profiles: s.profiles.iter().map(P).collect(),
+            })
+            .unwrap()
+        }
+    }
+
+    #[test]
+    fn the_writer_writes_exactly_what_the_derived_serialization_wrote() {
+        let odd = "quote \" backslash \\ slash / nl \n cr \r tab \t nul \u{0} bell \u{7} esc \u{1b} del \u{7f} é ü 漢字 😀 \u{2028}";
+        let mut a = sample(true);
+        a.name = format!("A {odd}");
+        a.password = Some(odd.to_owned());
+        a.username = odd.to_owned();
+        let mut b = mqtt5_sample();
+        b.name = "B".to_owned();
+        b.mqtt5.user_properties = odd.to_owned();
+        b.subscriptions.push(SavedSubscription {
+            filter: odd.to_owned(),
+            qos: 2,
+            identifier: 268_435_455,
+            ..SavedSubscription::default()
+        });
+        let mut c = sample(false);
+        c.name = "C".to_owned();
+        c.last_will = None;
+        c.subscriptions.clear();
+        c.keepalive_secs = u16::MAX;
+        c.protocol = ProtocolVersion::V31;
+        let d = Profile {
+            name: "D".to_owned(),
+            ..Profile::default()
+        };
+        let stores = [
+            ProfileStore::default(),
+            ProfileStore {
+                profiles: vec![d.clone()],
+                last_used: None,
+            },
+            ProfileStore {
+                profiles: vec![a, b, c, d],
+                last_used: Some(odd.to_owned()),
+            },
+        ];
+        for store in &stores {
+            assert_eq!(store.to_json(), derived::store(store));
+            assert_eq!(store.export_json(), derived::export(store));
+            for p in &store.profiles {
+                assert_eq!(p.to_json(), serde_json::to_string(&derived::P(p)).unwrap());
+            }
+        }
+    }
+
     use super::*;
 
     fn sample(remember: bool) -> Profile {
