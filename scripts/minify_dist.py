@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""trunk post_build hook (release builds): minify the page's JavaScript and CSS.
+
+trunk 0.21 leaves wasm-bindgen's JS glue and the workers as written (about 60 KB,
+10 KB gzipped, for the glue alone) and its own CSS minifier saves little; the
+page's first load must stay within 350 KB gzipped. This runs terser (npm,
+pinned in package.json) on every .js file in the staging directory (ES modules:
+the glue and the loader; classic scripts: the workers in public/), strips the
+comments and the spacing from the CSS, and then rewrites the `integrity`
+(sha384) of every tag in index.html that names a file it changed, so Subresource
+Integrity keeps holding. Fails loudly: a missing terser or a tag it cannot
+match stops the build rather than shipping a page that will not load.
+"""
+import base64
+import hashlib
+import os
+import re
+import subprocess
+import sys
+
+staging = os.environ.get("TRUNK_STAGING_DIR")
+if not staging:
+    sys.exit("minify_dist: TRUNK_STAGING_DIR is not set (run me as a trunk hook)")
+if os.environ.get("TRUNK_PROFILE") != "release":
+    sys.exit(0)
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+terser = os.path.join(root, "node_modules", ".bin", "terser")
+if not os.access(terser, os.X_OK):
+    sys.exit(f"minify_dist: {terser} is missing (npm ci installs it)")
+
+
+def minify_js(path: str, module: bool) -> None:
+    args = [terser, path, "--compress", "--mangle", "--output", path]
+    if module:
+        args.insert(2, "--module")
+    done = subprocess.run(args, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"minify_dist: terser failed on {path}: {done.stderr.strip()}")
+
+
+def minify_css(text: str) -> str:
+    # Our own stylesheet: no strings or urls containing comment markers or
+    # significant runs of spaces, so comments and spacing can go safely.
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    text = re.sub(r"\s+", " ", text)
+    text = re.sub(r"\s*([{};,>])\s*", r"\1", text)
+    return text.replace(";}", "}").strip() + "\n"
+
+
+changed = []
+for dirpath, _, files in os.walk(staging):
+    for name in files:
+        path = os.path.join(dirpath, name)
+        rel = os.path.relpath(path, staging).replace(os.sep, "/")
+        if name.endswith(".js"):
+            # Workers are classic scripts; everything else is a module.
+            minify_js(path, module=not rel.startswith("public/"))
+            changed.append(rel)
+        elif name.endswith(".css"):
+            with open(path, encoding="utf-8") as f:
+                css = f.read()
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(minify_css(css))
+            changed.append(rel)
+
+index = os.path.join(staging, "index.html")
+with open(index, encoding="utf-8") as f:
+    html = f.read()
+for rel in changed:
+    with open(os.path.join(staging, rel), "rb") as f:
+        digest = base64.b64encode(hashlib.sha384(f.read()).digest()).decode()
+    tag = re.compile(r"<[^>]*\bhref=\"[^\"]*/" + re.escape(rel) + r"\"[^>]*>")
+    for m in list(tag.finditer(html)):
+        old = m.group(0)
+        new = re.sub(r'integrity="sha384-[^"]*"', f'integrity="sha384-{digest}"', old)
+        html = html.replace(old, new)
+with open(index, "w", encoding="utf-8") as f:
+    f.write(html)
+print(f"minify_dist: minified {len(changed)} files: {', '.join(sorted(changed))}")
