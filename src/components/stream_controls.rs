@@ -141,7 +141,7 @@ pub fn StreamControls() -> impl IntoView {
                         break;
                     }
                 }
-                names.sort();
+                model::sort_strings(&mut names);
                 names
             })
         })

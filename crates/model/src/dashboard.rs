@@ -581,7 +581,7 @@ impl Dashboard {
     /// group's sorted panel list.
     fn regroup(&mut self) {
         let mut order: Vec<usize> = (0..self.panels.len()).collect();
-        order.sort_by(|&a, &b| {
+        crate::sort_indices(&mut order, &|a, b| {
             let ta = self.panels.get(a).map(|p| &*p.topic);
             let tb = self.panels.get(b).map(|p| &*p.topic);
             ta.cmp(&tb)
