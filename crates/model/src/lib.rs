@@ -82,11 +82,12 @@ pub use series::{Series, SeriesSet};
 pub use sys_stats::BrokerStats;
 pub use tree::{Move, NodeId, Row, TopicTree, TreeFilter, TreeKey, TreeNode};
 
-/// Sorts `order` (indices) stably by `cmp`: the page's one instantiation of
-/// the standard sort (each element type and comparator compiles its own,
-/// about 1 KB of gzipped wasm each).
+/// Sorts `order` (distinct indices) stably by `cmp`: the page's one
+/// instantiation of the standard sort (each element type and comparator
+/// compiles its own, about 1 KB of gzipped wasm each). Ties are broken by
+/// index, so the unstable sort (smaller) gives the stable order.
 pub fn sort_indices(order: &mut [usize], cmp: &dyn Fn(usize, usize) -> std::cmp::Ordering) {
-    order.sort_by(|&a, &b| cmp(a, b));
+    order.sort_unstable_by(|&a, &b| cmp(a, b).then(a.cmp(&b)));
 }
 
 /// `v.sort()`, through [`sort_indices`].
@@ -130,6 +131,20 @@ mod robustness_tests {
                     }
                 })
                 .collect()
+        }
+    }
+
+    #[test]
+    fn sort_indices_is_the_stable_sort() {
+        let mut rng = XorShift(11);
+        for _ in 0..200 {
+            let n = (rng.next() % 40) as usize;
+            let keys: Vec<u64> = (0..n).map(|_| rng.next() % 5).collect();
+            let mut ours: Vec<usize> = (0..n).collect();
+            let mut theirs = ours.clone();
+            sort_indices(&mut ours, &|a, b| keys[a].cmp(&keys[b]));
+            theirs.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+            assert_eq!(ours, theirs);
         }
     }
 
