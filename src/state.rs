@@ -518,17 +518,3 @@ fn notice_sink(queue: NoticeQueue, state: Rc<Cell<Option<AppState>>>) -> Rc<dyn 
 pub fn use_app() -> AppState {
     expect_context::<AppState>()
 }
-
-/// `Memo::new(move |_| f())` with the closure boxed: the memo's code is
-/// compiled once per value type instead of once per closure.
-pub fn memo<T: PartialEq + Send + Sync + 'static>(
-    f: impl Fn() -> T + Send + Sync + 'static,
-) -> Memo<T> {
-    memo_erased(Box::new(f))
-}
-
-fn memo_erased<T: PartialEq + Send + Sync + 'static>(
-    f: Box<dyn Fn() -> T + Send + Sync>,
-) -> Memo<T> {
-    Memo::new(move |_| f())
-}

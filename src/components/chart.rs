@@ -25,8 +25,8 @@ use model::{PanelId, Rect, Series};
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
-use crate::components::erased::{effect, handler, keyed, Keyed};
-use crate::state::{memo, use_app};
+use crate::components::erased::{effect, handler, keyed, memo, Keyed};
+use crate::state::use_app;
 
 /// Grid and text colours when the theme does not define `--chart-grid` /
 /// `--chart-text` (the dark palette the page had before themes).

@@ -83,6 +83,20 @@ pub fn handler<E: 'static>(f: impl FnMut(E) + 'static) -> Box<dyn FnMut(E)> {
     Box::new(f)
 }
 
+/// `Memo::new(move |_| f())` with the closure boxed: the memo's code is
+/// compiled once per value type instead of once per closure.
+pub fn memo<T: PartialEq + Send + Sync + 'static>(
+    f: impl Fn() -> T + Send + Sync + 'static,
+) -> Memo<T> {
+    memo_erased(Box::new(f))
+}
+
+fn memo_erased<T: PartialEq + Send + Sync + 'static>(
+    f: Box<dyn Fn() -> T + Send + Sync>,
+) -> Memo<T> {
+    Memo::new(move |_| f())
+}
+
 /// `Effect::new(move |_| f())` with the closure boxed: every effect made
 /// here shares one copy of the effect's task (its future and its polling),
 /// which `Effect::new` otherwise compiles again for each closure type.

@@ -14,11 +14,11 @@ use model::decimal::Shortest;
 use model::{NodeId, PanelId, SubId, TopicTree, TreeFilter};
 
 use crate::components::chart::FieldChart;
-use crate::components::erased::{effect, handler, keyed, show, Keyed};
+use crate::components::erased::{effect, handler, keyed, memo, show, Keyed};
 use crate::components::stream_controls::StreamControls;
 use crate::components::topic_panel::TopicPanel;
 use crate::components::windowing::visible_items;
-use crate::state::{memo, use_app};
+use crate::state::use_app;
 
 /// Card heights (CSS px, matching style/main.css) and the gap between.
 pub const CARD_HEIGHT: f64 = 380.0;

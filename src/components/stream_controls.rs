@@ -10,8 +10,8 @@ use model::{PayloadFormat, TopicTree};
 use mqtt_session::QoS;
 
 use crate::actions;
-use crate::components::erased::{handler, show};
-use crate::state::{memo, use_app};
+use crate::components::erased::{handler, memo, show};
+use crate::state::use_app;
 
 /// Topics listed by name in the confirmation; the rest are counted.
 const LISTED: usize = 20;
@@ -141,7 +141,7 @@ pub fn StreamControls() -> impl IntoView {
                         break;
                     }
                 }
-                names.sort();
+                model::sort_strings(&mut names);
                 names
             })
         })

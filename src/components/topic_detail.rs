@@ -18,11 +18,11 @@ use model::{
 };
 use mqtt_session::QoS;
 
-use crate::components::erased::{effect, handler, keyed, show, Keyed};
+use crate::components::erased::{effect, handler, keyed, memo, show, Keyed};
 use crate::components::topic_panel::property_lines;
 use crate::components::windowing::visible_range;
 use crate::files::copy_to_clipboard;
-use crate::state::{memo, use_app};
+use crate::state::use_app;
 
 /// Height of one history row in CSS px (fixed: the list is windowed).
 const ROW_HEIGHT: f64 = 48.0;

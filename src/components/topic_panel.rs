@@ -16,8 +16,8 @@ use model::decimal::Fixed;
 use model::{PanelId, PayloadView, PublishProperties};
 
 use crate::components::chart::Chart;
-use crate::components::erased::{handler, show};
-use crate::state::{memo, use_app, AppState};
+use crate::components::erased::{handler, memo, show};
+use crate::state::{use_app, AppState};
 
 /// Bytes of a payload shown in the card (the detail shows all of it).
 pub const PREVIEW_BYTES: usize = 2_048;

@@ -15,9 +15,9 @@ use leptos::prelude::*;
 use model::decimal::{Fixed, Shortest};
 use model::{Move, NodeId, Row, TopicTree, TreeFilter, TreeKey};
 
-use crate::components::erased::{effect, handler, keyed, show, Keyed};
+use crate::components::erased::{effect, handler, keyed, memo, show, Keyed};
 use crate::components::windowing::{scroll_to_show, visible_range};
-use crate::state::{memo, use_app};
+use crate::state::use_app;
 
 /// Height of one row in CSS px (fixed, so the window is arithmetic).
 pub const ROW_HEIGHT: f64 = 30.0;

@@ -14,7 +14,7 @@
 //! series, a flat series, points out of time order, or a degenerate
 //! rectangle.
 
-use crate::decimal::{Exp, Fixed, Shortest};
+use crate::decimal::{pow10, Exp, Fixed, Shortest};
 use crate::series::Series;
 use std::collections::VecDeque;
 
@@ -133,7 +133,8 @@ pub fn nice_step(lo: f64, hi: f64, max_ticks: usize) -> Option<f64> {
         return None;
     }
     let raw = span / max_ticks.clamp(1, MAX_TICKS) as f64;
-    let magnitude = 10f64.powf(raw.log10().floor());
+    // `as` saturates: raw underflowing to 0 gives -inf, i32::MIN and 0.
+    let magnitude = pow10(raw.log10().floor() as i32);
     if !magnitude.is_finite() || magnitude <= 0.0 {
         return None;
     }

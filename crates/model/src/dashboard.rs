@@ -64,7 +64,7 @@ use crate::rate::Rate;
 use crate::series::{may_be_numeric, Extractor, SeriesPush};
 use crate::tree::{NodeId, TopicTree, TreeFilter};
 use mqtt_session::topic::matches;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 /// Subscription colours, assigned in order to new subscriptions (the first
@@ -489,10 +489,15 @@ impl Dashboard {
     /// its first place. The only way subscriptions change in the model; a
     /// call that changes nothing bumps no generation.
     pub fn sync_subscriptions(&mut self, subs: &[SubscriptionState]) {
-        let mut seen = HashSet::with_capacity(subs.len());
+        // Each filter's place in `wanted` (the map type of `diff`'s line ids:
+        // one copy of the hash table's code for both).
+        let mut place: HashMap<&str, u32> = HashMap::with_capacity(subs.len());
         let wanted: Vec<&SubscriptionState> = subs
             .iter()
-            .filter(|s| seen.insert(s.filter.as_str()))
+            .filter(|s| {
+                let next = place.len() as u32;
+                crate::diff::intern(&mut place, &s.filter) == next
+            })
             .collect();
         let same_filters = wanted.len() == self.subs.len()
             && wanted
@@ -513,17 +518,19 @@ impl Dashboard {
             }
             return;
         }
-        let mut old: HashMap<String, Subscription> = std::mem::take(&mut self.subs)
-            .into_iter()
-            .map(|s| (s.filter.clone(), s))
-            .collect();
-        let mut in_use: Vec<&'static str> = wanted
-            .iter()
-            .filter_map(|w| old.get(&w.filter).map(|s| s.colour))
-            .collect();
+        // The current subscription of each wanted filter, at its place.
+        let mut old: Vec<Option<Subscription>> = wanted.iter().map(|_| None).collect();
+        for s in std::mem::take(&mut self.subs) {
+            if let Some(&i) = place.get(s.filter.as_str()) {
+                if let Some(slot) = old.get_mut(i as usize) {
+                    *slot = Some(s);
+                }
+            }
+        }
+        let mut in_use: Vec<&'static str> = old.iter().flatten().map(|s| s.colour).collect();
         let mut next = Vec::with_capacity(wanted.len());
-        for w in wanted {
-            let sub = match old.remove(&w.filter) {
+        for (w, old) in wanted.into_iter().zip(old) {
+            let sub = match old {
                 Some(mut s) => {
                     s.qos = w.qos;
                     s.grant = w.grant;
@@ -581,7 +588,7 @@ impl Dashboard {
     /// group's sorted panel list.
     fn regroup(&mut self) {
         let mut order: Vec<usize> = (0..self.panels.len()).collect();
-        order.sort_by(|&a, &b| {
+        crate::sort_indices(&mut order, &|a, b| {
             let ta = self.panels.get(a).map(|p| &*p.topic);
             let tb = self.panels.get(b).map(|p| &*p.topic);
             ta.cmp(&tb)
@@ -1150,6 +1157,7 @@ impl Dashboard {
 mod tests {
     use super::*;
     use bytes::Bytes;
+    use std::collections::HashSet;
 
     fn msg(topic: &str, payload: &str, t: f64) -> Incoming {
         Incoming::new(topic, Bytes::copy_from_slice(payload.as_bytes()), t)

@@ -69,6 +69,14 @@ pub fn parse_finite(text: &str) -> Option<f64> {
     Some(if negative { -magnitude } else { magnitude })
 }
 
+/// `10^k` correctly rounded (0 below the smallest subnormal, infinity above
+/// `f64::MAX`), like the literal `1e{k}`: [`parse_finite`] of that text,
+/// instead of libm's `pow`, which is 2 KB of wasm and, on wasm, one unit in
+/// the last place off for some `k` (1e-5, 1e-11, 1e29, …).
+pub fn pow10(k: i32) -> f64 {
+    parse_finite(&format!("1e{k}")).unwrap_or(f64::INFINITY)
+}
+
 /// The correctly rounded value of `digits × 10^exp` (`count` digits without
 /// leading or trailing zeros), or `None` when it rounds to infinity.
 fn magnitude<I: Iterator<Item = u8>>(digits: impl Fn() -> I, count: i64, exp: i64) -> Option<f64> {
@@ -524,7 +532,17 @@ impl Big {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_finite;
+    use super::{parse_finite, pow10};
+
+    #[test]
+    fn powers_of_ten_are_the_literals() {
+        for k in -400..=400 {
+            let literal: f64 = format!("1e{k}").parse().unwrap();
+            assert_eq!(pow10(k).to_bits(), literal.to_bits(), "1e{k}");
+        }
+        assert_eq!(pow10(i32::MIN), 0.0);
+        assert_eq!(pow10(i32::MAX), f64::INFINITY);
+    }
 
     fn std_parse(text: &str) -> Option<f64> {
         text.parse::<f64>().ok().filter(|v| v.is_finite())

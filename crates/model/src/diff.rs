@@ -411,6 +411,12 @@ fn text_diff(old: &str, new: &str) -> Option<Diff> {
     })
 }
 
+/// `text`'s id in `ids`: the one it has, or the next (`ids.len()`).
+pub(crate) fn intern<'a>(ids: &mut HashMap<&'a str, u32>, text: &'a str) -> u32 {
+    let next = ids.len() as u32;
+    *ids.entry(text).or_insert(next)
+}
+
 /// A minimal line diff of `a` against `b` (longest common subsequence).
 ///
 /// The lengths table is never stored: it is computed a row at a time from
@@ -419,10 +425,7 @@ fn text_diff(old: &str, new: &str) -> Option<Diff> {
 fn lcs_steps<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<Step> {
     // Equal lines get equal ids, so the n × m comparisons compare integers.
     let mut ids: HashMap<&'a str, u32> = HashMap::new();
-    let mut id_of = |line: &'a str| {
-        let next = ids.len() as u32;
-        *ids.entry(line).or_insert(next)
-    };
+    let mut id_of = |line: &'a str| intern(&mut ids, line);
     let a: Vec<u32> = a.iter().map(|&l| id_of(l)).collect();
     let b: Vec<u32> = b.iter().map(|&l| id_of(l)).collect();
     let (n, m) = (a.len(), b.len());
