@@ -8,5 +8,5 @@
 # with PASS/FAIL per target. `--help` lists the flags. See bench/README.md.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/prelude.sh"
-bench_prelude bench mosquitto chromium node cargo trunk wasm-bindgen wasm-opt
+bench_prelude bench mosquitto chromium node cargo trunk wasm-bindgen wasm-opt terser
 exec "$PY" "$ROOT/bench/flood.py" "$@"

@@ -8,5 +8,5 @@
 # flags. See bench/README.md. Not part of scripts/test.sh.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/prelude.sh"
-bench_prelude soak mosquitto chromium cargo trunk wasm-bindgen wasm-opt
+bench_prelude soak mosquitto chromium cargo trunk wasm-bindgen wasm-opt terser
 exec "$PY" "$ROOT/bench/soak.py" "$@"
