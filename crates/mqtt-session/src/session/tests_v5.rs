@@ -16,6 +16,17 @@ fn opts() -> Options {
     }
 }
 
+/// MQTT 5 options that let the broker use topic aliases 1 to `max`.
+fn allowing_aliases(max: u16) -> Options {
+    Options {
+        v5: ConnectProperties {
+            topic_alias_maximum: max,
+            ..ConnectProperties::default()
+        },
+        ..opts()
+    }
+}
+
 fn varint(mut n: usize) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
@@ -293,13 +304,7 @@ fn a_topic_the_client_publishes_again_goes_out_as_its_alias_within_the_brokers_m
 
 #[test]
 fn received_topic_aliases_are_resolved_and_forgotten_with_the_connection() {
-    let o = Options {
-        v5: ConnectProperties {
-            topic_alias_maximum: 2,
-            ..ConnectProperties::default()
-        },
-        ..opts()
-    };
+    let o = allowing_aliases(2);
     let mut b = Broker::connected(o);
     b.events();
     b.feed(&publish5("dev/1/temp", b"20", 0, 0, &[0x23, 0, 2]));
@@ -321,13 +326,7 @@ fn received_topic_aliases_are_resolved_and_forgotten_with_the_connection() {
 
 #[test]
 fn an_alias_never_set_ends_the_connection_with_disconnect_0x94() {
-    let o = Options {
-        v5: ConnectProperties {
-            topic_alias_maximum: 2,
-            ..ConnectProperties::default()
-        },
-        ..opts()
-    };
+    let o = allowing_aliases(2);
     let mut b = Broker::connected(o);
     b.events();
     b.feed(&publish5("", b"x", 0, 0, &[0x23, 0, 1]));
@@ -344,13 +343,7 @@ fn an_alias_never_set_ends_the_connection_with_disconnect_0x94() {
 #[test]
 fn an_alias_of_0_or_over_our_maximum_is_a_protocol_error() {
     for alias in [0u16, 3] {
-        let o = Options {
-            v5: ConnectProperties {
-                topic_alias_maximum: 2,
-                ..ConnectProperties::default()
-            },
-            ..opts()
-        };
+        let o = allowing_aliases(2);
         let mut b = Broker::connected(o);
         b.events();
         let [hi, lo] = alias.to_be_bytes();
