@@ -525,7 +525,9 @@ impl DevBroker {
             let stderr = dir.path().join(format!("stderr-{attempt}.log"));
             let err_file = fs::File::create(&stderr).unwrap_or_else(|e| panic!("log file: {e}"));
             let mut child = Command::new(&bin)
-                .args(["broker", "--tcp-port", "0", "--ws-port", "0"])
+                // Verbose, so that a failing test can show why the broker dropped
+                // a client.
+                .args(["--verbose", "broker", "--tcp-port", "0", "--ws-port", "0"])
                 .stdout(Stdio::piped())
                 .stderr(err_file)
                 .spawn()
