@@ -356,12 +356,17 @@ pub fn import_profiles(s: AppState, text: &str) -> Result<String, String> {
     Ok(import_message(&report))
 }
 
-/// "imported profiles: added a, b; replaced c" (or "…: no profiles in the
-/// file"), written without `format!`.
+/// "imported profiles: added a, b; replaced c; templates added t" (or
+/// "…: no profiles in the file"), written without `format!`.
 fn import_message(report: &ImportReport) -> String {
     const HEAD: &str = "imported profiles: ";
     let mut message = String::from(HEAD);
-    for (word, names) in [("added ", &report.added), ("replaced ", &report.replaced)] {
+    for (word, names) in [
+        ("added ", &report.added),
+        ("replaced ", &report.replaced),
+        ("templates added ", &report.templates_added),
+        ("templates replaced ", &report.templates_replaced),
+    ] {
         if !names.is_empty() {
             if message.len() > HEAD.len() {
                 message.push_str("; ");
@@ -452,6 +457,7 @@ mod tests {
         let report = |added: &[&str], replaced: &[&str]| ImportReport {
             added: added.iter().map(|s| s.to_string()).collect(),
             replaced: replaced.iter().map(|s| s.to_string()).collect(),
+            ..ImportReport::default()
         };
         assert_eq!(
             import_message(&report(&[], &[])),
@@ -468,6 +474,13 @@ mod tests {
         assert_eq!(
             import_message(&report(&["a"], &["b", "c"])),
             "imported profiles: added a; replaced b, c"
+        );
+        let mut r = report(&[], &["p"]);
+        r.templates_added = vec!["t".into()];
+        r.templates_replaced = vec!["u".into(), "v".into()];
+        assert_eq!(
+            import_message(&r),
+            "imported profiles: replaced p; templates added t; templates replaced u, v"
         );
     }
 }
