@@ -271,12 +271,13 @@ pub fn stop_recording(s: AppState) {
     post(s, &message("record-stop", &[]), None);
 }
 
-/// Deletes the recording.
+/// Stops recording and deletes the recording.
 pub fn clear_recording(s: AppState) {
     RECORDING.with(|r| r.set(false));
     if let Some(st) = storage() {
         let _ = st.remove_item(RECORDING_KEY);
     }
+    post(s, &message("record-stop", &[]), None);
     post(s, &message("record-clear", &[]), None);
 }
 

@@ -37,8 +37,7 @@ pub fn KeepCard() -> impl IntoView {
     let pace = RwSignal::new("original".to_string());
     let recording_on = move || k.recording.get().is_some_and(|r| r.on);
     let status = move || match k.recording.get() {
-        None => "Not recording.".to_string(),
-        Some(r) => {
+        Some(r) if r.on || r.count > 0.0 => {
             let mut t = format!(
                 "{}: {} messages, {} of {}",
                 if r.on {
@@ -59,6 +58,7 @@ pub fn KeepCard() -> impl IntoView {
             t.push('.');
             t
         }
+        _ => "Not recording.".to_string(),
     };
     let toggle = move || {
         if recording_on() {
