@@ -9,6 +9,7 @@
 //! state is never held across an await. Nothing here may panic.
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use bytes::Bytes;
@@ -16,7 +17,7 @@ use js_sys::{Array, Function, Object, Promise, Uint8Array};
 use keep::bound::{chunk_target, Recording};
 use keep::lines::{LineSplitter, Piece};
 use keep::ndjson::{Importer, Summary};
-use keep::pace::{plan, Pace};
+use keep::pace::{Pace, Pacer};
 use mqtt_session::record::{self, Record, Records};
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -594,23 +595,36 @@ async fn run_export(data: &JsValue, job: &Job) -> Result<Option<Blob>, String> {
         .map(Some)
 }
 
-/// An import's records as they are read.
+/// An import's records as they are read, cut into replay batches. Only
+/// the batches of the slice just read are held: the file is replayed as it
+/// is read, so its size does not matter.
 struct Imported {
     importer: Importer,
-    records: Vec<u8>,
-    times: Vec<f64>,
-    /// Where each record starts in `records`.
-    starts: Vec<usize>,
+    pacer: Pacer,
+    /// One record, just read.
+    one: Vec<u8>,
+    /// The batch being filled, and when it is due.
+    open: Option<(f64, Vec<u8>)>,
+    /// Complete batches, due at their time.
+    ready: VecDeque<(f64, Vec<u8>)>,
 }
 
 impl Imported {
     fn piece(&mut self, p: Piece<'_>) {
         match p {
             Piece::Line(line) => {
-                let start = self.records.len();
-                if let Some(ms) = self.importer.line(line, &mut self.records) {
-                    self.starts.push(start);
-                    self.times.push(ms);
+                self.one.clear();
+                let Some(ms) = self.importer.line(line, &mut self.one) else {
+                    return;
+                };
+                if let Some(at) = self.pacer.push(ms) {
+                    if let Some(done) = self.open.take() {
+                        self.ready.push_back(done);
+                    }
+                    self.open = Some((at, Vec::new()));
+                }
+                if let Some((_, batch)) = &mut self.open {
+                    batch.extend_from_slice(&self.one);
                 }
             }
             Piece::TooLong(len) => self.importer.too_long(len, keep::MAX_LINE),
@@ -640,53 +654,64 @@ async fn run_import(data: &JsValue, job: &Job) -> Result<(), String> {
     let mut progress = Progress::new(&job.id);
     let mut got = Imported {
         importer: Importer::new(js::now()),
-        records: Vec::new(),
-        times: Vec::new(),
-        starts: Vec::new(),
+        pacer: Pacer::new(pace),
+        one: Vec::new(),
+        open: None,
+        ready: VecDeque::new(),
     };
     let mut split = LineSplitter::new(keep::MAX_LINE);
+    // When the replay started (its first batch was sent).
+    let mut t0 = None;
     let mut at = 0.0;
-    while at < size {
-        let end = (at + SLICE).min(size);
-        let slice = file
-            .slice_with_f64_and_f64(at, end)
-            .map_err(|e| format!("the file could not be read ({})", js::describe(&e)))?;
-        let buffer = JsFuture::from(slice.array_buffer())
-            .await
-            .map_err(|e| format!("the file could not be read ({})", js::describe(&e)))?;
-        let bytes = Uint8Array::new(&buffer).to_vec();
-        split.push(&bytes, |p| got.piece(p));
-        at = end;
-        progress.say(at, size);
+    let mut end_of_file = size <= 0.0;
+    loop {
+        if at < size {
+            let end = (at + SLICE).min(size);
+            let slice = file
+                .slice_with_f64_and_f64(at, end)
+                .map_err(|e| format!("the file could not be read ({})", js::describe(&e)))?;
+            let buffer = JsFuture::from(slice.array_buffer())
+                .await
+                .map_err(|e| format!("the file could not be read ({})", js::describe(&e)))?;
+            let bytes = Uint8Array::new(&buffer).to_vec();
+            split.push(&bytes, |p| got.piece(p));
+            at = end;
+            progress.say(at, size);
+        }
+        if at >= size && !end_of_file {
+            end_of_file = true;
+            split.finish(|p| got.piece(p));
+            if let Some(last) = got.open.take() {
+                got.ready.push_back(last);
+            }
+        }
         if job.cancelled.get() {
             post_done(&job.id, got.importer.summary(), true);
             return Ok(());
         }
-    }
-    split.finish(|p| got.piece(p));
-    got.starts.push(got.records.len());
-    // Replay, paced.
-    let t0 = js::now();
-    let mut from = 0;
-    for step in plan(&got.times, pace) {
-        loop {
-            let wait = t0 + step.at_ms - js::now();
-            // Short sleeps, so a cancel is seen within a quarter second.
-            js::sleep(wait.min(250.0)).await;
-            if job.cancelled.get() {
-                post_done(&job.id, got.importer.summary(), true);
-                return Ok(());
+        while let Some((due, batch)) = got.ready.pop_front() {
+            let start = *t0.get_or_insert_with(js::now);
+            loop {
+                let wait = start + due - js::now();
+                // Short sleeps, so a cancel is seen within a quarter second.
+                js::sleep(wait.min(250.0)).await;
+                if job.cancelled.get() {
+                    post_done(&job.id, got.importer.summary(), true);
+                    return Ok(());
+                }
+                if wait <= 250.0 {
+                    break;
+                }
             }
-            if wait <= 250.0 {
-                break;
-            }
+            Msg::new("replay")
+                .set("id", &job.id)
+                .post_with_bytes(&batch);
         }
-        let start = got.starts.get(from).copied().unwrap_or(0);
-        let end = got.starts.get(step.end).copied().unwrap_or(start);
-        Msg::new("replay")
-            .set("id", &job.id)
-            .post_with_bytes(got.records.get(start..end).unwrap_or_default());
-        from = step.end;
+        if end_of_file {
+            break;
+        }
+        // Let `cancel` in between slices even when nothing was due.
+        js::sleep(0.0).await;
     }
     post_done(&job.id, got.importer.summary(), false);
     Ok(())

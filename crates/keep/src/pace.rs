@@ -46,50 +46,82 @@ pub struct Step {
     pub end: usize,
 }
 
+/// The plan made one record at a time, for a file read in slices: tells
+/// for each record whether it starts a new batch, and when that batch is
+/// due. [`plan`] is this over a whole list.
+#[derive(Debug, Clone)]
+pub struct Pacer {
+    /// `None` for [`Pace::Instant`].
+    speed: Option<f64>,
+    first: Option<f64>,
+    due: f64,
+    batch_at: f64,
+    batch_len: usize,
+    batches: u64,
+}
+
+impl Pacer {
+    /// A plan at this pace.
+    #[must_use]
+    pub fn new(pace: Pace) -> Pacer {
+        Pacer {
+            speed: match pace {
+                Pace::Original => Some(1.0),
+                Pace::Fast => Some(10.0),
+                Pace::Instant => None,
+            },
+            first: None,
+            due: 0.0,
+            batch_at: 0.0,
+            batch_len: 0,
+            batches: 0,
+        }
+    }
+
+    /// The next record's time. `Some(at_ms)` when it starts a new batch
+    /// (due `at_ms` after the replay's start; the batch before is then
+    /// complete), `None` when it joins the current one.
+    pub fn push(&mut self, t: f64) -> Option<f64> {
+        let Some(speed) = self.speed else {
+            if self.batch_len > 0 && self.batch_len < MAX_BATCH {
+                self.batch_len += 1;
+                return None;
+            }
+            self.batch_len = 1;
+            self.batches += 1;
+            return Some((self.batches - 1) as f64 * FRAME_MS);
+        };
+        let first = *self.first.get_or_insert(t);
+        // Never earlier than the record before; a time that is not a
+        // number counts as the one before.
+        let d = (t - first) / speed;
+        if d.is_finite() {
+            self.due = self.due.max(d);
+        }
+        if self.batch_len > 0 && self.batch_len < MAX_BATCH && self.due < self.batch_at + FRAME_MS {
+            self.batch_len += 1;
+            return None;
+        }
+        self.batch_at = self.due;
+        self.batch_len = 1;
+        self.batches += 1;
+        Some(self.due)
+    }
+}
+
 /// The steps for records with these times, in file order.
 #[must_use]
 pub fn plan(times: &[f64], pace: Pace) -> Vec<Step> {
-    let speed = match pace {
-        Pace::Original => 1.0,
-        Pace::Fast => 10.0,
-        Pace::Instant => {
-            let mut steps = Vec::new();
-            let mut end = 0;
-            while end < times.len() {
-                end = (end + MAX_BATCH).min(times.len());
-                steps.push(Step {
-                    at_ms: steps.len() as f64 * FRAME_MS,
-                    end,
-                });
-            }
-            return steps;
-        }
-    };
-    let Some(&first) = times.first() else {
-        return Vec::new();
-    };
+    let mut pacer = Pacer::new(pace);
     let mut steps: Vec<Step> = Vec::new();
-    let mut due = 0.0f64;
-    let mut batch_start_at = f64::NEG_INFINITY;
-    let mut batch_len = 0usize;
     for (i, &t) in times.iter().enumerate() {
-        // Never earlier than the record before; a time that is not a
-        // number counts as "now".
-        let d = (t - first) / speed;
-        due = if d.is_finite() { due.max(d) } else { due };
-        let joins = batch_len > 0 && batch_len < MAX_BATCH && due < batch_start_at + FRAME_MS;
-        if joins {
-            batch_len += 1;
-            if let Some(s) = steps.last_mut() {
-                s.end = i + 1;
+        match pacer.push(t) {
+            Some(at_ms) => steps.push(Step { at_ms, end: i + 1 }),
+            None => {
+                if let Some(s) = steps.last_mut() {
+                    s.end = i + 1;
+                }
             }
-        } else {
-            batch_start_at = due;
-            batch_len = 1;
-            steps.push(Step {
-                at_ms: due,
-                end: i + 1,
-            });
         }
     }
     steps
