@@ -165,8 +165,7 @@ pub fn expand(text: &str, values: &mut Values<'_>) -> Result<String, String> {
 
 /// Whether `text` uses `{{counter}}` (well-formed text only).
 pub fn uses_counter(text: &str) -> bool {
-    has_variables(text)
-        && parse(text).is_ok_and(|p| p.iter().any(|p| *p == Piece::Var(Var::Counter)))
+    has_variables(text) && parse(text).is_ok_and(|p| p.contains(&Piece::Var(Var::Counter)))
 }
 
 fn push_num(out: &mut String, n: u64) {
