@@ -312,7 +312,7 @@ mod tests {
         let id = run("{{uuid}}", 1, 0, &[0.0, 0.999, 0.5, 0.25]).unwrap();
         assert_eq!(id.len(), 36);
         assert_eq!(id, "00ff8040-00ff-4040-80ff-804000ff8040");
-        let parts: Vec<&str> = id.split('-').map(|p| p).collect();
+        let parts: Vec<&str> = id.split('-').collect();
         assert_eq!(
             parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
             [8, 4, 4, 4, 12]
