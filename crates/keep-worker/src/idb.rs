@@ -1,6 +1,7 @@
 //! The recording's store: IndexedDB database `mqdash-keep`, version 1, with
-//! two object stores: `chunks` (key: chunk id, a number; value: a
-//! Uint8Array of records) and `meta` (key `"state"`: the bookkeeping of
+//! two object stores: `chunks` (key: `[chunk id, piece number]`, numbers;
+//! value: a Uint8Array of records; a chunk's records are its pieces in
+//! order) and `meta` (key `"state"`: the bookkeeping of
 //! `keep::bound::Recording` as JSON).
 //!
 //! Requests are awaited by giving the promise's resolve and reject
@@ -14,7 +15,9 @@ use js_sys::{Array, Promise, Uint8Array};
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{IdbDatabase, IdbOpenDbRequest, IdbRequest, IdbTransaction, IdbTransactionMode};
+use web_sys::{
+    IdbDatabase, IdbKeyRange, IdbOpenDbRequest, IdbRequest, IdbTransaction, IdbTransactionMode,
+};
 
 use crate::js;
 
@@ -69,9 +72,18 @@ pub async fn open() -> Result<IdbDatabase, String> {
     Ok(db.unchecked_into())
 }
 
-fn key(id: u64) -> JsValue {
+fn key(id: u64, piece: u32) -> JsValue {
     // Chunk ids count up from 1; far below 2^53.
-    JsValue::from_f64(id as f64)
+    Array::of2(&JsValue::from_f64(id as f64), &JsValue::from(piece)).into()
+}
+
+/// Every piece of chunk `id`.
+fn pieces(id: u64) -> Result<IdbKeyRange, JsValue> {
+    let upper = Array::of2(
+        &JsValue::from_f64(id as f64),
+        &JsValue::from_f64(f64::INFINITY),
+    );
+    IdbKeyRange::bound(&key(id, 0), &upper)
 }
 
 /// The stored state's JSON, if any.
@@ -93,18 +105,38 @@ pub async fn load_chunk(db: &IdbDatabase, id: u64) -> Result<Option<Vec<u8>>, St
         .transaction_with_str_and_mode(CHUNKS, IdbTransactionMode::Readonly)
         .map_err(|e| js::describe(&e))?;
     let store = tx.object_store(CHUNKS).map_err(|e| js::describe(&e))?;
-    let req = store.get(&key(id)).map_err(|e| js::describe(&e))?;
+    let range = pieces(id).map_err(|e| js::describe(&e))?;
+    let req = store
+        .get_all_with_key(&range)
+        .map_err(|e| js::describe(&e))?;
     request_done(&req).await.map_err(|e| failure(&e))?;
-    let v = req.result().unwrap_or(JsValue::UNDEFINED);
-    Ok(v.dyn_into::<Uint8Array>().ok().map(|a| a.to_vec()))
+    let found: Array = req
+        .result()
+        .ok()
+        .and_then(|v| v.dyn_into().ok())
+        .unwrap_or_default();
+    if found.length() == 0 {
+        return Ok(None);
+    }
+    let mut bytes = Vec::new();
+    for piece in found.iter() {
+        if let Ok(piece) = piece.dyn_into::<Uint8Array>() {
+            let at = bytes.len();
+            bytes.resize(at + piece.length() as usize, 0);
+            if let Some(dest) = bytes.get_mut(at..) {
+                piece.copy_to(dest);
+            }
+        }
+    }
+    Ok(Some(bytes))
 }
 
-/// Starts one write: the chunk to put (if any), the chunks to delete and
-/// the new state, in one transaction made now. Await the result for its
-/// completion.
+/// Starts one write: the piece to put (chunk id, piece number, records),
+/// if any, the chunks to delete (all their pieces) and the new state, in
+/// one transaction made now. Await the result for its completion.
 pub fn write(
     db: &IdbDatabase,
-    put: Option<(u64, &[u8])>,
+    put: Option<(u64, u32, &[u8])>,
     delete: &[u64],
     state_json: &str,
 ) -> Result<JsFuture, String> {
@@ -120,13 +152,13 @@ pub fn write(
     let chunks = tx.object_store(CHUNKS).map_err(|e| js::describe(&e))?;
     let meta = tx.object_store(META).map_err(|e| js::describe(&e))?;
     let result = (|| {
-        if let Some((id, bytes)) = put {
+        if let Some((id, piece, bytes)) = put {
             let array = Uint8Array::new_with_length(js::len_u32(bytes.len()));
             array.copy_from(bytes);
-            chunks.put_with_key(&array, &key(id))?;
+            chunks.put_with_key(&array, &key(id, piece))?;
         }
         for &id in delete {
-            chunks.delete(&key(id))?;
+            chunks.delete(&pieces(id)?.into())?;
         }
         meta.put_with_key(
             &JsValue::from_str(state_json),

@@ -14,7 +14,7 @@ use std::rc::Rc;
 
 use bytes::Bytes;
 use js_sys::{Array, Function, Object, Promise, Uint8Array};
-use keep::bound::{chunk_target, Recording};
+use keep::bound::Recording;
 use keep::lines::{LineSplitter, Piece};
 use keep::ndjson::{Importer, Summary};
 use keep::pace::{Pace, Pacer};
@@ -27,8 +27,6 @@ use web_sys::{Blob, BlobPropertyBag, IdbDatabase, MessageEvent};
 use crate::idb;
 use crate::js::{self, Msg};
 
-/// Records not stored yet are stored after this long at the latest.
-const FLUSH_MS: f64 = 1000.0;
 /// At most 4 status messages a second while recording.
 const STATUS_MS: f64 = 250.0;
 /// Import reads the file in slices of this size.
@@ -65,9 +63,12 @@ struct Worker {
     /// Messages that came before the store was open.
     early: Option<Vec<JsValue>>,
     rec: Recording,
+    /// Records that came while a write was under way, written when it ends
+    /// (so writes never queue up behind a slow store).
     pending: Vec<u8>,
     pending_count: u64,
-    flush_timer: bool,
+    /// Writes started and not finished.
+    in_flight: u32,
     status_timer: bool,
     jobs: Vec<Rc<Job>>,
 }
@@ -231,26 +232,21 @@ fn records(data: &JsValue) {
             None => break,
         }
     }
-    let full = with(|w| {
+    // Stored at once (a reload right after loses nothing), or as soon as
+    // the write under way ends.
+    let idle = with(|w| {
         w.pending
             .extend_from_slice(bytes.get(..valid).unwrap_or_default());
         w.pending_count += count;
-        w.pending.len() >= chunk_target(w.rec.bound)
+        w.in_flight == 0
     });
-    if full {
+    if idle {
         flush();
-    } else if !with(|w| std::mem::replace(&mut w.flush_timer, true)) {
-        spawn_local(async {
-            js::sleep(FLUSH_MS).await;
-            with(|w| w.flush_timer = false);
-            flush();
-        });
     }
-    status_soon();
 }
 
-/// Stores the records not stored yet as one chunk, dropping the oldest
-/// chunks past the bound.
+/// Stores the records not stored yet as one piece of the newest chunk,
+/// dropping the oldest chunks past the bound.
 fn flush() {
     let taken = with(|w| {
         if w.pending.is_empty() {
@@ -258,28 +254,41 @@ fn flush() {
         }
         let bytes = std::mem::take(&mut w.pending);
         let count = std::mem::take(&mut w.pending_count);
-        let id = w.rec.add(bytes.len() as u64, count);
+        let (id, piece) = w.rec.add_piece(bytes.len() as u64, count);
         let gone = w.rec.trim();
-        Some((id, bytes, gone))
+        Some((id, piece, bytes, gone))
     });
-    if let Some((id, bytes, gone)) = taken {
-        persist(Some((id, &bytes)), &gone);
+    if let Some((id, piece, bytes, gone)) = taken {
+        persist(Some((id, piece, &bytes)), &gone);
     }
 }
 
-/// Starts the write of the state (with a chunk to put and chunks to
-/// delete); a failure stops the recording and says why.
-fn persist(put: Option<(u64, &[u8])>, delete: &[u64]) {
+/// Starts the write of the state (with a piece to put and chunks to
+/// delete); a failure stops the recording and says why. When it ends,
+/// what came meanwhile is written, and the page hears the new status.
+fn persist(put: Option<(u64, u32, &[u8])>, delete: &[u64]) {
     let started = with(|w| {
         let db = w.db.clone()?;
-        Some(idb::write(&db, put, delete, &w.rec.to_json()))
+        let write = idb::write(&db, put, delete, &w.rec.to_json());
+        if write.is_ok() {
+            w.in_flight += 1;
+        }
+        Some(write)
     });
     match started {
         None => {}
         Some(Ok(done)) => spawn_local(async move {
-            if let Err(e) = idb::finish(done).await {
-                store_failed(&e);
+            let result = idb::finish(done).await;
+            let more = with(|w| {
+                w.in_flight = w.in_flight.saturating_sub(1);
+                w.in_flight == 0 && !w.pending.is_empty()
+            });
+            match result {
+                Ok(()) if more => flush(),
+                Ok(()) => {}
+                Err(e) => store_failed(&e),
             }
+            status_soon();
         }),
         Some(Err(e)) => store_failed(&e),
     }

@@ -3,10 +3,12 @@
 //! records were dropped to keep within it.
 //!
 //! Pure: the worker stores the chunks and this state (as JSON, see
-//! [`Recording::to_json`]) and deletes the chunks `trim` names. Dropping is
-//! by whole chunks, oldest first; a chunk is at most an eighth of the
-//! bound ([`chunk_target`]), so the recording keeps at least seven eighths
-//! of what the bound allows once it is full.
+//! [`Recording::to_json`]) and deletes the chunks `trim` names. A chunk is
+//! stored as pieces (one per write, so records are stored as they come
+//! without rewriting what is stored) until it reaches its target size.
+//! Dropping is by whole chunks, oldest first; a chunk is at most about an
+//! eighth of the bound ([`chunk_target`], plus its last piece), so the
+//! recording keeps most of what the bound allows once it is full.
 
 use std::collections::VecDeque;
 
@@ -34,7 +36,14 @@ pub struct Chunk {
     pub bytes: u64,
     /// Records in it.
     pub count: u64,
+    /// Pieces stored under it (numbered from 0).
+    #[serde(default)]
+    pub pieces: u32,
 }
+
+/// The most pieces in one chunk (one per write: a chunk of small writes
+/// is closed at this many even below its target size).
+pub const MAX_PIECES: u32 = 4096;
 
 /// The recording's state, stored with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,12 +90,33 @@ impl Recording {
         self.chunks.iter().map(|c| c.count).sum()
     }
 
-    /// Adds a chunk; returns the key to store it under.
+    /// Adds a chunk of one piece; returns the key to store it under.
     pub fn add(&mut self, bytes: u64, count: u64) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
-        self.chunks.push_back(Chunk { id, bytes, count });
+        self.chunks.push_back(Chunk {
+            id,
+            bytes,
+            count,
+            pieces: 1,
+        });
         id
+    }
+
+    /// Adds a piece of records: to the newest chunk while it is under its
+    /// target size, else as a new chunk. Returns the chunk's key and the
+    /// piece's number in it, to store it under.
+    pub fn add_piece(&mut self, bytes: u64, count: u64) -> (u64, u32) {
+        let target = chunk_target(self.bound) as u64;
+        if let Some(c) = self.chunks.back_mut() {
+            if c.bytes < target && c.pieces < MAX_PIECES {
+                c.bytes += bytes;
+                c.count += count;
+                c.pieces += 1;
+                return (c.id, c.pieces - 1);
+            }
+        }
+        (self.add(bytes, count), 0)
     }
 
     /// Drops the oldest chunks until the rest fit the bound (counting their

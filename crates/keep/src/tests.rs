@@ -180,7 +180,7 @@ proptest! {
         let mut added = 0;
         for (bytes, count) in chunks {
             let bytes = bytes.min(chunk_target(bound) as u64);
-            rec.add(bytes, count);
+            rec.add_piece(bytes, count);
             added += count;
             rec.trim();
             prop_assert!(rec.bytes() <= rec.bound);
@@ -538,6 +538,24 @@ fn the_recording_drops_its_oldest_chunks_over_the_bound() {
     assert_eq!(rec.clear().len(), 1);
     assert_eq!((rec.bytes(), rec.count(), rec.dropped), (0, 0, 0));
     assert_eq!(Recording::from_json("{not json"), None);
+}
+
+#[test]
+fn pieces_fill_the_newest_chunk_up_to_its_target_then_start_another() {
+    let mut rec = Recording::default();
+    rec.set_bound(1_000_000);
+    let target = chunk_target(1_000_000) as u64;
+    assert_eq!(rec.add_piece(target - 1, 3), (1, 0));
+    assert_eq!(rec.add_piece(10, 2), (1, 1));
+    assert_eq!(rec.add_piece(10, 1), (2, 0));
+    assert_eq!(rec.chunks[0].count, 5);
+    assert_eq!(rec.chunks[0].pieces, 2);
+    assert_eq!((rec.bytes(), rec.count()), (target + 19, 6));
+    let mut tiny = Recording::default();
+    for i in 0..crate::bound::MAX_PIECES {
+        assert_eq!(tiny.add_piece(1, 1), (1, i));
+    }
+    assert_eq!(tiny.add_piece(1, 1), (2, 0));
 }
 
 #[test]
