@@ -42,12 +42,16 @@ def payload_of(row: dict) -> bytes:
     return row["payload"].encode()
 
 
-def export(page, name: str) -> str:
+def export(page, name: str, into) -> str:
+    """Clicks an export button; the downloaded file, saved in `into` under
+    the name the page gave it."""
     with page.expect_download(timeout=T) as dl:
         button(page, name).click()
     download = dl.value
     expect(outcome(page)).to_have_text(f"Exported {download.suggested_filename}", timeout=T)
-    return download.path()
+    path = into / download.suggested_filename
+    download.save_as(path)
+    return str(path)
 
 
 def history_rows(page, topic: str) -> list[str]:
@@ -56,7 +60,9 @@ def history_rows(page, topic: str) -> list[str]:
     expect(d).to_be_visible(timeout=T)
     rows = d.locator("ol.history-list button.entry")
     expect(rows.first).to_be_visible(timeout=T)
-    texts = [r.inner_text() for r in rows.all()]
+    # The list is windowed: the heading counts them all, the rows in view
+    # (the newest ten here) carry time, QoS, size and payload.
+    texts = [d.locator("h3").filter(has_text="History").inner_text()] + [r.inner_text() for r in rows.all()[:10]]
     d.get_by_role("button", name="Close detail").click()
     return texts
 
@@ -69,7 +75,8 @@ SENT = [
 ]
 
 
-def test_a_recording_survives_a_reload_and_exports_exactly_what_was_published_as_ndjson_and_csv(page, site, mosquitto):
+def test_a_recording_survives_a_reload_and_exports_exactly_what_was_published_as_ndjson_and_csv(
+        page, site, mosquitto, tmp_path):
     open_dash(page, site, broker=mosquitto.ws_url, subs=["rec/#"], qos=2, connect=True)
     start_recording(page)
     p = Publisher(mosquitto.tcp_port)
@@ -84,7 +91,7 @@ def test_a_recording_survives_a_reload_and_exports_exactly_what_was_published_as
     button(page, "Stop recording").click()
     expect(recording_line(page)).to_have_text(re.compile(r"^Recorded \(stopped\): 4 messages"), timeout=T)
 
-    rows = [json.loads(line) for line in open(export(page, "Export NDJSON"), encoding="utf-8").read().splitlines()]
+    rows = [json.loads(line) for line in open(export(page, "Export NDJSON", tmp_path), encoding="utf-8").read().splitlines()]
     assert [(r["topic"], payload_of(r), r["qos"], r["retain"]) for r in rows] == [
         (t, b, q, False) for t, b, q in SENT
     ]
@@ -92,7 +99,7 @@ def test_a_recording_survives_a_reload_and_exports_exactly_what_was_published_as
     assert all(isinstance(r["ms"], (int, float)) and r["time"].endswith("Z") for r in rows)
 
     page.get_by_label("CSV: a column per numeric JSON field").check()
-    with open(export(page, "Export CSV"), newline="", encoding="utf-8") as f:
+    with open(export(page, "Export CSV", tmp_path), newline="", encoding="utf-8") as f:
         table = list(csv.reader(f))
     header = table[0]
     assert header[:8] == ["time", "ms", "topic", "qos", "retain", "dup", "encoding", "payload"]
@@ -113,7 +120,7 @@ def test_a_recording_survives_a_reload_and_exports_exactly_what_was_published_as
 
 
 def test_an_exported_recording_imported_into_a_fresh_page_without_a_broker_shows_the_same_panels_and_history(
-        browser, page, site, mosquitto):
+        browser, page, site, mosquitto, tmp_path):
     open_dash(page, site, broker=mosquitto.ws_url, subs=["imp/#"], qos=1, connect=True)
     start_recording(page)
     p = Publisher(mosquitto.tcp_port)
@@ -124,8 +131,8 @@ def test_an_exported_recording_imported_into_a_fresh_page_without_a_broker_shows
     expect(recording_line(page)).to_have_text(re.compile(r"^Recording: 40 messages"), timeout=T)
     expect(panel(page, "imp/counter").locator("ul.legend")).to_have_text("value 19", timeout=T)
     live_history = history_rows(page, "imp/counter")
-    assert len(live_history) == 20
-    path = export(page, "Export NDJSON")
+    assert live_history[0].startswith("History (20 kept") and len(live_history) == 11, live_history
+    path = export(page, "Export NDJSON", tmp_path)
 
     fresh = new_page(browser)
     try:
