@@ -131,12 +131,12 @@ pub async fn load_chunk(db: &IdbDatabase, id: u64) -> Result<Option<Vec<u8>>, St
     Ok(Some(bytes))
 }
 
-/// Starts one write: the piece to put (chunk id, piece number, records),
-/// if any, the chunks to delete (all their pieces) and the new state, in
-/// one transaction made now. Await the result for its completion.
+/// Starts one write: the pieces to put (chunk id, piece number, records),
+/// the chunks to delete (all their pieces) and the new state, in one
+/// transaction made now. Await the result for its completion.
 pub fn write(
     db: &IdbDatabase,
-    put: Option<(u64, u32, &[u8])>,
+    puts: &[(u64, u32, &[u8])],
     delete: &[u64],
     state_json: &str,
 ) -> Result<JsFuture, String> {
@@ -152,7 +152,7 @@ pub fn write(
     let chunks = tx.object_store(CHUNKS).map_err(|e| js::describe(&e))?;
     let meta = tx.object_store(META).map_err(|e| js::describe(&e))?;
     let result = (|| {
-        if let Some((id, piece, bytes)) = put {
+        for &(id, piece, bytes) in puts {
             let array = Uint8Array::new_with_length(js::len_u32(bytes.len()));
             array.copy_from(bytes);
             chunks.put_with_key(&array, &key(id, piece))?;

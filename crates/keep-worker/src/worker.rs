@@ -14,7 +14,7 @@ use std::rc::Rc;
 
 use bytes::Bytes;
 use js_sys::{Array, Function, Object, Promise, Uint8Array};
-use keep::bound::Recording;
+use keep::bound::{chunk_target, cut, Recording};
 use keep::lines::{LineSplitter, Piece};
 use keep::ndjson::{Importer, Summary};
 use keep::pace::{Pace, Pacer};
@@ -66,7 +66,8 @@ struct Worker {
     /// Records that came while a write was under way, written when it ends
     /// (so writes never queue up behind a slow store).
     pending: Vec<u8>,
-    pending_count: u64,
+    /// Where each record in `pending` ends.
+    pending_ends: Vec<usize>,
     /// Writes started and not finished.
     in_flight: u32,
     status_timer: bool,
@@ -149,16 +150,16 @@ fn on_message(data: JsValue) {
         "record-stop" => {
             flush();
             with(|w| w.rec.recording = false);
-            persist(None, &[]);
+            persist(&[], &[]);
             status_now();
         }
         "record-clear" => {
             let gone = with(|w| {
                 w.pending.clear();
-                w.pending_count = 0;
+                w.pending_ends.clear();
                 w.rec.clear()
             });
-            persist(None, &gone);
+            persist(&[], &gone);
             status_now();
         }
         "export" => spawn_local(export(data)),
@@ -199,7 +200,7 @@ fn record_start(data: &JsValue) {
         w.rec.recording = true;
         w.rec.trim()
     });
-    persist(None, &gone);
+    persist(&[], &gone);
     status_now();
 }
 
@@ -214,13 +215,13 @@ fn records(data: &JsValue) {
     let bytes = Bytes::from(Uint8Array::new(&buffer).to_vec());
     // Count the records, and keep only whole, valid ones: an export must
     // never meet a broken record.
-    let mut count = 0u64;
+    let mut ends = Vec::new();
     let mut it = record::decode(bytes.clone());
     let mut valid = bytes.len();
     loop {
         let before = it.remaining();
         match it.next() {
-            Some(Ok(_)) => count += 1,
+            Some(Ok(_)) => ends.push(bytes.len() - it.remaining()),
             Some(Err(e)) => {
                 valid = bytes.len() - before;
                 js::post_error(
@@ -235,9 +236,10 @@ fn records(data: &JsValue) {
     // Stored at once (a reload right after loses nothing), or as soon as
     // the write under way ends.
     let idle = with(|w| {
+        let base = w.pending.len();
         w.pending
             .extend_from_slice(bytes.get(..valid).unwrap_or_default());
-        w.pending_count += count;
+        w.pending_ends.extend(ends.iter().map(|e| base + e));
         w.in_flight == 0
     });
     if idle {
@@ -245,31 +247,40 @@ fn records(data: &JsValue) {
     }
 }
 
-/// Stores the records not stored yet as one piece of the newest chunk,
-/// dropping the oldest chunks past the bound.
+/// Stores the records not stored yet as pieces of the newest chunks (cut
+/// so that none is over a chunk's target size), dropping the oldest chunks
+/// past the bound.
 fn flush() {
     let taken = with(|w| {
         if w.pending.is_empty() {
             return None;
         }
         let bytes = std::mem::take(&mut w.pending);
-        let count = std::mem::take(&mut w.pending_count);
-        let (id, piece) = w.rec.add_piece(bytes.len() as u64, count);
+        let ends = std::mem::take(&mut w.pending_ends);
+        let mut puts = Vec::new();
+        for (range, count) in cut(&ends, chunk_target(w.rec.bound)) {
+            let (id, piece) = w.rec.add_piece(range.len() as u64, count);
+            puts.push((id, piece, range));
+        }
         let gone = w.rec.trim();
-        Some((id, piece, bytes, gone))
+        Some((puts, bytes, gone))
     });
-    if let Some((id, piece, bytes, gone)) = taken {
-        persist(Some((id, piece, &bytes)), &gone);
+    if let Some((puts, bytes, gone)) = taken {
+        let puts: Vec<_> = puts
+            .into_iter()
+            .map(|(id, piece, range)| (id, piece, bytes.get(range).unwrap_or_default()))
+            .collect();
+        persist(&puts, &gone);
     }
 }
 
-/// Starts the write of the state (with a piece to put and chunks to
+/// Starts the write of the state (with pieces to put and chunks to
 /// delete); a failure stops the recording and says why. When it ends,
 /// what came meanwhile is written, and the page hears the new status.
-fn persist(put: Option<(u64, u32, &[u8])>, delete: &[u64]) {
+fn persist(puts: &[(u64, u32, &[u8])], delete: &[u64]) {
     let started = with(|w| {
         let db = w.db.clone()?;
-        let write = idb::write(&db, put, delete, &w.rec.to_json());
+        let write = idb::write(&db, puts, delete, &w.rec.to_json());
         if write.is_ok() {
             w.in_flight += 1;
         }
@@ -310,7 +321,10 @@ fn status_now() {
             .set("recording", &JsValue::from_bool(w.rec.recording))
             .num("bound", w.rec.bound as f64)
             .num("bytes", (w.rec.bytes() + w.pending.len() as u64) as f64)
-            .num("count", (w.rec.count() + w.pending_count) as f64)
+            .num(
+                "count",
+                (w.rec.count() + w.pending_ends.len() as u64) as f64,
+            )
             .num("dropped", w.rec.dropped as f64)
     });
     msg.post();

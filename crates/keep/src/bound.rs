@@ -27,6 +27,31 @@ pub fn chunk_target(bound: u64) -> usize {
         .clamp(4096, MAX_CHUNK)
 }
 
+/// Cuts records waiting to be stored, given by where each ends (ascending
+/// byte offsets), into pieces of at most `target` bytes at record
+/// boundaries (a record larger than that is a piece alone). Returns each
+/// piece's byte range and record count. Many records that came together
+/// then fill chunks the bound can drop one by one, rather than one piece
+/// larger than the bound, which would be dropped whole.
+#[must_use]
+pub fn cut(ends: &[usize], target: usize) -> Vec<(std::ops::Range<usize>, u64)> {
+    let mut out = Vec::new();
+    let (mut start, mut last, mut count) = (0usize, 0usize, 0u64);
+    for &end in ends {
+        if end.saturating_sub(start) > target && count > 0 {
+            out.push((start..last, count));
+            start = last;
+            count = 0;
+        }
+        last = end;
+        count += 1;
+    }
+    if count > 0 {
+        out.push((start..last, count));
+    }
+    out
+}
+
 /// One stored chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Chunk {

@@ -7,7 +7,7 @@ use mqtt_session::record::{self, Record};
 use mqtt_session::{PublishProperties, QoS};
 use proptest::prelude::*;
 
-use crate::bound::{chunk_target, Recording};
+use crate::bound::{chunk_target, cut, Recording};
 use crate::csv::{self, FieldColumns};
 use crate::lines::{LineSplitter, Piece};
 use crate::ndjson::{read_line, write_line, Importer};
@@ -168,6 +168,26 @@ proptest! {
             start = s.end;
         }
         prop_assert_eq!(start, times.len());
+    }
+
+    #[test]
+    fn records_that_came_together_are_cut_into_pieces_within_the_target(
+        sizes in proptest::collection::vec(1usize..3000, 0..200),
+        target in 1usize..5000,
+    ) {
+        let ends: Vec<usize> = sizes.iter().scan(0, |at, n| { *at += n; Some(*at) }).collect();
+        let pieces = cut(&ends, target);
+        let mut at = 0;
+        let mut count = 0;
+        for (range, n) in &pieces {
+            prop_assert_eq!(range.start, at);
+            prop_assert!(range.len() <= target || *n == 1);
+            prop_assert!(*n > 0);
+            at = range.end;
+            count += n;
+        }
+        prop_assert_eq!(at, ends.last().copied().unwrap_or(0));
+        prop_assert_eq!(count, ends.len() as u64);
     }
 
     #[test]
