@@ -26,7 +26,7 @@ pub fn App() -> impl IntoView {
     provide_context(state);
     state.start();
     actions::start_from_location(state);
-    crate::keep::start_if_recorded(state);
+    crate::keep::start_if_recorded();
     on_cleanup(move || state.stop());
 
     view! {

@@ -249,8 +249,6 @@ pub struct AppState {
     pub view: ViewState,
     /// The publish form's fields.
     pub draft: PublishDraft,
-    /// Recording, export, import and replay (`crate::keep` owns it).
-    pub keep: crate::keep::KeepState,
     /// Bumped like `tick`, except while the display is paused; the message
     /// views (tree, panels, detail, charts) track this one.
     live_tick: RwSignal<u64>,
@@ -296,7 +294,6 @@ impl AppState {
                 retain: RwSignal::new(false),
                 props: crate::components::publish_form::PropsDraft::new(),
             },
-            keep: crate::keep::KeepState::new(),
             live_tick: RwSignal::new(0),
             queue: StoredValue::new_local(queue),
             running: StoredValue::new_local(Rc::new(Cell::new(false))),
@@ -433,7 +430,7 @@ impl AppState {
             outcome
         });
         if let Some(r) = records {
-            crate::keep::record(*self, r);
+            crate::keep::record(r);
         }
         self.requests.try_update_untracked(|r| *r = requests);
         let Some(outcome) = outcome else { return true };
