@@ -372,6 +372,8 @@ pub struct Supervisor {
     watched: Vec<u64>,
     /// Their outcomes, until [`Supervisor::take_outcomes`].
     outcomes: Vec<(u64, bool)>,
+    /// Bumped whenever the outbox or its report changes.
+    outbox_generation: u64,
 }
 
 /// The most publishes waiting in the outbox for the connection to come back.
@@ -488,6 +490,7 @@ impl Supervisor {
             from_outbox: Vec::new(),
             watched: Vec::new(),
             outcomes: Vec::new(),
+            outbox_generation: 0,
         }
     }
 
@@ -579,6 +582,7 @@ impl Supervisor {
             }
             self.outbox_report.failed += self.from_outbox.len() as u64;
             self.from_outbox.clear();
+            self.outbox_generation += 1;
             self.session = Some(session);
             for w in &mut self.wanted {
                 w.in_session = None;
@@ -1079,6 +1083,7 @@ impl Supervisor {
         }
         let id = self.next_queued;
         self.next_queued += 1;
+        self.outbox_generation += 1;
         self.outbox.push_back(Queued {
             id,
             topic: topic.to_owned(),
@@ -1100,7 +1105,14 @@ impl Supervisor {
     pub fn cancel_queued(&mut self, id: u64) -> bool {
         let before = self.outbox.len();
         self.outbox.retain(|q| q.id != id);
+        self.outbox_generation += 1;
         self.outbox.len() != before
+    }
+
+    /// Changes whenever the outbox or its report does (for the page to know
+    /// when to read them again).
+    pub fn outbox_generation(&self) -> u64 {
+        self.outbox_generation
     }
 
     /// What became of the publishes sent from the outbox.
@@ -1131,6 +1143,7 @@ impl Supervisor {
             self.outcomes.push((id, ok));
         } else if let Some(i) = self.from_outbox.iter().position(|x| *x == id) {
             self.from_outbox.swap_remove(i);
+            self.outbox_generation += 1;
             if ok {
                 self.outbox_report.acknowledged += 1;
             } else {
@@ -1142,6 +1155,7 @@ impl Supervisor {
     /// Sends what waited in the outbox, in order (just after CONNACK).
     fn send_outbox(&mut self, now_ms: u64) {
         while let Some(q) = self.outbox.pop_front() {
+            self.outbox_generation += 1;
             let Some(session) = self.session.as_mut() else {
                 self.outbox.push_front(q);
                 return;
@@ -2373,7 +2387,9 @@ mod tests {
         assert_eq!(queue(&mut s, "q/3", QoS::AtLeastOnce), Ok(Sent::Queued(3)));
         let e = queue(&mut s, "q/0", QoS::AtMostOnce).unwrap_err();
         assert!(e.contains("a QoS 0 message is not queued"), "{e}");
+        let g = s.outbox_generation();
         assert!(s.cancel_queued(2));
+        assert!(s.outbox_generation() > g);
         assert!(!s.cancel_queued(2));
         assert_eq!(s.queued().iter().map(|q| q.id).collect::<Vec<_>>(), [1, 3]);
         assert!(
@@ -2399,7 +2415,9 @@ mod tests {
         assert!(one < three, "in order");
         assert!(!text.contains("q/2"), "the cancelled one never goes");
         assert!(s.queued().is_empty());
+        let g = s.outbox_generation();
         s.on_data(at + 2, &puback(1));
+        assert!(s.outbox_generation() > g, "the report changed");
         assert_eq!(
             s.outbox_report().describe().as_deref(),
             Some("Sent 2 queued publishes when the connection came back: 1 acknowledged, 0 failed")

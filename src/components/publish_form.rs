@@ -11,6 +11,8 @@
 //! timer here; and the supervisor's outbox of QoS 1/2 publishes made while
 //! reconnecting, each cancellable.
 
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use std::time::Duration;
 
 use leptos::prelude::*;
@@ -144,6 +146,28 @@ pub(crate) fn text_area(label: &'static str, rows: u32, value: RwSignal<String>)
         </label>
     }
     .into_any()
+}
+
+type Cond = Box<dyn Fn() -> bool + Send + Sync>;
+type Text = Box<dyn Fn() -> Option<String> + Send + Sync>;
+
+/// A button with a reactive `disabled` (one compiled view for all of them).
+#[allow(clippy::redundant_closure)]
+fn action_button(
+    label: &'static str,
+    disabled: Cond,
+    click: Box<dyn FnMut(leptos::ev::MouseEvent)>,
+) -> AnyView {
+    view! { <button type="button" disabled=move || disabled() on:click=click>{label}</button> }
+        .into_any()
+}
+
+/// A paragraph of text that changes, announced politely with `polite`
+/// (not the preview or the repeat's counters, which change all the time).
+#[allow(clippy::redundant_closure)]
+fn live_text(class: &'static str, polite: bool, text: Text) -> AnyView {
+    let live = if polite { "polite" } else { "off" };
+    view! { <p class=class aria-live=live>{move || text()}</p> }.into_any()
 }
 
 /// The "Message properties" fieldset (MQTT 5).
@@ -297,11 +321,11 @@ fn Templates() -> impl IntoView {
                     </select>
                 </label>
                 {text_field("Template name", "", "text", "e.g. sensor reading", name)}
-                <button type="button" disabled=move || no_name() on:click=handler(save)>"Save template"</button>
-                <button type="button" disabled=move || nothing_selected() || no_name() on:click=handler(rename)>"Rename template"</button>
-                <button type="button" disabled=move || nothing_selected() on:click=handler(delete)>"Delete template"</button>
+                {action_button("Save template", Box::new(no_name), handler(save))}
+                {action_button("Rename template", Box::new(move || nothing_selected() || no_name()), handler(rename))}
+                {action_button("Delete template", Box::new(nothing_selected), handler(delete))}
             </div>
-            <p class="hint" aria-live="polite">{move || message.get().map(|r| r.unwrap_or_else(|e| e))}</p>
+            {live_text("hint", true, Box::new(move || message.get().map(|r| r.unwrap_or_else(|e| e))))}
         </fieldset>
     }
 }
@@ -319,72 +343,146 @@ struct Run {
     counts: bool,
 }
 
+/// The repeat's state, shared by its buttons and its timer; `generation`
+/// tells a timer whether its repeat is still the current one.
+#[derive(Clone)]
+struct Repeating {
+    run: Rc<RefCell<Option<Run>>>,
+    generation: Rc<Cell<u64>>,
+    counter: RwSignal<String>,
+    text: RwSignal<String>,
+    active: RwSignal<bool>,
+}
+
 /// The form's counter as typed: the value `{{counter}}` takes next.
 fn counter_value(counter: RwSignal<String>) -> Result<u64, String> {
     counter
         .get_untracked()
         .trim()
-        .parse()
-        .map_err(|_| "Next counter: a whole number, 0 or more".to_string())
+        .parse::<u32>()
+        .map(u64::from)
+        .map_err(|_| "Next counter: a whole number from 0 to 4294967295".to_string())
 }
 
 /// One turn of a repeat's timer: takes the outcomes, sends what is due,
 /// shows the counters, and comes back in 10 ms until the repeat is over
-/// (or another one replaced it: `generation`).
-fn repeat_tick(
-    s: AppState,
-    run: StoredValue<Option<Run>>,
-    generation: StoredValue<u64>,
-    mine: u64,
-    counter: RwSignal<String>,
-    text: RwSignal<String>,
-) {
-    if generation.try_get_value() != Some(mine) {
+/// (or another one replaced it).
+fn repeat_tick(s: AppState, r: Repeating, mine: u64) {
+    if r.generation.get() != mine {
         return;
     }
     let outcomes = s.client().with(|sup| sup.take_outcomes());
     let now = now_ms();
-    let more = run
-        .try_update_value(|r| {
-            let Some(r) = r else { return false };
-            for (id, ok) in outcomes {
-                r.repeat.outcome(id, ok);
-            }
-            while r.repeat.due(now) {
-                let sent = counter_value(counter).and_then(|c| {
-                    let (t, p) = actions::expand_message(&r.topic, &r.payload, c)?;
-                    let id = actions::publish_repeated(
-                        s,
-                        &t,
-                        &p,
-                        r.format,
-                        r.qos,
-                        r.retain,
-                        r.props.as_ref(),
-                    )?;
-                    Ok((c, id))
-                });
-                match sent {
-                    Ok((c, id)) => {
-                        r.repeat.sent(id);
-                        if r.counts {
-                            counter.set((c + 1).to_string());
-                        }
+    let more = {
+        let mut guard = r.run.borrow_mut();
+        let Some(run) = guard.as_mut() else { return };
+        for (id, ok) in outcomes {
+            run.repeat.outcome(id, ok);
+        }
+        while run.repeat.due(now) {
+            let sent = counter_value(r.counter).and_then(|c| {
+                let (t, p) = actions::expand_message(&run.topic, &run.payload, c)?;
+                let id = actions::publish_repeated(
+                    s,
+                    &t,
+                    &p,
+                    run.format,
+                    run.qos,
+                    run.retain,
+                    run.props.as_ref(),
+                )?;
+                Ok((c, id))
+            });
+            match sent {
+                Ok((c, id)) => {
+                    run.repeat.sent(id);
+                    if run.counts {
+                        r.counter.set((c + 1).to_string());
                     }
-                    Err(e) => r.repeat.refused(e),
                 }
+                Err(e) => run.repeat.refused(e),
             }
-            text.set(r.repeat.describe());
-            !r.repeat.finished()
-        })
-        .unwrap_or(false);
+        }
+        r.text.set(run.repeat.describe());
+        !run.repeat.finished()
+    };
     if more {
-        set_timeout(
-            move || repeat_tick(s, run, generation, mine, counter, text),
-            Duration::from_millis(10),
-        );
+        set_timeout(move || repeat_tick(s, r, mine), Duration::from_millis(10));
     } else {
-        let _ = generation.try_update_value(|g| *g += 1);
+        r.active.set(false);
+    }
+}
+
+/// What the form's closures share; its methods are compiled once however
+/// many closures call them.
+#[derive(Clone, Copy)]
+struct Form {
+    s: AppState,
+    counter: RwSignal<String>,
+    outcome: RwSignal<Option<String>>,
+    /// Bumped when the outbox changes here (queued, cancelled).
+    outbox_rev: RwSignal<u64>,
+}
+
+impl Form {
+    /// The message with its variables replaced, for the preview (`None`:
+    /// no variables), or what is wrong with the topic or the variables.
+    #[inline(never)]
+    fn preview(self) -> Result<Option<(String, String)>, String> {
+        let d = self.s.draft;
+        let (t, p) = (d.topic.get(), d.payload.get());
+        self.counter.track();
+        if !has_variables(&t) && !has_variables(&p) {
+            if !t.is_empty() {
+                model::validate_topic_name(&t).map_err(|e| e.to_string())?;
+            }
+            return Ok(None);
+        }
+        let (t, p) = actions::expand_message(&t, &p, counter_value(self.counter)?)?;
+        if !t.is_empty() {
+            model::validate_topic_name(&t).map_err(|e| format!("Topic: {e}"))?;
+        }
+        Ok(Some((t, p)))
+    }
+
+    /// Publish (or, with `clear`, an empty retained message with the chosen
+    /// QoS and no properties): variables replaced, sent or queued.
+    #[inline(never)]
+    fn send(self, clear: bool) {
+        let (s, d) = (self.s, self.s.draft);
+        let q = d.qos.get_untracked();
+        let raw_topic = d.topic.get_untracked();
+        let (raw_payload, fmt) = if clear {
+            (String::new(), PayloadFormat::Text)
+        } else {
+            (d.payload.get_untracked(), d.format.get_untracked())
+        };
+        let counts = uses_counter(&raw_topic) || uses_counter(&raw_payload);
+        let v5 = s.form.protocol.get_untracked() == ProtocolVersion::V5;
+        let props = (!clear && v5).then(|| d.props.form());
+        let keep = clear || d.retain.get_untracked();
+        let r = counter_value(self.counter).and_then(|c| {
+            let (t, p) = actions::expand_message(&raw_topic, &raw_payload, c)?;
+            let done = actions::publish_or_queue(s, &t, &p, fmt, q, keep, props.as_ref())?;
+            if counts {
+                self.counter.set((c + 1).to_string());
+            }
+            Ok(done)
+        });
+        self.outbox_rev.update(|n| *n += 1);
+        self.outcome.set(r.unwrap_or_else(Some));
+    }
+
+    /// Publish cannot be pressed: disconnected, no topic, or a problem.
+    #[inline(never)]
+    fn cannot_send(self) -> bool {
+        let offline = match &*self.s.status.read() {
+            Status::Connected { .. } | Status::Connecting { .. } | Status::Reconnecting { .. } => {
+                false
+            }
+            Status::Disconnected { .. } => true,
+        };
+        offline || self.s.draft.topic.with(String::is_empty) || self.preview().is_err()
     }
 }
 
@@ -406,56 +504,16 @@ pub fn PublishForm() -> impl IntoView {
     let counter = RwSignal::new("1".to_string());
     // Bumped when the outbox changes here (queued, cancelled).
     let outbox_rev = RwSignal::new(0u64);
-    let topic_problem = move || {
-        let t = topic.get();
-        (!t.is_empty() && !has_variables(&t))
-            .then(|| model::validate_topic_name(&t).err().map(|e| e.to_string()))
-            .flatten()
+    let f = Form {
+        s,
+        counter,
+        outcome,
+        outbox_rev,
     };
-    // The message with its variables replaced, for the preview (`None`:
-    // no variables), or what is wrong with them.
-    let preview = memo(move || -> Result<Option<(String, String)>, String> {
-        let (t, p) = (topic.get(), payload.get());
-        counter.track();
-        if !has_variables(&t) && !has_variables(&p) {
-            return Ok(None);
-        }
-        let (t, p) = actions::expand_message(&t, &p, counter_value(counter)?)?;
-        if !t.is_empty() {
-            model::validate_topic_name(&t).map_err(|e| format!("Topic: {e}"))?;
-        }
-        Ok(Some((t, p)))
-    });
-    let problem = move || topic_problem().or_else(|| preview.get().err());
+    let preview = move || f.preview();
+    let problem = move || f.preview().err();
     let v5 = move || s.form.protocol.get() == ProtocolVersion::V5;
-    // "Clear retained" sends an empty retained message with the chosen QoS
-    // (and no properties).
-    let send = move |clear: bool| {
-        let q = qos.get_untracked();
-        let (raw_topic, fmt, keep) = (
-            topic.get_untracked(),
-            format.get_untracked(),
-            retain.get_untracked() || clear,
-        );
-        let raw_payload = if clear {
-            String::new()
-        } else {
-            payload.get_untracked()
-        };
-        let fmt = if clear { PayloadFormat::Text } else { fmt };
-        let counts = uses_counter(&raw_topic) || uses_counter(&raw_payload);
-        let props = (!clear && untrack(v5)).then(|| s.draft.props.form());
-        let r = counter_value(counter).and_then(|c| {
-            let (t, p) = actions::expand_message(&raw_topic, &raw_payload, c)?;
-            let done = actions::publish_or_queue(s, &t, &p, fmt, q, keep, props.as_ref())?;
-            if counts {
-                counter.set((c + 1).to_string());
-            }
-            Ok(done)
-        });
-        outbox_rev.update(|n| *n += 1);
-        outcome.set(r.unwrap_or_else(Some));
-    };
+    let send = move |clear: bool| f.send(clear);
     let on_format = move |ev| match PayloadFormat::from_key(&event_target_value(&ev)) {
         Some(f) => format.set(f),
         None => outcome.set(Some(format!(
@@ -470,23 +528,26 @@ pub fn PublishForm() -> impl IntoView {
             Status::Connecting { .. } | Status::Reconnecting { .. }
         )
     };
-    let cannot_send =
-        move || !(connected() || reconnecting()) || topic.get().is_empty() || problem().is_some();
+    let cannot_send = move || f.cannot_send();
 
     // The repeat.
     let every = RwSignal::new("1000".to_string());
-    let per_second = RwSignal::new(false);
     let count = RwSignal::new("10".to_string());
-    let run: StoredValue<Option<Run>> = StoredValue::new(None);
-    let generation = StoredValue::new(0u64);
-    let repeat_text = RwSignal::new(String::new());
-    let repeating = RwSignal::new(false);
+    let rep = Repeating {
+        run: Rc::new(RefCell::new(None)),
+        generation: Rc::new(Cell::new(0)),
+        counter,
+        text: RwSignal::new(String::new()),
+        active: RwSignal::new(false),
+    };
+    let active = rep.active;
+    let repeat_text = rep.text;
+    let r = rep.clone();
     let start = move |_| {
         let q = qos.get_untracked();
         let receive_maximum = s.granted.get_untracked().map(|g| g.receive_maximum);
         let plan = match RepeatPlan::parse(
             &every.get_untracked(),
-            per_second.get_untracked(),
             &count.get_untracked(),
             q.as_u8(),
             receive_maximum,
@@ -495,7 +556,7 @@ pub fn PublishForm() -> impl IntoView {
             Err(e) => return outcome.set(Some(e)),
         };
         let (t, p) = (topic.get_untracked(), payload.get_untracked());
-        run.set_value(Some(Run {
+        *r.run.borrow_mut() = Some(Run {
             repeat: Repeat::new(plan, now_ms()),
             counts: uses_counter(&t) || uses_counter(&p),
             topic: t,
@@ -504,67 +565,62 @@ pub fn PublishForm() -> impl IntoView {
             qos: q,
             retain: retain.get_untracked(),
             props: untrack(v5).then(|| s.draft.props.form()),
-        }));
+        });
         outcome.set(None);
         // Outcomes of an earlier repeat are of no use now.
         let _ = s.client().with(|sup| sup.take_outcomes());
-        generation.update_value(|g| *g += 1);
-        repeating.set(true);
-        repeat_tick(
-            s,
-            run,
-            generation,
-            generation.get_value(),
-            counter,
-            repeat_text,
-        );
+        let mine = r.generation.get() + 1;
+        r.generation.set(mine);
+        r.active.set(true);
+        repeat_tick(s, r.clone(), mine);
     };
     let stop = move |_| {
-        run.update_value(|r| {
-            if let Some(r) = r {
-                r.repeat.stop();
-                repeat_text.set(r.repeat.describe());
-            }
-        });
-    };
-    // `repeating` follows the timer: the tick bumps `generation` when done.
-    let clock_check = move || {
-        s.clock.track();
-        repeat_text.track();
-        let running = run.with_value(|r| r.as_ref().is_some_and(|r| !r.repeat.finished()));
-        if repeating.get_untracked() != running {
-            repeating.set(running);
+        if let Some(run) = rep.run.borrow_mut().as_mut() {
+            run.repeat.stop();
+            rep.text.set(run.repeat.describe());
         }
     };
-    crate::components::erased::effect(clock_check);
 
-    // The outbox, re-read when the status changes, twice a second (its
-    // report's acknowledgements) and when changed from here.
+    // The outbox, read again when the supervisor says it changed: checked
+    // when the status changes, twice a second (its report's
+    // acknowledgements) and when changed from here.
     let outbox = memo(move || {
         s.status.track();
         s.clock.track();
         outbox_rev.track();
+        s.client().peek(|sup| sup.outbox_generation())
+    });
+    let outbox_report = move || {
+        outbox.get();
+        s.client().peek(|sup| sup.outbox_report().describe())
+    };
+    let outbox_list = move || {
+        outbox.get();
         s.client().peek(|sup| {
-            let list: Vec<(u64, String)> = sup
-                .queued()
+            sup.queued()
                 .iter()
                 .map(|q| {
-                    (
-                        q.id,
-                        format!(
-                            "#{} {} · QoS {}{} · {} bytes",
-                            q.id,
-                            q.topic,
-                            q.qos.as_u8(),
-                            if q.retain { " retained" } else { "" },
-                            q.payload.len()
-                        ),
-                    )
+                    let id = q.id;
+                    let line = format!(
+                        "#{id} {} · QoS {}{} · {} bytes ",
+                        q.topic,
+                        q.qos.as_u8(),
+                        if q.retain { " retained" } else { "" },
+                        q.payload.len()
+                    );
+                    view! {
+                        <li>{line}
+                            <button type="button" class="small" on:click=handler(move |_| {
+                                actions::cancel_queued(s, id);
+                                outbox_rev.update(|n| *n += 1);
+                            })>{format!("Cancel queued publish #{id}")}</button>
+                        </li>
+                    }
+                    .into_any()
                 })
-                .collect();
-            (list, sup.outbox_report().describe())
+                .collect::<Vec<_>>()
         })
-    });
+    };
 
     view! {
         <section class="publish" aria-label="Publish">
@@ -585,17 +641,13 @@ pub fn PublishForm() -> impl IntoView {
                 {show(v5, || view! { <MessageProperties /> }.into_any())}
                 <div class="buttons">
                     <button type="submit" disabled=move || cannot_send()>"Publish"</button>
-                    <button type="button" disabled=move || cannot_send() on:click=handler(move |_| send(true))>"Clear retained"</button>
+                    {action_button("Clear retained", Box::new(cannot_send), handler(move |_| send(true)))}
                 </div>
             </form>
             <p class="hint" role="alert">{move || problem().or_else(|| outcome.get())}</p>
-            {show(move || matches!(preview.get(), Ok(Some(_))), move || view! {
-                <p class="hint preview">"Preview (the time and random values are drawn again when sent): "
-                    <code class="preview-topic">{move || preview.get().ok().flatten().map(|p| p.0)}</code>
-                    " ← "
-                    <code class="preview-payload">{move || preview.get().ok().flatten().map(|p| p.1)}</code>
-                </p>
-            }.into_any())}
+            {live_text("hint preview", false, Box::new(move || preview().ok().flatten().map(|(t, p)| {
+                format!("Preview (the time and random values are drawn again when sent): {t} ← {p}")
+            })))}
             {show(move || !connected(), move || view! {
                 <p class="hint">{move || String::from(if reconnecting() {
                     "Not connected yet: QoS 1 and 2 publishes are queued and sent when the connection is back; QoS 0 is refused."
@@ -603,36 +655,17 @@ pub fn PublishForm() -> impl IntoView {
                     "Connect to publish."
                 })}</p>
             }.into_any())}
-            {show(move || outbox.with(|o| !o.0.is_empty() || o.1.is_some()), move || view! {
-                <p class="hint">{move || outbox.with(|o| o.1.clone())}</p>
-                <ul role="list" aria-label="Queued publishes" class="publish-log">
-                    {move || outbox.get().0.into_iter().map(|(id, line)| view! {
-                        <li>{line}" "
-                            <button type="button" class="small" on:click=handler(move |_| {
-                                actions::cancel_queued(s, id);
-                                outbox_rev.update(|n| *n += 1);
-                            })>{format!("Cancel queued publish #{id}")}</button>
-                        </li>
-                    }.into_any()).collect::<Vec<_>>()}
-                </ul>
-            }.into_any())}
+            {live_text("hint", true, Box::new(outbox_report))}
+            <ul role="list" aria-label="Queued publishes" class="publish-log">{move || outbox_list()}</ul>
             <fieldset class="props">
                 <legend>"Repeat"</legend>
                 <div class="row">
-                    {text_field("Repeat every", "", "number", "", every)}
-                    <label>"Repeat unit"
-                        <select prop:value=move || String::from(if per_second.get() { "s" } else { "ms" })
-                            on:change=handler(move |ev| per_second.set(event_target_value(&ev) == "s"))>
-                            <option value="ms">"ms between messages"</option>
-                            <option value="s">"messages per second"</option>
-                        </select>
-                    </label>
+                    {text_field("Repeat every (ms, or N/s)", "", "text", "1000 or 50/s", every)}
                     {text_field("Repeat count (empty: until stopped)", "", "number", "", count)}
-                    <button type="button" disabled=move || repeating.get() || !connected() || cannot_send()
-                        on:click=handler(start)>"Start repeat"</button>
-                    <button type="button" disabled=move || !repeating.get() on:click=handler(stop)>"Stop repeat"</button>
+                    {action_button("Start repeat", Box::new(move || active.get() || !connected() || cannot_send()), handler(start))}
+                    {action_button("Stop repeat", Box::new(move || !active.get()), handler(stop))}
                 </div>
-                <p class="hint repeat-counters" aria-live="polite">{move || repeat_text.get()}</p>
+                {live_text("hint repeat-counters", false, Box::new(move || Some(repeat_text.get())))}
             </fieldset>
             <Templates />
             <ol class="publish-log" aria-label="Publish log">

@@ -65,9 +65,9 @@ def test_a_template_with_variables_survives_a_reload_and_sends_what_its_preview_
     payload.fill(body)
     expect(alert(page)).to_have_text("")
     # The preview shows the message as it would go now.
-    expect(f.locator("code.preview-topic")).to_have_text("tpl/1")
-    expect(f.locator("code.preview-payload")).to_have_text(
-        re.compile(r'^\{"n": 1, "at": "\d{4}-\d\d-\d\dT[0-9:.]+Z", "ms": \d+, "die": [1-6], "id": "[0-9a-f-]{36}"\}$'))
+    expect(f.locator("p.preview")).to_have_text(re.compile(
+        r'^Preview \(the time and random values are drawn again when sent\): tpl/1 ← '
+        r'\{"n": 1, "at": "\d{4}-\d\d-\d\dT[0-9:.]+Z", "ms": \d+, "die": [1-6], "id": "[0-9a-f-]{36}"\}$'))
 
     f.get_by_label("Template name").fill("reading")
     button(page, "Save template").click()
@@ -123,8 +123,7 @@ def test_repeat_at_fifty_a_second_for_a_hundred_delivers_exactly_a_hundred_and_c
     f.get_by_label("Topic", exact=True).fill("rep/seq")
     f.get_by_label("QoS").select_option("1")
     f.get_by_label("Payload", exact=True).fill("{{counter}}")
-    f.get_by_label("Repeat every").fill("50")
-    f.get_by_label("Repeat unit").select_option("s")
+    f.get_by_label("Repeat every (ms, or N/s)").fill("50/s")
     f.get_by_label("Repeat count (empty: until stopped)").fill("100")
     button(page, "Start repeat").click()
     got = [sub.get() for _ in range(100)]
@@ -136,7 +135,7 @@ def test_repeat_at_fifty_a_second_for_a_hundred_delivers_exactly_a_hundred_and_c
 
     # Until stopped: what the page counts as sent is exactly what arrives.
     f.get_by_label("Topic", exact=True).fill("rep/open")
-    f.get_by_label("Repeat every").fill("20")
+    f.get_by_label("Repeat every (ms, or N/s)").fill("20")
     f.get_by_label("Repeat count (empty: until stopped)").fill("")
     button(page, "Start repeat").click()
     for _ in range(5):
@@ -234,3 +233,57 @@ def test_a_qos1_publish_made_while_the_broker_is_down_is_queued_and_delivered_on
         if sub:
             sub.close()
         m.close()
+
+
+def test_templates_are_exported_and_imported_with_the_profiles(browser, page, site):
+    from conftest import new_page
+    open_dash(page, site)
+    page.get_by_label("Profile name").fill("plant")
+    button(page, "Save profile").click()
+    profile_message = page.locator("p.profile-message")
+    expect(profile_message).to_have_text('saved profile "plant"')
+    f = publish_form(page)
+    f.get_by_label("Topic", exact=True).fill("plant/{{counter}}/set")
+    f.get_by_label("Payload format").select_option("hex")
+    f.get_by_label("QoS").select_option("2")
+    f.get_by_label("Retain", exact=True).check()
+    f.get_by_label("Payload", exact=True).fill("01 {{random 10 99}}")
+    f.get_by_label("Template name").fill("setpoint")
+    button(page, "Save template").click()
+    expect(f.get_by_text('saved template "setpoint"')).to_be_visible()
+
+    with page.expect_download(timeout=T) as dl:
+        button(page, "Export profiles").click()
+    text = open(dl.value.path(), encoding="utf-8").read()
+    expect(profile_message).to_have_text(
+        "exported 1 profiles and 1 publish templates to mqdash-profiles.json")
+    data = json.loads(text)
+    assert [p["name"] for p in data["profiles"]] == ["plant"]
+    assert data["templates"] == [{"name": "setpoint", "topic": "plant/{{counter}}/set", "format": "hex",
+                                  "payload": "01 {{random 10 99}}", "qos": 2, "retain": True}]
+
+    other = new_page(browser)
+    try:
+        open_dash(other, site)
+        other.get_by_label("Import profiles").set_input_files(
+            files=[{"name": "mqdash-profiles.json", "mimeType": "application/json", "buffer": text.encode()}])
+        expect(other.locator("p.profile-message")).to_have_text(
+            "imported profiles: added plant; templates added setpoint")
+        g = publish_form(other)
+        g.get_by_role("combobox", name="Template", exact=True).select_option("setpoint")
+        expect(g.get_by_label("Topic", exact=True)).to_have_value("plant/{{counter}}/set")
+        expect(g.get_by_label("Payload", exact=True)).to_have_value("01 {{random 10 99}}")
+        expect(g.get_by_label("Payload format")).to_have_value("hex")
+        expect(g.get_by_label("QoS")).to_have_value("2")
+        expect(g.get_by_label("Retain", exact=True)).to_be_checked()
+        # An older file, without templates, still imports.
+        old = {"format": "mqdash-profiles", "version": 1, "profiles": [{"name": "old"}]}
+        other.get_by_label("Import profiles").set_input_files(
+            files=[{"name": "old.json", "mimeType": "application/json", "buffer": json.dumps(old).encode()}])
+        expect(other.locator("p.profile-message")).to_have_text("imported profiles: added old")
+        expect(g.get_by_role("combobox", name="Template", exact=True).locator("option")).to_have_text(
+            ["(saved templates)", "setpoint"])
+        assert_clean(other)
+    finally:
+        other.context.close()
+    assert_clean(page)

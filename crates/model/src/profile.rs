@@ -300,51 +300,60 @@ fn template_from_value(value: &Value) -> Result<PublishTemplate, String> {
     let mut t = PublishTemplate::default();
     for (key, v) in object("template", value)? {
         let k = key.as_str();
-        match k {
-            "name" => t.name = text(k, v)?,
-            "topic" => t.topic = text(k, v)?,
+        let p = &mut t.properties;
+        let field = match k {
+            "name" => &mut t.name,
+            "topic" => &mut t.topic,
+            "payload" => &mut t.payload,
             "format" => {
                 t.format = v
                     .as_str()
                     .and_then(PayloadFormat::from_key)
-                    .ok_or_else(|| must_be(k, "\"text\", \"json\", \"hex\", \"dp1\" or \"dp3\""))?
+                    .ok_or_else(|| must_be(k, "\"text\", \"json\", \"hex\", \"dp1\" or \"dp3\""))?;
+                continue;
             }
-            "payload" => t.payload = text(k, v)?,
             "qos" => {
-                t.qos = v
-                    .as_u64()
-                    .filter(|q| *q <= 2)
-                    .ok_or_else(|| must_be(k, "0, 1 or 2"))? as u8
+                t.qos = number(k, v, 2).map_err(|_| must_be(k, "0, 1 or 2"))? as u8;
+                continue;
             }
-            "retain" => t.retain = flag(k, v)?,
+            "retain" => {
+                t.retain = flag(k, v)?;
+                continue;
+            }
             "properties" => {
-                let p = &mut t.properties;
                 for (key, v) in object(k, v)? {
                     let k = key.as_str();
-                    match k {
-                        "content_type" => p.content_type = text(k, v)?,
-                        "utf8" => p.utf8 = flag(k, v)?,
-                        "expiry" => p.expiry = text(k, v)?,
-                        "response_topic" => p.response_topic = text(k, v)?,
-                        "correlation" => p.correlation = text(k, v)?,
-                        "user" => {
-                            let rows = v.as_array().ok_or_else(|| must_be(k, "a list"))?;
-                            p.user = rows
-                                .iter()
-                                .map(|row| match row.as_array().map(Vec::as_slice) {
-                                    Some([Value::String(a), Value::String(b)]) => {
-                                        Ok((a.clone(), b.clone()))
-                                    }
-                                    _ => Err(must_be(k, "a list of [name, value] pairs of text")),
-                                })
-                                .collect::<Result<_, _>>()?;
+                    let field = match k {
+                        "content_type" => &mut p.content_type,
+                        "expiry" => &mut p.expiry,
+                        "response_topic" => &mut p.response_topic,
+                        "correlation" => &mut p.correlation,
+                        "utf8" => {
+                            p.utf8 = flag(k, v)?;
+                            continue;
                         }
-                        _ => {}
-                    }
+                        "user" => {
+                            let bad = || must_be(k, "a list of [name, value] pairs of text");
+                            p.user.clear();
+                            for row in v.as_array().ok_or_else(bad)? {
+                                match row.as_array().map(Vec::as_slice) {
+                                    Some([Value::String(a), Value::String(b)]) => {
+                                        p.user.push((a.clone(), b.clone()))
+                                    }
+                                    _ => return Err(bad()),
+                                }
+                            }
+                            continue;
+                        }
+                        _ => continue,
+                    };
+                    *field = text(k, v)?;
                 }
+                continue;
             }
-            _ => {}
-        }
+            _ => continue,
+        };
+        *field = text(k, v)?;
     }
     if is_blank(&t.name) {
         return Err("a template needs a name".to_owned());

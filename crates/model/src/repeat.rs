@@ -29,28 +29,33 @@ pub struct RepeatPlan {
 }
 
 impl RepeatPlan {
-    /// The plan from the form: `every` is milliseconds between messages, or
-    /// messages a second with `per_second`; `count` empty means until
-    /// stopped; `receive_maximum` is the broker's (MQTT 5), if it gave one.
+    /// The plan from the form: `every` is milliseconds between messages
+    /// (`20`), or messages a second with `/s` (`50/s`); `count` empty means
+    /// until stopped; `receive_maximum` is the broker's (MQTT 5), if it gave
+    /// one.
     pub fn parse(
         every: &str,
-        per_second: bool,
         count: &str,
         qos: u8,
         receive_maximum: Option<u16>,
     ) -> Result<RepeatPlan, String> {
         let every = every.trim();
-        let n: u64 = every
-            .parse()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| {
-                if per_second {
-                    format!("Repeat rate: a whole number of messages a second from 1 to {MAX_PER_SECOND}, not {every:?}")
-                } else {
-                    format!("Repeat every: a whole number of milliseconds, 1 or more, not {every:?}")
-                }
-            })?;
+        let (number, per_second) = match every.strip_suffix("/s") {
+            Some(n) => (n.trim(), true),
+            None => (every, false),
+        };
+        let n = u64::from(
+            number
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| {
+                    format!(
+                "Repeat every: milliseconds between messages (20) or messages a second (50/s), \
+                 a whole number 1 or more, not {every:?}"
+            )
+                })?,
+        );
         let period_us = if per_second {
             if n > MAX_PER_SECOND {
                 return Err(format!(
@@ -65,9 +70,9 @@ impl RepeatPlan {
         let count = if count.is_empty() {
             None
         } else {
-            Some(count.parse::<u64>().ok().filter(|c| *c > 0).ok_or_else(|| {
+            Some(u64::from(count.parse::<u32>().ok().filter(|c| *c > 0).ok_or_else(|| {
                 format!("Repeat count: a whole number, 1 or more (empty: until stopped), not {count:?}")
-            })?)
+            })?))
         };
         let window = if qos == 0 {
             0
@@ -235,8 +240,8 @@ impl Repeat {
 mod tests {
     use super::*;
 
-    fn plan(every: &str, per_second: bool, count: &str, qos: u8) -> RepeatPlan {
-        RepeatPlan::parse(every, per_second, count, qos, None).unwrap()
+    fn plan(every: &str, count: &str, qos: u8) -> RepeatPlan {
+        RepeatPlan::parse(every, count, qos, None).unwrap()
     }
 
     /// Runs the timer every `tick` ms from 0 to `until`, acknowledging each
@@ -274,55 +279,39 @@ mod tests {
     #[test]
     fn the_form_reads_as_a_period_a_count_and_a_window() {
         assert_eq!(
-            plan("20", false, "100", 1),
+            plan("20", "100", 1),
             RepeatPlan {
                 period_us: 20_000,
                 count: Some(100),
                 window: 10
             }
         );
-        assert_eq!(plan("50", true, "", 0).period_us, 20_000);
-        assert_eq!(plan("3", true, " ", 2).period_us, 333_333);
-        assert_eq!(plan(" 3 ", true, "", 2).count, None);
-        assert_eq!(plan("1", false, "1", 0).window, 0);
+        assert_eq!(plan("50/s", "", 0).period_us, 20_000);
+        assert_eq!(plan("3/s", " ", 2).period_us, 333_333);
+        assert_eq!(plan(" 3 /s", "", 2).count, None);
+        assert_eq!(plan("1", "1", 0).window, 0);
+        assert_eq!(RepeatPlan::parse("10", "", 1, Some(4)).unwrap().window, 4);
         assert_eq!(
-            RepeatPlan::parse("10", false, "", 1, Some(4))
-                .unwrap()
-                .window,
-            4
-        );
-        assert_eq!(
-            RepeatPlan::parse("10", false, "", 1, Some(100))
-                .unwrap()
-                .window,
+            RepeatPlan::parse("10", "", 1, Some(100)).unwrap().window,
             10
         );
-        for (every, per_second, count, why) in [
-            (
-                "0",
-                false,
-                "",
-                "Repeat every: a whole number of milliseconds, 1 or more, not \"0\"",
-            ),
-            ("x", false, "", "Repeat every"),
-            (
-                "1001",
-                true,
-                "",
-                "Repeat rate: at most 1000 messages a second, not 1001",
-            ),
-            ("0", true, "", "Repeat rate: a whole number"),
-            ("10", false, "0", "Repeat count: a whole number, 1 or more"),
-            ("10", false, "-3", "Repeat count"),
+        for (every, count, why) in [
+            ("0", "", "Repeat every: milliseconds between messages (20) or messages a second (50/s), a whole number 1 or more, not \"0\""),
+            ("x", "", "Repeat every"),
+            ("1001/s", "", "Repeat rate: at most 1000 messages a second, not 1001"),
+            ("0/s", "", "Repeat every: "),
+            ("/s", "", "Repeat every: "),
+            ("10", "0", "Repeat count: a whole number, 1 or more"),
+            ("10", "-3", "Repeat count"),
         ] {
-            let e = RepeatPlan::parse(every, per_second, count, 1, None).unwrap_err();
+            let e = RepeatPlan::parse(every, count, 1, None).unwrap_err();
             assert!(e.starts_with(why), "{e}");
         }
     }
 
     #[test]
     fn fifty_a_second_for_a_hundred_sends_exactly_a_hundred_on_schedule() {
-        let mut r = Repeat::new(plan("50", true, "100", 1), 0);
+        let mut r = Repeat::new(plan("50/s", "100", 1), 0);
         let at = drive(&mut r, 10, 5_000, Some(5));
         assert_eq!(at.len(), 100);
         for (k, t) in at.iter().enumerate() {
@@ -338,7 +327,7 @@ mod tests {
 
     #[test]
     fn a_slow_broker_holds_the_repeat_at_its_window() {
-        let mut r = Repeat::new(plan("1", false, "", 1), 0);
+        let mut r = Repeat::new(plan("1", "", 1), 0);
         let at = drive(&mut r, 10, 1_000, None);
         assert_eq!(at.len(), MAX_IN_FLIGHT);
         assert_eq!(r.counts(), (10, 0, 0, 10));
@@ -353,13 +342,13 @@ mod tests {
         r.sent(Some(11));
         assert!(!r.due(1_002));
         // With the broker's receive maximum of 2, two at most.
-        let mut r = Repeat::new(RepeatPlan::parse("1", false, "", 2, Some(2)).unwrap(), 0);
+        let mut r = Repeat::new(RepeatPlan::parse("1", "", 2, Some(2)).unwrap(), 0);
         assert_eq!(drive(&mut r, 10, 100, None).len(), 2);
     }
 
     #[test]
     fn qos_0_has_no_window_and_no_acknowledgements() {
-        let mut r = Repeat::new(plan("10", false, "5", 0), 0);
+        let mut r = Repeat::new(plan("10", "5", 0), 0);
         let at = drive(&mut r, 25, 1_000, None);
         assert_eq!(at, [0, 25, 25, 50, 50]);
         assert!(r.finished());
@@ -371,7 +360,7 @@ mod tests {
 
     #[test]
     fn a_late_timer_moves_the_schedule_on_instead_of_bursting() {
-        let mut r = Repeat::new(plan("100", false, "", 0), 0);
+        let mut r = Repeat::new(plan("100", "", 0), 0);
         assert!(r.due(0));
         r.sent(None);
         // The tab was throttled for 10 s: one message now, not a hundred.
@@ -387,7 +376,7 @@ mod tests {
 
     #[test]
     fn stopping_and_refusals_end_it_and_outcomes_still_count() {
-        let mut r = Repeat::new(plan("1", false, "", 1), 0);
+        let mut r = Repeat::new(plan("1", "", 1), 0);
         assert!(r.due(0));
         r.sent(Some(1));
         r.stop();
@@ -400,7 +389,7 @@ mod tests {
         r.outcome(1, false);
         assert!(r.finished());
         assert_eq!(r.counts(), (1, 0, 1, 0));
-        let mut r = Repeat::new(plan("1", false, "5", 1), 0);
+        let mut r = Repeat::new(plan("1", "5", 1), 0);
         r.refused("not connected".into());
         assert!(!r.due(0));
         assert!(r.finished());

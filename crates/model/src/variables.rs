@@ -113,7 +113,7 @@ fn variable(inner: &str, at: usize) -> Result<Var, String> {
         let [min, max] = args.as_slice() else {
             return Err(bad());
         };
-        let (Ok(min), Ok(max)) = (min.parse::<i64>(), max.parse::<i64>()) else {
+        let (Some(min), Some(max)) = (whole(min), whole(max)) else {
             return Err(bad());
         };
         if min > max {
@@ -128,6 +128,18 @@ fn variable(inner: &str, at: usize) -> Result<Var, String> {
         "unknown variable {} at character {at} (known: {KNOWN})",
         shown()
     ))
+}
+
+/// A whole number of at most ten digits, with an optional `-` (parsed as
+/// `u32` digits, whose parser the page has anyway).
+fn whole(text: &str) -> Option<i64> {
+    match text.strip_prefix('-') {
+        Some(digits) if !digits.starts_with('+') => {
+            digits.parse::<u32>().ok().map(|n| -i64::from(n))
+        }
+        Some(_) => None,
+        None => text.parse::<u32>().ok().map(i64::from),
+    }
 }
 
 /// What the variables are replaced with for one message.
@@ -175,15 +187,20 @@ fn push_num(out: &mut String, n: u64) {
 /// A whole number from `min` to `max` (both included) picked by `r` in
 /// `[0, 1)`; an `r` outside that range is clamped.
 pub fn random_in(min: i64, max: i64, r: f64) -> i64 {
-    let span = (i128::from(max) - i128::from(min) + 1) as f64;
     let r = if r.is_finite() {
         r.clamp(0.0, 1.0)
     } else {
         0.0
     };
-    let step = (r * span) as i128;
-    let n = i128::from(min) + step;
-    n.clamp(i128::from(min), i128::from(max)) as i64
+    // In f64: exact for spans up to 2^53, close enough beyond.
+    let n = min as f64 + (r * (max as f64 - min as f64 + 1.0)).floor();
+    if n >= max as f64 {
+        max
+    } else if n <= min as f64 {
+        min
+    } else {
+        n as i64
+    }
 }
 
 /// A version 4 UUID (lowercase, hyphenated) from 16 random bytes.
@@ -350,6 +367,13 @@ mod tests {
         );
         assert!(err("{{random a b}}").contains("two whole numbers"));
         assert!(err("{{random 1.5 2}}").contains("two whole numbers"));
+        assert!(err("{{random -+1 2}}").contains("two whole numbers"));
+        assert!(err("{{random 1 4294967296}}").contains("two whole numbers"));
+        assert_eq!(
+            run("{{random -4294967295 -4294967295}}", 1, 0, &[0.5]).as_deref(),
+            Ok("-4294967295")
+        );
+        assert_eq!(run("{{random +3 3}}", 1, 0, &[0.5]).as_deref(), Ok("3"));
         assert_eq!(
             err("{{random 6 1}}"),
             "{{random 6 1}} at character 1: MIN (6) is above MAX (1)"
