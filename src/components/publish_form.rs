@@ -397,19 +397,19 @@ fn repeat_tick(s: AppState, r: Repeating, mine: u64) {
                 Ok((c, id)) => {
                     run.repeat.sent(id);
                     if run.counts {
-                        r.counter.set((c + 1).to_string());
+                        r.counter.try_set((c + 1).to_string());
                     }
                 }
                 Err(e) => run.repeat.refused(e),
             }
         }
-        r.text.set(run.repeat.describe());
+        r.text.try_set(run.repeat.describe());
         !run.repeat.finished()
     };
     if more {
         set_timeout(move || repeat_tick(s, r, mine), Duration::from_millis(10));
     } else {
-        r.active.set(false);
+        r.active.try_set(false);
     }
 }
 
