@@ -7,14 +7,13 @@
 //! the DOM as text (never as HTML).
 //!
 //! JSON is re-indented from its own tokens rather than round-tripped through
-//! `serde_json::Value`, after serde_json has checked it: a viewer must show
-//! the device's key order, duplicate keys and number spellings
-//! (`12345678901234567890123`, `1.50`) exactly as sent, which a `Value`
-//! would sort, merge and round. The layout is serde_json's pretty layout
-//! (two-space indent, `": "`).
+//! a [`crate::json::Value`], after [`crate::json::check`] has checked it: a
+//! viewer must show the device's key order, duplicate keys and number
+//! spellings (`12345678901234567890123`, `1.50`) exactly as sent, which a
+//! `Value` would sort, merge and round. The layout is serde_json's pretty
+//! layout (two-space indent, `": "`).
 
 use crate::onenet::split_dp;
-use serde::de::IgnoredAny;
 use std::fmt::Write as _;
 
 /// A sensible default for `limit`: enough for a screenful.
@@ -164,7 +163,7 @@ fn text_prefix(prefix: &[u8], cut: bool) -> Option<&str> {
 /// Whether `bytes` is a complete, valid JSON object or array.
 fn is_json_container(bytes: &[u8]) -> bool {
     matches!(bytes.trim_ascii_start().first(), Some(b'{' | b'['))
-        && serde_json::from_slice::<IgnoredAny>(bytes).is_ok()
+        && crate::json::check(bytes).is_ok()
 }
 
 /// Re-indents valid JSON in serde_json's pretty layout, keeping every token
