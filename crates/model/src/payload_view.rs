@@ -327,6 +327,47 @@ mod tests {
         assert_eq!(pretty, serde_json::to_string_pretty(&value).unwrap());
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn any_serde_json_document_is_shown_in_serde_json_pretty_layout(
+            text in crate::json::tests::json_text()
+        ) {
+            // serde_json's compact text of the document (keys sorted, one of
+            // each, numbers as it prints them) is shown as it pretty-prints
+            // the same value; anything serde_json refuses is shown as such.
+            // (Text with control characters such as U+007F is shown as
+            // binary, JSON or not.)
+            let texty = |t: &str| t.chars().all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'));
+            let theirs = serde_json::from_str::<serde_json::Value>(&text);
+            let view = render_payload(text.as_bytes(), usize::MAX);
+            let container = matches!(text.trim_start().as_bytes().first(), Some(b'{' | b'['));
+            if !texty(&text) {
+                proptest::prop_assert!(matches!(view, PayloadView::Binary { .. }), "{:?} shown as {:?}", text, view);
+            }
+            if let Ok(value) = theirs {
+                let compact = value.to_string();
+                let shown = render_payload(compact.as_bytes(), usize::MAX);
+                let is_container = value.is_object() || value.is_array();
+                if is_container && texty(&compact) {
+                    proptest::prop_assert_eq!(
+                        shown.body(),
+                        serde_json::to_string_pretty(&value).unwrap()
+                    );
+                }
+                if is_container && texty(&text) {
+                    proptest::prop_assert!(matches!(view, PayloadView::Json { .. }), "{:?} shown as {:?}", text, view);
+                }
+                if !is_container {
+                    proptest::prop_assert!(!matches!(view, PayloadView::Json { .. }), "{:?} shown as {:?}", text, view);
+                }
+            } else if container && serde_json::from_str::<serde::de::IgnoredAny>(&text).is_err() {
+                proptest::prop_assert!(!matches!(view, PayloadView::Json { .. }), "{:?} shown as {:?}", text, view);
+            }
+        }
+    }
+
     #[test]
     fn json_scalars_and_invalid_json_stay_text() {
         assert!(matches!(
