@@ -35,3 +35,29 @@ if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html):
 with open(index, "w", encoding="utf-8") as f:
     f.write(html)
 print(f"externalize_loader: loader moved to {name}")
+
+# Module workers (data-type="worker" data-loader-shim): trunk's shim is
+# `import init from './X.js';await init();`. Messages the page posts while the
+# wasm compiles would reach no handler and be lost, so the shim keeps them in
+# self.__keepQueue until the worker's main takes them (crates/keep-worker,
+# worker::start) and sets its own onmessage.
+shim = re.compile(r"import init from '\./(?P<js>[\w.-]+\.js)';await init\(\);")
+for loader in sorted(os.listdir(staging)):
+    if not loader.endswith("_loader.js"):
+        continue
+    path = os.path.join(staging, loader)
+    with open(path, encoding="utf-8") as f:
+        text = f.read().strip()
+    found = shim.fullmatch(text)
+    if not found:
+        sys.exit(f"externalize_loader: {loader} is not the loader shim trunk 0.21 writes: {text[:120]!r}")
+    js = found.group("js")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(
+            f"import init from './{js}';\n"
+            "const q = [];\n"
+            "self.__keepQueue = q;\n"
+            "self.onmessage = (e) => { q.push(e); };\n"
+            "await init();\n"
+        )
+    print(f"externalize_loader: {loader} queues messages until the worker's wasm has started")

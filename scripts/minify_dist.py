@@ -5,7 +5,8 @@ trunk 0.21 leaves wasm-bindgen's JS glue and the workers as written (about 60 KB
 10 KB gzipped, for the glue alone) and its own CSS minifier saves little; the
 page's first load must stay within 350 KB gzipped. This runs terser (npm,
 pinned in package.json) on every .js file in the staging directory (ES modules:
-the glue and the loader; classic scripts: the workers in public/), strips the
+the glue and the loader, and the keep worker's glue and loader shim, which
+index.html names in no tag; classic scripts: the workers in public/), strips the
 comments and the spacing from the CSS, and then rewrites the `integrity`
 (sha384) of every tag in index.html that names a file it changed, so Subresource
 Integrity keeps holding. Fails loudly: a missing terser or a tag it cannot

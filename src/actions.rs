@@ -6,12 +6,12 @@
 //! reads the form, calls them and reports their sentences.
 
 use leptos::prelude::*;
-use model::{encode, ImportReport, PayloadFormat, ProfileStore, PropertiesForm};
+use model::{encode, ImportReport, PayloadFormat, ProfileStore, PropertiesForm, PublishTemplate};
 use mqtt_session::{ProtocolVersion, PublishId, PublishProperties, QoS};
 
 use crate::client::browser::now_ms;
 use crate::client::settings::{self, build, FormValues};
-use crate::client::supervisor::{Target, WantedSubscription};
+use crate::client::supervisor::{Sent, Target, WantedSubscription};
 use crate::files;
 use crate::state::AppState;
 
@@ -122,24 +122,49 @@ pub fn publish_with(
     retain: bool,
     props: Option<&PropertiesForm>,
 ) -> Result<PublishId, String> {
+    let (payload, props) = prepare(s, topic, payload_text, format, props)?;
+    let (size, with_properties) = (payload.len(), !props.is_empty());
+    let id = s
+        .client()
+        .with(|sup| sup.publish_with(now_ms(), topic, payload, qos, retain, props))?;
+    logged(s, id, topic, qos, retain, size, with_properties);
+    Ok(id)
+}
+
+/// The payload encoded and the properties built, or why they cannot be.
+fn prepare(
+    s: AppState,
+    topic: &str,
+    payload_text: &str,
+    format: PayloadFormat,
+    props: Option<&PropertiesForm>,
+) -> Result<(Vec<u8>, PublishProperties), String> {
     model::validate_topic_name(topic).map_err(|e| format!("Topic: {e}"))?;
     let payload = encode(format, payload_text).map_err(|e| e.to_string())?;
     let props = match props {
         Some(p) => p.build(&payload)?,
         None => PublishProperties::default(),
     };
-    let with_properties = !props.is_empty();
-    if with_properties && !live_v5(s) {
+    if !props.is_empty() && !live_v5(s) {
         return Err(
             "message properties need an MQTT 5 connection: connect with MQTT 5, \
                     or leave the properties empty"
                 .into(),
         );
     }
-    let size = payload.len();
-    let id = s
-        .client()
-        .with(|sup| sup.publish_with(now_ms(), topic, payload, qos, retain, props))?;
+    Ok((payload, props))
+}
+
+/// Records a publish just made in the publish log.
+fn logged(
+    s: AppState,
+    id: PublishId,
+    topic: &str,
+    qos: QoS,
+    retain: bool,
+    size: usize,
+    with_properties: bool,
+) {
     s.publishes.update(|log| {
         log.record(id, topic, qos.as_u8(), retain, size);
         if with_properties {
@@ -148,7 +173,90 @@ pub fn publish_with(
     });
     // The "sent" state may already have moved on within this call.
     s.apply_pending();
-    Ok(id)
+}
+
+/// `text` with its variables replaced: `{{counter}}` by `counter`, the
+/// time from the page's clock, random values from `Math.random`.
+pub fn expand_variables(text: &str, counter: u64, now: u64) -> Result<String, String> {
+    let mut random = js_sys::Math::random;
+    model::variables::expand(
+        text,
+        &mut model::variables::Values {
+            counter,
+            now_ms: now,
+            random: &mut random,
+        },
+    )
+}
+
+/// Topic and payload text with their variables replaced (one clock reading
+/// and one counter value for both), or which of them is wrong and why.
+pub fn expand_message(
+    topic: &str,
+    payload: &str,
+    counter: u64,
+) -> Result<(String, String), String> {
+    let now = now_ms();
+    Ok((
+        expand_variables(topic, counter, now).map_err(|e| format!("Topic: {e}"))?,
+        expand_variables(payload, counter, now).map_err(|e| format!("Payload: {e}"))?,
+    ))
+}
+
+/// Publishes from the publish form (variables already replaced): now when
+/// connected; while reconnecting a QoS 1/2 publish waits in the
+/// supervisor's outbox. Returns what to tell the user when it was queued.
+pub fn publish_or_queue(
+    s: AppState,
+    topic: &str,
+    payload_text: &str,
+    format: PayloadFormat,
+    qos: QoS,
+    retain: bool,
+    props: Option<&PropertiesForm>,
+) -> Result<Option<String>, String> {
+    let (payload, props) = prepare(s, topic, payload_text, format, props)?;
+    let (size, with_properties) = (payload.len(), !props.is_empty());
+    let sent = s
+        .client()
+        .with(|sup| sup.publish_or_queue(now_ms(), topic, payload, qos, retain, props))?;
+    match sent {
+        Sent::Now(id) => {
+            logged(s, id, topic, qos, retain, size, with_properties);
+            Ok(None)
+        }
+        Sent::Queued(n) => Ok(Some(format!(
+            "not connected: queued as #{n}, sent when the connection is back"
+        ))),
+    }
+}
+
+/// One message of a repeat: sent now (never queued, not in the publish
+/// log). Returns the handle of a QoS 1/2 publish, whose outcome the
+/// supervisor reports through `take_outcomes`.
+pub fn publish_repeated(
+    s: AppState,
+    topic: &str,
+    payload_text: &str,
+    format: PayloadFormat,
+    qos: QoS,
+    retain: bool,
+    props: Option<&PropertiesForm>,
+) -> Result<Option<u64>, String> {
+    let (payload, props) = prepare(s, topic, payload_text, format, props)?;
+    s.client().with(|sup| {
+        let id = sup.publish_with(now_ms(), topic, payload, qos, retain, props)?;
+        if qos == QoS::AtMostOnce {
+            return Ok(None);
+        }
+        sup.watch(id);
+        Ok(Some(id.0))
+    })
+}
+
+/// Cancels a publish waiting in the outbox.
+pub fn cancel_queued(s: AppState, id: u64) -> bool {
+    s.client().with(|sup| sup.cancel_queued(id))
 }
 
 /// Whether the live connection (or the one being made) speaks MQTT 5.
@@ -336,16 +444,49 @@ pub fn load_profile(s: AppState, name: &str) -> Result<String, String> {
     }
 }
 
+/// Saves the publish form as the template `t.name` (replacing one of that
+/// name), kept with the profiles.
+pub fn save_template(s: AppState, t: PublishTemplate) -> Result<String, String> {
+    let mut store = s.profiles.get_untracked();
+    let name = t.name.clone();
+    store.save_template(t)?;
+    persist(s, store)?;
+    Ok(format!("saved template {name:?}"))
+}
+
+/// Renames a saved template.
+pub fn rename_template(s: AppState, from: &str, to: &str) -> Result<String, String> {
+    let mut store = s.profiles.get_untracked();
+    store.rename_template(from, to)?;
+    persist(s, store)?;
+    Ok(format!("renamed template {from:?} to {to:?}"))
+}
+
+/// Deletes a saved template.
+pub fn delete_template(s: AppState, name: &str) -> Result<String, String> {
+    let mut store = s.profiles.get_untracked();
+    if !store.remove_template(name) {
+        return Err(format!("there is no template named {name:?}"));
+    }
+    persist(s, store)?;
+    Ok(format!("deleted template {name:?}"))
+}
+
 /// Downloads every profile as a JSON file (passwords only where remembered).
 pub fn export_profiles(s: AppState) -> Result<String, String> {
     let store = s.profiles.get_untracked();
-    let n = store.profiles.len();
+    let (n, t) = (store.profiles.len(), store.templates.len());
     files::download(
         "mqdash-profiles.json",
         "application/json",
         &store.export_json(),
     )?;
-    Ok(format!("exported {n} profiles to mqdash-profiles.json"))
+    if t == 0 {
+        return Ok(format!("exported {n} profiles to mqdash-profiles.json"));
+    }
+    Ok(format!(
+        "exported {n} profiles and {t} publish templates to mqdash-profiles.json"
+    ))
 }
 
 /// Merges profiles from an exported JSON file's text into the store.
@@ -356,12 +497,17 @@ pub fn import_profiles(s: AppState, text: &str) -> Result<String, String> {
     Ok(import_message(&report))
 }
 
-/// "imported profiles: added a, b; replaced c" (or "…: no profiles in the
-/// file"), written without `format!`.
+/// "imported profiles: added a, b; replaced c; templates added t" (or
+/// "…: no profiles in the file"), written without `format!`.
 fn import_message(report: &ImportReport) -> String {
     const HEAD: &str = "imported profiles: ";
     let mut message = String::from(HEAD);
-    for (word, names) in [("added ", &report.added), ("replaced ", &report.replaced)] {
+    for (word, names) in [
+        ("added ", &report.added),
+        ("replaced ", &report.replaced),
+        ("templates added ", &report.templates_added),
+        ("templates replaced ", &report.templates_replaced),
+    ] {
         if !names.is_empty() {
             if message.len() > HEAD.len() {
                 message.push_str("; ");
@@ -452,6 +598,7 @@ mod tests {
         let report = |added: &[&str], replaced: &[&str]| ImportReport {
             added: added.iter().map(|s| s.to_string()).collect(),
             replaced: replaced.iter().map(|s| s.to_string()).collect(),
+            ..ImportReport::default()
         };
         assert_eq!(
             import_message(&report(&[], &[])),
@@ -468,6 +615,13 @@ mod tests {
         assert_eq!(
             import_message(&report(&["a"], &["b", "c"])),
             "imported profiles: added a; replaced b, c"
+        );
+        let mut r = report(&[], &["p"]);
+        r.templates_added = vec!["t".into()];
+        r.templates_replaced = vec!["u".into(), "v".into()];
+        assert_eq!(
+            import_message(&r),
+            "imported profiles: replaced p; templates added t; templates replaced u, v"
         );
     }
 }

@@ -8,6 +8,7 @@ use crate::actions;
 use crate::components::broker_card::BrokerCard;
 use crate::components::connection_bar::ConnectionBar;
 use crate::components::connection_form::DEFAULT_BROKER_URL;
+use crate::components::keep::{KeepCard, ReplayBanner};
 use crate::components::panels::Panels;
 use crate::components::publish_form::PublishForm;
 use crate::components::request_response::RequestResponse;
@@ -25,6 +26,7 @@ pub fn App() -> impl IntoView {
     provide_context(state);
     state.start();
     actions::start_from_location(state);
+    crate::keep::start_if_recorded();
     on_cleanup(move || state.stop());
 
     view! {
@@ -37,17 +39,20 @@ pub fn App() -> impl IntoView {
             <a href="#subscriptions">"Subscriptions"</a>
             <a href="#publish">"Publish"</a>
             <a href="#request-response">"Request / response"</a>
+            <a href="#keep">"Record and replay"</a>
             <a href="#topics">"Topic tree"</a>
             <a href="#panels">"Panels"</a>
         </nav>
         <main>
             <LinkProblems />
+            <ReplayBanner />
             <ConnectionBar />
             <div class="workspace">
                 <div class="side">
                     <div id="subscriptions"><Subscriptions /></div>
                     <div id="publish"><PublishForm /></div>
                     <div id="request-response"><RequestResponse /></div>
+                    <div id="keep"><KeepCard /></div>
                     <BrokerCard />
                 </div>
                 <div id="topics" class="tree-column"><TopicTreePane /></div>

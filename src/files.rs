@@ -22,7 +22,13 @@ pub fn download(filename: &str, mime: &str, text: &str) -> Result<(), String> {
     let bag = BlobPropertyBag::new();
     bag.set_type(mime);
     let blob = Blob::new_with_str_sequence_and_options(&parts, &bag).map_err(fail)?;
-    let url = Url::create_object_url_with_blob(&blob).map_err(fail)?;
+    download_blob(filename, &blob)
+}
+
+/// Offers `blob` as a download named `filename`.
+pub fn download_blob(filename: &str, blob: &Blob) -> Result<(), String> {
+    let fail = |_| format!("the browser refused to make the file {filename}");
+    let url = Url::create_object_url_with_blob(blob).map_err(fail)?;
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;

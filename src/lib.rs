@@ -14,6 +14,7 @@ pub mod app;
 pub mod client;
 pub mod components;
 pub mod files;
+pub mod keep;
 pub mod lag;
 pub mod probe;
 pub mod state;

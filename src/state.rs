@@ -355,6 +355,13 @@ impl AppState {
         self.redraw();
     }
 
+    /// Changes the model as a batch of messages does (replayed ones): the
+    /// next frame redraws, as the pacer allows.
+    pub fn change_model_quietly(&self, f: impl FnOnce(&mut Dashboard)) {
+        self.dash.update_value(f);
+        PACER.with(|p| p.borrow_mut().mark_dirty());
+    }
+
     /// Applies every queued notice to the model in one batch, and redraws.
     pub fn apply_pending(&self) {
         if self.apply_queue(usize::MAX) {
@@ -409,11 +416,22 @@ impl AppState {
             .requests
             .try_update_untracked(std::mem::take)
             .unwrap_or_default();
+        let mut records = crate::keep::recording().then(Vec::new);
         let outcome = self.dash.try_update_value(|d| {
-            let outcome = apply_batch(d, &mut log, &mut requests, batch, js_sys::Date::now());
+            let outcome = apply_batch(
+                d,
+                &mut log,
+                &mut requests,
+                records.as_mut(),
+                batch,
+                js_sys::Date::now(),
+            );
             crate::probe::after_batch(probe, d.stats());
             outcome
         });
+        if let Some(r) = records {
+            crate::keep::record(r);
+        }
         self.requests.try_update_untracked(|r| *r = requests);
         let Some(outcome) = outcome else { return true };
         if let Some(g) = granted {
@@ -458,6 +476,7 @@ impl AppState {
                     return;
                 }
                 state.apply_queue(FRAME_BATCH_MAX);
+                crate::keep::frame(state);
                 if PACER.with(|p| p.borrow_mut().frame(js_sys::Date::now())) {
                     state.redraw();
                 }

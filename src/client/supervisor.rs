@@ -359,6 +359,86 @@ pub struct Supervisor {
     previous_closed_by_peer: bool,
     actions: VecDeque<Action>,
     notices: VecDeque<Notice>,
+    /// QoS 1/2 publishes made while reconnecting, sent in order at the next
+    /// CONNACK (at most [`OUTBOX_MAX`]).
+    outbox: VecDeque<Queued>,
+    /// The id the next queued publish gets.
+    next_queued: u64,
+    /// What became of the publishes sent from the outbox.
+    outbox_report: OutboxReport,
+    /// Publishes sent from the outbox, awaiting their acknowledgement.
+    from_outbox: Vec<u64>,
+    /// Publishes whose outcome the page asked to hear about ([`Supervisor::watch`]).
+    watched: Vec<u64>,
+    /// Their outcomes, until [`Supervisor::take_outcomes`].
+    outcomes: Vec<(u64, bool)>,
+}
+
+/// The most publishes waiting in the outbox for the connection to come back.
+pub const OUTBOX_MAX: usize = 100;
+
+/// A QoS 1/2 publish made while the page was reconnecting, waiting for the
+/// connection to come back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queued {
+    /// Its number in the outbox (from 1, never reused).
+    pub id: u64,
+    /// The topic.
+    pub topic: String,
+    /// The payload, encoded.
+    pub payload: Vec<u8>,
+    /// QoS 1 or 2.
+    pub qos: QoS,
+    /// Retain flag.
+    pub retain: bool,
+    /// MQTT 5 properties (empty with 3.1 and 3.1.1).
+    pub properties: PublishProperties,
+}
+
+/// What became of the publishes sent from the outbox when the connection
+/// came back.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutboxReport {
+    /// Sent (handed to the session).
+    pub sent: u64,
+    /// Acknowledged by the broker.
+    pub acknowledged: u64,
+    /// Refused by the session or failed later.
+    pub failed: u64,
+    /// Why the last one failed to be sent, if one did.
+    pub last_refusal: Option<String>,
+}
+
+impl OutboxReport {
+    /// `Sent 2 queued publishes: 1 acknowledged, 1 failed (…)`, or nothing
+    /// before any was sent.
+    pub fn describe(&self) -> Option<String> {
+        if self.sent == 0 && self.failed == 0 {
+            return None;
+        }
+        let mut s = format!(
+            "Sent {} queued publish{} when the connection came back: {} acknowledged, {} failed",
+            self.sent,
+            if self.sent == 1 { "" } else { "es" },
+            self.acknowledged,
+            self.failed
+        );
+        if let Some(r) = &self.last_refusal {
+            s.push_str(" (");
+            s.push_str(r);
+            s.push(')');
+        }
+        Some(s)
+    }
+}
+
+/// Where a publish went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    /// Handed to the session now; its outcome comes as session events.
+    Now(PublishId),
+    /// Kept in the outbox (this number) until the connection is back.
+    Queued(u64),
 }
 
 impl Default for Supervisor {
@@ -402,6 +482,12 @@ impl Supervisor {
             previous_closed_by_peer: false,
             actions: VecDeque::new(),
             notices: VecDeque::new(),
+            outbox: VecDeque::new(),
+            next_queued: 1,
+            outbox_report: OutboxReport::default(),
+            from_outbox: Vec::new(),
+            watched: Vec::new(),
+            outcomes: Vec::new(),
         }
     }
 
@@ -482,9 +568,17 @@ impl Supervisor {
                     "the page connected to another broker or with other options".into(),
                 );
                 while let Some(event) = old.poll_event() {
+                    self.note_outcome(&event);
                     self.notices.push_back(Notice::Session(event));
                 }
             }
+            // The new session numbers its publishes from 1 again: what the
+            // old one still had in flight will never be heard of.
+            for id in std::mem::take(&mut self.watched) {
+                self.outcomes.push((id, false));
+            }
+            self.outbox_report.failed += self.from_outbox.len() as u64;
+            self.from_outbox.clear();
             self.session = Some(session);
             for w in &mut self.wanted {
                 w.in_session = None;
@@ -948,6 +1042,123 @@ impl Supervisor {
         Ok(id)
     }
 
+    /// Publishes now when connected. While the page is connecting or
+    /// reconnecting, a QoS 1 or 2 publish waits in the outbox (at most
+    /// [`OUTBOX_MAX`]) and goes out, in order, right after the next CONNACK;
+    /// a QoS 0 one is refused with a sentence, as is any publish while
+    /// disconnected.
+    pub fn publish_or_queue(
+        &mut self,
+        now_ms: u64,
+        topic: &str,
+        payload: Vec<u8>,
+        qos: QoS,
+        retain: bool,
+        properties: PublishProperties,
+    ) -> Result<Sent, String> {
+        if self.is_connected() {
+            return self
+                .publish_with(now_ms, topic, payload, qos, retain, properties)
+                .map(Sent::Now);
+        }
+        if self.status.is_disconnected() || self.target.is_none() {
+            return Err("not connected: connect first".into());
+        }
+        if qos == QoS::AtMostOnce {
+            return Err(
+                "not connected (reconnecting): a QoS 0 message is not queued; \
+                        choose QoS 1 or 2 to queue it until the connection is back"
+                    .into(),
+            );
+        }
+        if self.outbox.len() >= OUTBOX_MAX {
+            return Err(format!(
+                "the queue of publishes waiting for the connection is full ({OUTBOX_MAX}): \
+                 cancel some or wait for the connection"
+            ));
+        }
+        let id = self.next_queued;
+        self.next_queued += 1;
+        self.outbox.push_back(Queued {
+            id,
+            topic: topic.to_owned(),
+            payload,
+            qos,
+            retain,
+            properties,
+        });
+        Ok(Sent::Queued(id))
+    }
+
+    /// The publishes waiting for the connection, oldest first.
+    pub fn queued(&self) -> &VecDeque<Queued> {
+        &self.outbox
+    }
+
+    /// Takes a publish out of the outbox: it will never be sent. Whether it
+    /// was still there.
+    pub fn cancel_queued(&mut self, id: u64) -> bool {
+        let before = self.outbox.len();
+        self.outbox.retain(|q| q.id != id);
+        self.outbox.len() != before
+    }
+
+    /// What became of the publishes sent from the outbox.
+    pub fn outbox_report(&self) -> &OutboxReport {
+        &self.outbox_report
+    }
+
+    /// Asks to hear (through [`Supervisor::take_outcomes`]) whether this
+    /// QoS 1/2 publish is acknowledged or fails.
+    pub fn watch(&mut self, id: PublishId) {
+        self.watched.push(id.0);
+    }
+
+    /// The outcomes of watched publishes since the last call: `(id, acknowledged)`.
+    pub fn take_outcomes(&mut self) -> Vec<(u64, bool)> {
+        std::mem::take(&mut self.outcomes)
+    }
+
+    /// Counts an acknowledgement or failure of a watched or outbox publish.
+    fn note_outcome(&mut self, event: &Event) {
+        let (id, ok) = match event {
+            Event::PublishComplete { id, .. } => (id.0, true),
+            Event::PublishFailed { id, .. } => (id.0, false),
+            _ => return,
+        };
+        if let Some(i) = self.watched.iter().position(|x| *x == id) {
+            self.watched.swap_remove(i);
+            self.outcomes.push((id, ok));
+        } else if let Some(i) = self.from_outbox.iter().position(|x| *x == id) {
+            self.from_outbox.swap_remove(i);
+            if ok {
+                self.outbox_report.acknowledged += 1;
+            } else {
+                self.outbox_report.failed += 1;
+            }
+        }
+    }
+
+    /// Sends what waited in the outbox, in order (just after CONNACK).
+    fn send_outbox(&mut self, now_ms: u64) {
+        while let Some(q) = self.outbox.pop_front() {
+            let Some(session) = self.session.as_mut() else {
+                self.outbox.push_front(q);
+                return;
+            };
+            match session.publish_with(now_ms, &q.topic, q.payload, q.qos, q.retain, q.properties) {
+                Ok(id) => {
+                    self.outbox_report.sent += 1;
+                    self.from_outbox.push(id.0);
+                }
+                Err(e) => {
+                    self.outbox_report.failed += 1;
+                    self.outbox_report.last_refusal = Some(format!("{}: {e}", q.topic));
+                }
+            }
+        }
+    }
+
     /// Next thing the glue must do.
     pub fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()
@@ -1176,6 +1387,9 @@ impl Supervisor {
                 Event::Message(_) | Event::MessageNotKept { .. } => {
                     self.messages_since_probe = true;
                 }
+                Event::PublishComplete { .. } | Event::PublishFailed { .. } => {
+                    self.note_outcome(&event);
+                }
                 _ => {}
             }
             self.notices.push_back(Notice::Session(event));
@@ -1210,6 +1424,7 @@ impl Supervisor {
             let _ = self.send_subscribe(now_ms, &missing);
         }
         self.announce();
+        self.send_outbox(now_ms);
     }
 
     /// The sentence for a server's "session taken over".
@@ -1253,7 +1468,12 @@ impl Supervisor {
             return;
         };
         while session.poll_transmit().is_some() {}
+        let mut events = Vec::new();
         while let Some(event) = session.poll_event() {
+            events.push(event);
+        }
+        for event in events {
+            self.note_outcome(&event);
             self.notices.push_back(Notice::Session(event));
         }
     }
@@ -2113,6 +2333,138 @@ mod tests {
             s.publish(0, "a", b"x".to_vec(), QoS::AtMostOnce, false),
             Err("not connected".into())
         );
+    }
+
+    /// A PUBACK for packet id `pkid`.
+    fn puback(pkid: u8) -> [u8; 4] {
+        [0x40, 0x02, 0x00, pkid]
+    }
+
+    /// Connected, then the connection is lost: reconnecting, with the
+    /// time of the next attempt.
+    fn lost(s: &mut Supervisor) -> u64 {
+        connect(s, &CONNACK_OK);
+        s.on_closed(10, 1006, "");
+        actions(s);
+        notices(s);
+        match s.status() {
+            Status::Reconnecting { at_ms, .. } => *at_ms,
+            other => panic!("not reconnecting: {other:?}"),
+        }
+    }
+
+    fn queue(s: &mut Supervisor, topic: &str, qos: QoS) -> Result<Sent, String> {
+        s.publish_or_queue(
+            11,
+            topic,
+            topic.as_bytes().to_vec(),
+            qos,
+            false,
+            PublishProperties::default(),
+        )
+    }
+
+    #[test]
+    fn qos_1_and_2_publishes_made_while_reconnecting_wait_and_go_out_in_order_after_connack() {
+        let mut s = supervisor(true);
+        let at = lost(&mut s);
+        assert_eq!(queue(&mut s, "q/1", QoS::AtLeastOnce), Ok(Sent::Queued(1)));
+        assert_eq!(queue(&mut s, "q/2", QoS::ExactlyOnce), Ok(Sent::Queued(2)));
+        assert_eq!(queue(&mut s, "q/3", QoS::AtLeastOnce), Ok(Sent::Queued(3)));
+        let e = queue(&mut s, "q/0", QoS::AtMostOnce).unwrap_err();
+        assert!(e.contains("a QoS 0 message is not queued"), "{e}");
+        assert!(s.cancel_queued(2));
+        assert!(!s.cancel_queued(2));
+        assert_eq!(s.queued().iter().map(|q| q.id).collect::<Vec<_>>(), [1, 3]);
+        assert!(
+            actions(&mut s).is_empty(),
+            "nothing goes out while reconnecting"
+        );
+        assert_eq!(s.outbox_report().describe(), None);
+
+        s.on_timer(at);
+        s.on_open(at, "mqtt");
+        s.on_data(at + 1, &CONNACK_OK);
+        let sent = actions(&mut s);
+        assert_eq!(sent_packet_types(&sent), [1, 3, 3]);
+        let bytes: Vec<u8> = sent
+            .iter()
+            .flat_map(|a| match a {
+                Action::Send(b) => b.clone(),
+                _ => Vec::new(),
+            })
+            .collect();
+        let text = String::from_utf8_lossy(&bytes);
+        let (one, three) = (text.find("q/1").unwrap(), text.rfind("q/3").unwrap());
+        assert!(one < three, "in order");
+        assert!(!text.contains("q/2"), "the cancelled one never goes");
+        assert!(s.queued().is_empty());
+        s.on_data(at + 2, &puback(1));
+        assert_eq!(
+            s.outbox_report().describe().as_deref(),
+            Some("Sent 2 queued publishes when the connection came back: 1 acknowledged, 0 failed")
+        );
+        s.on_data(at + 3, &puback(2));
+        assert_eq!(s.outbox_report().acknowledged, 2);
+        // Connected, a publish goes at once.
+        assert!(matches!(
+            queue(&mut s, "q/4", QoS::AtMostOnce),
+            Ok(Sent::Now(_))
+        ));
+    }
+
+    #[test]
+    fn publishing_while_disconnected_is_refused_and_the_outbox_is_bounded() {
+        let mut s = supervisor(true);
+        assert_eq!(
+            queue(&mut s, "a", QoS::AtLeastOnce),
+            Err("not connected: connect first".into())
+        );
+        lost(&mut s);
+        for i in 0..OUTBOX_MAX {
+            assert_eq!(
+                queue(&mut s, "a", QoS::AtLeastOnce),
+                Ok(Sent::Queued(i as u64 + 1))
+            );
+        }
+        let e = queue(&mut s, "a", QoS::AtLeastOnce).unwrap_err();
+        assert!(e.contains("is full (100)"), "{e}");
+        assert!(s.cancel_queued(50));
+        assert_eq!(queue(&mut s, "a", QoS::AtLeastOnce), Ok(Sent::Queued(101)));
+        // Disconnect keeps them (they go at the next connection) but
+        // refuses new ones.
+        s.stop(20);
+        assert_eq!(s.queued().len(), OUTBOX_MAX);
+        assert_eq!(
+            queue(&mut s, "a", QoS::ExactlyOnce),
+            Err("not connected: connect first".into())
+        );
+    }
+
+    #[test]
+    fn watched_publishes_report_each_outcome_once() {
+        let mut s = supervisor(true);
+        connect(&mut s, &CONNACK_OK);
+        let a = s
+            .publish(2, "w/a", b"1".to_vec(), QoS::AtLeastOnce, false)
+            .unwrap();
+        let b = s
+            .publish(2, "w/b", b"2".to_vec(), QoS::AtLeastOnce, false)
+            .unwrap();
+        let unwatched = s
+            .publish(2, "w/c", b"3".to_vec(), QoS::AtLeastOnce, false)
+            .unwrap();
+        s.watch(a);
+        s.watch(b);
+        assert!(s.take_outcomes().is_empty());
+        s.on_data(3, &puback(1));
+        s.on_data(3, &puback(3));
+        assert_eq!(s.take_outcomes(), [(a.0, true)]);
+        assert!(s.take_outcomes().is_empty());
+        // Clean session: what is in flight fails with the connection.
+        s.on_closed(4, 1006, "");
+        assert_eq!(s.take_outcomes(), [(b.0, false)]);
+        let _ = unwatched;
     }
 
     #[test]

@@ -213,12 +213,31 @@ fn kept_properties(p: Option<Box<PublishProperties>>) -> Option<Arc<PublishPrope
     Some(Arc::from(p))
 }
 
+/// Encodes a message as a record (docs/keep.md) onto `out`. A message the
+/// record codec cannot write (none the session delivered should fail) is
+/// left out rather than stopping the frame.
+pub fn record_message(out: &mut Vec<u8>, m: &Incoming) {
+    let _ = mqtt_session::record::encode(
+        out,
+        m.received_ms,
+        &m.topic,
+        &m.payload,
+        mqtt_session::QoS::from_u8(m.qos).unwrap_or(mqtt_session::QoS::AtMostOnce),
+        m.retain,
+        m.dup,
+        m.properties.as_deref(),
+    );
+}
+
 /// Applies `batch` (each notice with the ms-since-epoch it happened) to the
 /// model, and offers each message to the request/response bookkeeping.
+/// With `record`, each message is also appended to it as a record (the
+/// recording, docs/keep.md).
 pub fn apply_batch(
     dash: &mut Dashboard,
     log: &mut PublishLog,
     requests: &mut Requests,
+    mut record: Option<&mut Vec<u8>>,
     batch: impl IntoIterator<Item = (f64, Notice)>,
     now_ms: f64,
 ) -> BatchOutcome {
@@ -244,7 +263,7 @@ pub fn apply_batch(
                     out.requests_changed |=
                         requests.on_message(&m.topic, correlation, &m.payload, at);
                 }
-                messages.push(Incoming {
+                let incoming = Incoming {
                     topic: m.topic,
                     // A copy, so one small payload does not keep a whole WebSocket
                     // frame alive in the history (its byte cap counts payload sizes).
@@ -254,7 +273,11 @@ pub fn apply_batch(
                     dup: m.dup,
                     received_ms: at,
                     properties: kept_properties(m.properties),
-                })
+                };
+                if let Some(out) = record.as_deref_mut() {
+                    record_message(out, &incoming);
+                }
+                messages.push(incoming);
             }
             Notice::Session(Event::MessageNotKept {
                 topic, size, limit, ..
@@ -326,6 +349,7 @@ mod tests {
             &mut dash,
             &mut log,
             &mut Requests::default(),
+            None,
             vec![(0.0, pong(40)), (1.0, pong(2_300)), (2.0, pong(90))],
             2.0,
         );
@@ -334,6 +358,7 @@ mod tests {
             &mut dash,
             &mut log,
             &mut Requests::default(),
+            None,
             vec![(0.0, message("a", b"1", QoS::AtMostOnce, false))],
             2.0,
         );
@@ -350,7 +375,14 @@ mod tests {
             (2.0, message("a/x", b"2", QoS::ExactlyOnce, true)),
             (3.0, message("a/y", b"{\"t\":3}", QoS::AtMostOnce, false)),
         ];
-        apply_batch(&mut dash, &mut log, &mut Requests::default(), batch, 3.0);
+        apply_batch(
+            &mut dash,
+            &mut log,
+            &mut Requests::default(),
+            None,
+            batch,
+            3.0,
+        );
         let x = dash.panel_by_topic("a/x").expect("panel for a/x");
         assert_eq!(x.count(), 2);
         let last = x.last().expect("a last message");
@@ -373,7 +405,14 @@ mod tests {
                 subs(&[("a/#", 2, Grant::Granted(1)), ("b", 1, Grant::Refused)]),
             ),
         ];
-        apply_batch(&mut dash, &mut log, &mut Requests::default(), batch, 2.0);
+        apply_batch(
+            &mut dash,
+            &mut log,
+            &mut Requests::default(),
+            None,
+            batch,
+            2.0,
+        );
         let a = dash.subscription_by_filter("a/#").expect("a/#");
         assert_eq!(a.grant(), Grant::Granted(1));
         assert!(
@@ -389,11 +428,61 @@ mod tests {
             &mut dash,
             &mut log,
             &mut Requests::default(),
+            None,
             vec![(3.0, subs(&[("b", 1, Grant::NotConnected)]))],
             3.0,
         );
         assert!(dash.subscription_by_filter("a/#").is_none());
         assert_eq!(dash.subscriptions().len(), 1);
+    }
+
+    #[test]
+    fn while_recording_each_message_of_a_batch_is_appended_as_a_record_with_its_time() {
+        let mut dash = Dashboard::new(Limits::default());
+        let mut log = PublishLog::default();
+        let mut records = Vec::new();
+        let batch = vec![
+            (5.0, message("a/x", b"1", QoS::AtLeastOnce, true)),
+            (6.0, message("a/y", b"\xff\x00", QoS::AtMostOnce, false)),
+        ];
+        apply_batch(
+            &mut dash,
+            &mut log,
+            &mut Requests::default(),
+            Some(&mut records),
+            batch,
+            6.0,
+        );
+        let got: Vec<_> = mqtt_session::record::decode(records)
+            .map(|r| {
+                let r = r.expect("a valid record");
+                (r.received_ms, r.topic, r.payload.to_vec(), r.qos, r.retain)
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    5.0,
+                    "a/x".to_string(),
+                    b"1".to_vec(),
+                    QoS::AtLeastOnce,
+                    true
+                ),
+                (
+                    6.0,
+                    "a/y".to_string(),
+                    vec![0xff, 0],
+                    QoS::AtMostOnce,
+                    false
+                ),
+            ]
+        );
+        assert_eq!(
+            dash.stats().messages,
+            2,
+            "recording does not take the messages away"
+        );
     }
 
     #[test]
@@ -414,6 +503,7 @@ mod tests {
             &mut dash,
             &mut log,
             &mut Requests::default(),
+            None,
             vec![(5.0, n)],
             5.0,
         );
@@ -448,7 +538,14 @@ mod tests {
                 }),
             ),
         ];
-        let out = apply_batch(&mut dash, &mut log, &mut Requests::default(), batch, 0.0);
+        let out = apply_batch(
+            &mut dash,
+            &mut log,
+            &mut Requests::default(),
+            None,
+            batch,
+            0.0,
+        );
         assert!(out.publishes_changed);
         let texts: Vec<String> = log.records().map(|r| r.describe()).collect();
         assert_eq!(
@@ -486,7 +583,14 @@ mod tests {
             (1.0, v5_message("p/x", b"hi", props.clone())),
             (2.0, message("p/y", b"old", QoS::AtMostOnce, false)),
         ];
-        apply_batch(&mut dash, &mut log, &mut Requests::default(), batch, 2.0);
+        apply_batch(
+            &mut dash,
+            &mut log,
+            &mut Requests::default(),
+            None,
+            batch,
+            2.0,
+        );
         let x = dash.panel_by_topic("p/x").expect("panel p/x");
         assert_eq!(x.last().and_then(|l| l.properties.as_deref()), Some(&props));
         let y = dash.panel_by_topic("p/y").expect("panel p/y");
@@ -524,7 +628,7 @@ mod tests {
             ),
             (150.0, message("elsewhere", b"x", QoS::AtMostOnce, false)),
         ];
-        let out = apply_batch(&mut dash, &mut log, &mut requests, batch, 150.0);
+        let out = apply_batch(&mut dash, &mut log, &mut requests, None, batch, 150.0);
         assert!(out.requests_changed);
         let req = requests.iter().next().expect("the request");
         assert_eq!(req.replies.len(), 1);
@@ -568,7 +672,14 @@ mod tests {
                 }),
             ),
         ];
-        let out = apply_batch(&mut dash, &mut log, &mut Requests::default(), batch, 0.0);
+        let out = apply_batch(
+            &mut dash,
+            &mut log,
+            &mut Requests::default(),
+            None,
+            batch,
+            0.0,
+        );
         assert!(out.publishes_changed);
         let texts: Vec<String> = log.records().map(|r| r.describe()).collect();
         assert_eq!(
@@ -666,6 +777,7 @@ mod tests {
             &mut dash,
             &mut log,
             &mut Requests::default(),
+            None,
             vec![(0.0, n)],
             0.0,
         );

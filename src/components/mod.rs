@@ -6,6 +6,7 @@ pub mod chart;
 pub mod connection_bar;
 pub mod connection_form;
 pub mod erased;
+pub mod keep;
 pub mod mqtt5;
 pub mod panels;
 pub mod publish_form;

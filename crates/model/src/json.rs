@@ -172,6 +172,14 @@ impl Value {
         }
     }
 
+    /// The map, to change, when this is an object.
+    pub fn as_object_mut(&mut self) -> Option<&mut Map<String, Value>> {
+        match self {
+            Value::Object(map) => Some(map),
+            _ => None,
+        }
+    }
+
     /// The items when this is an array.
     pub fn as_array(&self) -> Option<&Vec<Value>> {
         match self {

@@ -44,11 +44,13 @@ pub mod properties;
 pub mod publish_format;
 pub mod query;
 pub mod rate;
+pub mod repeat;
 pub mod request_response;
 pub mod search;
 pub mod series;
 pub mod sys_stats;
 pub mod tree;
+pub mod variables;
 
 pub use broker_url::{mixed_content_error, BrokerUrl, BrokerUrlError};
 pub use chart::{ChartLayout, Line, Rect, Scale, Tick};
@@ -71,12 +73,14 @@ pub use mqtt_session::PublishProperties;
 pub use panel::Panel;
 pub use payload_view::{render_payload, PayloadView};
 pub use profile::{
-    ImportReport, LastWill, Profile, ProfileStore, ProtocolVersion, SavedSubscription,
+    ImportReport, LastWill, Profile, ProfileStore, ProtocolVersion, PublishTemplate,
+    SavedSubscription,
 };
 pub use properties::{compact_line, property_lines, render_message, PropertiesForm};
 pub use publish_format::{encode, FormatError, PayloadFormat};
 pub use query::{parse_query, share_query, QueryParams};
 pub use rate::Rate;
+pub use repeat::{Repeat, RepeatPlan};
 pub use request_response::{Reply, Request, Requests};
 pub use search::{matching_indices, payload_contains, Needle};
 pub use series::{Series, SeriesSet};

@@ -28,6 +28,8 @@
 //! overflow.
 
 use crate::json::{self, Map, Value};
+use crate::properties::PropertiesForm;
+use crate::publish_format::PayloadFormat;
 use crate::topic::{validate_filter, validate_topic_name};
 
 /// The localStorage key the app should use for [`ProfileStore::to_json`].
@@ -273,6 +275,84 @@ impl Default for Profile {
     }
 }
 
+/// A saved publish form: topic, payload format, payload, QoS, retain and
+/// its MQTT 5 message properties, under a name. Topic and payload are kept
+/// as typed, variables (`{{counter}}`, …) included.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PublishTemplate {
+    /// The name it is listed under.
+    pub name: String,
+    /// Topic, as typed.
+    pub topic: String,
+    /// How the payload text is encoded.
+    pub format: PayloadFormat,
+    /// Payload, as typed.
+    pub payload: String,
+    /// QoS 0, 1 or 2.
+    pub qos: u8,
+    /// Retain flag.
+    pub retain: bool,
+    /// MQTT 5 message properties; written only when some are set.
+    pub properties: PropertiesForm,
+}
+
+/// A template read from stored or imported JSON, like [`profile_from_value`].
+fn template_from_value(value: &Value) -> Result<PublishTemplate, String> {
+    let mut t = PublishTemplate::default();
+    for (key, v) in object("template", value)? {
+        let k = key.as_str();
+        match k {
+            "name" => t.name = text(k, v)?,
+            "topic" => t.topic = text(k, v)?,
+            "format" => {
+                t.format = v
+                    .as_str()
+                    .and_then(PayloadFormat::from_key)
+                    .ok_or_else(|| must_be(k, "\"text\", \"json\", \"hex\", \"dp1\" or \"dp3\""))?
+            }
+            "payload" => t.payload = text(k, v)?,
+            "qos" => {
+                t.qos = v
+                    .as_u64()
+                    .filter(|q| *q <= 2)
+                    .ok_or_else(|| must_be(k, "0, 1 or 2"))? as u8
+            }
+            "retain" => t.retain = flag(k, v)?,
+            "properties" => {
+                let p = &mut t.properties;
+                for (key, v) in object(k, v)? {
+                    let k = key.as_str();
+                    match k {
+                        "content_type" => p.content_type = text(k, v)?,
+                        "utf8" => p.utf8 = flag(k, v)?,
+                        "expiry" => p.expiry = text(k, v)?,
+                        "response_topic" => p.response_topic = text(k, v)?,
+                        "correlation" => p.correlation = text(k, v)?,
+                        "user" => {
+                            let rows = v.as_array().ok_or_else(|| must_be(k, "a list"))?;
+                            p.user = rows
+                                .iter()
+                                .map(|row| match row.as_array().map(Vec::as_slice) {
+                                    Some([Value::String(a), Value::String(b)]) => {
+                                        Ok((a.clone(), b.clone()))
+                                    }
+                                    _ => Err(must_be(k, "a list of [name, value] pairs of text")),
+                                })
+                                .collect::<Result<_, _>>()?;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if is_blank(&t.name) {
+        return Err("a template needs a name".to_owned());
+    }
+    Ok(t)
+}
+
 /// A profile read from stored or imported JSON. Read by hand rather than
 /// derived (a derived reader is several KB of wasm): missing keys take
 /// their defaults, unknown ones are ignored, a value of the wrong type is
@@ -471,6 +551,49 @@ impl Json {
         self.close(']');
     }
 
+    fn templates(&mut self, templates: &[PublishTemplate]) {
+        if templates.is_empty() {
+            return;
+        }
+        self.key("templates");
+        self.open('[');
+        for t in templates {
+            self.item();
+            self.open('{');
+            self.text("name", &t.name);
+            self.text("topic", &t.topic);
+            self.text("format", t.format.key());
+            self.text("payload", &t.payload);
+            self.number("qos", t.qos.into());
+            self.flag("retain", t.retain);
+            let p = &t.properties;
+            if *p != PropertiesForm::default() {
+                self.key("properties");
+                self.open('{');
+                self.text("content_type", &p.content_type);
+                self.flag("utf8", p.utf8);
+                self.text("expiry", &p.expiry);
+                self.text("response_topic", &p.response_topic);
+                self.text("correlation", &p.correlation);
+                self.key("user");
+                self.open('[');
+                for (k, v) in &p.user {
+                    self.item();
+                    self.open('[');
+                    self.item();
+                    self.string(k);
+                    self.item();
+                    self.string(v);
+                    self.close(']');
+                }
+                self.close(']');
+                self.close('}');
+            }
+            self.close('}');
+        }
+        self.close(']');
+    }
+
     /// A profile: the password only if remembered, the MQTT 5 options only
     /// when they are not the defaults.
     fn profile(&mut self, p: &Profile) {
@@ -563,6 +686,9 @@ pub struct ProfileStore {
     /// The name of the profile used last, to preselect it (the page sets it
     /// when the user saves or loads one).
     pub last_used: Option<String>,
+    /// The saved publish templates, in the order they were first saved
+    /// (stored and exported with the profiles; absent from older files).
+    pub templates: Vec<PublishTemplate>,
 }
 
 /// What [`ProfileStore::import_json`] did, by profile name, in file order.
@@ -572,6 +698,10 @@ pub struct ImportReport {
     pub added: Vec<String>,
     /// Names that were, whose profile the file's replaced.
     pub replaced: Vec<String>,
+    /// Publish templates that were not in the store.
+    pub templates_added: Vec<String>,
+    /// Publish templates whose name was, replaced by the file's.
+    pub templates_replaced: Vec<String>,
 }
 
 fn is_blank(name: &str) -> bool {
@@ -597,6 +727,7 @@ impl ProfileStore {
             None => w.out.push_str("null"),
         }
         w.profiles("profiles", &self.profiles);
+        w.templates(&self.templates);
         w.close('}');
         w.out
     }
@@ -621,6 +752,7 @@ impl ProfileStore {
                 )
             }
         };
+        let mut stored_templates = Vec::new();
         let (items, last_used) = match value {
             Value::Array(items) => (items, None),
             Value::Object(mut map) => {
@@ -628,6 +760,9 @@ impl ProfileStore {
                     Some(Value::String(s)) => Some(s),
                     _ => None,
                 };
+                if let Some(Value::Array(t)) = map.remove("templates") {
+                    stored_templates = t;
+                }
                 match map.remove("profiles") {
                     Some(Value::Array(items)) => (items, last_used),
                     _ => {
@@ -652,18 +787,35 @@ impl ProfileStore {
             .filter_map(|v| profile_from_value(&v).ok())
             .collect();
         let skipped = total - profiles.len();
-        let error = (skipped > 0).then(|| {
+        let mut templates: Vec<PublishTemplate> = Vec::new();
+        let mut bad_templates = 0;
+        for v in &stored_templates {
+            match template_from_value(v) {
+                Ok(t) if !templates.iter().any(|x| x.name == t.name) => templates.push(t),
+                _ => bad_templates += 1,
+            }
+        }
+        let mut error = (skipped > 0).then(|| {
             format!(
                 "{skipped} saved connection profile{} could not be read and {} left out",
                 if skipped == 1 { "" } else { "s" },
                 if skipped == 1 { "was" } else { "were" }
             )
         });
+        if bad_templates > 0 {
+            let t =
+                format!("{bad_templates} saved publish template(s) could not be read and left out");
+            error = Some(match error {
+                Some(e) => format!("{e}; {t}"),
+                None => t,
+            });
+        }
         let last_used = last_used.filter(|n| profiles.iter().any(|p| &p.name == n));
         (
             ProfileStore {
                 profiles,
                 last_used,
+                templates,
             },
             error,
         )
@@ -729,6 +881,49 @@ impl ProfileStore {
         self.profiles.iter().map(|p| p.name.as_str())
     }
 
+    /// Saves a publish template under its name: replaces the one with the
+    /// same name in place, or adds it at the end. Refuses a blank name.
+    pub fn save_template(&mut self, template: PublishTemplate) -> Result<(), String> {
+        if is_blank(&template.name) {
+            return Err("a template needs a name".to_owned());
+        }
+        match self.templates.iter_mut().find(|t| t.name == template.name) {
+            Some(existing) => *existing = template,
+            None => self.templates.push(template),
+        }
+        Ok(())
+    }
+
+    /// Renames the template `from` to `to`, refusing a blank or taken name
+    /// or a missing template.
+    pub fn rename_template(&mut self, from: &str, to: &str) -> Result<(), String> {
+        if is_blank(to) {
+            return Err("a template needs a name".to_owned());
+        }
+        if from != to && self.template(to).is_some() {
+            return Err(format!("a template named {} already exists", quoted(to)));
+        }
+        let t = self
+            .templates
+            .iter_mut()
+            .find(|t| t.name == from)
+            .ok_or_else(|| format!("there is no template named {}", quoted(from)))?;
+        t.name = to.to_owned();
+        Ok(())
+    }
+
+    /// Removes the template with this name; whether there was one.
+    pub fn remove_template(&mut self, name: &str) -> bool {
+        let before = self.templates.len();
+        self.templates.retain(|t| t.name != name);
+        self.templates.len() != before
+    }
+
+    /// The template with this name.
+    pub fn template(&self, name: &str) -> Option<&PublishTemplate> {
+        self.templates.iter().find(|t| t.name == name)
+    }
+
     /// Every profile as a pretty-printed file to download:
     /// `{"format":"mqdash-profiles","version":1,"profiles":[…]}`, a
     /// profile's password only when its `remember_password` is set.
@@ -738,6 +933,7 @@ impl ProfileStore {
         w.text("format", EXPORT_FORMAT);
         w.number("version", 1);
         w.profiles("profiles", &self.profiles);
+        w.templates(&self.templates);
         w.close('}');
         w.out
     }
@@ -755,9 +951,30 @@ impl ProfileStore {
                 text.len()
             ));
         }
-        let value = json::parse(text.as_bytes())
+        let mut value = json::parse(text.as_bytes())
             .map_err(|e| format!("the file is not valid JSON ({e})"))?;
-        let items = import_items(value)?;
+        let file_templates = match value.as_object_mut().and_then(|m| m.remove("templates")) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(list)) => list,
+            Some(_) => return Err("\"templates\" in the file is not a list".to_owned()),
+        };
+        let mut templates: Vec<PublishTemplate> = Vec::with_capacity(file_templates.len());
+        for (i, item) in file_templates.iter().enumerate() {
+            let t = template_from_value(item).map_err(|e| format!("template {}: {e}", i + 1))?;
+            if templates.iter().any(|x| x.name == t.name) {
+                return Err(format!("two templates are named {}", quoted(&t.name)));
+            }
+            templates.push(t);
+        }
+        let items = if templates.is_empty() {
+            import_items(value)?
+        } else {
+            // A file of templates alone needs no "profiles".
+            match value.as_object().map(|m| m.contains_key("profiles")) {
+                Some(false) => Vec::new(),
+                _ => import_items(value)?,
+            }
+        };
         let mut imported: Vec<Profile> = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let profile = check_profile(i + 1, item)?;
@@ -782,6 +999,19 @@ impl ProfileStore {
                 None => {
                     self.profiles.push(profile);
                     report.added.push(name);
+                }
+            }
+        }
+        for t in templates {
+            let name = t.name.clone();
+            match self.templates.iter_mut().find(|x| x.name == t.name) {
+                Some(existing) => {
+                    *existing = t;
+                    report.templates_replaced.push(name);
+                }
+                None => {
+                    self.templates.push(t);
+                    report.templates_added.push(name);
                 }
             }
         }
@@ -1062,10 +1292,12 @@ mod tests {
             ProfileStore {
                 profiles: vec![d.clone()],
                 last_used: None,
+                templates: Vec::new(),
             },
             ProfileStore {
                 profiles: vec![a, b, c, d],
                 last_used: Some(odd.to_owned()),
+                templates: Vec::new(),
             },
         ];
         for store in &stores {
@@ -1621,5 +1853,136 @@ site = B"
             "{json}"
         );
         assert!(ProfileStore::new().import_json(old).is_ok());
+    }
+    fn template(name: &str) -> PublishTemplate {
+        PublishTemplate {
+            name: name.to_owned(),
+            topic: "plant/{{counter}}".to_owned(),
+            format: PayloadFormat::Json,
+            payload: "{\"n\":{{counter}},\"t\":\"{{now}}\"}".to_owned(),
+            qos: 1,
+            retain: true,
+            properties: PropertiesForm::default(),
+        }
+    }
+
+    #[test]
+    fn templates_are_saved_renamed_removed_and_round_trip_through_storage_and_export() {
+        let mut store = ProfileStore::new();
+        store.save(sample(true)).unwrap();
+        store.save_template(template("a")).unwrap();
+        let mut b = template("b");
+        b.format = PayloadFormat::Hex;
+        b.qos = 2;
+        b.retain = false;
+        b.properties = PropertiesForm {
+            content_type: "text/plain".into(),
+            utf8: true,
+            expiry: "30".into(),
+            response_topic: "r/t".into(),
+            correlation: "c \" 1".into(),
+            user: vec![("k".into(), "v".into()), ("k".into(), "w".into())],
+        };
+        store.save_template(b.clone()).unwrap();
+        assert_eq!(
+            store.save_template(template(" ")).unwrap_err(),
+            "a template needs a name"
+        );
+        let mut a2 = template("a");
+        a2.topic = "other".into();
+        store.save_template(a2.clone()).unwrap();
+        assert_eq!(store.templates, [a2.clone(), b.clone()]);
+
+        let (back, err) = ProfileStore::from_json(&store.to_json());
+        assert_eq!(err, None);
+        assert_eq!(back, store);
+        let mut fresh = ProfileStore::new();
+        let report = fresh.import_json(&store.export_json()).unwrap();
+        assert_eq!(report.templates_added, ["a", "b"]);
+        assert_eq!(fresh.templates, store.templates);
+        let report = fresh.import_json(&store.export_json()).unwrap();
+        assert_eq!(report.templates_replaced, ["a", "b"]);
+        assert_eq!(fresh.templates.len(), 2);
+
+        assert_eq!(
+            store.rename_template("a", "b").unwrap_err(),
+            "a template named \"b\" already exists"
+        );
+        assert!(store.rename_template("zz", "y").is_err());
+        assert!(store.rename_template("a", "  ").is_err());
+        store.rename_template("a", "c").unwrap();
+        assert_eq!(store.template("c").unwrap().topic, "other");
+        assert!(store.remove_template("c"));
+        assert!(!store.remove_template("c"));
+        assert_eq!(store.templates, [b]);
+    }
+
+    #[test]
+    fn a_store_or_file_without_templates_reads_as_before_and_is_written_as_before() {
+        let mut store = ProfileStore::new();
+        store.save(sample(true)).unwrap();
+        assert!(!store.to_json().contains("templates"));
+        assert!(!store.export_json().contains("templates"));
+        let old = r#"{"format":"mqdash-profiles","version":1,"profiles":[{"name":"x"}]}"#;
+        let mut fresh = ProfileStore::new();
+        let report = fresh.import_json(old).unwrap();
+        assert_eq!(report.added, ["x"]);
+        assert!(fresh.templates.is_empty());
+        // Templates alone need no profiles.
+        let report = fresh
+            .import_json(r#"{"format":"mqdash-profiles","version":1,"templates":[{"name":"t","topic":"a"}]}"#)
+            .unwrap();
+        assert_eq!(report.templates_added, ["t"]);
+        assert!(report.added.is_empty());
+        assert_eq!(fresh.template("t").unwrap().format, PayloadFormat::Text);
+    }
+
+    #[test]
+    fn bad_templates_refuse_an_import_and_are_skipped_in_storage() {
+        for (file, why) in [
+            (
+                r#"{"profiles":[],"templates":{}}"#,
+                "\"templates\" in the file is not a list",
+            ),
+            (
+                r#"{"profiles":[],"templates":[{"topic":"a"}]}"#,
+                "template 1: a template needs a name",
+            ),
+            (
+                r#"{"profiles":[],"templates":[{"name":"t","qos":3}]}"#,
+                "template 1: \"qos\" must be 0, 1 or 2",
+            ),
+            (
+                r#"{"profiles":[],"templates":[{"name":"t","format":"xml"}]}"#,
+                "template 1: \"format\" must be",
+            ),
+            (
+                r#"{"profiles":[],"templates":[{"name":"t"},{"name":"t"}]}"#,
+                "two templates are named \"t\"",
+            ),
+            (
+                r#"{"profiles":[],"templates":[{"name":"t","properties":{"user":[["a"]]}}]}"#,
+                "template 1: \"user\" must be",
+            ),
+            (
+                r#"{"profiles":[],"templates":[{"name":"t","retain":1}]}"#,
+                "template 1: \"retain\" must be true or false",
+            ),
+        ] {
+            let mut store = ProfileStore::new();
+            store.save_template(template("keep")).unwrap();
+            let before = store.clone();
+            let e = store.import_json(file).unwrap_err();
+            assert!(e.starts_with(why), "{file}: {e}");
+            assert_eq!(store, before);
+        }
+        let (store, err) = ProfileStore::from_json(
+            r#"{"version":1,"profiles":[],"templates":[{"name":"ok"},{"qos":"x"},7]}"#,
+        );
+        assert_eq!(store.templates.len(), 1);
+        assert_eq!(
+            err.as_deref(),
+            Some("2 saved publish template(s) could not be read and left out")
+        );
     }
 }

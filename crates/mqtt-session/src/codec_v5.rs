@@ -775,6 +775,32 @@ fn read_strict(header: &FixedHeader, body: &[u8]) -> Result<Route, ProtocolError
     })
 }
 
+/// Reads one whole MQTT 5 PUBLISH frame strictly, for `crate::record`:
+/// the message (payload sliced out of `frame`, no copy) and its topic alias.
+/// Anything but a PUBLISH is an error.
+pub(crate) fn read_publish_frame(
+    header: &FixedHeader,
+    frame: &Bytes,
+) -> Result<(Message, Option<u16>), ProtocolError> {
+    check_header(header)?;
+    let packet = packet_name(header.packet_type());
+    if header.packet_type() != 3 {
+        return Err(ProtocolError::UnexpectedPacket { packet });
+    }
+    let body = frame.get(header.header_len..).unwrap_or_default();
+    if body.len() != header.remaining_len {
+        return Err(malformed(packet, ENDS_EARLY));
+    }
+    match read_strict(header, body)? {
+        Route::Ours(Incoming::Publish(mut m, alias), payload_len)
+        | Route::Both(Incoming::Publish(mut m, alias), payload_len) => {
+            m.payload = frame.slice(frame.len().saturating_sub(payload_len)..);
+            Ok((m, alias))
+        }
+        _ => Err(ProtocolError::UnexpectedPacket { packet }),
+    }
+}
+
 /// The contract's reading of what `mqttbytes` decoded (`None` for a packet
 /// a broker never sends, or a value that does not fit).
 #[cfg(test)]
@@ -1082,12 +1108,15 @@ impl PropWriter {
     }
 }
 
-/// Where message properties go: a PUBLISH (with its topic alias) or a Will
-/// (with its delay). The order is `mqttbytes`' for each, so that what we
-/// write can be compared with it byte for byte.
+/// Where message properties go: a PUBLISH (with its topic alias), a Will
+/// (with its delay) or a kept record (`crate::record`: a PUBLISH as it was
+/// received, subscription identifiers included, which a client never
+/// sends). The order is `mqttbytes`' for each, so that what we write can be
+/// compared with it byte for byte.
 enum MessageKind {
     Publish(Option<u16>),
     Will(u32),
+    Record,
 }
 
 /// Checks and writes PUBLISH or Will properties.
@@ -1096,7 +1125,8 @@ fn message_properties(
     kind: &MessageKind,
 ) -> Result<PropWriter, SessionError> {
     let mut w = PropWriter::default();
-    if !p.subscription_identifiers.is_empty() {
+    let record = matches!(kind, MessageKind::Record);
+    if !record && !p.subscription_identifiers.is_empty() {
         return Err(SessionError::Encode(
             "a client does not send subscription identifiers in PUBLISH or a Will".into(),
         ));
@@ -1137,7 +1167,20 @@ fn message_properties(
         w.binary(CORRELATION_DATA, "correlation data", cd)?;
     }
     w.pairs(&p.user_properties)?;
-    if let MessageKind::Publish(_) = kind {
+    if record {
+        for &id in &p.subscription_identifiers {
+            // The reader refuses 0 and anything over four varint bytes.
+            if id == 0 || id > MAX_SUBSCRIPTION_IDENTIFIER {
+                return Err(encode_err(
+                    "subscription identifier",
+                    &format!("{id} is not between 1 and {MAX_SUBSCRIPTION_IDENTIFIER}"),
+                ));
+            }
+            w.buf.put_u8(SUBSCRIPTION_ID);
+            put_varint(&mut w.buf, id as usize);
+        }
+    }
+    if let MessageKind::Publish(_) | MessageKind::Record = kind {
         if let Some(ct) = &p.content_type {
             w.string(CONTENT_TYPE, "content type", ct)?;
         }
@@ -1260,6 +1303,45 @@ pub(crate) fn write_publish(
     alias: Option<u16>,
     buf: &mut BytesMut,
 ) -> Result<(), SessionError> {
+    let kind = MessageKind::Publish(alias);
+    write_publish_as(
+        topic, payload, qos, retain, dup, pkid, properties, &kind, buf,
+    )
+}
+
+/// Writes a kept record's PUBLISH (`crate::record`): as `write_publish`
+/// without a topic alias, with the subscription identifiers it was received
+/// with. Never sent to a broker.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn write_publish_record(
+    topic: &str,
+    payload: &Bytes,
+    qos: QoS,
+    retain: bool,
+    dup: bool,
+    properties: Option<&PublishProperties>,
+    buf: &mut BytesMut,
+) -> Result<(), SessionError> {
+    let kind = MessageKind::Record;
+    write_publish_as(topic, payload, qos, retain, dup, 1, properties, &kind, buf)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_publish_as(
+    topic: &str,
+    payload: &Bytes,
+    qos: QoS,
+    retain: bool,
+    dup: bool,
+    pkid: u16,
+    properties: Option<&PublishProperties>,
+    kind: &MessageKind,
+    buf: &mut BytesMut,
+) -> Result<(), SessionError> {
+    let alias = match kind {
+        MessageKind::Publish(alias) => *alias,
+        _ => None,
+    };
     // Empty topics (but with an alias), wildcards, U+0000, topic alias 0
     // and strings over 65535 bytes are refused before anything is written.
     if !(topic.is_empty() && alias.is_some()) {
@@ -1272,7 +1354,7 @@ pub(crate) fn write_publish(
         2
     };
     let empty = PublishProperties::default();
-    let props = message_properties(properties.unwrap_or(&empty), &MessageKind::Publish(alias))?;
+    let props = message_properties(properties.unwrap_or(&empty), kind)?;
     let len = 2usize
         .saturating_add(topic.len())
         .saturating_add(id_len)

@@ -43,6 +43,7 @@ mod event;
 pub mod hostile;
 mod options;
 mod packet_id;
+pub mod record;
 mod session;
 pub mod topic;
 pub mod v5;
@@ -53,6 +54,7 @@ pub use options::{
     LastWill, Options, ProtocolVersion, QoS, MAX_OVERSIZED_HEAD_LEN, MIN_INCOMING_PACKET_SIZE,
     V3_1_MAX_CLIENT_ID_LEN,
 };
+pub use record::{Record, RecordError};
 pub use session::{ConnectionState, Session};
 pub use topic::TopicError;
 pub use v5::{

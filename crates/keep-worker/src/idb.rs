@@ -1,0 +1,179 @@
+//! The recording's store: IndexedDB database `mqdash-keep`, version 1, with
+//! two object stores: `chunks` (key: `[chunk id, piece number]`, numbers;
+//! value: a Uint8Array of records; a chunk's records are its pieces in
+//! order) and `meta` (key `"state"`: the bookkeeping of
+//! `keep::bound::Recording` as JSON).
+//!
+//! Requests are awaited by giving the promise's resolve and reject
+//! functions to the request as its handlers (no closures to keep alive).
+//! A write is one transaction whose requests are all made at once, in the
+//! same tick as the state change it stores, so writes land in the order
+//! the worker made them and a chunk never exists without the state that
+//! names it. Nothing here may panic.
+
+use js_sys::{Array, Promise, Uint8Array};
+use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    IdbDatabase, IdbKeyRange, IdbOpenDbRequest, IdbRequest, IdbTransaction, IdbTransactionMode,
+};
+
+use crate::js;
+
+const NAME: &str = "mqdash-keep";
+const CHUNKS: &str = "chunks";
+const META: &str = "meta";
+const STATE_KEY: &str = "state";
+
+fn request_done(r: &IdbRequest) -> JsFuture {
+    JsFuture::from(Promise::new(&mut |resolve, reject| {
+        r.set_onsuccess(Some(&resolve));
+        r.set_onerror(Some(&reject));
+    }))
+}
+
+/// The error a failed request or transaction carries, as a sentence.
+fn failure(e: &JsValue) -> String {
+    // The handler got an Event; its target is the request or transaction.
+    let target = js::get(e, "target");
+    let error = js::get(&target, "error");
+    if error.is_object() {
+        js::describe(&error)
+    } else {
+        js::describe(e)
+    }
+}
+
+/// Opens (and on first use creates) the database.
+pub async fn open() -> Result<IdbDatabase, String> {
+    let factory = js::scope()
+        .indexed_db()
+        .ok()
+        .flatten()
+        .ok_or("this browser gives workers no IndexedDB")?;
+    let req: IdbOpenDbRequest = factory
+        .open_with_u32(NAME, 1)
+        .map_err(|e| js::describe(&e))?;
+    let upgrade_req = req.clone();
+    let upgrade = Closure::once_into_js(move |_e: JsValue| {
+        if let Ok(db) = upgrade_req.result() {
+            let db: IdbDatabase = db.unchecked_into();
+            for store in [CHUNKS, META] {
+                if !db.object_store_names().contains(store) {
+                    let _ = db.create_object_store(store);
+                }
+            }
+        }
+    });
+    req.set_onupgradeneeded(Some(upgrade.unchecked_ref()));
+    request_done(&req).await.map_err(|e| failure(&e))?;
+    let db = req.result().map_err(|e| js::describe(&e))?;
+    Ok(db.unchecked_into())
+}
+
+fn key(id: u64, piece: u32) -> JsValue {
+    // Chunk ids count up from 1; far below 2^53.
+    Array::of2(&JsValue::from_f64(id as f64), &JsValue::from(piece)).into()
+}
+
+/// Every piece of chunk `id`.
+fn pieces(id: u64) -> Result<IdbKeyRange, JsValue> {
+    let upper = Array::of2(
+        &JsValue::from_f64(id as f64),
+        &JsValue::from_f64(f64::INFINITY),
+    );
+    IdbKeyRange::bound(&key(id, 0), &upper)
+}
+
+/// The stored state's JSON, if any.
+pub async fn load_state(db: &IdbDatabase) -> Result<Option<String>, String> {
+    let tx = db
+        .transaction_with_str_and_mode(META, IdbTransactionMode::Readonly)
+        .map_err(|e| js::describe(&e))?;
+    let store = tx.object_store(META).map_err(|e| js::describe(&e))?;
+    let req = store
+        .get(&JsValue::from_str(STATE_KEY))
+        .map_err(|e| js::describe(&e))?;
+    request_done(&req).await.map_err(|e| failure(&e))?;
+    Ok(req.result().ok().and_then(|v| v.as_string()))
+}
+
+/// One chunk's bytes (`None` when it is gone: dropped or cleared meanwhile).
+pub async fn load_chunk(db: &IdbDatabase, id: u64) -> Result<Option<Vec<u8>>, String> {
+    let tx = db
+        .transaction_with_str_and_mode(CHUNKS, IdbTransactionMode::Readonly)
+        .map_err(|e| js::describe(&e))?;
+    let store = tx.object_store(CHUNKS).map_err(|e| js::describe(&e))?;
+    let range = pieces(id).map_err(|e| js::describe(&e))?;
+    let req = store
+        .get_all_with_key(&range)
+        .map_err(|e| js::describe(&e))?;
+    request_done(&req).await.map_err(|e| failure(&e))?;
+    let found: Array = req
+        .result()
+        .ok()
+        .and_then(|v| v.dyn_into().ok())
+        .unwrap_or_default();
+    if found.length() == 0 {
+        return Ok(None);
+    }
+    let mut bytes = Vec::new();
+    for piece in found.iter() {
+        if let Ok(piece) = piece.dyn_into::<Uint8Array>() {
+            let at = bytes.len();
+            bytes.resize(at + piece.length() as usize, 0);
+            if let Some(dest) = bytes.get_mut(at..) {
+                piece.copy_to(dest);
+            }
+        }
+    }
+    Ok(Some(bytes))
+}
+
+/// Starts one write: the pieces to put (chunk id, piece number, records),
+/// the chunks to delete (all their pieces) and the new state, in one
+/// transaction made now. Await the result for its completion.
+pub fn write(
+    db: &IdbDatabase,
+    puts: &[(u64, u32, &[u8])],
+    delete: &[u64],
+    state_json: &str,
+) -> Result<JsFuture, String> {
+    let stores = Array::of2(&JsValue::from_str(CHUNKS), &JsValue::from_str(META));
+    let tx: IdbTransaction = db
+        .transaction_with_str_sequence_and_mode(&stores, IdbTransactionMode::Readwrite)
+        .map_err(|e| js::describe(&e))?;
+    let done = JsFuture::from(Promise::new(&mut |resolve, reject| {
+        tx.set_oncomplete(Some(&resolve));
+        tx.set_onerror(Some(&reject));
+        tx.set_onabort(Some(&reject));
+    }));
+    let chunks = tx.object_store(CHUNKS).map_err(|e| js::describe(&e))?;
+    let meta = tx.object_store(META).map_err(|e| js::describe(&e))?;
+    let result = (|| {
+        for &(id, piece, bytes) in puts {
+            let array = Uint8Array::new_with_length(js::len_u32(bytes.len()));
+            array.copy_from(bytes);
+            chunks.put_with_key(&array, &key(id, piece))?;
+        }
+        for &id in delete {
+            chunks.delete(&pieces(id)?.into())?;
+        }
+        meta.put_with_key(
+            &JsValue::from_str(state_json),
+            &JsValue::from_str(STATE_KEY),
+        )?;
+        Ok::<(), JsValue>(())
+    })();
+    if let Err(e) = result {
+        let _ = tx.abort();
+        return Err(js::describe(&e));
+    }
+    Ok(done)
+}
+
+/// Awaits a write started by [`write`].
+pub async fn finish(done: JsFuture) -> Result<(), String> {
+    done.await.map(|_| ()).map_err(|e| failure(&e))
+}
