@@ -404,18 +404,18 @@ fn toggle_recording() {
         return;
     }
     let typed = value("keep-bound");
-    match typed.trim().parse::<f64>() {
-        Ok(mb) if mb.is_finite() && mb >= 1.0 => {
+    match typed.trim().parse::<u32>() {
+        Ok(mb) if mb >= 1 => {
             if let Some(st) = storage() {
                 let _ = st.set_item(RECORDING_KEY, "1");
             }
             post(
-                &message("record-start", &[("bound", (mb * 1e6).into())]),
+                &message("record-start", &[("bound", (f64::from(mb) * 1e6).into())]),
                 None,
             );
         }
         _ => say(
-            format!("Recording limit (MB) must be a number of at least 1, not {typed:?}"),
+            format!("Recording limit (MB) must be a whole number of at least 1, not {typed:?}"),
             false,
         ),
     }

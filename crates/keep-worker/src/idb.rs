@@ -45,6 +45,70 @@ fn failure(e: &JsValue) -> String {
     }
 }
 
+/// The Web Lock every keep worker takes before it opens the store.
+const LOCK: &str = "mqdash-keep";
+/// How long a worker waits for another tab's worker to let go of the store
+/// (a reload ends the old page's worker first, which takes a moment).
+const LOCK_WAIT_MS: f64 = 3000.0;
+
+/// Takes the store for this worker alone, for as long as it lives: two
+/// tabs recording into one store would write chunks under the same keys.
+/// `Ok(false)` when another tab's worker holds it. Browsers without Web
+/// Locks in workers go on without (`Ok(true)`).
+pub async fn exclusive() -> Result<bool, String> {
+    let navigator = js::get(&js::scope(), "navigator");
+    let locks = js::get(&navigator, "locks");
+    let Ok(request) = js::get(&locks, "request").dyn_into::<js_sys::Function>() else {
+        return Ok(true);
+    };
+    let answer: std::rc::Rc<std::cell::RefCell<Option<js_sys::Function>>> = Default::default();
+    let got = Promise::new(&mut |resolve, _| *answer.borrow_mut() = Some(resolve));
+    let say = |v: bool| {
+        let answer = answer.clone();
+        move || {
+            if let Some(resolve) = answer.borrow_mut().take() {
+                let _ = resolve.call1(&JsValue::UNDEFINED, &JsValue::from_bool(v));
+            }
+        }
+    };
+    let granted = say(true);
+    let not_granted = say(false);
+    let callback = Closure::once_into_js(move |lock: JsValue| -> JsValue {
+        // With ifAvailable, a lock held elsewhere is given as null.
+        if lock.is_null() || lock.is_undefined() {
+            not_granted();
+            return JsValue::UNDEFINED;
+        }
+        granted();
+        // Held until the worker ends: a promise that never settles.
+        Promise::new(&mut |_, _| {}).into()
+    });
+    let options = js_sys::Object::new();
+    let abort_signal = js::get(&js_sys::global(), "AbortSignal");
+    if let Ok(timeout) = js::get(&abort_signal, "timeout").dyn_into::<js_sys::Function>() {
+        if let Ok(signal) = timeout.call1(&abort_signal, &JsValue::from_f64(LOCK_WAIT_MS)) {
+            let _ = js_sys::Reflect::set(&options, &"signal".into(), &signal);
+        }
+    } else {
+        let _ = js_sys::Reflect::set(&options, &"ifAvailable".into(), &JsValue::TRUE);
+    }
+    let held = request
+        .call3(&locks, &JsValue::from_str(LOCK), &options, &callback)
+        .map_err(|e| js::describe(&e))?;
+    // The request's own promise settles only when the wait is given up
+    // (or, with ifAvailable, at once with no lock: the callback got null).
+    let refused = say(false);
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = JsFuture::from(Promise::resolve(&held)).await;
+        refused();
+    });
+    Ok(JsFuture::from(got)
+        .await
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false))
+}
+
 /// Opens (and on first use creates) the database.
 pub async fn open() -> Result<IdbDatabase, String> {
     let factory = js::scope()

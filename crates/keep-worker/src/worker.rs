@@ -103,12 +103,21 @@ pub fn start() {
         let _ = js_sys::Reflect::delete_property(global.unchecked_ref::<Object>(), &key);
     }
     spawn_local(async {
-        let opened = match idb::open().await {
-            Ok(db) => match idb::load_state(&db).await {
-                Ok(state) => Ok((db, state)),
-                Err(e) => Err(e),
+        let cannot = |e: String| format!("the recording cannot be kept in this browser ({e})");
+        let opened = match idb::exclusive().await {
+            Ok(true) => match idb::open().await {
+                Ok(db) => match idb::load_state(&db).await {
+                    Ok(state) => Ok((db, state)),
+                    Err(e) => Err(cannot(e)),
+                },
+                Err(e) => Err(cannot(e)),
             },
-            Err(e) => Err(e),
+            Ok(false) => Err(
+                "another mqdash tab is keeping the recording: record, export \
+                 or re-publish it there (import and replay work here)"
+                    .to_string(),
+            ),
+            Err(e) => Err(cannot(e)),
         };
         let early = with(|w| {
             match opened {
@@ -118,10 +127,7 @@ pub fn start() {
                     }
                     w.db = Some(db);
                 }
-                Err(e) => js::post_error(
-                    &JsValue::UNDEFINED,
-                    &format!("the recording cannot be kept in this browser ({e})"),
-                ),
+                Err(e) => js::post_error(&JsValue::UNDEFINED, &e),
             }
             w.early.take().unwrap_or_default()
         });
@@ -194,6 +200,14 @@ fn record_start(data: &JsValue) {
         );
         return;
     };
+    if with(|w| w.db.is_none()) {
+        js::post_error(
+            &JsValue::UNDEFINED,
+            "nothing can be recorded in this tab (the worker said why when it started)",
+        );
+        status_now();
+        return;
+    }
     let gone = with(|w| {
         // Checked finite and positive above; saturates at u64::MAX.
         w.rec.set_bound(bound as u64);

@@ -5,7 +5,8 @@
 //! message first, then [`row`] per message. The number of field columns is
 //! bounded so a hostile payload with a million keys cannot blow the header
 //! up; fields past the bound are left out, and `FieldColumns::left_out`
-//! says how many.
+//! says how many. It must not hold more than one message's row: the
+//! caller streams rows out.
 
 use std::collections::HashMap;
 

@@ -1,6 +1,7 @@
 //! Splitting a file read in slices into lines, never holding more than
 //! one line of at most `max` bytes: a longer line is skipped as it streams
-//! by and reported with its length, not read into memory whole.
+//! by and reported with its length, not read into memory whole. It must
+//! not judge what a line holds (that is `ndjson`).
 
 /// One piece of the file.
 #[derive(Debug, PartialEq, Eq)]

@@ -1,5 +1,6 @@
 //! Topic prefix rewrite for republishing: `from` at the start of a topic
-//! becomes `to`. Plain text, not levels: `plant/` → `test/plant/`.
+//! becomes `to`. Plain text, not levels: `plant/` → `test/plant/`. It
+//! must never hand back a topic MQTT cannot publish to.
 
 use mqtt_session::topic::validate_topic_name;
 

@@ -601,7 +601,10 @@ enum Route {
     /// PUBLISH, the payload length.
     Ours(Incoming, usize),
 }
-/// Reads a whole packet body strictly.
+/// Reads a whole packet body strictly. Never inlined: the session's reader
+/// and `crate::record`'s share this one copy (5.8 KB of the page's wasm
+/// otherwise compiled twice).
+#[inline(never)]
 fn read_strict(header: &FixedHeader, body: &[u8]) -> Result<Route, ProtocolError> {
     let packet_type = header.packet_type();
     let packet = packet_name(packet_type);
