@@ -360,6 +360,14 @@ fn exact_digits(mant: u64, exp: i32) -> Vec<u8> {
 /// `0.d × 10^k` reading back as `|v|`, the closest such to `|v|` (ties
 /// round up): what core's Grisu and Dragon4 shortest modes produce.
 fn shortest(v: f64) -> (Vec<u8>, i32) {
+    shortest_digits(v, false)
+}
+
+/// [`shortest`], or with `ties_even` what zmij and ryu (serde_json's
+/// number printers, laid out by [`crate::json`]) produce: the same except
+/// that of two shortest candidates exactly as close to `|v|`, the even one
+/// (`1000000000044365.25` is `…365.2`, where core prints `…365.3`).
+pub(crate) fn shortest_digits(v: f64, ties_even: bool) -> (Vec<u8>, i32) {
     let (raw, raw_exp) = integer_decode(v);
     if raw == 0 {
         return (Vec::new(), 0);
@@ -397,7 +405,12 @@ fn shortest(v: f64) -> (Vec<u8>, i32) {
         }
         // Round up when only up fits, or both fit and the rest is at least
         // half a unit.
-        let round_up = up && (!down || rest.first().is_some_and(|&d| d >= 5));
+        let half = rest.first().is_some_and(|&d| d >= 5);
+        let tie = rest
+            .split_first()
+            .is_some_and(|(&d, tail)| d == 5 && tail.iter().all(|&d| d == 0));
+        let odd = head.last().is_some_and(|&d| d % 2 == 1);
+        let round_up = up && (!down || (half && !(ties_even && tie && !odd)));
         let (mut digits, mut point) = (head.to_vec(), len as i32 - fraction);
         if round_up {
             if ceil.len() > head.len() {

@@ -13,9 +13,8 @@
 //! anything: it is called on demand for what is displayed and returns plain
 //! data.
 
-use serde_json::Value;
+use crate::json::{self, Value};
 use std::collections::{HashMap, VecDeque};
-use std::io;
 
 /// Payloads larger than this (either of them) are compared only by length
 /// and first differing byte, without parsing.
@@ -150,12 +149,9 @@ pub fn diff_payloads(old: &[u8], new: &[u8]) -> Diff {
     if old.len() > MAX_DIFF_BYTES || new.len() > MAX_DIFF_BYTES {
         return too_large;
     }
-    // serde_json refuses nesting deeper than 128 levels with an error (not a
-    // stack overflow), which lands here as "not JSON" and falls to text.
-    if let (Ok(a), Ok(b)) = (
-        serde_json::from_slice::<Value>(old),
-        serde_json::from_slice::<Value>(new),
-    ) {
+    // Nesting 128 levels deep is an error (not a stack overflow), which
+    // lands here as "not JSON" and falls to text.
+    if let (Ok(a), Ok(b)) = (json::parse(old), json::parse(new)) {
         let mut differ = JsonDiffer::default();
         let mut path = String::new();
         differ.walk(&mut path, &a, &b, 0);
@@ -271,12 +267,7 @@ fn push_key(path: &mut String, key: &str) {
         path.push_str(key);
     } else {
         path.push('[');
-        // Serializing a str cannot fail; Debug quoting is a readable
-        // fallback that is still unambiguous.
-        match serde_json::to_string(key) {
-            Ok(quoted) => path.push_str(&quoted),
-            Err(_) => path.push_str(&format!("{key:?}")),
-        }
+        json::write_string(path, key);
         path.push(']');
     }
 }
@@ -287,53 +278,19 @@ fn push_index(path: &mut String, i: usize) {
     path.push(']');
 }
 
-/// A writer that takes at most `room` bytes and then fails, so that
-/// serializing a large subtree stops as soon as the shown part is written.
-struct Capped {
-    buf: Vec<u8>,
-    room: usize,
-    cut: bool,
-}
-
-impl io::Write for Capped {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        let take = data.len().min(self.room);
-        self.buf.extend(data.iter().take(take));
-        self.room -= take;
-        if take < data.len() {
-            self.cut = true;
-            return Err(io::Error::other("value text is full"));
-        }
-        Ok(take)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Compact JSON of `value`, cut to [`MAX_VALUE_TEXT`] bytes.
+/// Compact JSON of `value`, cut to [`MAX_VALUE_TEXT`] bytes (at a
+/// character boundary, then `…`); writing stops once past the cut.
 fn compact(value: &Value) -> String {
-    let mut w = Capped {
-        buf: Vec::new(),
-        room: MAX_VALUE_TEXT,
-        cut: false,
-    };
-    let failed = serde_json::to_writer(&mut w, value).is_err();
-    let cut = w.cut || failed;
-    let mut text = match String::from_utf8(w.buf) {
-        Ok(text) => text,
-        Err(e) => {
-            // The cut can fall inside a multi-byte character.
-            let valid = e.utf8_error().valid_up_to();
-            let mut bytes = e.into_bytes();
-            bytes.truncate(valid);
-            String::from_utf8(bytes).unwrap_or_default()
-        }
-    };
-    if cut {
-        text.push('…');
+    let mut text = String::new();
+    if json::write_compact(&mut text, value, MAX_VALUE_TEXT) {
+        return text;
     }
+    let mut end = MAX_VALUE_TEXT.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push('…');
     text
 }
 
@@ -724,7 +681,7 @@ mod tests {
     }
 
     #[test]
-    fn nesting_beyond_serde_json_limit_falls_back_to_a_text_diff() {
+    fn nesting_beyond_the_json_recursion_limit_falls_back_to_a_text_diff() {
         let deep = |leaf: &str| format!("{}{}{}", "[".repeat(500), leaf, "]".repeat(500));
         let (lines, _) = text(&deep("1"), &deep("2"));
         assert_eq!(lines, vec![removed(&deep("1")), added(&deep("2"))]);

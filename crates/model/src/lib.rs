@@ -34,6 +34,7 @@ pub mod dashboard;
 pub mod decimal;
 pub mod diff;
 pub mod history;
+pub mod json;
 pub mod message;
 pub mod onenet;
 pub mod panel;

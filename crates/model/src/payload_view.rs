@@ -7,14 +7,13 @@
 //! the DOM as text (never as HTML).
 //!
 //! JSON is re-indented from its own tokens rather than round-tripped through
-//! `serde_json::Value`, after serde_json has checked it: a viewer must show
-//! the device's key order, duplicate keys and number spellings
-//! (`12345678901234567890123`, `1.50`) exactly as sent, which a `Value`
-//! would sort, merge and round. The layout is serde_json's pretty layout
-//! (two-space indent, `": "`).
+//! a [`crate::json::Value`], after [`crate::json::check`] has checked it: a
+//! viewer must show the device's key order, duplicate keys and number
+//! spellings (`12345678901234567890123`, `1.50`) exactly as sent, which a
+//! `Value` would sort, merge and round. The layout is serde_json's pretty
+//! layout (two-space indent, `": "`).
 
 use crate::onenet::split_dp;
-use serde::de::IgnoredAny;
 use std::fmt::Write as _;
 
 /// A sensible default for `limit`: enough for a screenful.
@@ -164,7 +163,7 @@ fn text_prefix(prefix: &[u8], cut: bool) -> Option<&str> {
 /// Whether `bytes` is a complete, valid JSON object or array.
 fn is_json_container(bytes: &[u8]) -> bool {
     matches!(bytes.trim_ascii_start().first(), Some(b'{' | b'['))
-        && serde_json::from_slice::<IgnoredAny>(bytes).is_ok()
+        && crate::json::check(bytes).is_ok()
 }
 
 /// Re-indents valid JSON in serde_json's pretty layout, keeping every token
@@ -326,6 +325,47 @@ mod tests {
         let (pretty, complete) = pretty_json(src.as_bytes(), usize::MAX);
         assert!(complete);
         assert_eq!(pretty, serde_json::to_string_pretty(&value).unwrap());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn any_serde_json_document_is_shown_in_serde_json_pretty_layout(
+            text in crate::json::tests::json_text()
+        ) {
+            // serde_json's compact text of the document (keys sorted, one of
+            // each, numbers as it prints them) is shown as it pretty-prints
+            // the same value; anything serde_json refuses is shown as such.
+            // (Text with control characters such as U+007F is shown as
+            // binary, JSON or not.)
+            let texty = |t: &str| t.chars().all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'));
+            let theirs = serde_json::from_str::<serde_json::Value>(&text);
+            let view = render_payload(text.as_bytes(), usize::MAX);
+            let container = matches!(text.trim_start().as_bytes().first(), Some(b'{' | b'['));
+            if !texty(&text) {
+                proptest::prop_assert!(matches!(view, PayloadView::Binary { .. }), "{:?} shown as {:?}", text, view);
+            }
+            if let Ok(value) = theirs {
+                let compact = value.to_string();
+                let shown = render_payload(compact.as_bytes(), usize::MAX);
+                let is_container = value.is_object() || value.is_array();
+                if is_container && texty(&compact) {
+                    proptest::prop_assert_eq!(
+                        shown.body(),
+                        serde_json::to_string_pretty(&value).unwrap()
+                    );
+                }
+                if is_container && texty(&text) {
+                    proptest::prop_assert!(matches!(view, PayloadView::Json { .. }), "{:?} shown as {:?}", text, view);
+                }
+                if !is_container {
+                    proptest::prop_assert!(!matches!(view, PayloadView::Json { .. }), "{:?} shown as {:?}", text, view);
+                }
+            } else if container && serde_json::from_str::<serde::de::IgnoredAny>(&text).is_err() {
+                proptest::prop_assert!(!matches!(view, PayloadView::Json { .. }), "{:?} shown as {:?}", text, view);
+            }
+        }
     }
 
     #[test]

@@ -24,12 +24,13 @@
 //! first problem refuses the whole file with a sentence naming the profile
 //! and the field, leaving the store as it was. Files over
 //! [`MAX_IMPORT_BYTES`] are refused before parsing; nesting deeper than
-//! serde_json's recursion limit is a parse error, never a stack overflow.
+//! [`crate::json::RECURSION_LIMIT`] is a parse error, never a stack
+//! overflow.
 
+use crate::json::{self, Map, Value};
 use crate::properties::PropertiesForm;
 use crate::publish_format::PayloadFormat;
 use crate::topic::{validate_filter, validate_topic_name};
-use serde_json::{Map, Value};
 
 /// The localStorage key the app should use for [`ProfileStore::to_json`].
 pub const STORAGE_KEY: &str = "mqdash.profiles";
@@ -468,8 +469,8 @@ fn number(key: &str, v: &Value, max: u64) -> Result<u64, String> {
 /// A small JSON writer for profiles, compact (localStorage) or pretty
 /// (export), producing exactly what serde_json's `to_string` and
 /// `to_string_pretty` made of the derived `Serialize` it replaces (same
-/// key order, two-space indent, serde_json's string escaping), without
-/// compiling serde's serializer twice.
+/// key order, two-space indent, serde_json's string escaping, tested
+/// against serde_json), without serde in the page.
 struct Json {
     out: String,
     pretty: bool,
@@ -531,11 +532,7 @@ impl Json {
     }
 
     fn string(&mut self, s: &str) {
-        // serde_json's own escaping (shared with the rest of the page).
-        match serde_json::to_string(s) {
-            Ok(quoted) => self.out.push_str(&quoted),
-            Err(_) => self.out.push_str("\"\""),
-        }
+        json::write_string(&mut self.out, s);
     }
 
     fn text(&mut self, key: &str, s: &str) {
@@ -753,7 +750,7 @@ impl ProfileStore {
         if json.trim().is_empty() {
             return (ProfileStore::new(), None);
         }
-        let value: serde_json::Value = match serde_json::from_str(json) {
+        let value = match json::parse(json.as_bytes()) {
             Ok(v) => v,
             Err(e) => {
                 return (
@@ -766,17 +763,17 @@ impl ProfileStore {
         };
         let mut stored_templates = Vec::new();
         let (items, last_used) = match value {
-            serde_json::Value::Array(items) => (items, None),
-            serde_json::Value::Object(mut map) => {
+            Value::Array(items) => (items, None),
+            Value::Object(mut map) => {
                 let last_used = match map.remove("last_used") {
-                    Some(serde_json::Value::String(s)) => Some(s),
+                    Some(Value::String(s)) => Some(s),
                     _ => None,
                 };
-                if let Some(serde_json::Value::Array(t)) = map.remove("templates") {
+                if let Some(Value::Array(t)) = map.remove("templates") {
                     stored_templates = t;
                 }
                 match map.remove("profiles") {
-                    Some(serde_json::Value::Array(items)) => (items, last_used),
+                    Some(Value::Array(items)) => (items, last_used),
                     _ => {
                         return (
                             ProfileStore::new(),
@@ -963,8 +960,8 @@ impl ProfileStore {
                 text.len()
             ));
         }
-        let mut value: Value =
-            serde_json::from_str(text).map_err(|e| format!("the file is not valid JSON ({e})"))?;
+        let mut value = json::parse(text.as_bytes())
+            .map_err(|e| format!("the file is not valid JSON ({e})"))?;
         let file_templates = match value.as_object_mut().and_then(|m| m.remove("templates")) {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(list)) => list,
@@ -1517,7 +1514,7 @@ mod tests {
         store.save(sample(true)).unwrap();
         let text = store.export_json();
         assert!(text.contains('\n'), "pretty-printed");
-        let v: Value = serde_json::from_str(&text).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["format"], "mqdash-profiles");
         assert_eq!(v["version"], 1);
         assert_eq!(v["profiles"][0]["name"], "onenet");
@@ -1814,7 +1811,7 @@ mod tests {
         let mut fresh = ProfileStore::new();
         fresh.import_json(&store.export_json()).unwrap();
         assert_eq!(fresh.profiles, store.profiles);
-        let v: Value = serde_json::from_str(&store.to_json()).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&store.to_json()).unwrap();
         assert_eq!(v["profiles"][0]["protocol"], "5");
         assert_eq!(
             v["profiles"][0]["mqtt5"]["user_properties"],

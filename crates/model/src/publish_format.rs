@@ -2,8 +2,9 @@
 //! bytes to publish, with an error sentence when that is not possible.
 //!
 //! - `Text`: the UTF-8 bytes as typed.
-//! - `Json`: checked with serde_json first (the error names the line and
-//!   column), then sent exactly as typed (not re-serialized).
+//! - `Json`: checked first ([`crate::json::check`], serde_json's rules and
+//!   error sentences; the error names the line and column), then sent
+//!   exactly as typed (not re-serialized).
 //! - `Hex`: hex digits; spaces, tabs, newlines, `:` and `,` separate bytes
 //!   freely and a `0x`/`0X` prefix may start any group (`0x01 0x02`,
 //!   `01:02`, `0102`). The digits of all groups are read as one string, as
@@ -25,10 +26,9 @@
 //! JSON over 65,535 bytes cannot be framed and is an error. Every refusal is
 //! a [`FormatError`] whose `Display` says what is missing and where.
 
+use crate::json::{self, Map, Value};
 pub use crate::onenet::datastreams_json;
 use crate::onenet::{wrap_dp, DP_MAX_JSON_BYTES, DP_TYPE_DATASTREAMS, DP_TYPE_FLAT};
-use serde::de::{DeserializeOwned, IgnoredAny};
-use serde_json::{Map, Value};
 use std::fmt;
 
 /// How the publish form's payload text becomes bytes.
@@ -94,7 +94,8 @@ pub enum FormatError {
         line: usize,
         /// 1-based column of the error.
         column: usize,
-        /// serde_json's description, without the position.
+        /// The reader's description (serde_json's words), without the
+        /// position.
         reason: String,
     },
     /// `$dp` type 3 needs a JSON object.
@@ -274,25 +275,22 @@ fn dp(kind: u8, json: &str) -> Result<Vec<u8>, FormatError> {
     wrap_dp(kind, json.as_bytes()).ok_or(FormatError::TooLongForDp { len: json.len() })
 }
 
-/// Checks that `input` is one valid JSON value.
+/// Checks that `input` is one valid JSON value (grammar only, any depth,
+/// as serde_json's `IgnoredAny`).
 pub fn check_json(input: &str) -> Result<(), FormatError> {
-    parse_json::<IgnoredAny>(input).map(|_| ())
+    json::check(input.as_bytes()).map_err(invalid_json)
 }
 
 /// Parses `input` as one JSON value, with the error naming line and column.
-fn parse_json<T: DeserializeOwned>(input: &str) -> Result<T, FormatError> {
-    match serde_json::from_str::<T>(input) {
-        Ok(v) => Ok(v),
-        Err(e) => {
-            let full = e.to_string();
-            let suffix = format!(" at line {} column {}", e.line(), e.column());
-            let reason = full.strip_suffix(&suffix).unwrap_or(&full).to_owned();
-            Err(FormatError::InvalidJson {
-                line: e.line(),
-                column: e.column(),
-                reason,
-            })
-        }
+fn parse_json(input: &str) -> Result<Value, FormatError> {
+    json::parse(input.as_bytes()).map_err(invalid_json)
+}
+
+fn invalid_json(e: json::Error) -> FormatError {
+    FormatError::InvalidJson {
+        line: e.line(),
+        column: e.column(),
+        reason: e.reason().to_owned(),
     }
 }
 

@@ -24,20 +24,20 @@
 //!
 //! A `$dp` frame whose length prefix does not match, or JSON that does not
 //! parse completely, yields nothing (no partial series, no panic). Generic
-//! JSON is walked with serde's streaming visitor into reusable buffers, so a
-//! parsed payload allocates nothing in the steady state; only the OneNet
-//! shapes are parsed into a `serde_json::Value`. [`may_be_numeric`] is the
+//! JSON is walked with [`crate::json`]'s streaming reader into reusable
+//! buffers (in document order, every duplicate key too), so a parsed payload
+//! allocates nothing in the steady state; only the OneNet shapes are parsed
+//! into a [`crate::json::Value`]. [`may_be_numeric`] is the
 //! O(1) fast path that keeps obviously non-numeric payloads away from any
 //! parser.
 //!
 //! [`SeriesSet`] holds a panel's series: at most a fixed number of series,
 //! each a bounded window of `(time_ms, value)` points.
 
+use crate::json::{self, Reader, Token, Value};
 use crate::onenet::{split_dp, DP_TYPE_DATASTREAMS};
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::Value;
 use std::collections::VecDeque;
-use std::fmt::{self, Write as _};
+use std::fmt::Write as _;
 
 /// Name of the series of a plain number payload (and of a JSON document
 /// that is itself a number).
@@ -172,7 +172,7 @@ impl Extractor {
 
     fn json(&mut self, json: &[u8], t: f64, allow_onenet: bool) -> bool {
         if allow_onenet && (contains(json, b"\"datastreams\"") || contains(json, b"\"dp\"")) {
-            let Ok(value) = serde_json::from_slice::<Value>(json) else {
+            let Ok(value) = json::parse(json) else {
                 return false;
             };
             if self.onenet(&value, t) {
@@ -184,13 +184,53 @@ impl Extractor {
             self.found.clear();
         }
         self.path.clear();
-        let mut de = serde_json::Deserializer::from_slice(json);
-        let walked = Walk {
-            ex: &mut *self,
-            time_ms: t,
+        let mut reader = Reader::new(json);
+        self.walk(&mut reader, t).is_ok() && reader.end().is_ok()
+    }
+
+    /// Reads one value, recording its numbers under their paths: objects
+    /// key by key, the first [`ARRAY_INDEX_LIMIT`] elements of an array
+    /// walked and the others only checked (as serde_json's `IgnoredAny`:
+    /// the grammar only, so a later element may nest deeper or hold a
+    /// number out of range).
+    fn walk(&mut self, reader: &mut Reader<'_>, t: f64) -> Result<(), json::Error> {
+        match reader.value_start()? {
+            Token::Number(n) => {
+                if let Some(v) = n.as_f64() {
+                    self.emit(t, v);
+                }
+            }
+            Token::Array => {
+                let base = self.path.len();
+                let mut first = true;
+                let mut i = 0usize;
+                while reader.next_element(&mut first)? {
+                    if i < ARRAY_INDEX_LIMIT {
+                        let _ = write!(self.path, "[{i}]");
+                        self.walk(reader, t)?;
+                        self.path.truncate(base);
+                    } else {
+                        reader.skip_value()?;
+                    }
+                    i += 1;
+                }
+                reader.close();
+            }
+            Token::Object => {
+                let base = self.path.len();
+                let mut first = true;
+                while let Some(key) = reader.next_key(&mut first)? {
+                    self.path.truncate(base);
+                    self.push_key(key);
+                    reader.colon()?;
+                    self.walk(reader, t)?;
+                    self.path.truncate(base);
+                }
+                reader.close();
+            }
+            Token::Null | Token::Bool(_) | Token::String(_) => {}
         }
-        .deserialize(&mut de);
-        walked.is_ok() && de.end().is_ok()
+        Ok(())
     }
 
     /// Recognises the two OneNet JSON shapes; false when it is neither.
@@ -310,126 +350,6 @@ pub(crate) fn cut_at_char_boundary(s: &str, max: usize) -> &str {
         end -= 1;
     }
     s.get(..end).unwrap_or("")
-}
-
-/// The streaming JSON walker: a serde seed that visits every value once and
-/// records the numbers, building the dotted path in the extractor's buffer.
-struct Walk<'a> {
-    ex: &'a mut Extractor,
-    time_ms: f64,
-}
-
-impl<'de> DeserializeSeed<'de> for Walk<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Walk<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        self.ex.emit(self.time_ms, v as f64);
-        Ok(())
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
-        self.ex.emit(self.time_ms, v as f64);
-        Ok(())
-    }
-
-    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
-        self.ex.emit(self.time_ms, v);
-        Ok(())
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let base = self.ex.path.len();
-        while map
-            .next_key_seed(Key {
-                ex: &mut *self.ex,
-                base,
-            })?
-            .is_some()
-        {
-            map.next_value_seed(Walk {
-                ex: &mut *self.ex,
-                time_ms: self.time_ms,
-            })?;
-            self.ex.path.truncate(base);
-        }
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let base = self.ex.path.len();
-        let mut i = 0usize;
-        loop {
-            if i < ARRAY_INDEX_LIMIT {
-                let _ = write!(self.ex.path, "[{i}]");
-                let more = seq
-                    .next_element_seed(Walk {
-                        ex: &mut *self.ex,
-                        time_ms: self.time_ms,
-                    })?
-                    .is_some();
-                self.ex.path.truncate(base);
-                if !more {
-                    break;
-                }
-            } else if seq.next_element::<IgnoredAny>()?.is_none() {
-                break;
-            }
-            i += 1;
-        }
-        Ok(())
-    }
-}
-
-/// Deserializes an object key by appending it to the path.
-struct Key<'a> {
-    ex: &'a mut Extractor,
-    base: usize,
-}
-
-impl<'de> DeserializeSeed<'de> for Key<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Key<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object key")
-    }
-
-    fn visit_str<E>(self, key: &str) -> Result<(), E> {
-        self.ex.path.truncate(self.base);
-        self.ex.push_key(key);
-        Ok(())
-    }
 }
 
 /// One named series: a bounded window of `(time_ms, value)` points, oldest
@@ -584,6 +504,228 @@ impl SeriesSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    mod serde_json_oracle {
+        //! The walker as it was on serde_json's streaming deserializer, the
+        //! reference for `Extractor::json` on `crate::json::Reader`: the same
+        //! documents accepted, the same numbers under the same names.
+
+        use super::super::*;
+        use crate::json::tests::{from_serde, json_text, mutated};
+        use proptest::prelude::*;
+        use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+        use std::fmt;
+
+        /// `Extractor::json` as it was, with serde_json.
+        fn old_json(ex: &mut Extractor, json: &[u8], t: f64, allow_onenet: bool) -> bool {
+            if allow_onenet && (contains(json, b"\"datastreams\"") || contains(json, b"\"dp\"")) {
+                let Ok(value) = serde_json::from_slice::<serde_json::Value>(json) else {
+                    return false;
+                };
+                if ex.onenet(&from_serde(&value), t) {
+                    return true;
+                }
+                ex.names.clear();
+                ex.found.clear();
+            }
+            ex.path.clear();
+            let mut de = serde_json::Deserializer::from_slice(json);
+            let walked = Walk {
+                ex: &mut *ex,
+                time_ms: t,
+            }
+            .deserialize(&mut de);
+            walked.is_ok() && de.end().is_ok()
+        }
+
+        struct Walk<'a> {
+            ex: &'a mut Extractor,
+            time_ms: f64,
+        }
+
+        impl<'de> DeserializeSeed<'de> for Walk<'_> {
+            type Value = ();
+
+            fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+                deserializer.deserialize_any(self)
+            }
+        }
+
+        impl<'de> Visitor<'de> for Walk<'_> {
+            type Value = ();
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+
+            fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+                Ok(())
+            }
+
+            fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+                self.ex.emit(self.time_ms, v as f64);
+                Ok(())
+            }
+
+            fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+                self.ex.emit(self.time_ms, v as f64);
+                Ok(())
+            }
+
+            fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+                self.ex.emit(self.time_ms, v);
+                Ok(())
+            }
+
+            fn visit_str<E>(self, _: &str) -> Result<(), E> {
+                Ok(())
+            }
+
+            fn visit_unit<E>(self) -> Result<(), E> {
+                Ok(())
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+                let base = self.ex.path.len();
+                while map
+                    .next_key_seed(Key {
+                        ex: &mut *self.ex,
+                        base,
+                    })?
+                    .is_some()
+                {
+                    map.next_value_seed(Walk {
+                        ex: &mut *self.ex,
+                        time_ms: self.time_ms,
+                    })?;
+                    self.ex.path.truncate(base);
+                }
+                Ok(())
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+                let base = self.ex.path.len();
+                let mut i = 0usize;
+                loop {
+                    if i < ARRAY_INDEX_LIMIT {
+                        let _ = write!(self.ex.path, "[{i}]");
+                        let more = seq
+                            .next_element_seed(Walk {
+                                ex: &mut *self.ex,
+                                time_ms: self.time_ms,
+                            })?
+                            .is_some();
+                        self.ex.path.truncate(base);
+                        if !more {
+                            break;
+                        }
+                    } else if seq.next_element::<IgnoredAny>()?.is_none() {
+                        break;
+                    }
+                    i += 1;
+                }
+                Ok(())
+            }
+        }
+
+        struct Key<'a> {
+            ex: &'a mut Extractor,
+            base: usize,
+        }
+
+        impl<'de> DeserializeSeed<'de> for Key<'_> {
+            type Value = ();
+
+            fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+                deserializer.deserialize_str(self)
+            }
+        }
+
+        impl<'de> Visitor<'de> for Key<'_> {
+            type Value = ();
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+
+            fn visit_str<E>(self, key: &str) -> Result<(), E> {
+                self.ex.path.truncate(self.base);
+                self.ex.push_key(key);
+                Ok(())
+            }
+        }
+
+        /// Whether a walker accepted the document, and its points (name,
+        /// time, value bits).
+        type Walked = (bool, Vec<(String, f64, u64)>);
+
+        /// Both walkers on `json`: the new one's result, then the old one's.
+        fn both(json: &[u8], allow_onenet: bool) -> [Walked; 2] {
+            let run = |new: bool| {
+                let mut ex = Extractor::new();
+                let ok = if new {
+                    ex.json(json, 5.0, allow_onenet)
+                } else {
+                    old_json(&mut ex, json, 5.0, allow_onenet)
+                };
+                let points = ex
+                    .found
+                    .iter()
+                    .map(|f| {
+                        let name = ex.names.get(f.name_start..f.name_end).unwrap().to_owned();
+                        (name, f.time_ms, f.value.to_bits())
+                    })
+                    .collect();
+                (ok, points)
+            };
+            [run(true), run(false)]
+        }
+
+        /// Wraps a document in the OneNet shapes, so that both branches run.
+        fn shapes(doc: &str) -> [String; 3] {
+            [
+                doc.to_owned(),
+                format!(r#"{{"datastreams":[{{"id":"s","datapoints":[{{"value":{doc}}}]}}]}}"#),
+                format!(r#"{{"id":1,"dp":{{"temp":[{{"v":{doc},"t":2}}]}}}}"#),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(1000))]
+
+            #[test]
+            fn random_documents_give_the_same_points_as_the_serde_json_walker(doc in json_text()) {
+                for text in shapes(&doc) {
+                    for allow_onenet in [true, false] {
+                        let [new, old] = both(text.as_bytes(), allow_onenet);
+                        prop_assert_eq!(new, old, "{}", text);
+                    }
+                }
+            }
+
+            #[test]
+            fn mutated_documents_give_the_same_points_as_the_serde_json_walker(bytes in mutated()) {
+                let [new, old] = both(&bytes, true);
+                prop_assert_eq!(new, old, "{}", String::from_utf8_lossy(&bytes));
+            }
+        }
+
+        #[test]
+        fn elements_past_the_index_limit_are_only_checked_as_serde_json_did() {
+            let filler = "0,".repeat(ARRAY_INDEX_LIMIT);
+            for tail in [
+                "1e400", "\"\\udc00\"", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]", "1e", "\"\\x\"",
+            ] {
+                let text = format!("[{filler}{tail}]");
+                let [new, old] = both(text.as_bytes(), true);
+                assert_eq!(new, old, "{text}");
+            }
+            let accepted = format!("[{filler}1e400]");
+            assert!(both(accepted.as_bytes(), true)[0].0);
+            let refused = format!("[{}1e400]", "0,".repeat(ARRAY_INDEX_LIMIT - 1));
+            assert!(!both(refused.as_bytes(), true)[0].0);
+        }
+    }
 
     fn extract(payload: &[u8]) -> Vec<(String, f64, f64)> {
         Extractor::new().extract_vec(payload, 1000.0)
