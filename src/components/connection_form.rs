@@ -215,7 +215,7 @@ fn Profiles() -> impl IntoView {
                 <button type="button" disabled=move || nothing_selected() || name.get().trim().is_empty()
                     on:click=handler(rename)>"Rename profile"</button>
                 <button type="button" disabled=move || nothing_selected() on:click=handler(delete)>"Delete profile"</button>
-                <button type="button" disabled=move || s.profiles.get().profiles.is_empty()
+                <button type="button" disabled=move || s.profiles.with(|p| p.profiles.is_empty() && p.templates.is_empty())
                     on:click=handler(move |_| report(actions::export_profiles(s)))>"Export profiles"</button>
                 <label class="file">"Import profiles"
                     <input type="file" accept=".json,application/json" on:change=handler(on_import) />
