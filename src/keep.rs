@@ -409,6 +409,11 @@ fn toggle_recording() {
             if let Some(st) = storage() {
                 let _ = st.set_item(RECORDING_KEY, "1");
             }
+            // From this frame on, not from the worker's first answer: it
+            // may take a moment to start, and its loader keeps what is
+            // posted meanwhile, in order. If it cannot record, its status
+            // turns this off again.
+            RECORDING.with(|r| r.set(true));
             post(
                 &message("record-start", &[("bound", (f64::from(mb) * 1e6).into())]),
                 None,
