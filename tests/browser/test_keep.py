@@ -3,7 +3,8 @@ there; export NDJSON and CSV and check the downloaded files against what was
 published (binary payloads included); import the exported file into a fresh
 page with no broker and see the same panels, history and chart legend; a file
 with bad and hostile lines is reported with line numbers and renders as text;
-re-publish a recording with a topic prefix rewrite to a paho subscriber; the
+re-publish a recording with a topic prefix rewrite to a paho subscriber; export
+the kept history of the selected tree node without a recording; the
 keep worker is not part of the first load."""
 
 import base64
@@ -216,4 +217,23 @@ def test_the_keep_worker_is_not_loaded_until_a_keep_control_is_used(page, site):
     assert [u for u in fetched if "keep-worker" in u]
     button(page, "Delete recording").click()
     expect(recording_line(page)).to_have_text("Not recording.", timeout=T)
+    assert_clean(page)
+
+
+def test_the_kept_history_of_the_selected_topics_exports_without_a_recording(page, site, mosquitto, tmp_path):
+    open_dash(page, site, broker=mosquitto.ws_url, subs=["hx/#", "zz/#"], qos=1, connect=True)
+    p = Publisher(mosquitto.tcp_port)
+    sent = [("hx/a", b"1"), ("hx/a", b"2"), ("hx/b", bytes([0, 1, 2])), ("zz/c", b"elsewhere")]
+    for t, b in sent:
+        p.pub(t, b, qos=1)
+    p.close()
+    expect(page.locator("p.stats").first).to_contain_text("4 messages", timeout=T)
+    tree = page.get_by_role("tree", name="Topics", exact=True)
+    tree.get_by_role("treeitem", name="hx", exact=True).click()
+    expect(tree.get_by_role("treeitem", name="hx", exact=True)).to_have_attribute("aria-selected", "true")
+    keep(page).get_by_label("Export from").select_option("selected")
+    with open(export(page, "Export NDJSON", tmp_path), encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f.read().splitlines()]
+    assert sorted((r["topic"], payload_of(r)) for r in rows) == sorted(sent[:3])
+    expect(recording_line(page)).to_have_text("Not recording.")
     assert_clean(page)
