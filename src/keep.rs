@@ -284,6 +284,9 @@ fn link() -> Result<Worker, String> {
         on_message(&e.data());
     });
     let on_error = Closure::<dyn FnMut(JsValue)>::new(move |_| {
+        // Nothing posted now would be kept: stop encoding frames for it.
+        RECORDING.with(|r| r.set(false));
+        change(|v| v.recording = None);
         say(
             "the keep worker failed to load or stopped; reload the page to try again".into(),
             true,

@@ -237,3 +237,14 @@ def test_the_kept_history_of_the_selected_topics_exports_without_a_recording(pag
     assert sorted((r["topic"], payload_of(r)) for r in rows) == sorted(sent[:3])
     expect(recording_line(page)).to_have_text("Not recording.")
     assert_clean(page)
+
+
+def test_a_keep_worker_that_cannot_load_is_reported_and_recording_stays_off(page, site):
+    page.route("**/keep-worker*", lambda route: route.abort())
+    open_dash(page, site)
+    button(page, "Record").click()
+    expect(outcome(page)).to_have_text(
+        "the keep worker failed to load or stopped; reload the page to try again", timeout=T)
+    expect(recording_line(page)).to_have_text("Not recording.")
+    expect(button(page, "Record")).to_be_visible()
+    assert page.errors.page == [], page.errors.page
