@@ -165,14 +165,27 @@ fn logged(
     size: usize,
     with_properties: bool,
 ) {
-    s.publishes.update(|log| {
-        log.record(id, topic, qos.as_u8(), retain, size);
-        if with_properties {
-            log.mark_properties(id);
-        }
-    });
+    s.publishes
+        .update(|log| log_publish(log, id, topic, qos, retain, size, with_properties));
     // The "sent" state may already have moved on within this call.
     s.apply_pending();
+}
+
+/// One row of the publish log for a publish handed to the session (with
+/// the "properties" mark when it carried MQTT 5 properties).
+pub(crate) fn log_publish(
+    log: &mut crate::client::updates::PublishLog,
+    id: PublishId,
+    topic: &str,
+    qos: QoS,
+    retain: bool,
+    size: usize,
+    with_properties: bool,
+) {
+    log.record(id, topic, qos.as_u8(), retain, size);
+    if with_properties {
+        log.mark_properties(id);
+    }
 }
 
 /// `text` with its variables replaced: `{{counter}}` by `counter`, the

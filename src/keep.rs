@@ -660,6 +660,8 @@ fn republish_some(s: AppState) {
     // A client never sends subscription identifiers, and a 3.1.1
     // connection no properties at all.
     let v5 = crate::actions::live_v5(s);
+    let mut sent = Vec::with_capacity(batch.len());
+    let mut failed = None;
     for m in &batch {
         let qos = QoS::from_u8(m.qos).unwrap_or(QoS::AtMostOnce);
         let mut props = match &m.properties {
@@ -667,21 +669,31 @@ fn republish_some(s: AppState) {
             _ => mqtt_session::PublishProperties::default(),
         };
         props.subscription_identifiers.clear();
-        let size = m.payload.len();
+        let with_properties = !props.is_empty();
         let r = s.client().with(|sup| {
             sup.publish_with(now_ms(), &m.topic, m.payload.to_vec(), qos, m.retain, props)
         });
         match r {
-            Ok(pid) => s
-                .publishes
-                .update(|log| log.record(pid, &m.topic, m.qos, m.retain, size)),
+            Ok(pid) => sent.push((pid, m, qos, with_properties)),
             Err(e) => {
-                REPUBLISH.with(|r| r.borrow_mut().take());
-                post(&message("cancel", &[("id", id.into())]), None);
-                say(format!("re-publishing {} failed: {e}", m.topic), true);
-                return;
+                failed = Some(format!("re-publishing {} failed: {e}", m.topic));
+                break;
             }
         }
+    }
+    // The publish log as for a manual publish, updated once for the batch.
+    s.publishes.update(|log| {
+        for (pid, m, qos, props) in &sent {
+            let size = m.payload.len();
+            crate::actions::log_publish(log, *pid, &m.topic, *qos, m.retain, size, *props);
+        }
+    });
+    s.apply_pending();
+    if let Some(e) = failed {
+        REPUBLISH.with(|r| r.borrow_mut().take());
+        post(&message("cancel", &[("id", id.into())]), None);
+        say(e, true);
+        return;
     }
     change(|v| {
         if let Some(t) = v.task.as_mut().filter(|t| t.id == id) {

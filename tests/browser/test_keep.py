@@ -15,7 +15,7 @@ import re
 from playwright.sync_api import expect
 
 from conftest import new_page
-from dash import T, Publisher, Subscriber, assert_clean, button, open_dash, panel
+from dash import T, Publisher, Subscriber, assert_clean, button, open_dash, panel, publish_log
 
 RECORDING = re.compile(r"^Recording: ")
 
@@ -204,6 +204,11 @@ def test_a_recording_is_re_published_with_its_topic_prefix_rewritten(page, site,
     assert copies.nothing_within(0.5) is None, "a message was re-published twice"
     copies.close()
     expect(outcome(page)).to_have_text(re.compile(r"^Re-publishing the recording: done"), timeout=T)
+    # Tracked like manual publishes: a publish log row each, acknowledged.
+    rows = publish_log(page).locator("li")
+    expect(rows).to_have_count(len(sent), timeout=T)
+    expect(rows.first).to_contain_text("site-b/bin · QoS 1 · 3 bytes")
+    expect(rows.first.locator(".pub-state")).to_have_text(re.compile(r"acknowledged \(PUBACK\)"), timeout=T)
     assert_clean(page)
 
 
