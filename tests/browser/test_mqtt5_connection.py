@@ -372,7 +372,7 @@ def test_a_broker_ending_the_connection_for_good_is_shown_in_words_and_not_retri
         # Connecting again is refused (not authorized), and not retried either.
         button(page, "Connect").click()
         expect(status(page)).to_have_text(
-            "disconnected: the broker refused the connection: not authorized", timeout=T)
+            "disconnected: the broker refused the connection: not authorized (0x87)", timeout=T)
         expect(button(page, "Reconnect now")).to_have_count(0)
     finally:
         m.close()

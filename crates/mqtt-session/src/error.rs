@@ -461,6 +461,11 @@ impl fmt::Display for SessionError {
                 f,
                 "the broker did not answer the connection request within {waited_ms} ms"
             ),
+            SessionError::ConnectionRefused { code } if *code >= 0x80 => write!(
+                f,
+                "the broker refused the connection: {}",
+                crate::v5::describe_reason(*code, None)
+            ),
             SessionError::ConnectionRefused { code } => write!(
                 f,
                 "the broker refused the connection: {}",
@@ -524,6 +529,14 @@ pub fn connack_code_sentence(code: u8) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_mqtt5_refusal_reads_as_its_sentence_with_its_code() {
+        assert_eq!(
+            SessionError::ConnectionRefused { code: 0x87 }.to_string(),
+            "the broker refused the connection: not authorized (0x87)"
+        );
+    }
 
     #[test]
     fn connack_codes_read_as_the_spec_sentences() {

@@ -1187,13 +1187,15 @@ impl Session {
         granted: Option<Box<Granted>>,
     ) -> Result<(), SessionError> {
         if code != 0 {
-            let mut reason = connack_code_sentence(code).to_owned();
-            if let Some(g) = &granted {
-                if let Some(r) = g.reason_string.as_deref().filter(|r| !r.is_empty()) {
-                    reason.push_str(": \"");
-                    reason.push_str(r);
-                    reason.push('"');
+            // MQTT 5 reason codes (0x80 and up) are shown with their number
+            // and the broker's reason string, as every other v5 reason is.
+            let mut reason = match &granted {
+                Some(g) if code >= 0x80 => {
+                    crate::v5::describe_reason(code, g.reason_string.as_deref())
                 }
+                _ => connack_code_sentence(code).to_owned(),
+            };
+            if let Some(g) = &granted {
                 if let Some(r) = &g.server_reference {
                     reason.push_str("; it names another server: ");
                     reason.push_str(r);

@@ -232,7 +232,7 @@ fn mosquitto_v5_assigns_a_client_id_to_an_empty_one_or_refuses_it_with_0x80_unsp
     let mut r = Client::new("empty", opts_v5(""));
     match r.try_connect(&strict) {
         Event::ConnectionRefused { code, reason } => {
-            assert_eq!((code, reason.as_str()), (0x80, "unspecified error"));
+            assert_eq!((code, reason.as_str()), (0x80, "unspecified error (0x80)"));
         }
         other => panic!("expected a refusal, got {other:?}"),
     }
@@ -1075,7 +1075,11 @@ fn mosquitto_v5_refuses_bad_credentials_with_0x87_not_authorized() {
         );
         match c.try_connect(&m) {
             Event::ConnectionRefused { code, reason } => {
-                assert_eq!((code, reason.as_str()), (0x87, "not authorized"), "{what}");
+                assert_eq!(
+                    (code, reason.as_str()),
+                    (0x87, "not authorized (0x87)"),
+                    "{what}"
+                );
             }
             other => panic!("{what}: expected a refusal, got {other:?}"),
         }

@@ -474,7 +474,7 @@ fn a_refusing_v5_connack_reads_as_the_reason_code_and_the_brokers_words() {
         vec![
             Event::ConnectionRefused {
                 code: 0x86,
-                reason: "bad user name or password: \"try later\"".into()
+                reason: "bad user name or password (0x86): \"try later\"".into()
             },
             Event::Closed {
                 error: SessionError::ConnectionRefused { code: 0x86 }
