@@ -939,10 +939,14 @@ def run_codec(browser: cdp.Browser, site: Site, count: int, runs: int) -> dict:
 # keep-worker_loader.js): fetched only when a Keep control is first used (or a
 # recording exists), never on a first visit, and not the page's wasm.
 KEEP_WORKER_PREFIX = "keep-worker"
+# The decoder module (decoders-wasm.js, decoders-wasm_bg.wasm): imported only
+# when a decoder rule first matches a message's topic (or a schema is loaded).
+DECODERS_PREFIX = "decoders-wasm"
+LAZY_PREFIXES = (KEEP_WORKER_PREFIX, DECODERS_PREFIX)
 
 
 def wasm_sizes() -> tuple[int, int, str]:
-    wasms = sorted(w for w in BENCH_DIST.glob("*.wasm") if not w.name.startswith(KEEP_WORKER_PREFIX))
+    wasms = sorted(w for w in BENCH_DIST.glob("*.wasm") if not w.name.startswith(LAZY_PREFIXES))
     if not wasms:
         raise RuntimeError(f"no .wasm in {BENCH_DIST}: build first")
     w = wasms[-1]
@@ -955,11 +959,12 @@ def first_load_gzip() -> int:
     (the loader and the two workers in public/), the CSS and the HTML. The keep
     worker's files (keep-worker*) are left out: a first visit does not fetch
     them (the page starts that worker only when a Keep control is first used,
-    or when a recording exists)."""
+    or when a recording exists); nor the decoder module's (decoders-wasm*),
+    imported when a decoder rule first matches."""
     files = [
         f
         for f in BENCH_DIST.rglob("*")
-        if f.suffix in (".wasm", ".js", ".css", ".html") and not f.name.startswith(KEEP_WORKER_PREFIX)
+        if f.suffix in (".wasm", ".js", ".css", ".html") and not f.name.startswith(LAZY_PREFIXES)
     ]
     return sum(len(gzip.compress(f.read_bytes(), 9)) for f in files)
 

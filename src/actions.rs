@@ -388,7 +388,8 @@ fn persist(s: AppState, store: ProfileStore) -> Result<(), String> {
 /// (replacing one of that name). The password only with "Remember password".
 pub fn save_profile(s: AppState, name: &str) -> Result<String, String> {
     let subs = s.client().peek(|sup| sup.wanted_subscriptions());
-    let profile = settings::profile_from_form(name, &s.form.values_untracked(), &subs)?;
+    let mut profile = settings::profile_from_form(name, &s.form.values_untracked(), &subs)?;
+    profile.decoders = Some(crate::decoders::rules());
     let saved = profile.name.clone();
     let mut store = s.profiles.get_untracked();
     store.save(profile)?;
@@ -439,6 +440,8 @@ pub fn load_profile(s: AppState, name: &str) -> Result<String, String> {
         &current,
     )?);
     store.last_used = Some(p.name.clone());
+    // Decoder rules read what arrives from now on, connected or not.
+    crate::decoders::set_rules(p.decoders.clone());
     // Remembering which profile was last used is a convenience: a storage
     // that refuses it must not undo the load.
     let _ = persist(s, store);

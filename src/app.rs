@@ -8,6 +8,7 @@ use crate::actions;
 use crate::components::broker_card::BrokerCard;
 use crate::components::connection_bar::ConnectionBar;
 use crate::components::connection_form::DEFAULT_BROKER_URL;
+use crate::components::decoders::DecodersCard;
 use crate::components::keep::{KeepCard, ReplayBanner};
 use crate::components::panels::Panels;
 use crate::components::publish_form::PublishForm;
@@ -40,6 +41,7 @@ pub fn App() -> impl IntoView {
             <a href="#publish">"Publish"</a>
             <a href="#request-response">"Request / response"</a>
             <a href="#keep">"Record and replay"</a>
+            <a href="#decoders">"Decoders"</a>
             <a href="#topics">"Topic tree"</a>
             <a href="#panels">"Panels"</a>
         </nav>
@@ -53,6 +55,7 @@ pub fn App() -> impl IntoView {
                     <div id="publish"><PublishForm /></div>
                     <div id="request-response"><RequestResponse /></div>
                     <div id="keep"><KeepCard /></div>
+                    <div id="decoders"><DecodersCard /></div>
                     <BrokerCard />
                 </div>
                 <div id="topics" class="tree-column"><TopicTreePane /></div>

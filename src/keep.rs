@@ -395,6 +395,7 @@ fn decode(bytes: Vec<u8>) -> Result<Vec<Incoming>, String> {
             dup: r.dup,
             received_ms: r.received_ms,
             properties: r.properties.map(Arc::from),
+            decoded: None,
         });
     }
     Ok(out)
@@ -463,6 +464,7 @@ fn export(s: AppState, node: Option<NodeId>, csv: bool, fields: bool) {
                                 dup: e.dup,
                                 received_ms: e.received_ms,
                                 properties: e.properties.clone(),
+                                decoded: None,
                             },
                         );
                     }
@@ -636,7 +638,16 @@ fn done_sentence(what: &str, data: &JsValue) -> String {
 /// Called once a frame: applies the next replayed batch to the model and
 /// publishes the next few re-published records.
 pub fn frame(s: AppState) {
-    if let Some(b) = REPLAY.with(|r| r.borrow_mut().pop_front()) {
+    let held = REPLAY.with(|r| {
+        r.borrow()
+            .front()
+            .is_some_and(|b| crate::decoders::hold(b.iter().map(|m| m.topic.as_str())))
+    });
+    if let Some(mut b) = (!held)
+        .then(|| REPLAY.with(|r| r.borrow_mut().pop_front()))
+        .flatten()
+    {
+        b.iter_mut().for_each(crate::decoders::decode);
         s.change_model_quietly(|d| d.apply_batch(b, js_sys::Date::now()));
     }
     republish_some(s);

@@ -13,6 +13,7 @@ pub mod actions;
 pub mod app;
 pub mod client;
 pub mod components;
+pub mod decoders;
 pub mod files;
 pub mod keep;
 pub mod lag;

@@ -399,6 +399,15 @@ impl AppState {
             if q.is_empty() {
                 return false;
             }
+            // A message for a decoder that is still loading: keep the whole
+            // queue (and its order) until the decoders are ready.
+            let topics = q.iter().filter_map(|(_, n)| match n {
+                Notice::Session(mqtt_session::Event::Message(m)) => Some(m.topic.as_str()),
+                _ => None,
+            });
+            if crate::decoders::hold(topics) {
+                return false;
+            }
             let n = q.len().min(limit);
             q.drain(..n).collect::<Vec<_>>()
         };
@@ -423,6 +432,7 @@ impl AppState {
                 &mut log,
                 &mut requests,
                 records.as_mut(),
+                &mut crate::decoders::decode,
                 batch,
                 js_sys::Date::now(),
             );
@@ -477,6 +487,7 @@ impl AppState {
                 }
                 state.apply_queue(FRAME_BATCH_MAX);
                 crate::keep::frame(state);
+                crate::decoders::frame(js_sys::Date::now());
                 if PACER.with(|p| p.borrow_mut().frame(js_sys::Date::now())) {
                     state.redraw();
                 }

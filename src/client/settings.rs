@@ -417,6 +417,9 @@ pub fn profile_from_form(
             })
             .collect(),
         mqtt5,
+        // The decoder rules are the page's (`crate::decoders`); the caller
+        // puts them in.
+        decoders: None,
     })
 }
 

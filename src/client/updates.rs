@@ -238,6 +238,7 @@ pub fn apply_batch(
     log: &mut PublishLog,
     requests: &mut Requests,
     mut record: Option<&mut Vec<u8>>,
+    decode: &mut dyn FnMut(&mut Incoming),
     batch: impl IntoIterator<Item = (f64, Notice)>,
     now_ms: f64,
 ) -> BatchOutcome {
@@ -263,7 +264,7 @@ pub fn apply_batch(
                     out.requests_changed |=
                         requests.on_message(&m.topic, correlation, &m.payload, at);
                 }
-                let incoming = Incoming {
+                let mut incoming = Incoming {
                     topic: m.topic,
                     // A copy, so one small payload does not keep a whole WebSocket
                     // frame alive in the history (its byte cap counts payload sizes).
@@ -273,7 +274,9 @@ pub fn apply_batch(
                     dup: m.dup,
                     received_ms: at,
                     properties: kept_properties(m.properties),
+                    decoded: None,
                 };
+                decode(&mut incoming);
                 if let Some(out) = record.as_deref_mut() {
                     record_message(out, &incoming);
                 }
@@ -350,6 +353,7 @@ mod tests {
             &mut log,
             &mut Requests::default(),
             None,
+            &mut |_| {},
             vec![(0.0, pong(40)), (1.0, pong(2_300)), (2.0, pong(90))],
             2.0,
         );
@@ -359,6 +363,7 @@ mod tests {
             &mut log,
             &mut Requests::default(),
             None,
+            &mut |_| {},
             vec![(0.0, message("a", b"1", QoS::AtMostOnce, false))],
             2.0,
         );
@@ -380,6 +385,7 @@ mod tests {
             &mut log,
             &mut Requests::default(),
             None,
+            &mut |_| {},
             batch,
             3.0,
         );
@@ -410,6 +416,7 @@ mod tests {
             &mut log,
             &mut Requests::default(),
             None,
+            &mut |_| {},
             batch,
             2.0,
         );
@@ -429,6 +436,7 @@ mod tests {
             &mut log,
             &mut Requests::default(),
             None,
+            &mut |_| {},
             vec![(3.0, subs(&[("b", 1, Grant::NotConnected)]))],
             3.0,
         );
@@ -450,6 +458,7 @@ mod tests {
             &mut log,
             &mut Requests::default(),
             Some(&mut records),
+            &mut |_| {},
             batch,
             6.0,
         );
@@ -504,6 +513,7 @@ mod tests {
             &mut log,
             &mut Requests::default(),
             None,
+            &mut |_| {},
             vec![(5.0, n)],
             5.0,
         );
@@ -543,6 +553,7 @@ mod tests {
             &mut log,
             &mut Requests::default(),
             None,
+            &mut |_| {},
             batch,
             0.0,
         );
@@ -588,6 +599,7 @@ mod tests {
             &mut log,
             &mut Requests::default(),
             None,
+            &mut |_| {},
             batch,
             2.0,
         );
@@ -628,7 +640,15 @@ mod tests {
             ),
             (150.0, message("elsewhere", b"x", QoS::AtMostOnce, false)),
         ];
-        let out = apply_batch(&mut dash, &mut log, &mut requests, None, batch, 150.0);
+        let out = apply_batch(
+            &mut dash,
+            &mut log,
+            &mut requests,
+            None,
+            &mut |_| {},
+            batch,
+            150.0,
+        );
         assert!(out.requests_changed);
         let req = requests.iter().next().expect("the request");
         assert_eq!(req.replies.len(), 1);
@@ -677,6 +697,7 @@ mod tests {
             &mut log,
             &mut Requests::default(),
             None,
+            &mut |_| {},
             batch,
             0.0,
         );
@@ -778,6 +799,7 @@ mod tests {
             &mut log,
             &mut Requests::default(),
             None,
+            &mut |_| {},
             vec![(0.0, n)],
             0.0,
         );

@@ -13,7 +13,7 @@ use leptos::html::Div;
 use leptos::prelude::*;
 use model::decimal::Shortest;
 use model::{
-    diff_payloads, render_message, ChangeKind, Diff, LineChange, Needle, PayloadFormat,
+    diff_payloads, render_entry, ChangeKind, Diff, LineChange, Needle, PayloadFormat,
     PropertiesForm,
 };
 use mqtt_session::QoS;
@@ -190,7 +190,7 @@ fn DetailBody() -> impl IntoView {
                 let n = Needle::new(&needle);
                 h.iter()
                     .enumerate()
-                    .filter(|(_, e)| n.found_in(&e.payload))
+                    .filter(|(_, e)| n.found_in(e.readable()))
                     .map(|(i, _)| next.wrapping_sub(1).wrapping_sub(i as u64))
                     .collect::<Vec<u64>>()
             })
@@ -222,8 +222,7 @@ fn DetailBody() -> impl IntoView {
                 .filter_map(|seq| {
                     let mut row = None;
                     entry(seq, &mut |e| {
-                        let view =
-                            render_message(&e.payload, e.properties.as_deref(), ROW_PREVIEW * 4);
+                        let view = render_entry(e, ROW_PREVIEW * 4);
                         let preview: String = view
                             .body()
                             .chars()
@@ -265,10 +264,12 @@ fn DetailBody() -> impl IntoView {
         let mut out = None;
         untrack(|| {
             let mut old = None;
-            entry(seq.wrapping_sub(1), &mut |e| old = Some(e.payload.clone()));
+            entry(seq.wrapping_sub(1), &mut |e| {
+                old = Some(bytes::Bytes::copy_from_slice(e.readable()))
+            });
             entry(seq, &mut |e| {
                 let props = e.properties.as_deref();
-                let view = render_message(&e.payload, props, limit);
+                let view = render_entry(e, limit);
                 out = Some(Shown {
                     meta: format!("{} · {}", entry_label(seq, e), view.kind_label()),
                     body: view.body().to_string(),
@@ -278,7 +279,7 @@ fn DetailBody() -> impl IntoView {
                         .map(|(name, value)| format!("{name}: {value}"))
                         .collect(),
                     diff: match &old {
-                        Some(old) => diff_lines(&diff_payloads(old, &e.payload)),
+                        Some(old) => diff_lines(&diff_payloads(old, e.readable())),
                         None => vec![(
                             "diff-same",
                             "No earlier message on this topic is kept.".to_string(),

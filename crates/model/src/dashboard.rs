@@ -842,13 +842,19 @@ impl Dashboard {
         panel.count += 1;
         panel.batch_counted += 1;
         panel.rate.record(t);
-        if may_be_numeric(&msg.payload) {
+        // A decoded payload is charted from its decoder's JSON, never from
+        // its bytes (a binary payload may look like a number).
+        let charted = match &msg.decoded {
+            Some(d) => d.chart.clone(),
+            None => Some(msg.payload.clone()),
+        };
+        if let Some(chart) = charted.filter(|c| may_be_numeric(c)) {
             if panel.pending.len() >= self.limits.parses_per_panel_per_batch.max(1) {
                 panel.pending.remove(0);
                 panel.series_skipped += 1;
                 self.stats.series_skipped += 1;
             }
-            panel.pending.push((msg.payload.clone(), t));
+            panel.pending.push((chart, t));
         }
         let entry = HistoryEntry {
             payload: msg.payload,
@@ -857,6 +863,7 @@ impl Dashboard {
             retain: msg.retain,
             dup: msg.dup,
             properties: msg.properties,
+            decoded: msg.decoded,
         };
         let cost = entry.cost();
         panel.last = Some(entry.clone());

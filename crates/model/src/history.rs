@@ -33,19 +33,33 @@ pub struct HistoryEntry {
     /// MQTT 5 properties, if the message carried any (shared with the
     /// panel's last message).
     pub properties: Option<Arc<PublishProperties>>,
+    /// The decoded payload, when a decoder rule matched its topic (shared
+    /// with the panel's last message).
+    pub decoded: Option<Arc<crate::decoding::Decoded>>,
 }
 
 impl HistoryEntry {
+    /// What the diff and the payload search read: the decoder's JSON when a
+    /// decoder read the payload, else the payload itself.
+    pub fn readable(&self) -> &[u8] {
+        self.decoded
+            .as_deref()
+            .and_then(|d| d.json())
+            .unwrap_or(&self.payload)
+    }
+
     /// The bytes this entry is charged against the caps.
     pub fn cost(&self) -> usize {
         let props = self
             .properties
             .as_deref()
             .map_or(0, crate::properties::properties_cost);
+        let decoded = self.decoded.as_deref().map_or(0, |d| d.cost());
         self.payload
             .len()
             .saturating_add(ENTRY_OVERHEAD_BYTES)
             .saturating_add(props)
+            .saturating_add(decoded)
     }
 }
 
@@ -215,6 +229,7 @@ mod tests {
             retain: false,
             dup: false,
             properties: None,
+            decoded: None,
         }
     }
 

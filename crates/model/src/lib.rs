@@ -32,6 +32,7 @@ pub mod chart;
 pub mod client_id;
 pub mod dashboard;
 pub mod decimal;
+pub mod decoding;
 pub mod diff;
 pub mod history;
 pub mod json;
@@ -76,7 +77,7 @@ pub use profile::{
     ImportReport, LastWill, Profile, ProfileStore, ProtocolVersion, PublishTemplate,
     SavedSubscription,
 };
-pub use properties::{compact_line, property_lines, render_message, PropertiesForm};
+pub use properties::{compact_line, property_lines, render_entry, render_message, PropertiesForm};
 pub use publish_format::{encode, FormatError, PayloadFormat};
 pub use query::{parse_query, share_query, QueryParams};
 pub use rate::Rate;

@@ -9,6 +9,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use mqtt_session::PublishProperties;
 
+use crate::decoding::Decoded;
+
 /// A message received from the broker, ready to be applied to the dashboard.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Incoming {
@@ -32,6 +34,9 @@ pub struct Incoming {
     /// panel's last message and its history entry. As with the payload,
     /// hand over correlation data that owns its bytes.
     pub properties: Option<Arc<PublishProperties>>,
+    /// What the decoder assigned to this topic made of the payload (see
+    /// [`crate::decoding`]); `None` when no rule matches.
+    pub decoded: Option<Arc<Decoded>>,
 }
 
 impl Incoming {
@@ -45,6 +50,7 @@ impl Incoming {
             dup: false,
             received_ms,
             properties: None,
+            decoded: None,
         }
     }
 }

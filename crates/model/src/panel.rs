@@ -9,7 +9,7 @@
 use crate::dashboard::{PanelId, SubId};
 use crate::history::{History, HistoryEntry};
 use crate::payload_view::PayloadView;
-use crate::properties::render_message;
+use crate::properties::render_entry;
 use crate::rate::Rate;
 use crate::series::SeriesSet;
 use bytes::Bytes;
@@ -127,9 +127,7 @@ impl Panel {
     /// (as text when its MQTT 5 payload format indicator says UTF-8 and it
     /// is; see [`crate::properties::render_message`]).
     pub fn last_view(&self, limit: usize) -> Option<PayloadView> {
-        self.last
-            .as_ref()
-            .map(|e| render_message(&e.payload, e.properties.as_deref(), limit))
+        self.last.as_ref().map(|e| render_entry(e, limit))
     }
 
     /// Messages received on this topic (overlap copies not counted).

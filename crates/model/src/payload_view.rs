@@ -13,6 +13,7 @@
 //! `Value` would sort, merge and round. The layout is serde_json's pretty
 //! layout (two-space indent, `": "`).
 
+use crate::decoding::Decoded;
 use crate::onenet::split_dp;
 use std::fmt::Write as _;
 
@@ -51,6 +52,25 @@ pub enum PayloadView {
         /// `Some(full payload size in bytes)` when only the first part is shown.
         truncated_from: Option<usize>,
     },
+    /// A payload a decoder read (Sparkplug B, Protobuf, CBOR, MessagePack):
+    /// the JSON it made, indented.
+    Decoded {
+        /// The decoder's name.
+        label: &'static str,
+        /// The indented JSON shown.
+        pretty: String,
+        /// `Some(full JSON size in bytes)` when only the first part is shown.
+        truncated_from: Option<usize>,
+    },
+    /// A payload its decoder could not read: the reason, then a hex dump.
+    DecodeFailed {
+        /// The decoder's name.
+        label: &'static str,
+        /// The reason and the hex dump.
+        text: String,
+        /// `Some(full payload size in bytes)` when only the first part is shown.
+        truncated_from: Option<usize>,
+    },
     /// Bytes that are not text: a hex dump, 16 bytes a line with offsets.
     Binary {
         /// The hex dump shown.
@@ -71,6 +91,8 @@ impl PayloadView {
             PayloadView::Text { truncated_from, .. }
             | PayloadView::Json { truncated_from, .. }
             | PayloadView::OneNetDp { truncated_from, .. }
+            | PayloadView::Decoded { truncated_from, .. }
+            | PayloadView::DecodeFailed { truncated_from, .. }
             | PayloadView::Binary { truncated_from, .. } => *truncated_from,
         }
     }
@@ -80,7 +102,10 @@ impl PayloadView {
         match self {
             PayloadView::Empty => "",
             PayloadView::Text { text, .. } => text,
-            PayloadView::Json { pretty, .. } | PayloadView::OneNetDp { pretty, .. } => pretty,
+            PayloadView::Json { pretty, .. }
+            | PayloadView::OneNetDp { pretty, .. }
+            | PayloadView::Decoded { pretty, .. } => pretty,
+            PayloadView::DecodeFailed { text, .. } => text,
             PayloadView::Binary { hex, .. } => hex,
         }
     }
@@ -93,7 +118,42 @@ impl PayloadView {
             PayloadView::Text { .. } => "text".to_owned(),
             PayloadView::Json { .. } => "JSON".to_owned(),
             PayloadView::OneNetDp { dp_type, .. } => format!("$dp type {dp_type}"),
+            PayloadView::Decoded { label, .. } => (*label).to_owned(),
+            PayloadView::DecodeFailed { label, .. } => format!("{label}: not decoded"),
             PayloadView::Binary { .. } => "binary".to_owned(),
+        }
+    }
+}
+
+/// Renders a payload its decoder read: the decoder's JSON indented (at most
+/// about `limit` bytes of it), or, when decoding failed, the reason and a
+/// hex dump of the payload's first `limit` bytes.
+pub fn render_decoded(decoded: &Decoded, payload: &[u8], limit: usize) -> PayloadView {
+    let label = decoded.label;
+    match &decoded.result {
+        Ok(json) => {
+            let (pretty, complete) = if json.len() <= JSON_PRETTY_MAX {
+                pretty_json(json, limit)
+            } else {
+                let shown = json.get(..limit.min(json.len())).unwrap_or(json);
+                let text = String::from_utf8_lossy(shown).into_owned();
+                (text, shown.len() == json.len())
+            };
+            PayloadView::Decoded {
+                label,
+                pretty,
+                truncated_from: (!complete).then_some(json.len()),
+            }
+        }
+        Err(reason) => {
+            let shown = payload.get(..limit.min(payload.len())).unwrap_or(payload);
+            let mut text = format!("could not decode as {label}: {reason}\n\n");
+            text.push_str(&hex_dump(shown));
+            PayloadView::DecodeFailed {
+                label,
+                text,
+                truncated_from: (shown.len() < payload.len()).then_some(payload.len()),
+            }
         }
     }
 }

@@ -27,6 +27,7 @@
 //! [`crate::json::RECURSION_LIMIT`] is a parse error, never a stack
 //! overflow.
 
+use crate::decoding::DecoderRules;
 use crate::json::{self, Map, Value};
 use crate::properties::PropertiesForm;
 use crate::publish_format::PayloadFormat;
@@ -254,6 +255,9 @@ pub struct Profile {
     /// MQTT 5 options; written only when they are not the defaults (a
     /// profile of another protocol keeps the defaults).
     pub mqtt5: Mqtt5Settings,
+    /// Which decoder reads which topics; `None` (not written): a new
+    /// profile's defaults ([`DecoderRules::default`]).
+    pub decoders: Option<DecoderRules>,
 }
 
 impl Default for Profile {
@@ -271,6 +275,7 @@ impl Default for Profile {
             last_will: None,
             subscriptions: Vec::new(),
             mqtt5: Mqtt5Settings::default(),
+            decoders: None,
         }
     }
 }
@@ -407,6 +412,9 @@ fn profile_from_value(value: &Value) -> Result<Profile, String> {
                     .map(subscription_from_value)
                     .collect::<Result<_, _>>()?;
             }
+            // Rules that are not understood are left out rather than
+            // refusing the profile (see `DecoderRules::from_value`).
+            "decoders" if v.is_array() => p.decoders = Some(DecoderRules::from_value(v).0),
             "mqtt5" => {
                 for (key, v) in object(k, v)? {
                     if let Some(t) = p.mqtt5.text_mut(key) {
@@ -673,6 +681,10 @@ impl Json {
             self.text("will_user_properties", &m.will_user_properties);
             self.flag("will_payload_utf8", m.will_payload_utf8);
             self.close('}');
+        }
+        if let Some(rules) = &p.decoders {
+            self.key("decoders");
+            self.out.push_str(&rules.to_json());
         }
         self.close('}');
     }
@@ -1343,6 +1355,7 @@ mod tests {
                 ..SavedSubscription::default()
             }],
             mqtt5: Mqtt5Settings::default(),
+            decoders: None,
         }
     }
 
@@ -1819,6 +1832,39 @@ mod tests {
 site = B"
         );
         assert_eq!(v["profiles"][0]["subscriptions"][0]["identifier"], 7);
+    }
+
+    #[test]
+    fn decoder_rules_are_saved_loaded_exported_and_imported_with_the_profile() {
+        use crate::decoding::Decoder;
+        let mut p = Profile {
+            name: "plant".into(),
+            ..Profile::default()
+        };
+        let mut rules = crate::decoding::DecoderRules::default();
+        rules
+            .add(
+                "m/+/pb",
+                Decoder::Protobuf {
+                    message: "acme.Reading".into(),
+                },
+            )
+            .unwrap();
+        rules.add("c/#", Decoder::Cbor).unwrap();
+        p.decoders = Some(rules);
+        let mut store = ProfileStore::new();
+        store.save(p).unwrap();
+        let (back, err) = ProfileStore::from_json(&store.to_json());
+        assert_eq!(err, None);
+        assert_eq!(back, store);
+        let mut fresh = ProfileStore::new();
+        fresh.import_json(&store.export_json()).unwrap();
+        assert_eq!(fresh.profiles, store.profiles);
+        let v: serde_json::Value = serde_json::from_str(&store.to_json()).unwrap();
+        assert_eq!(v["profiles"][0]["decoders"][1]["message"], "acme.Reading");
+        // A profile saved before decoders existed keeps the defaults.
+        let (old, _) = ProfileStore::from_json(r#"[{"name":"a"}]"#);
+        assert_eq!(old.profiles[0].decoders, None);
     }
 
     #[test]

@@ -191,6 +191,15 @@ pub fn render_message(
     }
 }
 
+/// Renders a kept message for display: what its decoder made of it when a
+/// decoder rule matched its topic, else as [`render_message`] does.
+pub fn render_entry(entry: &crate::history::HistoryEntry, limit: usize) -> PayloadView {
+    match entry.decoded.as_deref() {
+        Some(d) => crate::payload_view::render_decoded(d, &entry.payload, limit),
+        None => render_message(&entry.payload, entry.properties.as_deref(), limit),
+    }
+}
+
 /// The publish form's "Message properties" as typed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PropertiesForm {
