@@ -552,7 +552,11 @@ pub fn share_link(s: AppState) -> String {
         loc.origin().unwrap_or_default(),
         loc.pathname().unwrap_or_default()
     );
-    format!("{base}{}", model::share_query(&broker, &subs, true))
+    format!(
+        "{base}{}{}",
+        model::share_query(&broker, &subs, true),
+        model::query::share_decoders(&crate::decoders::rules())
+    )
 }
 
 /// Sets the page up from the URL's query and the last used profile: a
@@ -598,6 +602,27 @@ pub fn start_from_location(s: AppState) {
                 "The link's subscription {filter:?} was not added: {e}."
             ));
         }
+    }
+    // The link's decoder rules go before the ones in force (the first
+    // matching rule wins).
+    if !query.decoders.is_empty() {
+        let mut rules = model::decoding::DecoderRules::none();
+        for (filter, code, message) in &query.decoders {
+            let added = model::decoding::Decoder::from_code(code, message)
+                .ok_or_else(|| format!("{code:?} is not a decoder"))
+                .and_then(|d| rules.add(filter, d));
+            if let Err(e) = added {
+                problems.push(format!(
+                    "The link's decoder rule for {filter:?} was not added: {e}."
+                ));
+            }
+        }
+        for r in crate::decoders::rules().rules() {
+            if !rules.rules().iter().any(|x| x.filter == r.filter) {
+                let _ = rules.add(&r.filter, r.decoder.clone());
+            }
+        }
+        crate::decoders::set_rules(Some(rules));
     }
     s.link_problems.set(problems);
     if query.connect {

@@ -5,7 +5,10 @@
 //! for every subscription that has no `subqos`), `subqos` (0–2, the QoS of
 //! the `sub` right before it: `sub=a/%23&subqos=1&sub=b&subqos=2`),
 //! `connect` (`1`/`true`/`yes`/`on` or present without a value: connect at
-//! once), `client_id`, `username`, `profile` (a saved profile's name). A
+//! once), `client_id`, `username`, `profile` (a saved profile's name),
+//! `decode` (repeatable decoder rule, `FILTER|DECODER` or
+//! `FILTER|protobuf:MESSAGE.TYPE`, e.g. `decode=cbor/%23|cbor`; see
+//! [`crate::decoding`]). A
 //! `password` parameter is ignored on purpose: links end up in histories,
 //! logs and chats. Unknown or ignored keys (a bad QoS, a `subqos` that does
 //! not follow a `sub` directly, or a second one for the same `sub`) are
@@ -45,6 +48,9 @@ pub struct QueryParams {
     pub username: Option<String>,
     /// `profile`: a saved profile to select.
     pub profile: Option<String>,
+    /// `decode`: decoder rules as (filter, decoder code, Protobuf message
+    /// type), in order; checked by the page when it puts them in force.
+    pub decoders: Vec<(String, String, String)>,
     /// Keys that were not used (unknown, `password`, or a bad `qos`).
     pub ignored: Vec<String>,
 }
@@ -144,6 +150,16 @@ pub fn parse_query(query: &str) -> QueryParams {
             "client_id" => params.client_id = non_empty(value),
             "username" => params.username = non_empty(value),
             "profile" => params.profile = non_empty(value),
+            // The filter may hold anything but the decoder never holds `|`.
+            "decode" => match value.rsplit_once('|') {
+                Some((filter, spec)) if !filter.is_empty() => {
+                    let (code, message) = spec.split_once(':').unwrap_or((spec, ""));
+                    params
+                        .decoders
+                        .push((filter.to_owned(), code.to_owned(), message.to_owned()));
+                }
+                _ => params.ignored.push(key),
+            },
             _ => params.ignored.push(key),
         }
     }
@@ -188,9 +204,55 @@ pub fn share_query(broker: &str, subs: &[(&str, u8)], connect: bool) -> String {
     out
 }
 
+/// The `&decode=…` pairs of a share link for `rules` (empty for none).
+pub fn share_decoders(rules: &crate::decoding::DecoderRules) -> String {
+    let mut out = String::new();
+    for r in rules.rules() {
+        let mut spec = format!("{}|{}", r.filter, r.decoder.code());
+        if let crate::decoding::Decoder::Protobuf { message } = &r.decoder {
+            if !message.is_empty() {
+                spec.push(':');
+                spec.push_str(message);
+            }
+        }
+        out.push_str("&decode=");
+        out.push_str(&percent_encode(&spec));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decoder_rules_travel_in_a_share_link_and_come_back() {
+        use crate::decoding::{Decoder, DecoderRules};
+        let mut rules = DecoderRules::none();
+        rules.add("cbor/#", Decoder::Cbor).unwrap();
+        rules
+            .add(
+                "pb/+/x",
+                Decoder::Protobuf {
+                    message: "acme.Reading".into(),
+                },
+            )
+            .unwrap();
+        let q = parse_query(&format!("?broker=ws://h/mqtt{}", share_decoders(&rules)));
+        assert_eq!(
+            q.decoders,
+            vec![
+                ("cbor/#".to_owned(), "cbor".to_owned(), String::new()),
+                (
+                    "pb/+/x".to_owned(),
+                    "protobuf".to_owned(),
+                    "acme.Reading".to_owned()
+                ),
+            ]
+        );
+        assert!(q.ignored.is_empty());
+        assert_eq!(parse_query("?decode=nodecoder").ignored, ["decode"]);
+    }
 
     #[test]
     fn the_documented_link_parses_into_broker_subs_and_connect() {
