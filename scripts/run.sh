@@ -49,7 +49,9 @@ step "starting the device simulator"
 target/debug/devbroker simulate --broker "mqtt://127.0.0.1:$MQTT_PORT" --rate 10 >"$LOGDIR/simulator.log" 2>&1 &
 PIDS+=($!)
 
-URL="http://127.0.0.1:$WEB_PORT/?broker=ws://127.0.0.1:$WS_PORT/mqtt&sub=%23&connect=1"
+# The simulator's CBOR and MessagePack devices are read by decoder rules the
+# link carries (Sparkplug B topics need none: it is a default rule).
+URL="http://127.0.0.1:$WEB_PORT/?broker=ws://127.0.0.1:$WS_PORT/mqtt&sub=%23&connect=1&decode=cbor/%23%7Ccbor&decode=msgpack/%23%7Cmsgpack"
 step "building and serving the dashboard (release build; the first build takes a few minutes)"
 echo "Open: $URL"
 echo "(logs in $LOGDIR; Ctrl-C stops broker, simulator and server)"

@@ -20,7 +20,8 @@ step "clippy (host, warnings denied)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "clippy (wasm32-unknown-unknown, warnings denied)"
-cargo clippy -p mqdash -p mqtt-session -p model -p keep -p keep-worker --target wasm32-unknown-unknown --locked -- -D warnings
+cargo clippy -p mqdash -p mqtt-session -p model -p keep -p keep-worker \
+  -p decoders -p sparkplug -p decoders-wasm --target wasm32-unknown-unknown --locked -- -D warnings
 
 step "building the embedded broker and simulator"
 cargo build -p devbroker --locked
