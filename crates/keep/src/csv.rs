@@ -129,6 +129,12 @@ pub fn header(fields: Option<&FieldColumns>) -> String {
 
 /// Appends one message's row, CRLF included.
 pub fn row(out: &mut String, r: &Record, fields: Option<&FieldColumns>) {
+    row_from(out, r, fields, &r.payload);
+}
+
+/// [`row`], with the field columns read from `numbers` (a decoded
+/// payload's JSON) instead of the payload; the payload column stays as sent.
+pub fn row_from(out: &mut String, r: &Record, fields: Option<&FieldColumns>, numbers: &[u8]) {
     let (payload, base64) = crate::ndjson::payload_text(&r.payload);
     let ms = serde_json::to_string(&crate::ndjson::Ms::of(r.received_ms)).unwrap_or_default();
     out.push_str(&crate::time::format(r.received_ms));
@@ -147,7 +153,7 @@ pub fn row(out: &mut String, r: &Record, fields: Option<&FieldColumns>) {
     field(out, &payload);
     if let Some(f) = fields.filter(|f| !f.paths.is_empty()) {
         let mut cells = vec![None; f.paths.len()];
-        for (path, value) in numeric_fields(&r.payload) {
+        for (path, value) in numeric_fields(numbers) {
             if let Some(&i) = f.index.get(&path) {
                 if let Some(c) = cells.get_mut(i) {
                     *c = Some(value);

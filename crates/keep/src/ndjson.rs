@@ -81,6 +81,50 @@ pub(crate) fn payload_text(payload: &[u8]) -> (std::borrow::Cow<'_, str>, bool) 
     }
 }
 
+/// What a payload decoder made of a record's payload (docs/keep.md,
+/// "Decoded payloads"): the decoder's name, and its JSON or why it failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodedOut<'a> {
+    /// The decoder's name (`Sparkplug B`, `CBOR`, …).
+    pub decoder: &'a str,
+    /// The decoder's JSON text, or the reason it could not read the payload.
+    pub result: Result<&'a str, &'a str>,
+}
+
+/// Appends `r` as one NDJSON line, `\n` included, with what its decoder
+/// made of the payload: `"decoder":…` and `"decoded":{…}` (the decoder's
+/// JSON, as it is) or `"decode_error":"…"`. The payload stays as sent.
+/// JSON that does not parse (never from mqdash's decoders) is written as
+/// a decode error rather than breaking the line.
+pub fn write_line_decoded(out: &mut Vec<u8>, r: &Record, decoded: Option<DecodedOut<'_>>) {
+    let start = out.len();
+    write_line(out, r);
+    let Some(d) = decoded else { return };
+    // The line ends in `}\n`: reopen the object.
+    if out.len() < start + 2 || !out.ends_with(b"}\n") {
+        return;
+    }
+    out.truncate(out.len() - 2);
+    out.extend_from_slice(b",\"decoder\":");
+    let _ = serde_json::to_writer(&mut *out, d.decoder);
+    match d.result {
+        Ok(json) => match serde_json::from_str::<&RawValue>(json) {
+            Ok(raw) => {
+                out.extend_from_slice(b",\"decoded\":");
+                out.extend_from_slice(raw.get().as_bytes());
+            }
+            Err(_) => {
+                out.extend_from_slice(b",\"decode_error\":\"the decoder's JSON is not valid\"")
+            }
+        },
+        Err(reason) => {
+            out.extend_from_slice(b",\"decode_error\":");
+            let _ = serde_json::to_writer(&mut *out, reason);
+        }
+    }
+    out.extend_from_slice(b"}\n");
+}
+
 /// Appends `r` as one NDJSON line, `\n` included.
 pub fn write_line(out: &mut Vec<u8>, r: &Record) {
     let (payload, base64) = payload_text(&r.payload);

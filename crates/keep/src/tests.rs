@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use crate::bound::{chunk_target, cut, Recording};
 use crate::csv::{self, FieldColumns};
 use crate::lines::{LineSplitter, Piece};
-use crate::ndjson::{read_line, write_line, Importer};
+use crate::ndjson::{read_line, write_line, write_line_decoded, DecodedOut, Importer};
 use crate::pace::{plan, Pace, MAX_BATCH};
 use crate::prefix::rewrite;
 
@@ -208,6 +208,46 @@ proptest! {
         }
         prop_assert_eq!(Recording::from_json(&rec.to_json()), Some(rec));
     }
+}
+
+#[test]
+fn a_decoded_payload_is_written_beside_the_payload_and_its_fields_become_columns() {
+    let r = Record {
+        received_ms: 1_796_061_600_123.0,
+        topic: "cbor/dev1".into(),
+        payload: Bytes::from_static(&[0xA1, 0x61, b't', 0x18, 21]),
+        qos: QoS::AtLeastOnce,
+        retain: false,
+        dup: false,
+        properties: None,
+    };
+    let ok = DecodedOut {
+        decoder: "CBOR",
+        result: Ok("{\"t\":21}"),
+    };
+    let mut out = Vec::new();
+    write_line_decoded(&mut out, &r, Some(ok));
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["decoder"], "CBOR");
+    assert_eq!(v["decoded"]["t"], 21);
+    assert_eq!(v["encoding"], "base64");
+    // The line still reads back as the record it was.
+    assert_eq!(read_line(&out, 0.0).unwrap(), r);
+    let failed = DecodedOut {
+        decoder: "CBOR",
+        result: Err("at byte 1: truncated"),
+    };
+    out.clear();
+    write_line_decoded(&mut out, &r, Some(failed));
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["decode_error"], "at byte 1: truncated");
+    assert!(v.get("decoded").is_none());
+    // CSV: the columns come from the decoded JSON.
+    let mut cols = FieldColumns::default();
+    cols.scan(b"{\"t\":21}");
+    let mut row = String::new();
+    csv::row_from(&mut row, &r, Some(&cols), b"{\"t\":21}");
+    assert!(row.ends_with(",21\r\n"), "{row}");
 }
 
 #[test]
