@@ -36,8 +36,9 @@
 //!   → the strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
 //! - CBOR `undefined` → `{"$undefined": true}`; other CBOR simple values →
 //!   `{"$simple": n}`.
-//! - Nesting deeper than [`MAX_DEPTH`] (128) levels → the error "nested deeper
-//!   than 128 levels"; a declared length longer than what is left of the
+//! - Nesting deeper than [`MAX_DEPTH`] (100) levels → the error "nested deeper
+//!   than 100 levels" (so the JSON text never nests more than 102 levels, which
+//!   the page's serde_json-compatible reader takes); a declared length longer than what is left of the
 //!   payload → an error before anything of that length is allocated.
 //! - A CBOR or MessagePack payload holding more than one complete item one
 //!   after the other (a CBOR sequence, RFC 8742, or concatenated MessagePack
@@ -60,8 +61,14 @@ mod json;
 use std::fmt;
 
 /// The deepest nesting any decoder follows (arrays, maps, tags, messages,
-/// groups); deeper input is an error instead of a deep recursion.
-pub const MAX_DEPTH: usize = 128;
+/// groups; with a schema, JSON levels); deeper input is an error instead of a
+/// deep recursion.
+///
+/// 100 rather than more: the page reads JSON with serde_json's rules, which
+/// stop at 128 levels, and the output adds up to two levels to the payload's
+/// own (a sequence's array, a `$bytes` or `$undefined` object); `prost`, which
+/// decodes schema payloads, stops at 100 too, so every decoder says the same.
+pub const MAX_DEPTH: usize = 100;
 
 /// Why a payload (or a schema) could not be decoded; the one error type of the
 /// crate.

@@ -28,9 +28,11 @@
 //! - Extensions that the schema declares → under `"[full.extension.name]"`.
 //! - Fields the schema does not know → `"$unknown": {...}` in the raw view
 //!   of [`crate::protobuf_raw`].
-//! - An empty payload is the empty message `{}`. Nesting deeper than 100
-//!   levels (a recursive message fed deep input) → the error "nested deeper
-//!   than 100 levels". Decode errors carry no byte offset (the decoder does
+//! - An empty payload is the empty message `{}`. Input nested deeper than
+//!   [`crate::MAX_DEPTH`] levels (a recursive message fed deep input) → the
+//!   error "nested deeper than 100 levels", whether `prost` stops it (100
+//!   message levels) or the JSON would be deeper (lists and maps are levels
+//!   too). Decode errors carry no byte offset (the decoder does
 //!   not report one); the text says which message and field.
 
 use std::collections::HashMap;
@@ -40,10 +42,7 @@ use prost_reflect::{DescriptorPool, DynamicMessage, Kind, MapKey, MessageDescrip
 
 use crate::json::Out;
 use crate::protobuf_raw::{parse_message, write_message};
-use crate::DecodeError;
-
-/// The depth `prost` stops at; input nested deeper is refused by it.
-const PROST_DEPTH: usize = 100;
+use crate::{DecodeError, MAX_DEPTH};
 
 /// A compiled set of message types to decode payloads with.
 #[derive(Debug, Clone)]
@@ -55,9 +54,18 @@ impl Schema {
     /// A compiled `FileDescriptorSet` (what `protoc --descriptor_set_out` /
     /// `--include_imports` writes).
     pub fn from_descriptor_set(bytes: &[u8]) -> Result<Schema, DecodeError> {
-        DescriptorPool::decode(bytes)
-            .map(|pool| Schema { pool })
-            .map_err(|e| DecodeError::whole(format!("not a usable descriptor set: {e}")))
+        let pool = DescriptorPool::decode(bytes)
+            .map_err(|e| DecodeError::whole(format!("not a usable descriptor set: {e}")))?;
+        Schema::with_messages(pool)
+    }
+
+    /// A pool with at least one message type: any other file that happens to
+    /// parse as a descriptor set (many short ones do) is no use to decode.
+    fn with_messages(pool: DescriptorPool) -> Result<Schema, DecodeError> {
+        if pool.all_messages().next().is_none() {
+            return Err(DecodeError::whole("the schema defines no message types"));
+        }
+        Ok(Schema { pool })
     }
 
     /// `.proto` sources as (file name, text); imports resolve among them (and
@@ -82,7 +90,7 @@ impl Schema {
         let set = compiler.file_descriptor_set();
         let pool = DescriptorPool::from_file_descriptor_set(set)
             .map_err(|e| DecodeError::whole(format!("{e:?}")))?;
-        Ok(Schema { pool })
+        Schema::with_messages(pool)
     }
 
     /// Fully qualified message names, sorted (map-entry types left out).
@@ -113,14 +121,14 @@ impl Schema {
                 .strip_prefix("failed to decode Protobuf message: ")
                 .unwrap_or(&text);
             if text.contains("recursion limit reached") {
-                DecodeError::whole(format!("nested deeper than {PROST_DEPTH} levels ({text})"))
+                DecodeError::whole(format!("nested deeper than {MAX_DEPTH} levels ({text})"))
             } else {
                 DecodeError::whole(text.to_owned())
             }
         })?;
         // Linear in the decoded message (names and values, no nested escaping).
         let mut out = Out::unbounded();
-        write_dynamic(&mut out, &decoded)?;
+        write_dynamic(&mut out, &decoded, 0)?;
         Ok(out.take())
     }
 }
@@ -147,7 +155,18 @@ fn compile_error(e: &protox::Error) -> DecodeError {
     DecodeError::whole(text)
 }
 
-fn write_dynamic(out: &mut Out, m: &DynamicMessage) -> Result<(), DecodeError> {
+/// One JSON level deeper than `depth`, or the depth error.
+fn deeper(depth: usize) -> Result<usize, DecodeError> {
+    if depth >= MAX_DEPTH {
+        return Err(DecodeError::whole(format!(
+            "nested deeper than {MAX_DEPTH} levels"
+        )));
+    }
+    Ok(depth + 1)
+}
+
+fn write_dynamic(out: &mut Out, m: &DynamicMessage, depth: usize) -> Result<(), DecodeError> {
+    let depth = deeper(depth)?;
     out.ch('{')?;
     let mut first = true;
     for (field, value) in m.fields() {
@@ -157,7 +176,7 @@ fn write_dynamic(out: &mut Out, m: &DynamicMessage) -> Result<(), DecodeError> {
         first = false;
         out.string(field.name())?;
         out.ch(':')?;
-        write_value(out, value, &field.kind())?;
+        write_value(out, value, &field.kind(), depth)?;
     }
     for (ext, value) in m.extensions() {
         if !first {
@@ -166,7 +185,7 @@ fn write_dynamic(out: &mut Out, m: &DynamicMessage) -> Result<(), DecodeError> {
         first = false;
         out.string(&format!("[{}]", ext.full_name()))?;
         out.ch(':')?;
-        write_value(out, value, &ext.kind())?;
+        write_value(out, value, &ext.kind(), depth)?;
     }
     let mut unknown = Vec::new();
     for field in m.unknown_fields() {
@@ -179,15 +198,15 @@ fn write_dynamic(out: &mut Out, m: &DynamicMessage) -> Result<(), DecodeError> {
         out.raw("\"$unknown\":")?;
         // Offsets inside are of the re-encoded unknown fields, never shown:
         // they were read once already and cannot fail here.
-        let fields = parse_message(&unknown, 0, 1)?;
-        write_message(out, &fields, 1)?;
+        let fields = parse_message(&unknown, 0, depth)?;
+        write_message(out, &fields, depth)?;
     }
     out.ch('}')
 }
 
 /// `kind` is the field's element kind (for lists and maps too: `prost-reflect`
 /// gives the entry message for maps).
-fn write_value(out: &mut Out, value: &Value, kind: &Kind) -> Result<(), DecodeError> {
+fn write_value(out: &mut Out, value: &Value, kind: &Kind, depth: usize) -> Result<(), DecodeError> {
     match value {
         Value::Bool(b) => out.raw(if *b { "true" } else { "false" }),
         Value::I32(v) => out.i128(i128::from(*v)),
@@ -202,14 +221,15 @@ fn write_value(out: &mut Out, value: &Value, kind: &Kind) -> Result<(), DecodeEr
             Some(v) => out.string(v.name()),
             None => out.i128(i128::from(*n)),
         },
-        Value::Message(m) => write_dynamic(out, m),
+        Value::Message(m) => write_dynamic(out, m, depth),
         Value::List(items) => {
+            let depth = deeper(depth)?;
             out.ch('[')?;
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
                     out.ch(',')?;
                 }
-                write_value(out, item, kind)?;
+                write_value(out, item, kind, depth)?;
             }
             out.ch(']')
         }
@@ -221,6 +241,7 @@ fn write_value(out: &mut Out, value: &Value, kind: &Kind) -> Result<(), DecodeEr
                 .unwrap_or_else(|| kind.clone());
             let mut entries: Vec<(&MapKey, &Value)> = map.iter().collect();
             entries.sort_by(|a, b| a.0.cmp(b.0));
+            let depth = deeper(depth)?;
             out.ch('{')?;
             for (i, (k, v)) in entries.into_iter().enumerate() {
                 if i > 0 {
@@ -236,7 +257,7 @@ fn write_value(out: &mut Out, value: &Value, kind: &Kind) -> Result<(), DecodeEr
                 };
                 out.string(&key)?;
                 out.ch(':')?;
-                write_value(out, v, &value_kind)?;
+                write_value(out, v, &value_kind, depth)?;
             }
             out.ch('}')
         }
