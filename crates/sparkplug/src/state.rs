@@ -193,7 +193,7 @@ fn build_defs(
                 totals.definitions += 1;
                 totals.name_bytes += name.len();
             } else {
-                refused += 1;
+                refused += 1 + u64::from(m.alias.is_some());
                 continue;
             }
         }

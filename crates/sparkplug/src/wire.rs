@@ -210,7 +210,7 @@ impl Walker<'_> {
             }
             let number = number as u32;
             let Some((name, kind)) = field(m, number) else {
-                self.skip(&mut pos, end, wire, number, depth, what)?;
+                self.skip(&mut pos, end, (key_at, wire, number), depth, what)?;
                 continue;
             };
             let path = format!("{what}.{name}");
@@ -298,12 +298,10 @@ impl Walker<'_> {
         &self,
         pos: &mut usize,
         end: usize,
-        wire: u64,
-        number: u32,
+        (at, wire, number): (usize, u64, u32),
         depth: usize,
         what: &str,
     ) -> Result<(), Failure> {
-        let at = *pos;
         if depth >= MAX_DEPTH {
             return Err((
                 at,
@@ -334,7 +332,7 @@ impl Walker<'_> {
                     }
                     break;
                 }
-                self.skip(pos, end, inner_wire, inner, depth + 1, what)?;
+                self.skip(pos, end, (key_at, inner_wire, inner), depth + 1, what)?;
             },
             _ => return Err((at, format!("unexpected end-group {number} ({what})"))),
         }
