@@ -254,3 +254,50 @@ fn top_level_keys(text: &str) -> Vec<String> {
     }
     keys
 }
+
+#[test]
+fn the_vectors_cover_every_shape_the_python_edge_node_simulation_publishes() {
+    // tests/sim/sparkplug_node.py publishes: NBIRTH with a bdSeq metric and
+    // named, aliased, typed metrics; DBIRTHs likewise; DDATA and NDATA with
+    // aliases only (no name, no datatype); DDEATH with a seq; NDEATH with
+    // bdSeq and no seq. Each shape must be among the decoder's vectors.
+    let all = expected();
+    let mut shapes = std::collections::BTreeSet::new();
+    for m in all["messages"].as_array().expect("messages") {
+        let topic = m["topic"].as_str().unwrap_or_default();
+        if topic.contains("STATE") {
+            continue;
+        }
+        let file = m["file"].as_str().unwrap_or_default();
+        let p =
+            sparkplug::decode_payload(&std::fs::read(dir().join(file)).expect(file)).expect(file);
+        let kind = topic.split('/').nth(2).unwrap_or_default();
+        let bd_seq = p.metrics.iter().any(|x| x.name.as_deref() == Some("bdSeq"));
+        let others: Vec<_> = p
+            .metrics
+            .iter()
+            .filter(|x| x.name.as_deref() != Some("bdSeq"))
+            .collect();
+        let named_aliased_typed = !others.is_empty()
+            && others
+                .iter()
+                .all(|x| x.name.is_some() && x.alias.is_some() && x.datatype.is_some());
+        let aliases_only = !others.is_empty()
+            && others
+                .iter()
+                .all(|x| x.name.is_none() && x.alias.is_some() && x.datatype.is_none());
+        match kind {
+            "NBIRTH" if bd_seq && named_aliased_typed && p.seq == Some(0) => {
+                shapes.insert("NBIRTH")
+            }
+            "DBIRTH" if named_aliased_typed && p.seq.is_some() => shapes.insert("DBIRTH"),
+            "DDATA" if aliases_only && p.seq.is_some() => shapes.insert("DDATA"),
+            "NDATA" if aliases_only && p.seq.is_some() => shapes.insert("NDATA"),
+            "DDEATH" if p.seq.is_some() => shapes.insert("DDEATH"),
+            "NDEATH" if bd_seq && p.seq.is_none() => shapes.insert("NDEATH"),
+            _ => false,
+        };
+    }
+    let want = ["DBIRTH", "DDATA", "DDEATH", "NBIRTH", "NDATA", "NDEATH"];
+    assert_eq!(shapes.into_iter().collect::<Vec<_>>(), want);
+}
