@@ -26,7 +26,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fuzz_support::{
-    corpus_dir, execution_seed, expected_corpus, load_corpus, run_one, test_schema, Stats, DECODERS,
+    corpus_dir, execution_seed, expected_corpus, load_corpus, reason_kind, run_one_with_reason,
+    test_schema, Stats, DECODERS,
 };
 
 struct Args {
@@ -159,6 +160,7 @@ fn main() -> ExitCode {
     }
 
     let mut total = Stats::default();
+    let mut reasons: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
     let t0 = Instant::now();
     let mut slowest = Duration::ZERO;
     for i in args.start..args.start + args.iterations {
@@ -166,11 +168,17 @@ fn main() -> ExitCode {
         current.store(i, Ordering::Relaxed);
         let one = Instant::now();
         let seed = execution_seed(args.seed, i);
-        let result =
-            std::panic::catch_unwind(|| run_one(seed, &args.decoder, &schema, &corpus, args.trace));
+        let result = std::panic::catch_unwind(|| {
+            run_one_with_reason(seed, &args.decoder, &schema, &corpus, args.trace)
+        });
         slowest = slowest.max(one.elapsed());
         match result {
-            Ok(stats) => total.add(&stats),
+            Ok((stats, reason)) => {
+                total.add(&stats);
+                if let Some(r) = reason {
+                    *reasons.entry(reason_kind(&r)).or_default() += 1;
+                }
+            }
             Err(_) => {
                 eprintln!(
                     "fuzz: FAILED at execution {i} after {} executions; reproduce with \
@@ -191,6 +199,12 @@ fn main() -> ExitCode {
         }
     }
     current.store(u64::MAX, Ordering::Relaxed);
+    let mut kinds: Vec<(String, u64)> = reasons.into_iter().collect();
+    kinds.sort_by_key(|k| std::cmp::Reverse(k.1));
+    println!("fuzz: {} kinds of error:", kinds.len());
+    for (kind, n) in &kinds {
+        println!("  {n:>9}  {kind}");
+    }
     let secs = t0.elapsed().as_secs_f64();
     println!(
         "fuzz: OK: {} {} executions (seed {:#x}, start {}) in {:.1} s ({:.0}/s), slowest {:.1} ms; \

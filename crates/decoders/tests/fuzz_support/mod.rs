@@ -511,6 +511,19 @@ fn run_decoder(decoder: &str, schema: &Schema, ty: &str, p: &[u8]) -> Result<Str
     }
 }
 
+/// An error's reason with its numbers left out, to count errors by kind.
+pub fn reason_kind(reason: &str) -> String {
+    let mut kind = String::new();
+    for c in reason.chars() {
+        if !c.is_ascii_digit() {
+            kind.push(c);
+        } else if !kind.ends_with('#') {
+            kind.push('#');
+        }
+    }
+    kind.chars().take(70).collect()
+}
+
 /// Runs one execution; panics (with what is wrong) if a check fails.
 pub fn run_one(
     seed: u64,
@@ -519,6 +532,17 @@ pub fn run_one(
     corpus: &[Vec<u8>],
     trace: bool,
 ) -> Stats {
+    run_one_with_reason(seed, decoder, schema, corpus, trace).0
+}
+
+/// [`run_one`], also giving the error's reason when the payload was refused.
+pub fn run_one_with_reason(
+    seed: u64,
+    decoder: &str,
+    schema: &Schema,
+    corpus: &[Vec<u8>],
+    trace: bool,
+) -> (Stats, Option<String>) {
     let mut r = Rng::new(seed);
     let data = payload(&mut r, decoder, corpus);
     let ty = SCHEMA_TYPES[r.below(SCHEMA_TYPES.len() as u64) as usize];
@@ -537,6 +561,7 @@ pub fn run_one(
         bytes_in: data.len() as u64,
         ..Stats::default()
     };
+    let mut reason = None;
     match first {
         Ok(text) => {
             if let Err(e) = serde_json::from_str::<serde_json::Value>(&text) {
@@ -555,7 +580,8 @@ pub fn run_one(
                 );
             }
             stats.errors = 1;
+            reason = Some(e.reason);
         }
     }
-    stats
+    (stats, reason)
 }
