@@ -12,7 +12,8 @@
 //!
 //! Decoders: `cbor`, `msgpack`, `protobuf_raw`, `protobuf_schema` (with the
 //! fixed schema `tests/vectors/schema/mqdash_test.desc`, a message type
-//! chosen per execution). A panic or a failed check stops the run with the
+//! chosen per execution), and `schema_load` (mutated descriptor sets and
+//! `.proto` texts of that schema, loaded; two loads per execution). A panic or a failed check stops the run with the
 //! seed and index that reproduce it (exit status 1); an execution running
 //! longer than `--hang-secs` (default 10) is reported as a hang (exit status
 //! 2). The summary line is what `docs/reliability.md` records.
@@ -74,7 +75,7 @@ fn parse_args() -> Result<Args, String> {
             "--decoder" => a.decoder = it.next().ok_or("--decoder needs a value")?,
             "--help" | "-h" => {
                 println!(
-                    "fuzz --decoder cbor|msgpack|protobuf_raw|protobuf_schema [--iterations N] [--seed S] \
+                    "fuzz --decoder cbor|msgpack|protobuf_raw|protobuf_schema|schema_load [--iterations N] [--seed S] \
                      [--start I] [--trace] [--hang-secs S] [--progress N] | --write-corpus"
                 );
                 std::process::exit(0);
@@ -82,8 +83,10 @@ fn parse_args() -> Result<Args, String> {
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    if !a.write_corpus && !DECODERS.contains(&a.decoder.as_str()) {
-        return Err(format!("--decoder must be one of {DECODERS:?}"));
+    if !a.write_corpus && !DECODERS.contains(&a.decoder.as_str()) && a.decoder != "schema_load" {
+        return Err(format!(
+            "--decoder must be one of {DECODERS:?} or schema_load"
+        ));
     }
     Ok(a)
 }
@@ -123,6 +126,7 @@ fn main() -> ExitCode {
         };
     }
     let corpus = load_corpus(&corpus_dir(), &args.decoder);
+    let sources = fuzz_support::SchemaSources::load();
     let schema = test_schema();
     println!(
         "fuzz: decoder {}, seed {:#x}, executions {}..{}, corpus {} files",
@@ -169,7 +173,14 @@ fn main() -> ExitCode {
         let one = Instant::now();
         let seed = execution_seed(args.seed, i);
         let result = std::panic::catch_unwind(|| {
-            run_one_with_reason(seed, &args.decoder, &schema, &corpus, args.trace)
+            if args.decoder == "schema_load" {
+                (
+                    fuzz_support::run_schema_load(seed, &sources, args.trace),
+                    None,
+                )
+            } else {
+                run_one_with_reason(seed, &args.decoder, &schema, &corpus, args.trace)
+            }
         });
         slowest = slowest.max(one.elapsed());
         match result {

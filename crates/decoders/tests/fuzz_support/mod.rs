@@ -460,6 +460,65 @@ fn mutate(r: &mut Rng, data: &mut Vec<u8>, corpus: &[Vec<u8>]) {
     }
 }
 
+/// The inputs of the schema-loading fuzz: the test descriptor set and the
+/// two `.proto` files it was compiled from.
+pub struct SchemaSources {
+    pub descriptor_set: Vec<u8>,
+    pub proto: String,
+    pub common: String,
+}
+
+impl SchemaSources {
+    pub fn load() -> SchemaSources {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
+        let read = |p: &str| std::fs::read(dir.join(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+        SchemaSources {
+            descriptor_set: read("schema/mqdash_test.desc"),
+            proto: String::from_utf8_lossy(&read("proto/mqdash_test.proto")).into_owned(),
+            common: String::from_utf8_lossy(&read("proto/common.proto")).into_owned(),
+        }
+    }
+}
+
+/// One execution of the schema-loading fuzz: a mutated descriptor set and a
+/// mutated `.proto` text (with its import intact) must load or be refused,
+/// never panic; a loaded schema decodes a small payload for every type.
+pub fn run_schema_load(seed: u64, src: &SchemaSources, trace: bool) -> Stats {
+    let mut r = Rng::new(seed);
+    let mut stats = Stats::default();
+    let mut bytes = src.descriptor_set.clone();
+    mutate(&mut r, &mut bytes, &[]);
+    let mut text = src.proto.clone().into_bytes();
+    mutate(&mut r, &mut text, &[]);
+    let text = String::from_utf8_lossy(&text).into_owned();
+    if trace {
+        println!("descriptor set: {bytes:02x?}\nproto:\n{text}");
+    }
+    let files = [
+        ("mqdash_test.proto".to_string(), text),
+        ("common.proto".to_string(), src.common.clone()),
+    ];
+    for schema in [
+        Schema::from_descriptor_set(&bytes),
+        Schema::from_proto_files(&files),
+    ] {
+        stats.executions += 1;
+        match schema {
+            Ok(schema) => {
+                stats.ok += 1;
+                for name in schema.message_names() {
+                    let _ = schema.decode(&name, &[0x08, 0x01, 0x12, 0x01, 0x61, 0x1a, 0x00]);
+                }
+            }
+            Err(e) => {
+                assert!(!e.reason.is_empty(), "a schema error without a reason");
+                stats.errors += 1;
+            }
+        }
+    }
+    stats
+}
+
 /// Builds the payload of one execution for `decoder`.
 pub fn payload(r: &mut Rng, decoder: &str, corpus: &[Vec<u8>]) -> Vec<u8> {
     let mut data = match r.below(10) {
