@@ -12,7 +12,8 @@
 //!
 //! Decoders: `cbor`, `msgpack`, `protobuf_raw`, `protobuf_schema` (with the
 //! fixed schema `tests/vectors/schema/mqdash_test.desc`, a message type
-//! chosen per execution). A panic or a failed check stops the run with the
+//! chosen per execution), and `schema_load` (mutated descriptor sets and
+//! `.proto` texts of that schema, loaded; two loads per execution). A panic or a failed check stops the run with the
 //! seed and index that reproduce it (exit status 1); an execution running
 //! longer than `--hang-secs` (default 10) is reported as a hang (exit status
 //! 2). The summary line is what `docs/reliability.md` records.
@@ -26,7 +27,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fuzz_support::{
-    corpus_dir, execution_seed, expected_corpus, load_corpus, run_one, test_schema, Stats, DECODERS,
+    corpus_dir, execution_seed, expected_corpus, load_corpus, reason_kind, run_one_with_reason,
+    test_schema, Stats, DECODERS,
 };
 
 struct Args {
@@ -73,7 +75,7 @@ fn parse_args() -> Result<Args, String> {
             "--decoder" => a.decoder = it.next().ok_or("--decoder needs a value")?,
             "--help" | "-h" => {
                 println!(
-                    "fuzz --decoder cbor|msgpack|protobuf_raw|protobuf_schema [--iterations N] [--seed S] \
+                    "fuzz --decoder cbor|msgpack|protobuf_raw|protobuf_schema|schema_load [--iterations N] [--seed S] \
                      [--start I] [--trace] [--hang-secs S] [--progress N] | --write-corpus"
                 );
                 std::process::exit(0);
@@ -81,8 +83,10 @@ fn parse_args() -> Result<Args, String> {
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    if !a.write_corpus && !DECODERS.contains(&a.decoder.as_str()) {
-        return Err(format!("--decoder must be one of {DECODERS:?}"));
+    if !a.write_corpus && !DECODERS.contains(&a.decoder.as_str()) && a.decoder != "schema_load" {
+        return Err(format!(
+            "--decoder must be one of {DECODERS:?} or schema_load"
+        ));
     }
     Ok(a)
 }
@@ -122,6 +126,7 @@ fn main() -> ExitCode {
         };
     }
     let corpus = load_corpus(&corpus_dir(), &args.decoder);
+    let sources = fuzz_support::SchemaSources::load();
     let schema = test_schema();
     println!(
         "fuzz: decoder {}, seed {:#x}, executions {}..{}, corpus {} files",
@@ -159,6 +164,7 @@ fn main() -> ExitCode {
     }
 
     let mut total = Stats::default();
+    let mut reasons: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
     let t0 = Instant::now();
     let mut slowest = Duration::ZERO;
     for i in args.start..args.start + args.iterations {
@@ -166,11 +172,24 @@ fn main() -> ExitCode {
         current.store(i, Ordering::Relaxed);
         let one = Instant::now();
         let seed = execution_seed(args.seed, i);
-        let result =
-            std::panic::catch_unwind(|| run_one(seed, &args.decoder, &schema, &corpus, args.trace));
+        let result = std::panic::catch_unwind(|| {
+            if args.decoder == "schema_load" {
+                (
+                    fuzz_support::run_schema_load(seed, &sources, args.trace),
+                    None,
+                )
+            } else {
+                run_one_with_reason(seed, &args.decoder, &schema, &corpus, args.trace)
+            }
+        });
         slowest = slowest.max(one.elapsed());
         match result {
-            Ok(stats) => total.add(&stats),
+            Ok((stats, reason)) => {
+                total.add(&stats);
+                if let Some(r) = reason {
+                    *reasons.entry(reason_kind(&r)).or_default() += 1;
+                }
+            }
             Err(_) => {
                 eprintln!(
                     "fuzz: FAILED at execution {i} after {} executions; reproduce with \
@@ -191,6 +210,12 @@ fn main() -> ExitCode {
         }
     }
     current.store(u64::MAX, Ordering::Relaxed);
+    let mut kinds: Vec<(String, u64)> = reasons.into_iter().collect();
+    kinds.sort_by_key(|k| std::cmp::Reverse(k.1));
+    println!("fuzz: {} kinds of error:", kinds.len());
+    for (kind, n) in &kinds {
+        println!("  {n:>9}  {kind}");
+    }
     let secs = t0.elapsed().as_secs_f64();
     println!(
         "fuzz: OK: {} {} executions (seed {:#x}, start {}) in {:.1} s ({:.0}/s), slowest {:.1} ms; \

@@ -38,6 +38,7 @@
 use std::collections::HashMap;
 
 use miette::Diagnostic as _;
+use prost::Message as _;
 use prost_reflect::{DescriptorPool, DynamicMessage, Kind, MapKey, MessageDescriptor, Value};
 
 use crate::json::Out;
@@ -54,7 +55,20 @@ impl Schema {
     /// A compiled `FileDescriptorSet` (what `protoc --descriptor_set_out` /
     /// `--include_imports` writes).
     pub fn from_descriptor_set(bytes: &[u8]) -> Result<Schema, DecodeError> {
-        let pool = DescriptorPool::decode(bytes)
+        let set = prost_types::FileDescriptorSet::decode(bytes)
+            .map_err(|e| DecodeError::whole(format!("not a usable descriptor set: {e}")))?;
+        for file in &set.file {
+            // prost-reflect 0.16.5 panics on any other value (see Cargo.toml).
+            if let Some(syntax) = file.syntax.as_deref() {
+                if syntax != "proto2" && syntax != "proto3" {
+                    return Err(DecodeError::whole(format!(
+                        "not a usable descriptor set: file {:?} has syntax {syntax:?} (proto2 and proto3 are supported)",
+                        file.name()
+                    )));
+                }
+            }
+        }
+        let pool = DescriptorPool::from_file_descriptor_set(set)
             .map_err(|e| DecodeError::whole(format!("not a usable descriptor set: {e}")))?;
         Schema::with_messages(pool)
     }

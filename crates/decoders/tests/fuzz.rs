@@ -74,3 +74,27 @@ fn three_thousand_fuzz_executions_per_decoder_pass_every_check() {
         );
     }
 }
+
+/// Schemas come from the user too: mutated descriptor sets and `.proto`
+/// texts must load or be refused, never panic.
+#[test]
+fn mutated_descriptor_sets_and_proto_texts_load_or_are_refused_without_a_panic() {
+    let src = fuzz_support::SchemaSources::load();
+    let mut total = Stats::default();
+    for i in 0..EXECUTIONS {
+        let seed = execution_seed(SEED, i);
+        match std::panic::catch_unwind(|| fuzz_support::run_schema_load(seed, &src, false)) {
+            Ok(s) => total.add(&s),
+            Err(_) => panic!(
+                "schema load {i} panicked; reproduce with cargo run --release -p decoders \
+                 --example fuzz -- --decoder schema_load --seed {SEED:#x} --start {i} --iterations 1 --trace"
+            ),
+        }
+    }
+    assert!(
+        total.ok > 100 && total.errors > 100,
+        "loaded {}, refused {}",
+        total.ok,
+        total.errors
+    );
+}

@@ -545,6 +545,16 @@ fn a_garbage_descriptor_set_is_an_error_not_a_panic() {
         let e = Schema::from_descriptor_set(garbage).unwrap_err();
         assert!(e.reason.starts_with("not a usable descriptor set"), "{e}");
     }
+    // A syntax prost-reflect does not know made it panic (0.16.5); refused first.
+    for syntax in [&b"ptoto3"[..], b"editions"] {
+        let mut file = b"\x0a\x07a.proto\x22\x03\x0a\x01A\x62".to_vec();
+        file.push(syntax.len() as u8);
+        file.extend_from_slice(syntax);
+        let mut set = vec![0x0a, file.len() as u8];
+        set.extend(file);
+        let e = Schema::from_descriptor_set(&set).unwrap_err();
+        assert!(e.reason.contains("has syntax"), "{e}");
+    }
     // Valid, but a file named "a.b" with nothing in it: nothing to decode with.
     let e = Schema::from_descriptor_set(b"\x0a\x05\x0a\x03a.b").unwrap_err();
     assert_eq!(e.reason, "the schema defines no message types");

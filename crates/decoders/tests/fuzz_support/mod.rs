@@ -460,6 +460,65 @@ fn mutate(r: &mut Rng, data: &mut Vec<u8>, corpus: &[Vec<u8>]) {
     }
 }
 
+/// The inputs of the schema-loading fuzz: the test descriptor set and the
+/// two `.proto` files it was compiled from.
+pub struct SchemaSources {
+    pub descriptor_set: Vec<u8>,
+    pub proto: String,
+    pub common: String,
+}
+
+impl SchemaSources {
+    pub fn load() -> SchemaSources {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
+        let read = |p: &str| std::fs::read(dir.join(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+        SchemaSources {
+            descriptor_set: read("schema/mqdash_test.desc"),
+            proto: String::from_utf8_lossy(&read("proto/mqdash_test.proto")).into_owned(),
+            common: String::from_utf8_lossy(&read("proto/common.proto")).into_owned(),
+        }
+    }
+}
+
+/// One execution of the schema-loading fuzz: a mutated descriptor set and a
+/// mutated `.proto` text (with its import intact) must load or be refused,
+/// never panic; a loaded schema decodes a small payload for every type.
+pub fn run_schema_load(seed: u64, src: &SchemaSources, trace: bool) -> Stats {
+    let mut r = Rng::new(seed);
+    let mut stats = Stats::default();
+    let mut bytes = src.descriptor_set.clone();
+    mutate(&mut r, &mut bytes, &[]);
+    let mut text = src.proto.clone().into_bytes();
+    mutate(&mut r, &mut text, &[]);
+    let text = String::from_utf8_lossy(&text).into_owned();
+    if trace {
+        println!("descriptor set: {bytes:02x?}\nproto:\n{text}");
+    }
+    let files = [
+        ("mqdash_test.proto".to_string(), text),
+        ("common.proto".to_string(), src.common.clone()),
+    ];
+    for schema in [
+        Schema::from_descriptor_set(&bytes),
+        Schema::from_proto_files(&files),
+    ] {
+        stats.executions += 1;
+        match schema {
+            Ok(schema) => {
+                stats.ok += 1;
+                for name in schema.message_names() {
+                    let _ = schema.decode(&name, &[0x08, 0x01, 0x12, 0x01, 0x61, 0x1a, 0x00]);
+                }
+            }
+            Err(e) => {
+                assert!(!e.reason.is_empty(), "a schema error without a reason");
+                stats.errors += 1;
+            }
+        }
+    }
+    stats
+}
+
 /// Builds the payload of one execution for `decoder`.
 pub fn payload(r: &mut Rng, decoder: &str, corpus: &[Vec<u8>]) -> Vec<u8> {
     let mut data = match r.below(10) {
@@ -511,6 +570,19 @@ fn run_decoder(decoder: &str, schema: &Schema, ty: &str, p: &[u8]) -> Result<Str
     }
 }
 
+/// An error's reason with its numbers left out, to count errors by kind.
+pub fn reason_kind(reason: &str) -> String {
+    let mut kind = String::new();
+    for c in reason.chars() {
+        if !c.is_ascii_digit() {
+            kind.push(c);
+        } else if !kind.ends_with('#') {
+            kind.push('#');
+        }
+    }
+    kind.chars().take(70).collect()
+}
+
 /// Runs one execution; panics (with what is wrong) if a check fails.
 pub fn run_one(
     seed: u64,
@@ -519,6 +591,17 @@ pub fn run_one(
     corpus: &[Vec<u8>],
     trace: bool,
 ) -> Stats {
+    run_one_with_reason(seed, decoder, schema, corpus, trace).0
+}
+
+/// [`run_one`], also giving the error's reason when the payload was refused.
+pub fn run_one_with_reason(
+    seed: u64,
+    decoder: &str,
+    schema: &Schema,
+    corpus: &[Vec<u8>],
+    trace: bool,
+) -> (Stats, Option<String>) {
     let mut r = Rng::new(seed);
     let data = payload(&mut r, decoder, corpus);
     let ty = SCHEMA_TYPES[r.below(SCHEMA_TYPES.len() as u64) as usize];
@@ -537,6 +620,7 @@ pub fn run_one(
         bytes_in: data.len() as u64,
         ..Stats::default()
     };
+    let mut reason = None;
     match first {
         Ok(text) => {
             if let Err(e) = serde_json::from_str::<serde_json::Value>(&text) {
@@ -555,7 +639,8 @@ pub fn run_one(
                 );
             }
             stats.errors = 1;
+            reason = Some(e.reason);
         }
     }
-    stats
+    (stats, reason)
 }
