@@ -13,6 +13,28 @@
 //! | `$sys/12555524/<id>/dp/post/json` **and** `onenet/<id>/dp/post/json` | `{"id":…,"dp":{"temp":[{"v":…,"t":…}],…}}` | 1 | no |
 //! | `devices/<id>/raw` | 16 random bytes incl. `0x00` and `0xFF` (invalid UTF-8) | 0 | no |
 //!
+//! Besides these, with no device number (one of each, counted with the data
+//! messages; an extra message every third one):
+//!
+//! | topic | payload | QoS | retain |
+//! |---|---|---|---|
+//! | `spBv1.0/mqdash/NBIRTH/sim-node` | Sparkplug B NBIRTH: seq 0, `bdSeq`, `Node Control/Rebirth`, `Uptime`, names with aliases | 0 | no |
+//! | `spBv1.0/mqdash/DBIRTH/sim-node/pump-1`, `…/tank-2` | DBIRTH: names, aliases, datatypes, first values | 0 | no |
+//! | `spBv1.0/mqdash/DDATA/sim-node/pump-1`, `…/tank-2` | DDATA carrying only aliases: Temperature, Pressure, Running, Starts / Level, Flow, ValveOpen | 0 | no |
+//! | `spBv1.0/mqdash/NDATA/sim-node` | NDATA: Uptime (alias only) | 0 | no |
+//! | `spBv1.0/mqdash/NDEATH/sim-node` | NDEATH with `bdSeq`: the connection's Will, and published on Ctrl-C / SIGTERM | 1 | no |
+//! | `cbor/meter-1/telemetry` | CBOR map `{"temp","humidity","power":{"volts","amps"},"count","raw":<4 bytes>}` | 1 | no |
+//! | `msgpack/meter-2/telemetry` | MessagePack map of the same shape | 1 | no |
+//!
+//! The births go out first, again after a reconnect, and whenever an NCMD
+//! `Node Control/Rebirth` = true arrives on `spBv1.0/mqdash/NCMD/sim-node`
+//! (the simulator subscribes to it). `seq` runs 0..=255 over the node's
+//! births and data; `bdSeq` is 0 for the whole run (the Will, which carries
+//! it, is fixed at the first CONNECT). A `--prefix` applies to these topics
+//! too, which then are no longer in the Sparkplug namespace. Their values
+//! come from random walks of their own, so the devices above publish what
+//! they did before for the same `--seed`.
+//!
 //! The `$…` topics are what a real OneNet device publishes, but a `#`
 //! subscription never matches topics starting with `$` (MQTT 3.1.1 §4.7.2),
 //! and rumqttd refuses subscriptions to `$` filters altogether, so every `$`
@@ -21,16 +43,20 @@
 //!
 //! [`Simulator`] is pure (no IO, time passed in); [`run`] paces and publishes.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use prost::Message as _;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rumqttc::{
-    AsyncClient, ConnectReturnCode, Event, EventLoop, MqttOptions, Outgoing, QoS, Transport,
+    AsyncClient, ConnectReturnCode, Event, EventLoop, LastWill, MqttOptions, Outgoing, QoS,
+    Transport,
 };
 use serde_json::json;
+use sparkplug::proto::payload::{metric, Metric};
+use sparkplug::proto::{DataType, Payload};
 use tokio::time::{timeout_at, Instant};
 
 use crate::onenet;
@@ -167,6 +193,267 @@ pub struct Simulator {
     rng: StdRng,
     slot: u64,
     post_id: u64,
+    extra: Extras,
+}
+
+/// The Sparkplug B group of the simulated edge node.
+pub const SPB_GROUP: &str = "mqdash";
+/// The simulated Sparkplug B edge node.
+pub const SPB_NODE: &str = "sim-node";
+/// Its devices.
+pub const SPB_DEVICES: [&str; 2] = ["pump-1", "tank-2"];
+/// The CBOR device.
+pub const CBOR_DEVICE: &str = "meter-1";
+/// The MessagePack device.
+pub const MSGPACK_DEVICE: &str = "meter-2";
+/// One extra message (Sparkplug, CBOR, MessagePack) after every this many
+/// readings of the devices above.
+pub const EXTRA_EVERY: u64 = 2;
+
+/// The state of the devices that are not `sensor-<n>`: the Sparkplug edge
+/// node and its two devices, the CBOR and MessagePack meters. Their own
+/// random generator keeps the `sensor-<n>` readings what they were.
+#[derive(Debug)]
+struct Extras {
+    rng: StdRng,
+    seq: u8,
+    bd_seq: u64,
+    started_ms: Option<u64>,
+    slot: u64,
+    pump_temp: Walk,
+    pump_pressure: Walk,
+    pump_starts: u32,
+    tank_level: Walk,
+    tank_flow: Walk,
+    meters: [(Walk, Walk, Walk, Walk, u64); 2],
+}
+
+/// Which extra message comes next (one pass shows every kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ExtraKind {
+    Pump,
+    Cbor,
+    Tank,
+    MsgPack,
+    NodeData,
+}
+
+const EXTRA_SCHEDULE: [ExtraKind; 5] = [
+    ExtraKind::Pump,
+    ExtraKind::Cbor,
+    ExtraKind::Tank,
+    ExtraKind::MsgPack,
+    ExtraKind::NodeData,
+];
+
+/// A Sparkplug metric: in a birth with its name, alias and datatype; in a
+/// data message with its alias only.
+fn spb_metric(
+    name: &str,
+    alias: u64,
+    datatype: DataType,
+    value: metric::Value,
+    birth: bool,
+    ts: u64,
+) -> Metric {
+    Metric {
+        name: birth.then(|| name.to_owned()),
+        alias: Some(alias),
+        datatype: birth.then_some(datatype as u32),
+        timestamp: birth.then_some(ts),
+        value: Some(value),
+        ..Metric::default()
+    }
+}
+
+impl Extras {
+    fn new(seed: u64) -> Extras {
+        let mut rng = StdRng::seed_from_u64(seed ^ 0x5350_4256_312e_3021);
+        let meter = |rng: &mut StdRng| {
+            (
+                Walk::new(22.0, 5.0, 0.2, rng),
+                Walk::new(50.0, 20.0, 0.8, rng),
+                Walk::new(230.0, 6.0, 0.4, rng),
+                Walk::new(2.0, 1.8, 0.08, rng),
+                0,
+            )
+        };
+        Extras {
+            seq: 0,
+            bd_seq: 0,
+            started_ms: None,
+            slot: 0,
+            pump_temp: Walk::new(45.0, 15.0, 0.5, &mut rng),
+            pump_pressure: Walk::new(3.2, 1.5, 0.05, &mut rng),
+            pump_starts: 0,
+            tank_level: Walk::new(60.0, 35.0, 1.0, &mut rng),
+            tank_flow: Walk::new(12.0, 8.0, 0.4, &mut rng),
+            meters: [meter(&mut rng), meter(&mut rng)],
+            rng,
+        }
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        let s = self.seq;
+        self.seq = self.seq.wrapping_add(1);
+        u64::from(s)
+    }
+
+    fn node_metrics(&mut self, birth: bool, ts: u64) -> Vec<Metric> {
+        let uptime = ts.saturating_sub(*self.started_ms.get_or_insert(ts)) as i64;
+        let mut m = Vec::new();
+        if birth {
+            m.push(Metric {
+                name: Some("bdSeq".to_owned()),
+                datatype: Some(DataType::Int64 as u32),
+                value: Some(metric::Value::LongValue(self.bd_seq)),
+                ..Metric::default()
+            });
+            m.push(spb_metric(
+                "Node Control/Rebirth",
+                1,
+                DataType::Boolean,
+                metric::Value::BooleanValue(false),
+                true,
+                ts,
+            ));
+        }
+        m.push(spb_metric(
+            "Uptime",
+            2,
+            DataType::Int64,
+            metric::Value::LongValue(uptime as u64),
+            birth,
+            ts,
+        ));
+        m
+    }
+
+    fn pump_metrics(&mut self, birth: bool, ts: u64) -> Vec<Metric> {
+        let rng = &mut self.rng;
+        let temp = round(self.pump_temp.next(rng), 2) as f32;
+        let pressure = round(self.pump_pressure.next(rng), 3);
+        let running = temp < 55.0;
+        if rng.gen_range(0..20) == 0 {
+            self.pump_starts += 1;
+        }
+        vec![
+            spb_metric(
+                "Temperature",
+                10,
+                DataType::Float,
+                metric::Value::FloatValue(temp),
+                birth,
+                ts,
+            ),
+            spb_metric(
+                "Pressure",
+                11,
+                DataType::Double,
+                metric::Value::DoubleValue(pressure),
+                birth,
+                ts,
+            ),
+            spb_metric(
+                "Running",
+                12,
+                DataType::Boolean,
+                metric::Value::BooleanValue(running),
+                birth,
+                ts,
+            ),
+            spb_metric(
+                "Starts",
+                13,
+                DataType::UInt32,
+                metric::Value::IntValue(self.pump_starts),
+                birth,
+                ts,
+            ),
+        ]
+    }
+
+    fn tank_metrics(&mut self, birth: bool, ts: u64) -> Vec<Metric> {
+        let rng = &mut self.rng;
+        let level = round(self.tank_level.next(rng), 2);
+        let flow = round(self.tank_flow.next(rng), 2) as f32;
+        vec![
+            spb_metric(
+                "Level",
+                20,
+                DataType::Double,
+                metric::Value::DoubleValue(level),
+                birth,
+                ts,
+            ),
+            spb_metric(
+                "Flow",
+                21,
+                DataType::Float,
+                metric::Value::FloatValue(flow),
+                birth,
+                ts,
+            ),
+            spb_metric(
+                "ValveOpen",
+                22,
+                DataType::Boolean,
+                metric::Value::BooleanValue(flow > 12.0),
+                birth,
+                ts,
+            ),
+        ]
+    }
+
+    /// The next reading of meter `i`: (temp, humidity, volts, amps, count).
+    fn meter(&mut self, i: usize) -> (f64, f64, f64, f64, u64) {
+        let rng = &mut self.rng;
+        let m = &mut self.meters[i];
+        m.4 += 1;
+        (
+            round(m.0.next(rng), 2),
+            round(m.1.next(rng), 1),
+            round(m.2.next(rng), 1),
+            round(m.3.next(rng), 3),
+            m.4,
+        )
+    }
+
+    fn raw(&mut self) -> Vec<u8> {
+        let mut b = [0u8; 4];
+        self.rng.fill(&mut b[..]);
+        b.to_vec()
+    }
+}
+
+/// A Sparkplug B payload as bytes.
+fn spb_payload(seq: Option<u64>, ts: u64, metrics: Vec<Metric>) -> Vec<u8> {
+    Payload {
+        timestamp: Some(ts),
+        metrics,
+        seq,
+        ..Payload::default()
+    }
+    .encode_to_vec()
+}
+
+/// True for an NCMD to the simulated node asking for a rebirth
+/// (`Node Control/Rebirth` = true), whatever the prefix.
+pub fn is_rebirth_request(prefix: &str, topic: &str, payload: &[u8]) -> bool {
+    let want = format!(
+        "{}spBv1.0/{SPB_GROUP}/NCMD/{SPB_NODE}",
+        normalize_prefix(prefix)
+    );
+    if topic != want {
+        return false;
+    }
+    let Ok(p) = Payload::decode(payload) else {
+        return false;
+    };
+    p.metrics.iter().any(|m| {
+        let named = m.name.as_deref() == Some("Node Control/Rebirth") || m.alias == Some(1);
+        named && m.value == Some(metric::Value::BooleanValue(true))
+    })
 }
 
 fn round(v: f64, decimals: i32) -> f64 {
@@ -211,6 +498,7 @@ impl Simulator {
             rng,
             slot: 0,
             post_id: 0,
+            extra: Extras::new(seed),
         }
     }
 
@@ -225,6 +513,147 @@ impl Simulator {
                 retain: true,
             })
             .collect()
+    }
+
+    fn spb_topic(&self, kind: &str, device: Option<&str>) -> String {
+        let p = &self.prefix;
+        match device {
+            Some(d) => format!("{p}spBv1.0/{SPB_GROUP}/{kind}/{SPB_NODE}/{d}"),
+            None => format!("{p}spBv1.0/{SPB_GROUP}/{kind}/{SPB_NODE}"),
+        }
+    }
+
+    /// The Sparkplug births: NBIRTH (seq 0, bdSeq) then a DBIRTH per device,
+    /// each metric with its name, alias, datatype and current value.
+    pub fn sparkplug_births(&mut self, unix_ms: u64) -> Vec<Message> {
+        self.extra.seq = 0;
+        let x = &mut self.extra;
+        let nbirth = {
+            let seq = x.next_seq();
+            let metrics = x.node_metrics(true, unix_ms);
+            spb_payload(Some(seq), unix_ms, metrics)
+        };
+        let pump = {
+            let seq = x.next_seq();
+            let metrics = x.pump_metrics(true, unix_ms);
+            spb_payload(Some(seq), unix_ms, metrics)
+        };
+        let tank = {
+            let seq = x.next_seq();
+            let metrics = x.tank_metrics(true, unix_ms);
+            spb_payload(Some(seq), unix_ms, metrics)
+        };
+        let msg = |topic, payload| Message {
+            topic,
+            payload,
+            qos: QoS::AtMostOnce,
+            retain: false,
+        };
+        vec![
+            msg(self.spb_topic("NBIRTH", None), nbirth),
+            msg(self.spb_topic("DBIRTH", Some(SPB_DEVICES[0])), pump),
+            msg(self.spb_topic("DBIRTH", Some(SPB_DEVICES[1])), tank),
+        ]
+    }
+
+    /// The node's NDEATH (its `bdSeq`, no seq): the Will, and what a clean
+    /// shutdown publishes.
+    pub fn sparkplug_ndeath(&self, unix_ms: u64) -> Message {
+        let bd = Metric {
+            name: Some("bdSeq".to_owned()),
+            datatype: Some(DataType::Int64 as u32),
+            value: Some(metric::Value::LongValue(self.extra.bd_seq)),
+            ..Metric::default()
+        };
+        Message {
+            topic: self.spb_topic("NDEATH", None),
+            payload: spb_payload(None, unix_ms, vec![bd]),
+            qos: QoS::AtLeastOnce,
+            retain: false,
+        }
+    }
+
+    /// The next message of the devices that are not `sensor-<n>`, in turn:
+    /// DDATA of pump-1, CBOR meter, DDATA of tank-2, MessagePack meter,
+    /// NDATA. Sparkplug data carry aliases only.
+    pub fn next_extra(&mut self, unix_ms: u64) -> Vec<Message> {
+        let kind = EXTRA_SCHEDULE[(self.extra.slot % EXTRA_SCHEDULE.len() as u64) as usize];
+        self.extra.slot += 1;
+        let spb = |topic: String, payload: Vec<u8>| Message {
+            topic,
+            payload,
+            qos: QoS::AtMostOnce,
+            retain: false,
+        };
+        let x = &mut self.extra;
+        match kind {
+            ExtraKind::Pump | ExtraKind::Tank | ExtraKind::NodeData => {
+                let seq = x.next_seq();
+                let (metrics, device) = match kind {
+                    ExtraKind::Pump => (x.pump_metrics(false, unix_ms), Some(SPB_DEVICES[0])),
+                    ExtraKind::Tank => (x.tank_metrics(false, unix_ms), Some(SPB_DEVICES[1])),
+                    _ => (x.node_metrics(false, unix_ms), None),
+                };
+                let payload = spb_payload(Some(seq), unix_ms, metrics);
+                let kind = if device.is_some() { "DDATA" } else { "NDATA" };
+                vec![spb(self.spb_topic(kind, device), payload)]
+            }
+            ExtraKind::Cbor => {
+                let (temp, humidity, volts, amps, count) = x.meter(0);
+                let raw = x.raw();
+                use ciborium::Value as C;
+                let text = |s: &str| C::Text(s.to_owned());
+                let body = C::Map(vec![
+                    (text("temp"), C::Float(temp)),
+                    (text("humidity"), C::Float(humidity)),
+                    (
+                        text("power"),
+                        C::Map(vec![
+                            (text("volts"), C::Float(volts)),
+                            (text("amps"), C::Float(amps)),
+                        ]),
+                    ),
+                    (text("count"), C::Integer(count.into())),
+                    (text("raw"), C::Bytes(raw)),
+                ]);
+                let mut payload = Vec::new();
+                // Writing into a Vec cannot fail.
+                let _ = ciborium::into_writer(&body, &mut payload);
+                vec![Message {
+                    topic: format!("{}cbor/{CBOR_DEVICE}/telemetry", self.prefix),
+                    payload,
+                    qos: QoS::AtLeastOnce,
+                    retain: false,
+                }]
+            }
+            ExtraKind::MsgPack => {
+                let (temp, humidity, volts, amps, count) = x.meter(1);
+                let raw = x.raw();
+                use rmpv::Value as M;
+                let body = M::Map(vec![
+                    (M::from("temp"), M::F64(temp)),
+                    (M::from("humidity"), M::F64(humidity)),
+                    (
+                        M::from("power"),
+                        M::Map(vec![
+                            (M::from("volts"), M::F64(volts)),
+                            (M::from("amps"), M::F64(amps)),
+                        ]),
+                    ),
+                    (M::from("count"), M::from(count)),
+                    (M::from("raw"), M::Binary(raw)),
+                ]);
+                let mut payload = Vec::new();
+                // Writing into a Vec cannot fail.
+                let _ = rmpv::encode::write_value(&mut payload, &body);
+                vec![Message {
+                    topic: format!("{}msgpack/{MSGPACK_DEVICE}/telemetry", self.prefix),
+                    payload,
+                    qos: QoS::AtLeastOnce,
+                    retain: false,
+                }]
+            }
+        }
     }
 
     /// The next reading of the next device: one message, or two for the
@@ -349,9 +778,13 @@ impl Simulator {
 }
 
 fn unix_now() -> u64 {
+    unix_ms() / 1000
+}
+
+fn unix_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
+        .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
 }
 
@@ -447,6 +880,14 @@ pub async fn run(args: SimulateArgs) -> Result<(), String> {
     if let Some(user) = &args.username {
         options.set_credentials(user.clone(), args.password.clone().unwrap_or_default());
     }
+    // The Sparkplug node's death certificate, sent by the broker if we vanish.
+    let will = sim.sparkplug_ndeath(unix_ms());
+    options.set_last_will(LastWill::new(
+        will.topic,
+        will.payload,
+        will.qos,
+        will.retain,
+    ));
     let (client, mut eventloop) = AsyncClient::new(options, 1024);
     let deadline = Instant::now() + Duration::from_secs_f64(args.connect_timeout);
     tokio::select! {
@@ -466,12 +907,26 @@ pub async fn run(args: SimulateArgs) -> Result<(), String> {
     let statuses = sim.status_messages();
     let qos1_sent = Arc::new(AtomicU64::new(0));
     let qos1_acked = Arc::new(AtomicU64::new(0));
+    let rebirth = Arc::new(AtomicBool::new(false));
+    let ncmd = format!(
+        "{}spBv1.0/{SPB_GROUP}/NCMD/{SPB_NODE}",
+        normalize_prefix(&args.prefix)
+    );
     let driver = tokio::spawn(drive(
         eventloop,
         client.clone(),
         statuses.clone(),
         qos1_acked.clone(),
+        Rebirth {
+            prefix: args.prefix.clone(),
+            ncmd: ncmd.clone(),
+            requested: rebirth.clone(),
+        },
     ));
+    client
+        .subscribe(ncmd, QoS::AtLeastOnce)
+        .await
+        .map_err(|e| format!("subscribe failed: {e}"))?;
 
     let publish = |m: Message| {
         let client = client.clone();
@@ -496,6 +951,9 @@ pub async fn run(args: SimulateArgs) -> Result<(), String> {
     let mut tokens = 1.0f64;
     let mut last = start;
     let mut pending = std::collections::VecDeque::new();
+    // The Sparkplug births go first, counted with the data messages.
+    pending.extend(sim.sparkplug_births(unix_ms()));
+    let mut batches: u64 = 0;
     let mut sent: u64 = 0;
     let mut sent_dollar: u64 = 0;
     let mut sent_at_summary: u64 = 0;
@@ -516,7 +974,15 @@ pub async fn run(args: SimulateArgs) -> Result<(), String> {
         last = now;
         while tokens >= 1.0 && args.count.is_none_or(|c| sent < c) {
             if pending.is_empty() {
-                pending.extend(sim.next_batch(unix_now()));
+                if rebirth.swap(false, Ordering::Relaxed) {
+                    pending.extend(sim.sparkplug_births(unix_ms()));
+                } else if batches % (EXTRA_EVERY + 1) == EXTRA_EVERY {
+                    pending.extend(sim.next_extra(unix_ms()));
+                    batches += 1;
+                } else {
+                    pending.extend(sim.next_batch(unix_now()));
+                    batches += 1;
+                }
             }
             let Some(m) = pending.pop_front() else { break };
             let dollar = m.topic.starts_with('$');
@@ -539,6 +1005,15 @@ pub async fn run(args: SimulateArgs) -> Result<(), String> {
         }
     };
 
+    // A node that leaves on purpose says so (a run that reached --count just
+    // disconnects, so that it publishes exactly what it counted).
+    if stop_reason != "done" {
+        let death = sim.sparkplug_ndeath(unix_ms());
+        qos1_sent.fetch_add(1, Ordering::Relaxed);
+        let _ = client
+            .publish(death.topic, death.qos, death.retain, death.payload)
+            .await;
+    }
     // Let QoS 1 publishes be acknowledged, then disconnect cleanly.
     let ack_deadline = Instant::now() + Duration::from_secs(5);
     while qos1_acked.load(Ordering::Relaxed) < qos1_sent.load(Ordering::Relaxed)
@@ -556,13 +1031,23 @@ pub async fn run(args: SimulateArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Drives the connection: counts PUBACKs, reconnects after errors and then
-/// re-publishes the retained statuses (the broker may have restarted).
+/// Where rebirth requests for the Sparkplug node come from and go to.
+struct Rebirth {
+    prefix: String,
+    ncmd: String,
+    requested: Arc<AtomicBool>,
+}
+
+/// Drives the connection: counts PUBACKs, turns a Sparkplug rebirth NCMD
+/// into births, reconnects after errors and then re-publishes the retained
+/// statuses, subscribes to the NCMD again and asks for births (the broker may
+/// have restarted).
 async fn drive(
     mut eventloop: EventLoop,
     client: AsyncClient,
     statuses: Vec<Message>,
     acked: Arc<AtomicU64>,
+    rebirth: Rebirth,
 ) {
     let mut lost = false;
     loop {
@@ -570,12 +1055,21 @@ async fn drive(
             Ok(Event::Incoming(rumqttc::Packet::PubAck(_))) => {
                 acked.fetch_add(1, Ordering::Relaxed);
             }
+            Ok(Event::Incoming(rumqttc::Packet::Publish(p))) => {
+                if is_rebirth_request(&rebirth.prefix, &p.topic, &p.payload) {
+                    say!("simulate: rebirth requested on {}", p.topic);
+                    rebirth.requested.store(true, Ordering::Relaxed);
+                }
+            }
             Ok(Event::Incoming(rumqttc::Packet::ConnAck(_))) if lost => {
                 lost = false;
                 say!("simulate: reconnected");
+                rebirth.requested.store(true, Ordering::Relaxed);
                 let client = client.clone();
                 let statuses = statuses.clone();
+                let ncmd = rebirth.ncmd.clone();
                 tokio::spawn(async move {
+                    let _ = client.subscribe(ncmd, QoS::AtLeastOnce).await;
                     for m in statuses {
                         let _ = client.publish(m.topic, m.qos, m.retain, m.payload).await;
                     }
@@ -735,6 +1229,210 @@ mod tests {
             (0..50).flat_map(|_| s.next_batch(5)).collect()
         };
         assert_eq!(a, b);
+    }
+
+    fn decode_all(sp: &mut sparkplug::Sparkplug, msgs: &[Message]) -> Vec<serde_json::Value> {
+        msgs.iter()
+            .map(|m| {
+                let text = sp.decode(&m.topic, &m.payload, 0.0).unwrap();
+                serde_json::from_str(&text).unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sparkplug_births_carry_names_aliases_and_bdseq_and_bring_the_node_online() {
+        let mut sim = Simulator::new("", 1, 3);
+        let births = sim.sparkplug_births(1_700_000_000_000);
+        let topics: Vec<&str> = births.iter().map(|m| m.topic.as_str()).collect();
+        assert_eq!(
+            topics,
+            [
+                "spBv1.0/mqdash/NBIRTH/sim-node",
+                "spBv1.0/mqdash/DBIRTH/sim-node/pump-1",
+                "spBv1.0/mqdash/DBIRTH/sim-node/tank-2"
+            ]
+        );
+        let nbirth = Payload::decode(&births[0].payload[..]).unwrap();
+        assert_eq!(nbirth.seq, Some(0));
+        assert!(nbirth
+            .metrics
+            .iter()
+            .any(|m| m.name.as_deref() == Some("bdSeq")));
+        let dbirth = Payload::decode(&births[1].payload[..]).unwrap();
+        assert!(dbirth
+            .metrics
+            .iter()
+            .all(|m| m.name.is_some() && m.alias.is_some() && m.datatype.is_some()));
+        let mut sp = sparkplug::Sparkplug::new();
+        let out = decode_all(&mut sp, &births);
+        assert_eq!(out[1]["sequence"]["status"], "ok");
+        let nodes: serde_json::Value = serde_json::from_str(&sp.nodes_json()).unwrap();
+        assert_eq!(nodes["nodes"][0]["online"], true);
+        assert_eq!(nodes["nodes"][0]["devices"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn sparkplug_data_carry_only_aliases_which_the_decoder_names_from_the_births() {
+        let mut sim = Simulator::new("", 1, 3);
+        let mut sp = sparkplug::Sparkplug::new();
+        decode_all(&mut sp, &sim.sparkplug_births(1_000));
+        let mut seen = std::collections::BTreeSet::new();
+        let mut last_temp = None;
+        let mut temps_differ = false;
+        for i in 0..50 {
+            for m in sim.next_extra(2_000 + i) {
+                if !m.topic.starts_with("spBv1.0/") {
+                    continue;
+                }
+                let raw = Payload::decode(&m.payload[..]).unwrap();
+                assert!(raw
+                    .metrics
+                    .iter()
+                    .all(|x| x.name.is_none() && x.alias.is_some()));
+                let v = &decode_all(&mut sp, std::slice::from_ref(&m))[0];
+                assert_eq!(v["sequence"]["status"], "ok", "{v}");
+                assert!(v.get("unresolved_aliases").is_none(), "{v}");
+                for (k, val) in v["metrics"].as_object().unwrap() {
+                    seen.insert(k.clone());
+                    if k == "Temperature" {
+                        assert!(val.is_number());
+                        temps_differ |= last_temp.is_some_and(|t| t != *val);
+                        last_temp = Some(val.clone());
+                    }
+                }
+            }
+        }
+        for name in [
+            "Temperature",
+            "Pressure",
+            "Running",
+            "Starts",
+            "Level",
+            "Flow",
+            "ValveOpen",
+            "Uptime",
+        ] {
+            assert!(seen.contains(name), "{name} in {seen:?}");
+        }
+        assert!(temps_differ, "the readings vary");
+    }
+
+    #[test]
+    fn cbor_and_messagepack_devices_publish_small_maps_with_numbers_and_bytes() {
+        let mut sim = Simulator::new("", 1, 3);
+        let msgs: Vec<Message> = (0..EXTRA_SCHEDULE.len() as u64)
+            .flat_map(|i| sim.next_extra(i))
+            .collect();
+        let cbor = msgs
+            .iter()
+            .find(|m| m.topic == "cbor/meter-1/telemetry")
+            .unwrap();
+        let v: ciborium::Value = ciborium::from_reader(&cbor.payload[..]).unwrap();
+        let map = v.as_map().unwrap();
+        let get = |k: &str| {
+            map.iter()
+                .find(|(key, _)| key.as_text() == Some(k))
+                .map(|(_, v)| v)
+        };
+        assert!(get("temp").unwrap().is_float());
+        assert!(get("power").unwrap().is_map());
+        assert!(get("count").unwrap().is_integer());
+        assert_eq!(get("raw").unwrap().as_bytes().unwrap().len(), 4);
+        let mp = msgs
+            .iter()
+            .find(|m| m.topic == "msgpack/meter-2/telemetry")
+            .unwrap();
+        let v = rmpv::decode::read_value(&mut &mp.payload[..]).unwrap();
+        assert!(v["temp"].is_f64());
+        assert!(v["power"]["volts"].is_f64());
+        assert!(v["count"].is_u64());
+        assert_eq!(v["raw"].as_slice().unwrap().len(), 4);
+        assert_eq!(cbor.qos, QoS::AtLeastOnce);
+    }
+
+    #[test]
+    fn the_sensor_devices_publish_what_they_did_before_whatever_the_extras() {
+        let plain: Vec<Message> = {
+            let mut s = Simulator::new("", 3, 42);
+            (0..40).flat_map(|_| s.next_batch(5)).collect()
+        };
+        let mixed: Vec<Message> = {
+            let mut s = Simulator::new("", 3, 42);
+            let mut out = Vec::new();
+            s.sparkplug_births(1);
+            for _ in 0..40 {
+                out.extend(s.next_batch(5));
+                s.next_extra(6);
+            }
+            out
+        };
+        assert_eq!(plain, mixed);
+    }
+
+    #[test]
+    fn a_rebirth_ncmd_is_recognised_and_nothing_else_is() {
+        let ncmd = |name: &str, v: bool| {
+            Payload {
+                metrics: vec![Metric {
+                    name: Some(name.to_owned()),
+                    datatype: Some(DataType::Boolean as u32),
+                    value: Some(metric::Value::BooleanValue(v)),
+                    ..Metric::default()
+                }],
+                ..Payload::default()
+            }
+            .encode_to_vec()
+        };
+        let t = "spBv1.0/mqdash/NCMD/sim-node";
+        assert!(is_rebirth_request(
+            "",
+            t,
+            &ncmd("Node Control/Rebirth", true)
+        ));
+        assert!(!is_rebirth_request(
+            "",
+            t,
+            &ncmd("Node Control/Rebirth", false)
+        ));
+        assert!(!is_rebirth_request("", t, &ncmd("Other", true)));
+        assert!(!is_rebirth_request("", t, &[0xff, 0xff]));
+        assert!(!is_rebirth_request(
+            "",
+            "spBv1.0/mqdash/NCMD/other",
+            &ncmd("Node Control/Rebirth", true)
+        ));
+        assert!(is_rebirth_request(
+            "lab",
+            &format!("lab/{t}"),
+            &ncmd("Node Control/Rebirth", true)
+        ));
+    }
+
+    #[test]
+    fn the_ndeath_carries_the_births_bdseq_and_no_seq() {
+        let mut sim = Simulator::new("", 1, 3);
+        let births = sim.sparkplug_births(1);
+        let death = sim.sparkplug_ndeath(2);
+        assert_eq!(death.topic, "spBv1.0/mqdash/NDEATH/sim-node");
+        let mut sp = sparkplug::Sparkplug::new();
+        decode_all(&mut sp, &births);
+        let v = &decode_all(&mut sp, &[death])[0];
+        assert!(v.get("seq").is_none());
+        assert!(v.get("warnings").is_none(), "not stale: {v}");
+        let nodes: serde_json::Value = serde_json::from_str(&sp.nodes_json()).unwrap();
+        assert_eq!(nodes["nodes"][0]["online"], false);
+    }
+
+    #[test]
+    fn the_prefix_applies_to_the_extra_devices_too() {
+        let mut sim = Simulator::new("lab", 1, 0);
+        let mut all = sim.sparkplug_births(0);
+        for i in 0..10 {
+            all.extend(sim.next_extra(i));
+        }
+        assert!(all.iter().all(|m| m.topic.starts_with("lab/")));
+        assert!(all.iter().any(|m| m.topic == "lab/cbor/meter-1/telemetry"));
     }
 
     #[test]
