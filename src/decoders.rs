@@ -40,8 +40,10 @@ const MAX_SCHEMA_BYTES: usize = 2 * 1024 * 1024;
 /// The Sparkplug B node list is redrawn at most this often.
 const NODES_EVERY_MS: f64 = 500.0;
 
+// The URL is made absolute against the page: a relative `import()` would
+// resolve against this snippet's own URL (`snippets/…/inline0.js`).
 #[wasm_bindgen(
-    inline_js = "export function import_decoders(u){return import(u).then(async m=>{await m.default();return m;});}"
+    inline_js = "export function import_decoders(u){return import(new URL(u,document.baseURI).href).then(async m=>{await m.default();return m;});}"
 )]
 extern "C" {
     /// `import()` of the module's glue, then its initialisation: resolves

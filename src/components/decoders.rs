@@ -20,7 +20,7 @@ const CARD: &str = concat!(
     r#"<ul id="dec-rules" class="rules" aria-label="Decoder rules"></ul>"#,
     r#"<div class="row">"#,
     r#"<label class="grow">Decoder topic filter<input id="dec-filter" type="text" spellcheck="false" placeholder="factory/+/telemetry"></label>"#,
-    r#"<label>Decoder<select id="dec-kind"><option value="sparkplug">Sparkplug B</option>"#,
+    r#"<label>Read as<select id="dec-kind"><option value="sparkplug">Sparkplug B</option>"#,
     r#"<option value="protobuf">Protobuf</option><option value="cbor">CBOR</option>"#,
     r#"<option value="msgpack">MessagePack</option></select></label>"#,
     r#"<label class="grow">Protobuf message type<input id="dec-type" type="text" spellcheck="false" list="dec-types" placeholder="empty: raw wire format"></label>"#,

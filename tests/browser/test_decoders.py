@@ -16,7 +16,7 @@ import cbor2
 import msgpack
 from playwright.sync_api import expect
 
-from dash import CONNECTED, T, Publisher, assert_clean, button, open_dash, panel, sub_row
+from dash import CONNECTED, T, Publisher, assert_clean, button, edit_connection, open_dash, panel, sub_row
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sim"))
 from sparkplug_node import EdgeNode  # noqa: E402
@@ -40,7 +40,7 @@ def decoders_card(page):
 def add_rule(page, filt: str, kind: str, message: str = ""):
     card = decoders_card(page)
     card.get_by_label("Decoder topic filter").fill(filt)
-    card.get_by_label("Decoder", exact=True).select_option(kind)
+    card.get_by_label("Read as").select_option(kind)
     card.get_by_label("Protobuf message type").fill(message)
     button(page, "Add decoder rule").click()
     expect(card.get_by_role("list", name="Decoder rules")).to_contain_text(filt, timeout=T)
@@ -156,9 +156,15 @@ def test_a_protobuf_payload_is_decoded_with_an_uploaded_schema_and_raw_without_o
     finally:
         pub.close()
     # The rules are saved with a profile and come back with it.
+    edit_connection(page)
     page.get_by_label("Profile name").fill("pb plant")
     button(page, "Save profile").click()
     expect(page.locator(".profile-message")).to_contain_text("saved profile", timeout=T)
+    rules = card.get_by_role("list", name="Decoder rules")
+    card.get_by_role("button", name="Remove decoder rule pb/typed/#").click()
+    expect(rules).not_to_contain_text("pb/typed/#", timeout=T)
+    page.get_by_role("combobox", name="Profile", exact=True).select_option("pb plant")
+    expect(rules).to_contain_text("pb/typed/# → Protobuf (acme.Reading)", timeout=T)
     assert_clean(page)
 
 
