@@ -28,6 +28,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::Element;
 
+use crate::client::browser::now_ms;
+use crate::state::AppState;
+use leptos::prelude::{GetUntracked, Update};
+use mqtt_session::QoS;
+
 /// The decoder module's glue, written by trunk next to the page (index.html).
 const MODULE_URL: &str = "./decoders-wasm.js";
 /// localStorage: the rules in force, as `DecoderRules::to_json` writes them.
@@ -39,6 +44,8 @@ const SCHEMAS_KEY: &str = "mqdash.schemas";
 const MAX_SCHEMA_BYTES: usize = 2 * 1024 * 1024;
 /// The Sparkplug B node list is redrawn at most this often.
 const NODES_EVERY_MS: f64 = 500.0;
+/// An edge node is asked for a rebirth at most this often.
+const REBIRTH_EVERY_MS: f64 = 30_000.0;
 
 // The URL is made absolute against the page: a relative `import()` would
 // resolve against this snippet's own URL (`snippets/…/inline0.js`).
@@ -70,6 +77,10 @@ thread_local! {
     /// A Sparkplug B message was decoded since the node list was drawn.
     static NODES_DIRTY: Cell<bool> = const { Cell::new(false) };
     static NODES_AT: Cell<f64> = const { Cell::new(f64::NEG_INFINITY) };
+    /// Edge nodes (group, node) whose data used aliases no birth defined,
+    /// waiting for a rebirth request; and when each was last asked.
+    static REBIRTH_DUE: RefCell<Vec<(String, String)>> = const { RefCell::new(Vec::new()) };
+    static REBIRTH_ASKED: RefCell<Vec<((String, String), f64)>> = const { RefCell::new(Vec::new()) };
 }
 
 fn storage() -> Option<web_sys::Storage> {
@@ -201,11 +212,76 @@ pub fn decode(m: &mut Incoming) {
     });
     if code == "sparkplug" {
         NODES_DIRTY.set(true);
+        let unresolved =
+            matches!(&result, Ok((json, _)) if contains(json, b"\"unresolved_aliases\""));
+        if unresolved {
+            if let Some(node) = edge_node(&m.topic) {
+                REBIRTH_DUE.with(|d| {
+                    let mut d = d.borrow_mut();
+                    if !d.contains(&node) {
+                        d.push(node);
+                    }
+                });
+            }
+        }
     }
     m.decoded = Some(match result {
         Ok((json, chart)) => Decoded::ok(label, json, chart),
         Err(e) => Decoded::failed(label, e),
     });
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The (group, edge node) of a Sparkplug B node or device topic.
+fn edge_node(topic: &str) -> Option<(String, String)> {
+    let mut parts = topic.split('/');
+    (parts.next()? == "spBv1.0").then_some(())?;
+    let group = parts.next()?;
+    let _kind = parts.next()?;
+    let node = parts.next()?;
+    Some((group.to_owned(), node.to_owned()))
+}
+
+/// Asks the edge node for a rebirth (an NCMD `Node Control/Rebirth` =
+/// true, QoS 0), as Sparkplug B asks of a host that meets aliases it does
+/// not know. Logged in the publish log like any publish.
+fn request_rebirth(s: AppState, group: &str, node: &str) -> Result<(), String> {
+    let answer = export(
+        "sparkplug_rebirth",
+        &[group.into(), node.into(), js_sys::Date::now().into()],
+    )
+    .ok_or("the decoders are not loaded")?;
+    let pair = js_sys::Array::from(&answer);
+    let topic = pair.get(0).as_string().ok_or("no rebirth topic")?;
+    let payload = Uint8Array::new(&pair.get(1)).to_vec();
+    let size = payload.len();
+    let pid = s
+        .client()
+        .with(|sup| {
+            sup.publish_with(
+                now_ms(),
+                &topic,
+                payload,
+                QoS::AtMostOnce,
+                false,
+                mqtt_session::PublishProperties::default(),
+            )
+        })
+        .map_err(|e| e.to_string())?;
+    s.publishes.update(|log| {
+        crate::actions::log_publish(log, pid, &topic, QoS::AtMostOnce, false, size, false);
+    });
+    s.apply_pending();
+    REBIRTH_ASKED.with(|a| {
+        let mut a = a.borrow_mut();
+        let key = (group.to_owned(), node.to_owned());
+        a.retain(|(k, _)| *k != key);
+        a.push((key, js_sys::Date::now()));
+    });
+    Ok(())
 }
 
 fn protobuf_message(d: &Decoder) -> &str {
@@ -454,7 +530,25 @@ pub fn render() {
 
 /// Called once a frame: redraws the Sparkplug B node list when a Sparkplug
 /// message was decoded (at most every [`NODES_EVERY_MS`]).
-pub fn frame(now_ms: f64) {
+pub fn frame(s: AppState, now_ms: f64) {
+    let due = REBIRTH_DUE.with(|d| std::mem::take(&mut *d.borrow_mut()));
+    if !due.is_empty() && s.status.get_untracked().is_connected() {
+        for (group, node) in due {
+            let last = REBIRTH_ASKED.with(|a| {
+                a.borrow()
+                    .iter()
+                    .find(|(k, _)| k.0 == group && k.1 == node)
+                    .map_or(f64::NEG_INFINITY, |(_, t)| *t)
+            });
+            if now_ms - last >= REBIRTH_EVERY_MS {
+                if let Err(e) = request_rebirth(s, &group, &node) {
+                    say(format!(
+                        "A rebirth request to {group}/{node} could not be sent: {e}"
+                    ));
+                }
+            }
+        }
+    }
     if !NODES_DIRTY.get() || now_ms - NODES_AT.get() < NODES_EVERY_MS {
         return;
     }
@@ -510,6 +604,15 @@ fn draw_nodes(doc: &web_sys::Document, ul: &Element, v: &Value) {
                 "node offline"
             },
         );
+        if let Some(b) = text_el(doc, "button", "Request rebirth") {
+            let (g, e) = (text(n, "group"), text(n, "edge_node"));
+            let _ = b.set_attribute("type", "button");
+            let _ = b.set_attribute("class", "small");
+            let _ = b.set_attribute("aria-label", &format!("Request rebirth of {g}/{e}"));
+            let _ = b.set_attribute("data-group", &g);
+            let _ = b.set_attribute("data-node", &e);
+            let _ = li.append_child(&b);
+        }
         let devices = n.get("devices").and_then(Value::as_array);
         if let Some(devices) = devices.filter(|d| !d.is_empty()) {
             if let Ok(sub) = doc.create_element("ul") {
@@ -561,7 +664,7 @@ fn draw_nodes(doc: &web_sys::Document, ul: &Element, v: &Value) {
 }
 
 /// The card's buttons.
-pub fn on_click(ev: &web_sys::MouseEvent) {
+pub fn on_click(s: AppState, ev: &web_sys::MouseEvent) {
     let Some(button) = ev
         .target()
         .and_then(|t| t.dyn_into::<Element>().ok())
@@ -569,6 +672,18 @@ pub fn on_click(ev: &web_sys::MouseEvent) {
     else {
         return;
     };
+    if let (Some(g), Some(n)) = (
+        button.get_attribute("data-group"),
+        button.get_attribute("data-node"),
+    ) {
+        match request_rebirth(s, &g, &n) {
+            Ok(()) => say(format!("Rebirth requested from {g}/{n}.")),
+            Err(e) => say(format!(
+                "A rebirth request to {g}/{n} could not be sent: {e}"
+            )),
+        }
+        return;
+    }
     if let Some(filter) = button.get_attribute("data-filter") {
         RULES.with(|r| r.borrow_mut().remove(&filter));
         persist_rules();

@@ -487,7 +487,7 @@ impl AppState {
                 }
                 state.apply_queue(FRAME_BATCH_MAX);
                 crate::keep::frame(state);
-                crate::decoders::frame(js_sys::Date::now());
+                crate::decoders::frame(state, js_sys::Date::now());
                 if PACER.with(|p| p.borrow_mut().frame(js_sys::Date::now())) {
                     state.redraw();
                 }

@@ -12,6 +12,7 @@ use leptos::prelude::*;
 
 use crate::components::erased::handler;
 use crate::decoders;
+use crate::state::use_app;
 
 /// The card's controls; ids are `dec-*`, read and written by `crate::decoders`.
 const CARD: &str = concat!(
@@ -42,9 +43,10 @@ const CARD: &str = concat!(
 pub fn DecodersCard() -> impl IntoView {
     // Draw the rule list once the markup is in the document.
     request_animation_frame(decoders::render);
+    let s = use_app();
     view! {
         <section class="decoders" aria-label="Decoders" inner_html=CARD
-            on:click=handler(move |ev: leptos::ev::MouseEvent| decoders::on_click(&ev))
+            on:click=handler(move |ev: leptos::ev::MouseEvent| decoders::on_click(s, &ev))
             on:change=handler(move |ev: leptos::ev::Event| decoders::on_change(&ev))>
         </section>
     }

@@ -89,6 +89,29 @@ def test_a_sparkplug_edge_node_shows_named_metrics_charts_them_and_a_device_goin
     assert_clean(page)
 
 
+def test_a_page_that_missed_the_births_asks_for_a_rebirth_and_then_names_the_metrics(page, site, mosquitto):
+    node = EdgeNode("127.0.0.1", mosquitto.tcp_port, "Plant2", "Edge2",
+                    devices={"Tank3": {"Level": (40.5, "Double")}})
+    try:
+        node.birth()  # before the page subscribes: it never sees these births
+        connect(page, site, mosquitto, subs=["spBv1.0/#"])
+        node.data("Tank3", {"Level": 41.0})
+        topic = "spBv1.0/Plant2/DDATA/Edge2/Tank3"
+        expect(panel(page, topic)).to_contain_text("unresolved_aliases", timeout=T)
+        # The page asks the node for a rebirth, as Sparkplug B asks of a host.
+        assert node.wait_rebirth_request(60), "the page sent no rebirth request"
+        node.birth()
+        node.data("Tank3", {"Level": 42.5})
+        expect(panel(page, topic)).to_contain_text('"Level": 42.5', timeout=T)
+        expect(legend(page, topic)).to_contain_text("Level", timeout=T)
+        # Asking by hand works too.
+        button(page, "Request rebirth of Plant2/Edge2").click()
+        assert node.wait_rebirth_request(60), "the button sent no rebirth request"
+    finally:
+        node.close()
+    assert_clean(page)
+
+
 def test_cbor_and_messagepack_payloads_are_decoded_and_charted_by_field(page, site, mosquitto):
     connect(page, site, mosquitto, subs=["cbor/#", "msgpack/#"])
     add_rule(page, "cbor/#", "cbor")

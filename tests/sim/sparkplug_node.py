@@ -38,6 +38,8 @@ CLI (pacing with --interval is the only sleep):
 """
 
 import argparse
+import queue
+import threading
 import importlib
 import math
 import os
@@ -163,6 +165,12 @@ class EdgeNode:
     def _connect(self, host, port):
         # The Will: this session's NDEATH, tied to the coming NBIRTH by bdSeq.
         self.client.will_set(self.topic("NDEATH"), self._bd_seq_payload(), qos=1, retain=False)
+        # NCMD `Node Control/Rebirth` = true requests are collected for the caller
+        # (answering from paho's network thread would wait on itself).
+        self.rebirth_requests: "queue.Queue[int]" = queue.Queue()
+        subscribed = threading.Event()
+        self.client.on_subscribe = lambda c, u, mid, codes, props: subscribed.set()
+        self.client.on_message = self._on_command
         self.client.connect(host, port, keepalive=30)
         self.client.loop_start()
         deadline = time.monotonic() + TIMEOUT
@@ -170,6 +178,28 @@ class EdgeNode:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"edge node {self.node} did not connect to {host}:{port}")
             time.sleep(0.02)
+        self.client.subscribe(self.topic("NCMD"), qos=1)
+        if not subscribed.wait(TIMEOUT):
+            raise RuntimeError(f"edge node {self.node} got no SUBACK for its NCMD topic")
+
+    def _on_command(self, client, userdata, msg):
+        p = pb.Payload()
+        try:
+            p.ParseFromString(msg.payload)
+        except Exception:  # a command that is not a Sparkplug payload is ignored
+            return
+        for m in p.metrics:
+            if m.name == "Node Control/Rebirth" and m.boolean_value:
+                self.rebirth_requests.put(now_ms())
+
+    def wait_rebirth_request(self, timeout: float = TIMEOUT) -> bool:
+        """Whether a host asked for a rebirth (NCMD Node Control/Rebirth = true) within
+        `timeout` seconds; the caller answers with birth()."""
+        try:
+            self.rebirth_requests.get(timeout=timeout)
+            return True
+        except queue.Empty:
+            return False
 
     def _next_seq(self) -> int:
         s = self.seq

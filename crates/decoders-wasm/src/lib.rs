@@ -112,6 +112,13 @@ pub fn sparkplug_nodes() -> String {
     SPARKPLUG.with(|s| s.borrow().nodes_json())
 }
 
+/// See [`sparkplug::rebirth_request`].
+pub fn sparkplug_rebirth(group: &str, node: &str, timestamp_ms: f64) -> (String, Vec<u8>) {
+    // Times before 1970 or past u64 are clamped: the request's timestamp
+    // is informative only.
+    sparkplug::rebirth_request(group, node, timestamp_ms.max(0.0) as u64)
+}
+
 /// See [`Sparkplug::clear`].
 pub fn sparkplug_clear() {
     SPARKPLUG.with(|s| s.borrow_mut().clear());

@@ -58,6 +58,16 @@ mod exports {
         decoders_wasm::sparkplug_nodes()
     }
 
+    /// A rebirth request to an edge node: `[topic, payload]`.
+    #[wasm_bindgen]
+    pub fn sparkplug_rebirth(group: &str, node: &str, timestamp_ms: f64) -> js_sys::Array {
+        let (topic, payload) = decoders_wasm::sparkplug_rebirth(group, node, timestamp_ms);
+        js_sys::Array::of2(
+            &topic.into(),
+            &js_sys::Uint8Array::from(&payload[..]).into(),
+        )
+    }
+
     /// Forgets Sparkplug B's state (aliases, sequences, online states).
     #[wasm_bindgen]
     pub fn sparkplug_clear() {

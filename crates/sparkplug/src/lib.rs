@@ -260,3 +260,42 @@ fn json_offset(text: &str, line: usize, column: usize) -> usize {
         .sum();
     (start + column.saturating_sub(1)).min(text.len())
 }
+
+/// The topic and payload of a rebirth request to the edge node `node` of
+/// `group`: an NCMD with the boolean metric `Node Control/Rebirth` = true,
+/// which Sparkplug B edge nodes answer with a new NBIRTH and DBIRTHs (so a
+/// host that missed the births learns the aliases).
+pub fn rebirth_request(group: &str, node: &str, timestamp_ms: u64) -> (String, Vec<u8>) {
+    use prost::Message as _;
+    let metric = proto::payload::Metric {
+        name: Some("Node Control/Rebirth".into()),
+        timestamp: Some(timestamp_ms),
+        datatype: Some(proto::DataType::Boolean as u32),
+        value: Some(proto::payload::metric::Value::BooleanValue(true)),
+        ..Default::default()
+    };
+    let payload = proto::Payload {
+        timestamp: Some(timestamp_ms),
+        metrics: vec![metric],
+        ..Default::default()
+    };
+    (
+        format!("spBv1.0/{group}/NCMD/{node}"),
+        payload.encode_to_vec(),
+    )
+}
+
+#[cfg(test)]
+mod rebirth_tests {
+    use super::*;
+
+    #[test]
+    fn a_rebirth_request_is_an_ncmd_that_decodes_as_node_control_rebirth_true() {
+        let (topic, payload) = rebirth_request("Plant 1", "Edge-1", 1_700_000_000_000);
+        assert_eq!(topic, "spBv1.0/Plant 1/NCMD/Edge-1");
+        let json = Sparkplug::new().decode(&topic, &payload, 0.0).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["message_type"], "NCMD");
+        assert_eq!(v["metrics"]["Node Control/Rebirth"], true);
+    }
+}
