@@ -164,6 +164,42 @@ pub fn rules() -> DecoderRules {
     RULES.with(|r| r.borrow().clone())
 }
 
+/// What an export request carries so the keep worker can put decoded
+/// payloads in the file: the rules as JSON (`[{filter, decoder, message,
+/// label}]`) and the schema files (`[[name, bytes], …]`).
+pub fn for_export() -> (String, JsValue) {
+    let mut rules = String::from("[");
+    RULES.with(|r| {
+        for (i, rule) in r.borrow().rules().iter().enumerate() {
+            if i > 0 {
+                rules.push(',');
+            }
+            rules.push_str("{\"filter\":");
+            json::write_string(&mut rules, &rule.filter);
+            rules.push_str(",\"decoder\":");
+            json::write_string(&mut rules, rule.decoder.code());
+            rules.push_str(",\"message\":");
+            json::write_string(&mut rules, protobuf_message(&rule.decoder));
+            rules.push_str(",\"label\":");
+            json::write_string(&mut rules, rule.decoder.label());
+            rules.push('}');
+        }
+    });
+    rules.push(']');
+    let schemas = SCHEMAS.with(|s| {
+        s.borrow()
+            .iter()
+            .map(|(name, bytes)| {
+                JsValue::from(js_sys::Array::of2(
+                    &name.as_str().into(),
+                    &Uint8Array::from(&bytes[..]),
+                ))
+            })
+            .collect::<js_sys::Array>()
+    });
+    (rules, schemas.into())
+}
+
 /// Puts a profile's rules in force (`None`: the defaults).
 pub fn set_rules(rules: Option<DecoderRules>) {
     RULES.with(|r| *r.borrow_mut() = rules.unwrap_or_default());

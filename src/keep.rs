@@ -481,11 +481,16 @@ fn export(s: AppState, node: Option<NodeId>, csv: bool, fields: bool) {
         }
     };
     let id = new_task(format!("Exporting {name}"));
+    // The worker decodes with the page's rules, so the file holds what the
+    // panels show.
+    let (decoders, schemas) = crate::decoders::for_export();
     let mut fields_list = vec![
         ("id", JsValue::from(id)),
         ("format", JsValue::from_str(ext)),
         ("fields", JsValue::from_bool(fields)),
         ("name", JsValue::from_str(&name)),
+        ("decoders", JsValue::from_str(&decoders)),
+        ("schemas", schemas),
     ];
     let buffer = records.map(|r| bytes_to_buffer(&r));
     if let Some(b) = &buffer {

@@ -210,3 +210,44 @@ def test_a_decoder_module_that_cannot_load_is_said_and_the_page_goes_on(page, si
                               and "Failed to fetch dynamically imported module" not in e
                               and "net::ERR_FAILED" not in e]
     assert_clean(page)
+
+
+def test_exports_carry_the_decoded_payloads_and_csv_columns_from_them(page, site, mosquitto, tmp_path):
+    import csv
+    import json
+    import re
+
+    from test_keep import export, keep, start_recording
+
+    connect(page, site, mosquitto, subs=["cbor/#", "spBv1.0/#"])
+    add_rule(page, "cbor/#", "cbor")
+    start_recording(page)
+    node = EdgeNode("127.0.0.1", mosquitto.tcp_port, "Plant3", "Edge3",
+                    devices={"Pump9": {"Temperature": (21.5, "Float")}})
+    pub = Publisher(mosquitto.tcp_port, client_id="dec-pub3")
+    try:
+        node.birth()
+        node.data("Pump9", {"Temperature": 30.5})
+        pub.pub("cbor/e/t", cbor2.dumps({"temp": 7.25}), qos=1)
+        pub.pub("cbor/e/t", b"\xff\xff", qos=1)
+        # 2 births + 1 data + 2 CBOR messages.
+        expect(keep(page).locator("p.hint").first).to_have_text(re.compile(r"^Recording: 5 messages"), timeout=T)
+    finally:
+        pub.close()
+        node.close()
+    lines = [json.loads(x) for x in open(export(page, "Export NDJSON", tmp_path))]
+    by_topic = {}
+    for row in lines:
+        by_topic.setdefault(row["topic"], []).append(row)
+    ddata = by_topic["spBv1.0/Plant3/DDATA/Edge3/Pump9"][0]
+    assert ddata["decoder"] == "Sparkplug B"
+    assert ddata["decoded"]["metrics"] == {"Temperature": 30.5}
+    good, bad = by_topic["cbor/e/t"]
+    assert good["decoder"] == "CBOR" and good["decoded"] == {"temp": 7.25}
+    assert "decoded" not in bad and bad["decode_error"]
+    keep(page).get_by_label("CSV: a column per numeric JSON field").check()
+    rows = list(csv.DictReader(open(export(page, "Export CSV", tmp_path), newline="")))
+    assert "temp" in rows[0] and "Temperature" in rows[0], rows[0].keys()
+    assert [r["temp"] for r in rows if r["topic"] == "cbor/e/t"] == ["7.25", ""]
+    assert [r["Temperature"] for r in rows if r["topic"].endswith("DDATA/Edge3/Pump9")] == ["30.5"]
+    assert_clean(page)

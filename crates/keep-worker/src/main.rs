@@ -10,6 +10,8 @@
 //! page and the store. On the host the binary is empty.
 
 #[cfg(target_arch = "wasm32")]
+mod decoding;
+#[cfg(target_arch = "wasm32")]
 mod idb;
 #[cfg(target_arch = "wasm32")]
 mod js;

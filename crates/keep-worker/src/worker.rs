@@ -563,6 +563,7 @@ async fn run_export(data: &JsValue, job: &Job) -> Result<Option<Blob>, String> {
         }
     };
     let with_fields = csv && js::get(data, "fields").as_bool().unwrap_or(false);
+    let decoding = crate::decoding::Decoding::from_request(data);
     let mut progress = Progress::new(&job.id);
     let (mut reader, total) = source_of(data)?;
     let passes = if with_fields { 2.0 } else { 1.0 };
@@ -573,7 +574,13 @@ async fn run_export(data: &JsValue, job: &Job) -> Result<Option<Blob>, String> {
     if with_fields {
         while let Some(records) = reader.next().await? {
             for r in &records {
-                fields.scan(&r.payload);
+                match decoding
+                    .as_ref()
+                    .and_then(|d| d.decode(&r.topic, &r.payload, r.received_ms))
+                {
+                    Some(o) => fields.scan(o.chart.as_deref().unwrap_or("").as_bytes()),
+                    None => fields.scan(&r.payload),
+                }
             }
             done += records.len() as f64;
             progress.say(done, total_work);
@@ -583,6 +590,8 @@ async fn run_export(data: &JsValue, job: &Job) -> Result<Option<Blob>, String> {
             }
         }
         reader = source_of(data)?.0;
+        // The second pass learns Sparkplug B's aliases again, from the start.
+        decoders_wasm::sparkplug_clear();
     }
     let mut parts = Parts {
         parts: Array::new(),
@@ -596,13 +605,24 @@ async fn run_export(data: &JsValue, job: &Job) -> Result<Option<Blob>, String> {
     let mut bytes = Vec::new();
     while let Some(records) = reader.next().await? {
         for r in &records {
+            let decoded = decoding
+                .as_ref()
+                .and_then(|d| d.decode(&r.topic, &r.payload, r.received_ms));
             if csv {
                 line.clear();
-                keep::csv::row(&mut line, r, fields);
+                match decoded.as_ref().and_then(|o| o.chart.as_deref()) {
+                    Some(chart) => keep::csv::row_from(&mut line, r, fields, chart.as_bytes()),
+                    None if decoded.is_some() => keep::csv::row_from(&mut line, r, fields, b""),
+                    None => keep::csv::row(&mut line, r, fields),
+                }
                 parts.push(line.as_bytes());
             } else {
                 bytes.clear();
-                keep::ndjson::write_line(&mut bytes, r);
+                let out = decoded.as_ref().map(|o| keep::ndjson::DecodedOut {
+                    decoder: &o.label,
+                    result: o.result.as_deref().map_err(String::as_str),
+                });
+                keep::ndjson::write_line_decoded(&mut bytes, r, out);
                 parts.push(&bytes);
             }
         }
