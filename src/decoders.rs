@@ -12,17 +12,18 @@
 //! message.
 //!
 //! Owns: the rules in force (saved with profiles, and in localStorage as
-//! the page's current rules), the schema files (localStorage, hex), the
-//! module's state and the card's text. Must not: decode anything itself, or
-//! write anything into the page as HTML (text only, through `textContent`).
+//! the page's current rules), the module's state, and the card's rule list
+//! and messages. The module owns the rest of the card (the schema files,
+//! kept in localStorage, their message types, and the Sparkplug B node
+//! list), so that code is not in the first load. Must not: decode anything
+//! itself, or write anything into the page as HTML (text only).
 
 use std::cell::{Cell, RefCell};
-use std::fmt::Write as _;
 
 use bytes::Bytes;
 use js_sys::{Function, Reflect, Uint8Array};
 use model::decoding::{Decoded, Decoder, DecoderRules};
-use model::json::{self, Value};
+use model::json;
 use model::Incoming;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -37,11 +38,9 @@ use mqtt_session::QoS;
 const MODULE_URL: &str = "./decoders-wasm.js";
 /// localStorage: the rules in force, as `DecoderRules::to_json` writes them.
 const RULES_KEY: &str = "mqdash.decoders";
-/// localStorage: the schema files, `[{"name":…,"hex":…}]`.
+/// localStorage: the schema files, written and read by the module; the
+/// page only hands the text to exports.
 const SCHEMAS_KEY: &str = "mqdash.schemas";
-/// The most schema bytes kept (in all): a schema is text or a descriptor
-/// set, rarely more than a few hundred KB.
-const MAX_SCHEMA_BYTES: usize = 2 * 1024 * 1024;
 /// The Sparkplug B node list is redrawn at most this often.
 const NODES_EVERY_MS: f64 = 500.0;
 /// An edge node is asked for a rebirth at most this often.
@@ -69,10 +68,8 @@ enum Module {
 thread_local! {
     static RULES: RefCell<DecoderRules> = RefCell::new(stored_rules());
     static MODULE: RefCell<Module> = const { RefCell::new(Module::NotLoaded) };
-    /// Schema files as loaded: name and bytes.
-    static SCHEMAS: RefCell<Vec<(String, Vec<u8>)>> = RefCell::new(stored_schemas());
-    /// Message types the loaded schemas define.
-    static TYPES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    /// Schema files picked before the module was ready.
+    static PENDING_FILES: RefCell<Option<js_sys::Array>> = const { RefCell::new(None) };
     static OUTCOME: RefCell<String> = const { RefCell::new(String::new()) };
     /// A Sparkplug B message was decoded since the node list was drawn.
     static NODES_DIRTY: Cell<bool> = const { Cell::new(false) };
@@ -94,69 +91,11 @@ fn stored_rules() -> DecoderRules {
         .map_or_else(DecoderRules::default, |v| DecoderRules::from_value(&v).0)
 }
 
-fn stored_schemas() -> Vec<(String, Vec<u8>)> {
-    let Some(v) = storage()
-        .and_then(|s| s.get_item(SCHEMAS_KEY).ok().flatten())
-        .and_then(|t| json::parse(t.as_bytes()).ok())
-    else {
-        return Vec::new();
-    };
-    v.as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|i| {
-                    let name = i.get("name")?.as_str()?.to_owned();
-                    let bytes = from_hex(i.get("hex")?.as_str()?)?;
-                    Some((name, bytes))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn from_hex(s: &str) -> Option<Vec<u8>> {
-    let b = s.as_bytes();
-    if !b.len().is_multiple_of(2) {
-        return None;
-    }
-    b.chunks(2)
-        .map(|p| {
-            let d = |c: u8| (c as char).to_digit(16);
-            Some((d(*p.first()?)? * 16 + d(*p.get(1)?)?) as u8)
-        })
-        .collect()
-}
-
 fn persist_rules() {
     let text = RULES.with(|r| r.borrow().to_json());
     if let Some(s) = storage() {
         let _ = s.set_item(RULES_KEY, &text);
     }
-}
-
-fn persist_schemas() -> Result<(), String> {
-    let mut out = String::from("[");
-    SCHEMAS.with(|s| {
-        for (i, (name, bytes)) in s.borrow().iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str("{\"name\":");
-            json::write_string(&mut out, name);
-            out.push_str(",\"hex\":\"");
-            for b in bytes {
-                let _ = write!(out, "{b:02x}");
-            }
-            out.push_str("\"}");
-        }
-    });
-    out.push(']');
-    storage()
-        .and_then(|s| s.set_item(SCHEMAS_KEY, &out).ok())
-        .ok_or_else(|| {
-            "the schemas could not be kept for the next visit (storage full or blocked)".into()
-        })
 }
 
 /// The rules in force, for a profile being saved.
@@ -166,7 +105,7 @@ pub fn rules() -> DecoderRules {
 
 /// What an export request carries so the keep worker can put decoded
 /// payloads in the file: the rules as JSON (`[{filter, decoder, message,
-/// label}]`) and the schema files (`[[name, bytes], …]`).
+/// label}]`) and the schema files as the module keeps them (JSON text).
 pub fn for_export() -> (String, JsValue) {
     let mut rules = String::from("[");
     RULES.with(|r| {
@@ -186,17 +125,9 @@ pub fn for_export() -> (String, JsValue) {
         }
     });
     rules.push(']');
-    let schemas = SCHEMAS.with(|s| {
-        s.borrow()
-            .iter()
-            .map(|(name, bytes)| {
-                JsValue::from(js_sys::Array::of2(
-                    &name.as_str().into(),
-                    &Uint8Array::from(&bytes[..]),
-                ))
-            })
-            .collect::<js_sys::Array>()
-    });
+    let schemas = storage()
+        .and_then(|st| st.get_item(SCHEMAS_KEY).ok().flatten())
+        .unwrap_or_default();
     (rules, schemas.into())
 }
 
@@ -370,7 +301,8 @@ fn describe(e: &JsValue) -> String {
         .unwrap_or_else(|| "unknown error".into())
 }
 
-/// Starts importing the module; on success it gets the schema files.
+/// Starts importing the module; once it is ready it compiles the kept
+/// schema files, and any picked while it loaded.
 fn load() {
     MODULE.with(|m| *m.borrow_mut() = Module::Loading);
     render();
@@ -386,9 +318,31 @@ fn load() {
             },
             Err(e) => Module::Failed(describe(&e)),
         };
+        let ready = matches!(module, Module::Ready { .. });
         MODULE.with(|m| *m.borrow_mut() = module);
-        give_schemas();
+        let pending = PENDING_FILES.with(|f| f.borrow_mut().take());
+        if ready {
+            let problem = export("restore_schemas", &[]).and_then(|v| v.as_string());
+            if let Some(p) = problem.filter(|p| !p.is_empty()) {
+                say(p);
+            }
+            if let Some(files) = pending {
+                add_files(files);
+            }
+        }
         render();
+    });
+}
+
+/// Hands picked schema files to the (ready) module, which keeps, compiles
+/// and draws them; says what it answers.
+fn add_files(files: js_sys::Array) {
+    let Some(p) = export("add_schema_files", &[files.into()]) else {
+        return;
+    };
+    wasm_bindgen_futures::spawn_local(async move {
+        let answer = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(p)).await;
+        say(answer.ok().and_then(|v| v.as_string()).unwrap_or_default());
     });
 }
 
@@ -406,38 +360,6 @@ fn export(name: &str, args: &[JsValue]) -> Option<JsValue> {
         }
         _ => None,
     })
-}
-
-/// Hands every schema file to the module (again): it compiles them as one
-/// set, so imports between the files resolve. Says what it made of them.
-fn give_schemas() {
-    let files = SCHEMAS.with(|s| s.borrow().clone());
-    let _ = export("clear_schemas", &[]);
-    if files.is_empty() {
-        TYPES.with(|t| t.borrow_mut().clear());
-        return;
-    }
-    let names = files
-        .iter()
-        .map(|(n, _)| JsValue::from(n.as_str()))
-        .collect::<js_sys::Array>();
-    let blobs = files
-        .iter()
-        .map(|(_, b)| JsValue::from(Uint8Array::from(&b[..])))
-        .collect::<js_sys::Array>();
-    let answer = export("set_schemas", &[names.into(), blobs.into()]).and_then(|a| a.as_string());
-    match answer.as_deref().and_then(|a| a.split_at_checked(1)) {
-        Some(("o", types)) => {
-            TYPES.with(|t| {
-                *t.borrow_mut() = types.lines().map(str::to_owned).collect();
-            });
-        }
-        Some((_, reason)) => {
-            TYPES.with(|t| t.borrow_mut().clear());
-            say(format!("The schema could not be read: {reason}"));
-        }
-        None => {}
-    }
 }
 
 fn say(text: String) {
@@ -470,7 +392,7 @@ fn set_value(id: &str, v: &str) {
     }
 }
 
-/// Replaces the children of `parent` with elements made by `make`.
+/// Replaces the children of `id` with elements made by `make`.
 fn fill(id: &str, make: impl FnOnce(&web_sys::Document, &Element)) {
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
         return;
@@ -520,40 +442,19 @@ pub fn render() {
             let _ = ul.append_child(&li);
         }
     });
-    let schemas = SCHEMAS.with(|s| {
-        s.borrow()
-            .iter()
-            .map(|(n, _)| n.clone())
-            .collect::<Vec<_>>()
-    });
-    let types = TYPES.with(|t| t.borrow().clone());
     let ready = MODULE.with(|m| matches!(*m.borrow(), Module::Ready { .. }));
-    let schema_text = if schemas.is_empty() {
-        "No Protobuf schema loaded.".to_owned()
-    } else if ready {
-        format!(
-            "Protobuf schema: {} ({} message types).",
-            schemas.join(", "),
-            types.len()
-        )
-    } else {
-        format!(
-            "Protobuf schema: {} (read when the decoders load).",
-            schemas.join(", ")
-        )
-    };
-    set_text("dec-schemas", &schema_text);
-    if let Some(b) = element("dec-schema-clear") {
-        let _ = b.toggle_attribute_with_force("disabled", schemas.is_empty());
+    let kept = storage().is_some_and(|st| st.get_item(SCHEMAS_KEY).ok().flatten().is_some());
+    if kept && !ready {
+        set_text(
+            "dec-schemas",
+            "Protobuf schema files are kept from an earlier visit; they are read when the decoders load.",
+        );
     }
-    fill("dec-types", |doc, list| {
-        for t in &types {
-            if let Ok(o) = doc.create_element("option") {
-                let _ = o.set_attribute("value", t);
-                let _ = list.append_child(&o);
-            }
+    if !ready {
+        if let Some(b) = element("dec-schema-clear") {
+            let _ = b.toggle_attribute_with_force("disabled", !kept);
         }
-    });
+    }
     let state = MODULE.with(|m| match &*m.borrow() {
         Module::NotLoaded => String::new(),
         Module::Loading => "Loading the decoders…".into(),
@@ -590,113 +491,7 @@ pub fn frame(s: AppState, now_ms: f64) {
     }
     NODES_DIRTY.set(false);
     NODES_AT.set(now_ms);
-    let Some(text) = export("sparkplug_nodes", &[]).and_then(|v| v.as_string()) else {
-        return;
-    };
-    let Ok(v) = json::parse(text.as_bytes()) else {
-        return;
-    };
-    fill("dec-nodes", |doc, ul| draw_nodes(doc, ul, &v));
-}
-
-fn draw_nodes(doc: &web_sys::Document, ul: &Element, v: &Value) {
-    let word = |on: bool| if on { "online" } else { "offline" };
-    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
-    let num = |v: &Value, k: &str| v.get(k).and_then(Value::as_u64);
-    let mut any = false;
-    for n in v
-        .get("nodes")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        any = true;
-        let online = n.get("online").and_then(Value::as_bool).unwrap_or(false);
-        let mut line = format!(
-            "{}/{}: {}",
-            text(n, "group"),
-            text(n, "edge_node"),
-            word(online)
-        );
-        if let Some(seq) = num(n, "last_seq") {
-            let _ = write!(line, ", seq {seq}");
-        }
-        for (k, what) in [("gaps", "sequence gap"), ("out_of_order", "out of order")] {
-            match num(n, k) {
-                Some(0) | None => {}
-                Some(c) => {
-                    let _ = write!(line, ", {c} {what}");
-                }
-            }
-        }
-        let Some(li) = text_el(doc, "li", &line) else {
-            continue;
-        };
-        let _ = li.set_attribute(
-            "class",
-            if online {
-                "node online"
-            } else {
-                "node offline"
-            },
-        );
-        if let Some(b) = text_el(doc, "button", "Request rebirth") {
-            let (g, e) = (text(n, "group"), text(n, "edge_node"));
-            let _ = b.set_attribute("type", "button");
-            let _ = b.set_attribute("class", "small");
-            let _ = b.set_attribute("aria-label", &format!("Request rebirth of {g}/{e}"));
-            let _ = b.set_attribute("data-group", &g);
-            let _ = b.set_attribute("data-node", &e);
-            let _ = li.append_child(&b);
-        }
-        let devices = n.get("devices").and_then(Value::as_array);
-        if let Some(devices) = devices.filter(|d| !d.is_empty()) {
-            if let Ok(sub) = doc.create_element("ul") {
-                let _ = sub.set_attribute(
-                    "aria-label",
-                    &format!("Devices of {}", text(n, "edge_node")),
-                );
-                for d in devices {
-                    let on = d.get("online").and_then(Value::as_bool).unwrap_or(false);
-                    let t = format!("{}: {}", text(d, "device"), word(on));
-                    if let Some(dl) = text_el(doc, "li", &t) {
-                        let _ = dl.set_attribute(
-                            "class",
-                            if on {
-                                "device online"
-                            } else {
-                                "device offline"
-                            },
-                        );
-                        let _ = sub.append_child(&dl);
-                    }
-                }
-                let _ = li.append_child(&sub);
-            }
-        }
-        let _ = ul.append_child(&li);
-    }
-    for h in v
-        .get("hosts")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        any = true;
-        let on = h.get("online").and_then(Value::as_bool).unwrap_or(false);
-        if let Some(li) = text_el(
-            doc,
-            "li",
-            &format!("host {}: {}", text(h, "host"), word(on)),
-        ) {
-            let _ = ul.append_child(&li);
-        }
-    }
-    if !any {
-        if let Some(li) = text_el(doc, "li", "None seen yet.") {
-            let _ = ul.append_child(&li);
-        }
-    }
+    let _ = export("render_nodes", &[]);
 }
 
 /// The card's buttons.
@@ -729,9 +524,12 @@ pub fn on_click(s: AppState, ev: &web_sys::MouseEvent) {
     match button.id().as_str() {
         "dec-add" => add_rule(),
         "dec-schema-clear" => {
-            SCHEMAS.with(|s| s.borrow_mut().clear());
-            let _ = persist_schemas();
-            give_schemas();
+            if export("forget_schemas", &[]).is_none() {
+                if let Some(st) = storage() {
+                    let _ = st.remove_item(SCHEMAS_KEY);
+                }
+                set_text("dec-schemas", "No Protobuf schema loaded.");
+            }
             say("Schemas forgotten.".into());
         }
         _ => {}
@@ -744,7 +542,10 @@ fn add_rule() {
         return;
     };
     if let Decoder::Protobuf { message } = &decoder {
-        let known = TYPES.with(|t| t.borrow().iter().any(|x| x == message));
+        // Checked once the module is loaded; before, the messages say it.
+        let known = export("has_message_type", &[message.as_str().into()])
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true);
         if !message.is_empty() && !known {
             say(format!(
                 "Protobuf message type {message:?} is not in the loaded schemas; load its .proto file or descriptor set first, or leave it empty for the raw wire format."
@@ -775,50 +576,23 @@ pub fn on_change(ev: &web_sys::Event) {
     else {
         return;
     };
-    let Some(files) = input.files() else { return };
-    let picked: Vec<web_sys::File> = (0..files.length()).filter_map(|i| files.get(i)).collect();
+    let Some(list) = input.files() else { return };
+    let files: js_sys::Array = (0..list.length())
+        .filter_map(|i| list.get(i))
+        .map(JsValue::from)
+        .collect();
     // Picking the same files again must fire `change` again.
     input.set_value("");
-    wasm_bindgen_futures::spawn_local(async move {
-        let mut read = Vec::new();
-        for f in picked {
-            let name = f.name();
-            match wasm_bindgen_futures::JsFuture::from(f.array_buffer()).await {
-                Ok(buf) => read.push((name, Uint8Array::new(&buf).to_vec())),
-                Err(_) => return say(format!("{name} could not be read")),
-            }
-        }
-        add_schemas(read);
-    });
-}
-
-fn add_schemas(files: Vec<(String, Vec<u8>)>) {
-    let total: usize = SCHEMAS.with(|s| s.borrow().iter().map(|(_, b)| b.len()).sum::<usize>())
-        + files.iter().map(|(_, b)| b.len()).sum::<usize>();
-    if total > MAX_SCHEMA_BYTES {
-        return say(format!(
-            "Schemas over {} KB in all are not kept; forget the loaded ones first.",
-            MAX_SCHEMA_BYTES / 1024
-        ));
+    if files.length() == 0 {
+        return;
     }
-    SCHEMAS.with(|s| {
-        let mut s = s.borrow_mut();
-        for (name, bytes) in files {
-            s.retain(|(n, _)| *n != name);
-            s.push((name, bytes));
+    if MODULE.with(|m| matches!(*m.borrow(), Module::Ready { .. })) {
+        add_files(files);
+    } else {
+        // The schema is for decoding: load the decoders now, then read it.
+        PENDING_FILES.with(|f| *f.borrow_mut() = Some(files));
+        if MODULE.with(|m| matches!(*m.borrow(), Module::NotLoaded)) {
+            load();
         }
-    });
-    let kept = persist_schemas();
-    let ready = MODULE.with(|m| matches!(*m.borrow(), Module::Ready { .. }));
-    if ready {
-        OUTCOME.with(|o| o.borrow_mut().clear());
-        give_schemas();
-        render();
-    } else if MODULE.with(|m| matches!(*m.borrow(), Module::NotLoaded)) {
-        // The schema is for decoding: load the decoders now.
-        load();
-    }
-    if let Err(e) = kept {
-        say(e);
     }
 }

@@ -102,6 +102,52 @@ pub fn set_schemas(files: &[(String, Vec<u8>)]) -> String {
     format!("o{}", names.join("\n"))
 }
 
+/// Whether the loaded schemas define the message type `name`.
+pub fn has_message_type(name: &str) -> bool {
+    SCHEMAS.with(|s| {
+        s.borrow()
+            .iter()
+            .any(|x| x.message_names().iter().any(|n| n == name))
+    })
+}
+
+/// Schema files as the page keeps them (`[{"name":…,"hex":…}]`); entries
+/// that are not such pairs are left out.
+pub fn schema_files_from_json(text: &str) -> Vec<(String, Vec<u8>)> {
+    let Ok(serde_json::Value::Array(items)) = serde_json::from_str(text) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|i| {
+            let name = i.get("name")?.as_str()?.to_owned();
+            let hex = i.get("hex")?.as_str()?.as_bytes();
+            let bytes = hex
+                .chunks(2)
+                .map(|p| match p {
+                    [a, b] => {
+                        Some(((*a as char).to_digit(16)? * 16 + (*b as char).to_digit(16)?) as u8)
+                    }
+                    _ => None,
+                })
+                .collect::<Option<Vec<u8>>>()?;
+            Some((name, bytes))
+        })
+        .collect()
+}
+
+/// The files as [`schema_files_from_json`] reads them.
+pub fn schema_files_to_json(files: &[(String, Vec<u8>)]) -> String {
+    let items: Vec<serde_json::Value> = files
+        .iter()
+        .map(|(name, bytes)| {
+            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            serde_json::json!({ "name": name, "hex": hex })
+        })
+        .collect();
+    serde_json::Value::Array(items).to_string()
+}
+
 /// Forgets every schema.
 pub fn clear_schemas() {
     SCHEMAS.with(|s| s.borrow_mut().clear());
@@ -168,6 +214,21 @@ mod tests {
         assert_eq!(v["temp"], 21.5);
         assert_eq!(v["unit"], "C");
         clear_schemas();
+    }
+
+    #[test]
+    fn schema_files_round_trip_through_their_stored_json_and_bad_entries_are_left_out() {
+        let files = vec![
+            ("a.proto".to_owned(), b"syntax".to_vec()),
+            ("b.desc".to_owned(), vec![0, 255, 16]),
+        ];
+        assert_eq!(schema_files_from_json(&schema_files_to_json(&files)), files);
+        let odd = r#"[{"name":"x","hex":"abc"},{"name":"y","hex":"zz"},{"hex":"00"},{"name":"ok","hex":"0aff"},7]"#;
+        assert_eq!(
+            schema_files_from_json(odd),
+            vec![("ok".to_owned(), vec![10, 255])]
+        );
+        assert!(schema_files_from_json("not json").is_empty());
     }
 
     #[test]

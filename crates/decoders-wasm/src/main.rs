@@ -13,6 +13,9 @@
 //! own crates, and nothing here indexes or unwraps.
 
 #[cfg(target_arch = "wasm32")]
+mod card;
+
+#[cfg(target_arch = "wasm32")]
 mod exports {
     use wasm_bindgen::prelude::*;
 
@@ -28,34 +31,39 @@ mod exports {
         decoders_wasm::decode(code, topic, payload, message, received_ms)
     }
 
-    /// Replaces the schema set with these files (names and bytes, in the
-    /// same order); answers `o` + message type names, one a line, or `e` +
-    /// the compiler's error.
+    /// Called once the page has imported the module: compiles the schema
+    /// files kept from earlier visits and draws them; answers a sentence
+    /// when they could not be read, else an empty string.
     #[wasm_bindgen]
-    pub fn set_schemas(names: js_sys::Array, files: js_sys::Array) -> String {
-        let files: Vec<(String, Vec<u8>)> = names
-            .iter()
-            .zip(files.iter())
-            .map(|(n, f)| {
-                (
-                    n.as_string().unwrap_or_default(),
-                    js_sys::Uint8Array::new(&f).to_vec(),
-                )
-            })
-            .collect();
-        decoders_wasm::set_schemas(&files)
+    pub fn restore_schemas() -> String {
+        crate::card::restore().unwrap_or_default()
     }
 
-    /// Forgets every schema.
+    /// Adds picked schema files (kept, compiled, drawn); resolves to a
+    /// sentence for the card, empty when all went well.
     #[wasm_bindgen]
-    pub fn clear_schemas() {
-        decoders_wasm::clear_schemas();
+    pub fn add_schema_files(files: js_sys::Array) -> js_sys::Promise {
+        wasm_bindgen_futures::future_to_promise(async move {
+            Ok(JsValue::from(crate::card::add_files(files).await))
+        })
     }
 
-    /// What Sparkplug B knows of edge nodes, devices and hosts (JSON).
+    /// Forgets every schema file.
     #[wasm_bindgen]
-    pub fn sparkplug_nodes() -> String {
-        decoders_wasm::sparkplug_nodes()
+    pub fn forget_schemas() {
+        crate::card::forget();
+    }
+
+    /// Whether the loaded schemas define message type `name`.
+    #[wasm_bindgen]
+    pub fn has_message_type(name: &str) -> bool {
+        decoders_wasm::has_message_type(name)
+    }
+
+    /// Draws the Sparkplug B node list in the card.
+    #[wasm_bindgen]
+    pub fn render_nodes() {
+        crate::card::draw_nodes(&decoders_wasm::sparkplug_nodes());
     }
 
     /// A rebirth request to an edge node: `[topic, payload]`.

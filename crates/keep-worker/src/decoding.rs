@@ -8,7 +8,6 @@
 //! Must not: change a record, or fail an export because a payload could not
 //! be decoded (that is a `decode_error` on its line).
 
-use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsValue;
 
 use crate::js;
@@ -38,7 +37,8 @@ pub struct Outcome {
 
 impl Decoding {
     /// The request's `decoders` (JSON text: `[{filter, decoder, message,
-    /// label}]`) and `schemas` (`[[name, bytes], …]`); `None` when there
+    /// label}]`) and `schemas` (the schema files as the page keeps them,
+    /// JSON text); `None` when there
     /// is no rule. Starts from a fresh Sparkplug B state.
     pub fn from_request(data: &JsValue) -> Option<Decoding> {
         let text = js::get_str(data, "decoders");
@@ -61,17 +61,8 @@ impl Decoding {
             return None;
         }
         decoders_wasm::sparkplug_clear();
-        let schemas = Array::from(&js::get(data, "schemas"));
-        let files: Vec<(String, Vec<u8>)> = schemas
-            .iter()
-            .map(|pair| {
-                let pair = Array::from(&pair);
-                (
-                    pair.get(0).as_string().unwrap_or_default(),
-                    Uint8Array::new(&pair.get(1)).to_vec(),
-                )
-            })
-            .collect();
+        // The schema files as the page keeps them (JSON text, hex bytes).
+        let files = decoders_wasm::schema_files_from_json(&js::get_str(data, "schemas"));
         if files.is_empty() {
             decoders_wasm::clear_schemas();
         } else {
