@@ -102,7 +102,10 @@ fn valid_host_name(host: &str) -> bool {
     !host.is_empty()
         && host
             .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_'))
+            // Non-ASCII is left to the browser's URL parser (IDN to
+            // punycode): Unicode's letter tables would cost the page's
+            // first load several KB for this one check.
+            .all(|c| c.is_ascii_alphanumeric() || !c.is_ascii() || matches!(c, '-' | '.' | '_'))
 }
 
 fn valid_ipv6(inner: &str) -> bool {
