@@ -5,6 +5,7 @@ pub mod broker_card;
 pub mod chart;
 pub mod connection_bar;
 pub mod connection_form;
+pub mod dom;
 pub mod erased;
 pub mod keep;
 pub mod mqtt5;
