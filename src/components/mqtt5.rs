@@ -114,30 +114,6 @@ impl Mqtt5Fields {
     }
 }
 
-/// A labelled text or number input. The MQTT 5 controls are built with
-/// these few functions, so their view code is compiled once, not once per
-/// control.
-pub fn field(
-    label: &'static str,
-    kind: &'static str,
-    value: RwSignal<String>,
-    placeholder: &'static str,
-) -> AnyView {
-    let class = if kind == "number" { "narrow" } else { "" };
-    view! {
-        <label>{label}
-            <input type=kind class=class bind:value=value placeholder=placeholder spellcheck="false" />
-        </label>
-    }
-    .into_any()
-}
-
-/// A labelled checkbox.
-pub fn check(label: &'static str, value: RwSignal<bool>) -> AnyView {
-    view! { <label class="check"><input type="checkbox" bind:checked=value />{label}</label> }
-        .into_any()
-}
-
 /// The "MQTT 5 options" section's controls; ids are `m5-*`, bound to
 /// [`Mqtt5Fields`] by [`bindings`].
 const OPTIONS: &str = concat!(
