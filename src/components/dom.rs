@@ -111,3 +111,19 @@ pub fn write_back(bindings: &[(&'static str, Bound)]) {
         });
     }
 }
+
+/// Fills the `dl` with this id with one `dt`/`dd` pair a row, as text.
+pub fn fill_pairs(id: &str, rows: &[(String, String)]) {
+    let (Some(dl), Some(doc)) = (by_id(id), web_sys::window().and_then(|w| w.document())) else {
+        return;
+    };
+    dl.set_text_content(None);
+    for (k, v) in rows {
+        for (tag, text) in [("dt", k), ("dd", v)] {
+            if let Ok(e) = doc.create_element(tag) {
+                e.set_text_content(Some(text));
+                let _ = dl.append_child(&e);
+            }
+        }
+    }
+}

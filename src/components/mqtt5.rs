@@ -13,8 +13,8 @@ use leptos::prelude::*;
 use mqtt_session::{Granted, Options};
 
 use crate::client::settings::{persistent_session_hint, Mqtt5Values};
-use crate::components::dom::{set_text, write_back, Bindings, Bound};
-use crate::components::erased::{effect, show};
+use crate::components::dom::{fill_pairs, set_flag, set_text, write_back, Bindings, Bound};
+use crate::components::erased::effect;
 use crate::state::use_app;
 
 /// The "MQTT 5 options" fields of the connection form, as typed.
@@ -242,32 +242,37 @@ pub fn granted_rows(g: &Granted, asked: &Options) -> Vec<(&'static str, String)>
     ]
 }
 
+/// "Broker granted"'s fixed part; the rows are written as text.
+const GRANTED: &str = concat!(
+    r#"<summary>Broker granted</summary>"#,
+    r#"<dl aria-label="What the broker granted" id="granted-rows"></dl>"#,
+);
+
 /// "Broker granted": what the broker's CONNACK said (MQTT 5), while
-/// connected.
+/// connected. Static markup, hidden otherwise.
 #[component]
 pub fn BrokerGranted() -> impl IntoView {
     let s = use_app();
-    let rows = move || {
-        let Some(g) = s.granted.get() else {
-            return Vec::new();
+    effect(move || {
+        let shown = s.granted.get().filter(|_| s.status.get().is_connected());
+        let Some(g) = shown else {
+            // Hidden, and closed again as a new disclosure would be.
+            set_flag("granted", "hidden", true);
+            set_flag("granted", "open", false);
+            return;
         };
         let asked = s
             .client()
             .peek(|sup| sup.target().map(|t| t.options.clone()))
             .unwrap_or_default();
-        granted_rows(&g, &asked)
+        let rows: Vec<(String, String)> = granted_rows(&g, &asked)
             .into_iter()
-            .map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }.into_any())
-            .collect::<Vec<_>>()
-    };
-    view! {
-        {show(move || s.granted.get().is_some() && s.status.get().is_connected(), move || view! {
-            <details class="granted">
-                <summary>"Broker granted"</summary>
-                <dl aria-label="What the broker granted">{rows}</dl>
-            </details>
-        }.into_any())}
-    }
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        fill_pairs("granted-rows", &rows);
+        set_flag("granted", "hidden", false);
+    });
+    view! { <details class="granted" id="granted" hidden inner_html=GRANTED></details> }
 }
 
 #[cfg(test)]
