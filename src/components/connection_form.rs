@@ -10,8 +10,8 @@
 //! (bound to the controls by `components::dom`: typing writes the signal,
 //! an effect writes it back when it changes elsewhere, as when a profile is
 //! loaded). Profile names are option elements made with `textContent`,
-//! never HTML. Built with `view!` per control, the form and its MQTT 5
-//! options cost more wasm: see docs/architecture.md for the measured saving.
+//! never HTML. Why: built with `view!` per control, the form, its MQTT 5
+//! options and the profiles were 1.2 KB more of the gzipped wasm (measured).
 //!
 //! The form is only the user's draft: editing it while connected changes
 //! nothing until Connect is pressed, and the form says so. Values are
