@@ -219,26 +219,7 @@ impl Profiles {
         let mut shown: Vec<String> = Vec::new();
         effect(move || {
             let names: Vec<String> = s.profiles.with(|p| p.names().map(String::from).collect());
-            if names != shown {
-                if let (Some(select), Some(doc)) = (
-                    by_id("pf-pick"),
-                    web_sys::window().and_then(|w| w.document()),
-                ) {
-                    while select.child_element_count() > 1 {
-                        if let Some(last) = select.last_element_child() {
-                            last.remove();
-                        }
-                    }
-                    for n in &names {
-                        if let Ok(o) = doc.create_element("option") {
-                            let _ = o.set_attribute("value", n);
-                            o.set_text_content(Some(n));
-                            let _ = select.append_child(&o);
-                        }
-                    }
-                }
-                shown = names;
-            }
+            dom::fill_options("pf-pick", names, &mut shown);
             set_value("pf-pick", &self.selected.get());
         });
         effect(move || {

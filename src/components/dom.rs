@@ -1,6 +1,7 @@
 //! The few DOM helpers the static cards share (docs/architecture.md,
 //! "Static cards"): find a control by id, write its text, a flag or its
-//! value, and bind a control to the signal that owns its value.
+//! value, add elements and options (as text), and bind a control to the
+//! signal that owns its value.
 //!
 //! A bound control's signal stays the one owner of the value: the card's
 //! delegated `input` handler writes the signal ([`read_input`]), and an
@@ -112,18 +113,43 @@ pub fn write_back(bindings: &[(&'static str, Bound)]) {
     }
 }
 
+/// Appends a new `tag` element with `text` as its text to `parent`.
+pub fn append(parent: &Element, tag: &str, text: &str) -> Option<Element> {
+    let e = parent.owner_document()?.create_element(tag).ok()?;
+    if !text.is_empty() {
+        e.set_text_content(Some(text));
+    }
+    parent.append_child(&e).ok()?;
+    Some(e)
+}
+
+/// Makes the options of the select with this id, after its first one,
+/// `names` (each its own value and text), when they differ from `shown`
+/// (the names it holds, updated here).
+pub fn fill_options(id: &str, names: Vec<String>, shown: &mut Vec<String>) {
+    if names == *shown {
+        return;
+    }
+    let Some(select) = by_id(id) else { return };
+    while select.child_element_count() > 1 {
+        if let Some(last) = select.last_element_child() {
+            last.remove();
+        }
+    }
+    for n in &names {
+        if let Some(o) = append(&select, "option", n) {
+            let _ = o.set_attribute("value", n);
+        }
+    }
+    *shown = names;
+}
+
 /// Fills the `dl` with this id with one `dt`/`dd` pair a row, as text.
 pub fn fill_pairs(id: &str, rows: &[(String, String)]) {
-    let (Some(dl), Some(doc)) = (by_id(id), web_sys::window().and_then(|w| w.document())) else {
-        return;
-    };
+    let Some(dl) = by_id(id) else { return };
     dl.set_text_content(None);
     for (k, v) in rows {
-        for (tag, text) in [("dt", k), ("dd", v)] {
-            if let Ok(e) = doc.create_element(tag) {
-                e.set_text_content(Some(text));
-                let _ = dl.append_child(&e);
-            }
-        }
+        append(&dl, "dt", k);
+        append(&dl, "dd", v);
     }
 }
