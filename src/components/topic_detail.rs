@@ -22,7 +22,7 @@ use model::{
 use mqtt_session::QoS;
 
 use crate::components::dom::{self, append, set_text};
-use crate::components::erased::{effect, handler, keyed, memo, show, Keyed};
+use crate::components::erased::{effect, handler, keyed, memo, show, text, Keyed};
 use crate::components::topic_panel::property_lines;
 use crate::components::windowing::visible_range;
 use crate::files::copy_to_clipboard;
@@ -448,26 +448,26 @@ fn DetailBody() -> impl IntoView {
         _ => {}
     };
     view! {
-        <section class="detail" role="region" aria-label=move || format!("Detail of {}", topic.get())
+        <section class="detail" role="region" aria-label=text(move || format!("Detail of {}", topic.get()))
             on:click=handler(on_click)>
             <header class="detail-head" inner_html=HEAD></header>
-            <p class="hint" aria-live="polite">{move || note.get()}</p>
+            <p class="hint" aria-live="polite">{text(move || note.get().unwrap_or_default())}</p>
             <div class="detail-grid">
                 <div class="detail-message" inner_html=MESSAGE></div>
                 <div class="detail-history">
-                    <h3>{move || history_counts()}</h3>
+                    <h3>{text(history_counts)}</h3>
                     <label>"Search payloads"
                         <input type="search" bind:value=search spellcheck="false" placeholder="text in payloads" />
                     </label>
                     <div class="history-scroll" node_ref=scroller on:scroll=on_scroll>
-                        <div style:height=move || format!("{}px", Shortest(total()))>
-                            <ol class="history-list" aria-label="History" style:transform=move || format!("translateY({}px)", Shortest(offset()))>
+                        <div style:height=text(move || format!("{}px", Shortest(total())))>
+                            <ol class="history-list" aria-label="History" style:transform=text(move || format!("translateY({}px)", Shortest(offset())))>
                                 {keyed(move || rows().into_iter().map(|r| Keyed::new(
                                     format!("{} {}:{}{}", r.seq, r.label.len(), r.label, r.preview),
                                     move || view! {
                                     <li>
                                         <button type="button" class="entry"
-                                            aria-pressed=move || (current() == Some(r.seq)).to_string()
+                                            aria-pressed=text(move || (current() == Some(r.seq)).to_string())
                                             on:click=handler(move |_| picked.set(Some(r.seq)))>
                                             <span class="entry-label">{r.label.clone()}</span>
                                             <span class="entry-preview">{r.preview.clone()}</span>
