@@ -10,8 +10,10 @@
 //!
 //! For the same reason, reactive text and lists in the views return one of
 //! a few types: `String` rather than `&str` (`String::from(if … { "a" } else
-//! { "b" })`), and `Vec<AnyView>` rather than `collect_view()`'s typed views.
-//! The DOM is the same either way.
+//! { "b" })`), and `Vec<AnyView>` rather than `collect_view()`'s typed views;
+//! handlers, effects, memos and reactive text and flags are boxed here
+//! ([`handler`], [`effect`], [`memo`], [`text`], [`flag`]). The DOM is the
+//! same either way.
 
 use std::sync::Arc;
 
