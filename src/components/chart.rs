@@ -25,7 +25,7 @@ use model::{PanelId, Rect, Series};
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
-use crate::components::erased::{effect, handler, keyed, memo, Keyed};
+use crate::components::erased::{effect, handler, keyed, memo, text, Keyed};
 use crate::state::use_app;
 
 /// Grid and text colours when the theme does not define `--chart-grid` /
@@ -262,8 +262,8 @@ fn chart_figure(
         <figure class="chart">
             <div class="chart-controls">
                 <label class="chart-window">"Window"
-                    <select aria-label=move || format!("Chart window for {}", label.get())
-                        prop:value=move || window.get().key() on:change={handler(on_window)}>
+                    <select aria-label=text(move || format!("Chart window for {}", label.get()))
+                        prop:value=text(move || window.get().key().to_string()) on:change={handler(on_window)}>
                         {WindowChoice::ALL.into_iter().map(|c| view! {
                             <option value=c.key() selected={c == WindowChoice::default()}>{c.label()}</option>
                         }.into_any()).collect::<Vec<_>>()}
@@ -271,16 +271,16 @@ fn chart_figure(
                 </label>
                 <label class="check chart-normalised">
                     <input type="checkbox" bind:checked=normalised
-                        aria-label=move || format!("Normalised chart of {}", label.get()) />
+                        aria-label=text(move || format!("Normalised chart of {}", label.get())) />
                     "Normalised"
                 </label>
             </div>
             <canvas node_ref=canvas role="img"
-                aria-label=move || format!("Chart of {}", label.get())
+                aria-label=text(move || format!("Chart of {}", label.get()))
                 on:pointermove={handler(on_pointer)} on:pointerdown={handler(on_pointer)}
                 on:pointerleave={handler(move |_| pointer.set(None))}
                 on:pointercancel={handler(move |_| pointer.set(None))}></canvas>
-            <p class="readout">{move || readout_text()}</p>
+            <p class="readout">{text(readout_text)}</p>
             <figcaption>
                 {caption.map(|c| view! { <span class="chart-title">{move || c.get()}</span> })}
                 <ul class="legend">
@@ -330,10 +330,10 @@ fn legend_button(
     let accessible_name = name.clone();
     view! {
         <li>
-            <button type="button" class="series" aria-pressed=move || shown().to_string()
+            <button type="button" class="series" aria-pressed=text(move || shown().to_string())
                 aria-label=accessible_name on:click={handler(toggle)}>
-                <span class="swatch" style:background-color=move || colour()></span>
-                <span class="series-name">{name}</span>" "<b class="series-value">{move || value()}</b>
+                <span class="swatch" style:background-color=text(colour)></span>
+                <span class="series-name">{name}</span>" "<b class="series-value">{text(value)}</b>
             </button>
         </li>
     }

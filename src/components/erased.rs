@@ -10,8 +10,10 @@
 //!
 //! For the same reason, reactive text and lists in the views return one of
 //! a few types: `String` rather than `&str` (`String::from(if … { "a" } else
-//! { "b" })`), and `Vec<AnyView>` rather than `collect_view()`'s typed views.
-//! The DOM is the same either way.
+//! { "b" })`), and `Vec<AnyView>` rather than `collect_view()`'s typed views;
+//! handlers, effects, memos and reactive text and flags are boxed here
+//! ([`handler`], [`effect`], [`memo`], [`text`], [`flag`]). The DOM is the
+//! same either way.
 
 use std::sync::Arc;
 
@@ -106,4 +108,28 @@ pub fn effect(f: impl FnMut() + 'static) {
 
 fn effect_erased(mut f: Box<dyn FnMut()>) {
     Effect::new(move |_| f());
+}
+
+/// Reactive text as one type, for attributes (`aria-label=text(move || …)`,
+/// `style:height=…`, `prop:value=…`) and children (`{text(move || …)}`).
+///
+/// With `erase_components` every attribute of a `view!` element becomes an
+/// `AnyAttribute`, whose code (build, rebuild, clone, …: about 1 KB of wasm)
+/// is compiled once per attribute and value type, and each closure is a type
+/// of its own; reactive text children likewise compile their rendering per
+/// closure. Boxed, all the uses of one attribute share one copy.
+pub type Text = Box<dyn Fn() -> String + Send + Sync>;
+
+/// `move || …` as a [`Text`].
+pub fn text(f: impl Fn() -> String + Send + Sync + 'static) -> Text {
+    Box::new(f)
+}
+
+/// A reactive flag as one type (`class:x=flag(move || …)`), for the same
+/// reason as [`Text`].
+pub type Flag = Box<dyn Fn() -> bool + Send + Sync>;
+
+/// `move || …` as a [`Flag`].
+pub fn flag(f: impl Fn() -> bool + Send + Sync + 'static) -> Flag {
+    Box::new(f)
 }

@@ -6,6 +6,7 @@ pub mod chart;
 pub mod connection_bar;
 pub mod connection_form;
 pub mod decoders;
+pub mod dom;
 pub mod erased;
 pub mod keep;
 pub mod mqtt5;

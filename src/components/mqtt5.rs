@@ -4,13 +4,17 @@
 //! connection bar while connected with MQTT 5).
 //!
 //! Plain HTML controls, each with its own visible label; the values are
-//! checked by `client::settings`, whose sentence the form shows.
+//! checked by `client::settings`, whose sentence the form shows. The
+//! options are a static card (docs/architecture.md, "Static cards"):
+//! constant markup, the values owned by `Mqtt5Fields` and bound to the
+//! controls by `components::dom`.
 
 use leptos::prelude::*;
 use mqtt_session::{Granted, Options};
 
 use crate::client::settings::{persistent_session_hint, Mqtt5Values};
-use crate::components::erased::show;
+use crate::components::dom::{fill_pairs, set_flag, set_text, write_back, Bindings, Bound};
+use crate::components::erased::effect;
 use crate::state::use_app;
 
 /// The "MQTT 5 options" fields of the connection form, as typed.
@@ -110,92 +114,67 @@ impl Mqtt5Fields {
     }
 }
 
-/// A labelled text or number input. The MQTT 5 controls are built with
-/// these few functions, so their view code is compiled once, not once per
-/// control.
-pub fn field(
-    label: &'static str,
-    kind: &'static str,
-    value: RwSignal<String>,
-    placeholder: &'static str,
-) -> AnyView {
-    let class = if kind == "number" { "narrow" } else { "" };
-    view! {
-        <label>{label}
-            <input type=kind class=class bind:value=value placeholder=placeholder spellcheck="false" />
-        </label>
-    }
-    .into_any()
+/// The "MQTT 5 options" section's controls; ids are `m5-*`, bound to
+/// [`Mqtt5Fields`] by [`bindings`].
+const OPTIONS: &str = concat!(
+    r#"<legend>MQTT 5 options</legend><div class="row">"#,
+    r#"<label>Session expiry (s)<input id="m5-expiry" type="number" class="narrow" placeholder="auto" spellcheck="false"></label>"#,
+    r#"<label>Receive maximum<input id="m5-recv" type="number" class="narrow" placeholder="65535" spellcheck="false"></label>"#,
+    r#"<label>Topic alias maximum<input id="m5-alias" type="number" class="narrow" placeholder="0" spellcheck="false"></label>"#,
+    r#"<label class="check"><input type="checkbox" id="m5-rri">Request response information</label>"#,
+    r#"<label class="check"><input type="checkbox" id="m5-rpi">Request problem information</label>"#,
+    r#"<label class="grow">Connection user properties<textarea id="m5-props" rows="2" spellcheck="false" placeholder="key = value, one a line"></textarea></label>"#,
+    r#"</div><p class="hint expiry-hint" aria-live="polite" id="m5-hint"></p><div class="row">"#,
+    r#"<label>Will delay (s)<input id="m5-will-delay" type="number" class="narrow" placeholder="0" spellcheck="false"></label>"#,
+    r#"<label>Will message expiry (s)<input id="m5-will-expiry" type="number" class="narrow" placeholder="none" spellcheck="false"></label>"#,
+    r#"<label>Will content type<input id="m5-will-type" type="text" placeholder="text/plain" spellcheck="false"></label>"#,
+    r#"<label>Will response topic<input id="m5-will-resp" type="text" spellcheck="false"></label>"#,
+    r#"<label>Will correlation data<input id="m5-will-corr" type="text" spellcheck="false"></label>"#,
+    r#"<label class="check"><input type="checkbox" id="m5-will-utf8">Will is UTF-8 text</label>"#,
+    r#"<label class="grow">Will user properties<textarea id="m5-will-props" rows="2" spellcheck="false" placeholder="key = value, one a line"></textarea></label>"#,
+    r#"</div>"#,
+);
+
+/// The section's controls and the fields owning their values (the
+/// connection form's delegated `input` handler reads them).
+pub fn bindings(v: Mqtt5Fields) -> Bindings {
+    vec![
+        ("m5-expiry", Bound::Text(v.session_expiry)),
+        ("m5-recv", Bound::Text(v.receive_maximum)),
+        ("m5-alias", Bound::Text(v.topic_alias_maximum)),
+        ("m5-rri", Bound::Check(v.request_response_information)),
+        ("m5-rpi", Bound::Check(v.request_problem_information)),
+        ("m5-props", Bound::Text(v.user_properties)),
+        ("m5-will-delay", Bound::Text(v.will_delay)),
+        ("m5-will-expiry", Bound::Text(v.will_message_expiry)),
+        ("m5-will-type", Bound::Text(v.will_content_type)),
+        ("m5-will-resp", Bound::Text(v.will_response_topic)),
+        ("m5-will-corr", Bound::Text(v.will_correlation_data)),
+        ("m5-will-utf8", Bound::Check(v.will_payload_utf8)),
+        ("m5-will-props", Bound::Text(v.will_user_properties)),
+    ]
 }
 
-/// A labelled checkbox.
-pub fn check(label: &'static str, value: RwSignal<bool>) -> AnyView {
-    view! { <label class="check"><input type="checkbox" bind:checked=value />{label}</label> }
-        .into_any()
-}
-
-/// A labelled text area for `key = value` lines.
-fn lines(label: &'static str, value: RwSignal<String>) -> AnyView {
-    view! {
-        <label class="grow">{label}
-            <textarea rows="2" bind:value=value spellcheck="false" placeholder="key = value, one a line"></textarea>
-        </label>
-    }
-    .into_any()
-}
-
-/// The connection form's "MQTT 5 options" section.
+/// The connection form's "MQTT 5 options" section: static markup (see
+/// docs/architecture.md, "Static cards"; with the rest of the connection
+/// form this saved 1.2 KB of gzipped wasm over `view!` per control). Typing
+/// is read by the form's one `input` handler; these effects write the
+/// fields back (a loaded profile) and the session expiry hint.
 #[component]
 pub fn Mqtt5Options() -> impl IntoView {
     let f = use_app().form;
     let v = f.v5;
-    let expiry_hint = move || {
+    write_back(&bindings(v));
+    effect(move || {
         let typed = v.session_expiry.get();
         let auto = typed.trim().is_empty().then_some(
             "Session expiry left empty (auto): 0 with a clean session, one hour (3600 s) without.",
         );
-        persistent_session_hint(f.protocol.get(), f.clean_session.get(), &typed)
-            .or(auto)
-            .map(String::from)
-    };
-    let connect = vec![
-        field("Session expiry (s)", "number", v.session_expiry, "auto"),
-        field("Receive maximum", "number", v.receive_maximum, "65535"),
-        field("Topic alias maximum", "number", v.topic_alias_maximum, "0"),
-        check(
-            "Request response information",
-            v.request_response_information,
-        ),
-        check("Request problem information", v.request_problem_information),
-        lines("Connection user properties", v.user_properties),
-    ];
-    let will = vec![
-        field("Will delay (s)", "number", v.will_delay, "0"),
-        field(
-            "Will message expiry (s)",
-            "number",
-            v.will_message_expiry,
-            "none",
-        ),
-        field(
-            "Will content type",
-            "text",
-            v.will_content_type,
-            "text/plain",
-        ),
-        field("Will response topic", "text", v.will_response_topic, ""),
-        field("Will correlation data", "text", v.will_correlation_data, ""),
-        check("Will is UTF-8 text", v.will_payload_utf8),
-        lines("Will user properties", v.will_user_properties),
-    ];
-    view! {
-        <fieldset class="mqtt5">
-            <legend>"MQTT 5 options"</legend>
-            <div class="row">{connect}</div>
-            <p class="hint expiry-hint" aria-live="polite">{expiry_hint}</p>
-            <div class="row">{will}</div>
-        </fieldset>
-    }
+        let hint =
+            persistent_session_hint(f.protocol.get(), f.clean_session.get(), &typed).or(auto);
+        set_text("m5-hint", hint.unwrap_or_default());
+    });
+    view! { <fieldset class="mqtt5" inner_html=OPTIONS></fieldset> }
 }
 
 /// What the broker granted, one `(name, value)` a row, in words. `asked`
@@ -263,32 +242,37 @@ pub fn granted_rows(g: &Granted, asked: &Options) -> Vec<(&'static str, String)>
     ]
 }
 
+/// "Broker granted"'s fixed part; the rows are written as text.
+const GRANTED: &str = concat!(
+    r#"<summary>Broker granted</summary>"#,
+    r#"<dl aria-label="What the broker granted" id="granted-rows"></dl>"#,
+);
+
 /// "Broker granted": what the broker's CONNACK said (MQTT 5), while
-/// connected.
+/// connected. Static markup, hidden otherwise.
 #[component]
 pub fn BrokerGranted() -> impl IntoView {
     let s = use_app();
-    let rows = move || {
-        let Some(g) = s.granted.get() else {
-            return Vec::new();
+    effect(move || {
+        let shown = s.granted.get().filter(|_| s.status.get().is_connected());
+        let Some(g) = shown else {
+            // Hidden, and closed again as a new disclosure would be.
+            set_flag("granted", "hidden", true);
+            set_flag("granted", "open", false);
+            return;
         };
         let asked = s
             .client()
             .peek(|sup| sup.target().map(|t| t.options.clone()))
             .unwrap_or_default();
-        granted_rows(&g, &asked)
+        let rows: Vec<(String, String)> = granted_rows(&g, &asked)
             .into_iter()
-            .map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }.into_any())
-            .collect::<Vec<_>>()
-    };
-    view! {
-        {show(move || s.granted.get().is_some() && s.status.get().is_connected(), move || view! {
-            <details class="granted">
-                <summary>"Broker granted"</summary>
-                <dl aria-label="What the broker granted">{rows}</dl>
-            </details>
-        }.into_any())}
-    }
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        fill_pairs("granted-rows", &rows);
+        set_flag("granted", "hidden", false);
+    });
+    view! { <details class="granted" id="granted" hidden inner_html=GRANTED></details> }
 }
 
 #[cfg(test)]

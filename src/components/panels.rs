@@ -14,7 +14,7 @@ use model::decimal::Shortest;
 use model::{NodeId, PanelId, SubId, TopicTree, TreeFilter};
 
 use crate::components::chart::FieldChart;
-use crate::components::erased::{effect, handler, keyed, memo, show, Keyed};
+use crate::components::erased::{effect, flag, handler, keyed, memo, show, text, Keyed};
 use crate::components::stream_controls::StreamControls;
 use crate::components::topic_panel::TopicPanel;
 use crate::components::windowing::visible_items;
@@ -231,7 +231,7 @@ pub fn Panels() -> impl IntoView {
     view! {
         <section class="panels" aria-label="Panels">
             <StreamControls />
-            <h2 class="selection">{move || selection()}</h2>
+            <h2 class="selection">{text(selection)}</h2>
             // Rebuilt whenever another node or field is charted (the chart
             // takes its field once, when it is made).
             {move || v.field_chart.get().map(|(_, field)| view! {
@@ -244,16 +244,16 @@ pub fn Panels() -> impl IntoView {
                 </div>
             }.into_any())}
             <div class="panel-scroll" node_ref=scroller on:scroll=handler(move |_| measure())
-                class:compact=move || v.compact.get()>
-                <div class="panel-spacer" style:height=move || format!("{}px", Shortest(total()))>
-                    <div class="panel-window" style:transform=move || format!("translateY({}px)", Shortest(offset()))>
+                class:compact=flag(move || v.compact.get())>
+                <div class="panel-spacer" style:height=text(move || format!("{}px", Shortest(total())))>
+                    <div class="panel-window" style:transform=text(move || format!("translateY({}px)", Shortest(offset())))>
                         {keyed(move || shown().into_iter().map(|it| Keyed::new(it.key(), move || {match it {
                                 Item::Heading { title, colour, count, .. } => view! {
                                     <h3 class="group-heading"><span class="swatch" style:background-color=colour></span>
                                         <code>{title}</code>" "<span class="count">{if count == 1 { "1 topic".to_string() } else { format!("{count} topics") }}</span></h3>
                                 }.into_any(),
                                 Item::Cards(ids, group) => view! {
-                                    <div class="card-row" role="group" aria-label=format!("Topics matching {group}") style:grid-template-columns=move || format!("repeat({}, minmax(0, 1fr))", cols.get())>
+                                    <div class="card-row" role="group" aria-label=format!("Topics matching {group}") style:grid-template-columns=text(move || format!("repeat({}, minmax(0, 1fr))", cols.get()))>
                                         {ids.into_iter().map(|id| view! { <TopicPanel id=id /> }.into_any()).collect::<Vec<_>>()}
                                     </div>
                                 }.into_any(),

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::actions;
 use crate::client::supervisor::Status;
-use crate::components::erased::{handler, show};
+use crate::components::erased::{handler, show, text};
 use crate::state::use_app;
 
 /// Shows connecting / connected / reconnecting in N s / disconnected, with the
@@ -17,7 +17,7 @@ use crate::state::use_app;
 #[allow(clippy::redundant_closure)]
 pub fn StatusLine() -> impl IntoView {
     let s = use_app();
-    let text = move || s.status.get().describe(s.clock.get());
+    let line = move || s.status.get().describe(s.clock.get());
     let class = move || match s.status.get() {
         Status::Connected { .. } => "status ok",
         Status::Connecting { .. } => "status busy",
@@ -26,7 +26,7 @@ pub fn StatusLine() -> impl IntoView {
         Status::Disconnected { reason: None } => "status",
     };
     view! {
-        <p class=move || class() role="status" aria-live="polite" title=move || text()><span>{move || text()}</span></p>
+        <p class=text(move || class().to_string()) role="status" aria-live="polite" title=text(line)><span>{text(line)}</span></p>
         {show(move || matches!(s.status.get(), Status::Reconnecting { .. }), move || view! {
             <button type="button" class="small" on:click={handler(move |_| actions::reconnect_now(s))}>"Reconnect now"</button>
         }.into_any())}

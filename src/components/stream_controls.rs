@@ -10,7 +10,7 @@ use model::{PayloadFormat, TopicTree};
 use mqtt_session::QoS;
 
 use crate::actions;
-use crate::components::erased::{handler, memo, show};
+use crate::components::erased::{flag, handler, memo, show, text};
 use crate::state::use_app;
 
 /// Topics listed by name in the confirmation; the rest are counted.
@@ -181,26 +181,26 @@ pub fn StreamControls() -> impl IntoView {
     };
     let not_kept = move || s.model(|d| d.last_not_kept().map(|n| n.describe()));
     view! {
-        <p class="stats" aria-live="off">{move || stats()}</p>
+        <p class="stats" aria-live="off">{text(stats)}</p>
         {show(move || not_kept().is_some(), move || view! {
             <p class="hint not-kept" aria-live="polite">{move || not_kept()}</p>
         }.into_any())}
         <div class="stream-controls row">
-            <button type="button" on:click={handler(toggle_pause)} aria-pressed=move || v.paused_at.get().is_some().to_string()>
-                {move || String::from(if v.paused_at.get().is_some() { "Resume display" } else { "Pause display" })}
+            <button type="button" on:click={handler(toggle_pause)} aria-pressed=text(move || v.paused_at.get().is_some().to_string())>
+                {text(move || String::from(if v.paused_at.get().is_some() { "Resume display" } else { "Pause display" }))}
             </button>
             <button type="button" class="small" on:click={handler(move |_| s.change_model(|d| d.clear_panels()))}>"Clear panels"</button>
             <label class="check"><input type="checkbox" bind:checked=v.compact />"Compact panels"</label>
             <label>"Field to chart"
-                <select on:change={handler(move |ev| field.set(event_target_value(&ev)))} prop:value=move || field.get()>
+                <select on:change={handler(move |ev| field.set(event_target_value(&ev)))} prop:value=text(move || field.get())>
                     {move || fields().into_iter().map(|f| view! { <option value=f.clone()>{f.clone()}</option> }.into_any()).collect::<Vec<_>>()}
                 </select>
             </label>
-            <button type="button" class="small" on:click={handler(chart_field)} disabled=move || fields().is_empty()>
+            <button type="button" class="small" on:click={handler(chart_field)} disabled=flag(move || fields().is_empty())>
                 "Chart field across topics"
             </button>
-            <button type="button" class="small" on:click={handler(ask_clear)} disabled=move || retained_here() == 0 || !s.status.get().is_connected()>
-                {move || format!("Clear retained under {} ({})", node_name(), retained_here())}
+            <button type="button" class="small" on:click={handler(ask_clear)} disabled=flag(move || retained_here() == 0 || !s.status.get().is_connected())>
+                {text(move || format!("Clear retained under {} ({})", node_name(), retained_here()))}
             </button>
         </div>
         {show(move || crate::lag::describe(s.behind_ms.get()).is_some(), move || view! {

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::erased::handler;
+use crate::components::erased::{handler, text};
 
 /// Where the choice is kept.
 const THEME_KEY: &str = "mqdash.theme";
@@ -48,7 +48,7 @@ pub fn ThemeSwitch() -> impl IntoView {
     };
     view! {
         <label class="theme">"Theme"
-            <select prop:value=move || theme.get() on:change={handler(on_change)}>
+            <select prop:value=text(move || theme.get()) on:change={handler(on_change)}>
                 <option value="system">"System"</option>
                 <option value="light">"Light"</option>
                 <option value="dark">"Dark"</option>

@@ -7,6 +7,9 @@
 //! on the topic (JSON-aware: changed fields, not changed characters;
 //! `model::diff_payloads`).
 //!
+//! The head and the picked message are static markup (docs/architecture.md,
+//! "Static cards": one delegated click handler, the message written by
+//! [`draw_shown`] with `textContent`); the windowed history stays `view!`.
 //! Payloads, topics and properties are text nodes, never HTML.
 
 use leptos::html::Div;
@@ -18,7 +21,8 @@ use model::{
 };
 use mqtt_session::QoS;
 
-use crate::components::erased::{effect, handler, keyed, memo, show, Keyed};
+use crate::components::dom::{self, append, set_text};
+use crate::components::erased::{effect, handler, keyed, memo, show, text, Keyed};
 use crate::components::topic_panel::property_lines;
 use crate::components::windowing::visible_range;
 use crate::files::copy_to_clipboard;
@@ -141,6 +145,71 @@ fn diff_lines(d: &Diff) -> Vec<(&'static str, String)> {
                 "{old_len} bytes → {new_len} bytes; first difference at byte {first_difference}"
             ),
         )],
+    }
+}
+
+/// The detail's head; ids are `td-*`.
+const HEAD: &str = concat!(
+    r#"<h2><code id="td-topic"></code></h2><div class="buttons">"#,
+    r#"<button type="button" class="small" id="td-copy-topic">Copy topic</button>"#,
+    r#"<button type="button" class="small" id="td-copy-payload">Copy payload</button>"#,
+    r#"<button type="button" class="small" id="td-again">Publish again</button>"#,
+    r#"<button type="button" class="small" id="td-close">Close detail</button></div>"#,
+);
+
+/// The picked message, written by [`draw_shown`]. `td-more` holds "showing
+/// part of N bytes" and Show all / Show less while there is more to show
+/// (made only then: the tests find the detail's one other `p.hint`).
+const MESSAGE: &str = concat!(
+    r#"<h3>Message</h3><p class="meta" id="td-meta"></p>"#,
+    r#"<pre class="payload full" tabindex="0" aria-label="Payload of the message" id="td-body"></pre>"#,
+    r#"<ul class="props" aria-label="Message properties" id="td-props" hidden></ul>"#,
+    r#"<div id="td-more"></div><h3>Diff with the message before</h3>"#,
+    r#"<pre class="diff" tabindex="0" aria-label="Diff with the message before" id="td-diff"></pre>"#,
+);
+
+/// Writes the picked message (`all`: Show all was pressed) into the
+/// detail, as text. The Show all paragraph is made once and kept while it
+/// is needed, so its button keeps the keyboard when pressed.
+fn draw_shown(x: Option<&Shown>, all: bool) {
+    set_text("td-meta", x.map_or("", |x| &x.meta));
+    set_text("td-body", x.map_or("", |x| &x.body));
+    let props = x.map_or(&[][..], |x| &x.props[..]);
+    if let Some(ul) = dom::by_id("td-props") {
+        ul.set_text_content(None);
+        for line in props {
+            append(&ul, "li", line);
+        }
+        let _ = ul.toggle_attribute_with_force("hidden", props.is_empty());
+    }
+    let truncated = x.and_then(|x| x.truncated_from);
+    if let Some(more) = dom::by_id("td-more") {
+        if truncated.is_none() && !all {
+            more.set_text_content(None);
+        } else if more.child_element_count() == 0 {
+            if let Some(p) = append(&more, "p", "") {
+                p.set_class_name("hint");
+                if let Some(t) = append(&p, "span", "") {
+                    t.set_id("td-part");
+                }
+                if let Some(b) = append(&p, "button", "") {
+                    let _ = b.set_attribute("type", "button");
+                    b.set_class_name("small");
+                    b.set_id("td-all");
+                }
+            }
+        }
+    }
+    let part = truncated.map(|n| format!("showing part of {n} bytes "));
+    set_text("td-part", part.as_deref().unwrap_or(""));
+    set_text("td-all", if all { "Show less" } else { "Show all" });
+    if let Some(pre) = dom::by_id("td-diff") {
+        pre.set_text_content(None);
+        for (class, line) in x.map_or(&[][..], |x| &x.diff[..]) {
+            if let Some(span) = append(&pre, "span", &format!("{line}\n")) {
+                span.set_class_name(class);
+            }
+        }
     }
 }
 
@@ -290,7 +359,7 @@ fn DetailBody() -> impl IntoView {
         });
         out
     });
-    let copy_payload = move |_| {
+    let copy_payload = move || {
         let Some(seq) = current() else { return };
         entry(seq, &mut |e| {
             let text = match std::str::from_utf8(&e.payload) {
@@ -301,7 +370,7 @@ fn DetailBody() -> impl IntoView {
         });
         note.set(Some("Payload copied.".into()));
     };
-    let publish_again = move |_| {
+    let publish_again = move || {
         let Some(seq) = current() else { return };
         let t = topic.get_untracked();
         let mut binary_correlation = false;
@@ -363,61 +432,43 @@ fn DetailBody() -> impl IntoView {
             })
             .unwrap_or_default()
     };
+    effect(move || set_text("td-topic", &topic.get()));
+    effect(move || {
+        let all = show_all.get();
+        shown.with(|x| draw_shown(x.as_ref(), all));
+    });
+    let on_click = move |ev: leptos::ev::MouseEvent| match dom::button_id(&ev).as_str() {
+        "td-copy-topic" => {
+            copy_to_clipboard(&topic.get_untracked());
+            note.set(Some("Topic copied.".into()));
+        }
+        "td-copy-payload" => copy_payload(),
+        "td-again" => publish_again(),
+        "td-close" => v.detail.set(None),
+        "td-all" => show_all.update(|x| *x = !*x),
+        _ => {}
+    };
     view! {
-        <section class="detail" role="region" aria-label=move || format!("Detail of {}", topic.get())>
-            <header class="detail-head">
-                <h2><code>{move || topic.get()}</code></h2>
-                <div class="buttons">
-                    <button type="button" class="small" on:click=handler(move |_| {
-                        copy_to_clipboard(&topic.get_untracked());
-                        note.set(Some("Topic copied.".into()));
-                    })>"Copy topic"</button>
-                    <button type="button" class="small" on:click=handler(copy_payload)>"Copy payload"</button>
-                    <button type="button" class="small" on:click=handler(publish_again)>"Publish again"</button>
-                    <button type="button" class="small" on:click=handler(move |_| v.detail.set(None))>"Close detail"</button>
-                </div>
-            </header>
-            <p class="hint" aria-live="polite">{move || note.get()}</p>
+        <section class="detail" role="region" aria-label=text(move || format!("Detail of {}", topic.get()))
+            on:click=handler(on_click)>
+            <header class="detail-head" inner_html=HEAD></header>
+            <p class="hint" aria-live="polite">{text(move || note.get().unwrap_or_default())}</p>
             <div class="detail-grid">
-                <div class="detail-message">
-                    <h3>"Message"</h3>
-                    <p class="meta">{move || shown.with(|x| x.as_ref().map(|x| x.meta.clone()))}</p>
-                    <pre class="payload full" tabindex="0" aria-label="Payload of the message">{move || shown.with(|x| x.as_ref().map(|x| x.body.clone()))}</pre>
-                    {show(move || shown.with(|x| x.as_ref().is_some_and(|x| !x.props.is_empty())), move || view! {
-                        <ul class="props" aria-label="Message properties">
-                            {move || shown.with(|x| x.as_ref().map(|x| x.props.clone())).unwrap_or_default().into_iter()
-                                .map(|line| view! { <li>{line}</li> }.into_any()).collect::<Vec<_>>()}
-                        </ul>
-                    }.into_any())}
-                    {show(move || shown.with(|x| x.as_ref().and_then(|x| x.truncated_from).is_some()) || show_all.get(), move || view! {
-                        <p class="hint">
-                            {move || shown.with(|x| x.as_ref().and_then(|x| x.truncated_from)).map(|n| format!("showing part of {n} bytes "))}
-                            <button type="button" class="small" on:click=handler(move |_| show_all.update(|x| *x = !*x))>
-                                {move || String::from(if show_all.get() { "Show less" } else { "Show all" })}
-                            </button>
-                        </p>
-                    }.into_any())}
-                    <h3>"Diff with the message before"</h3>
-                    <pre class="diff" tabindex="0" aria-label="Diff with the message before">
-                        {move || shown.with(|x| x.as_ref().map(|x| x.diff.clone())).unwrap_or_default().into_iter().map(|(class, line)| view! {
-                            <span class=class>{line}"\n"</span>
-                        }.into_any()).collect::<Vec<_>>()}
-                    </pre>
-                </div>
+                <div class="detail-message" inner_html=MESSAGE></div>
                 <div class="detail-history">
-                    <h3>{move || history_counts()}</h3>
+                    <h3>{text(history_counts)}</h3>
                     <label>"Search payloads"
                         <input type="search" bind:value=search spellcheck="false" placeholder="text in payloads" />
                     </label>
                     <div class="history-scroll" node_ref=scroller on:scroll=on_scroll>
-                        <div style:height=move || format!("{}px", Shortest(total()))>
-                            <ol class="history-list" aria-label="History" style:transform=move || format!("translateY({}px)", Shortest(offset()))>
+                        <div style:height=text(move || format!("{}px", Shortest(total())))>
+                            <ol class="history-list" aria-label="History" style:transform=text(move || format!("translateY({}px)", Shortest(offset())))>
                                 {keyed(move || rows().into_iter().map(|r| Keyed::new(
                                     format!("{} {}:{}{}", r.seq, r.label.len(), r.label, r.preview),
                                     move || view! {
                                     <li>
                                         <button type="button" class="entry"
-                                            aria-pressed=move || (current() == Some(r.seq)).to_string()
+                                            aria-pressed=text(move || (current() == Some(r.seq)).to_string())
                                             on:click=handler(move |_| picked.set(Some(r.seq)))>
                                             <span class="entry-label">{r.label.clone()}</span>
                                             <span class="entry-preview">{r.preview.clone()}</span>

@@ -16,7 +16,7 @@ use model::decimal::Fixed;
 use model::{PanelId, PayloadView, PublishProperties};
 
 use crate::components::chart::Chart;
-use crate::components::erased::{handler, memo, show};
+use crate::components::erased::{flag, handler, memo, show, text};
 use crate::state::{use_app, AppState};
 
 /// Bytes of a payload shown in the card (the detail shows all of it).
@@ -142,36 +142,36 @@ pub fn TopicPanel(
         untrack(|| s.with_panel(id, |p| format!("{} msg/s", Fixed(p.rate(now), 1))))
     };
     view! {
-        <article class="panel" role="region" aria-label=move || topic()>
+        <article class="panel" role="region" aria-label=text(topic)>
             <header>
-                <h3 class="topic">{move || topic()}</h3>
+                <h3 class="topic">{text(topic)}</h3>
                 <span class="flags">
-                    <button type="button" class="small pin" aria-pressed=move || pinned().to_string()
-                        aria-label=move || format!("Pin {}", topic()) on:click=handler(move |_| {
+                    <button type="button" class="small pin" aria-pressed=text(move || pinned().to_string())
+                        aria-label=text(move || format!("Pin {}", topic())) on:click=handler(move |_| {
                             let on = !pinned();
                             s.change_model(|d| d.set_pinned(id, on));
-                        })>{move || String::from(if pinned() { "Unpin" } else { "Pin" })}</button>
-                    <button type="button" class="small" aria-label=move || format!("Open {}", topic())
+                        })>{text(move || String::from(if pinned() { "Unpin" } else { "Pin" }))}</button>
+                    <button type="button" class="small" aria-label=text(move || format!("Open {}", topic()))
                         on:click=handler(move |_| s.view.detail.set(Some(id)))>"Open"</button>
-                    <span class="flag">{move || get().map(|x| format!("QoS {}", x.qos))}</span>
+                    <span class="flag">{text(move || get().map(|x| format!("QoS {}", x.qos)).unwrap_or_default())}</span>
                     {show(move || get().is_some_and(|x| x.retain), move || view! {<span class="flag retain">"retained"</span>}.into_any())}
                     {show(move || get().is_some_and(|x| x.dup), move || view! {<span class="flag dup">"dup"</span>}.into_any())}
                 </span>
             </header>
             <p class="meta">
-                <span class="kind">{move || get().map(|x| x.kind)}</span>
-                " · "<span class="size">{move || get().map(|x| format!("{} bytes", x.size))}</span>
-                " · "<span class="count">{move || get().map(|x| format!("{} msgs", x.count))}</span>
-                " · "<span class="rate">{move || rate()}</span>
-                " · "<time>{move || get().map(|x| x.received)}</time>
+                <span class="kind">{text(move || get().map(|x| x.kind).unwrap_or_default())}</span>
+                " · "<span class="size">{text(move || get().map(|x| format!("{} bytes", x.size)).unwrap_or_default())}</span>
+                " · "<span class="count">{text(move || get().map(|x| format!("{} msgs", x.count)).unwrap_or_default())}</span>
+                " · "<span class="rate">{text(move || rate().unwrap_or_default())}</span>
+                " · "<time>{text(move || get().map(|x| x.received).unwrap_or_default())}</time>
                 {show(move || get().is_some_and(|x| x.overlap_copies > 0), move || view! {
                     " · "<span class="overlap" title="copies the broker sent once per matching subscription; not counted again">
-                        {move || get().map(|x| format!("{} overlap copies", x.overlap_copies))}
+                        {text(move || get().map(|x| format!("{} overlap copies", x.overlap_copies)).unwrap_or_default())}
                     </span>
                 }.into_any())}
             </p>
-            <p class="meta props">{move || get().map(|x| x.props)}</p>
-            <pre class="payload" class:hex=move || get().is_some_and(|x| x.hex)>{move || get().map(|x| x.body)}</pre>
+            <p class="meta props">{text(move || get().map(|x| x.props).unwrap_or_default())}</p>
+            <pre class="payload" class:hex=flag(move || get().is_some_and(|x| x.hex))>{text(move || get().map(|x| x.body).unwrap_or_default())}</pre>
             {show(move || get().is_some_and(|x| x.has_series) && !s.view.compact.get(), move || view! {
                 <Chart id=id topic=Signal::derive(topic) />
             }.into_any())}

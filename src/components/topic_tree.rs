@@ -15,7 +15,7 @@ use leptos::prelude::*;
 use model::decimal::{Fixed, Shortest};
 use model::{Move, NodeId, Row, TopicTree, TreeFilter, TreeKey};
 
-use crate::components::erased::{effect, handler, keyed, memo, show, Keyed};
+use crate::components::erased::{effect, flag, handler, keyed, memo, show, text, Keyed};
 use crate::components::windowing::{scroll_to_show, visible_range};
 use crate::state::use_app;
 
@@ -236,17 +236,17 @@ pub fn TopicTreePane() -> impl IntoView {
             <label class="tree-filter">"Filter topics"
                 <input type="search" bind:value=v.tree_filter spellcheck="false"
                     placeholder="load/+/dev-321/# or text"
-                    aria-invalid=move || filter_problem().is_some().to_string() />
+                    aria-invalid=text(move || filter_problem().is_some().to_string()) />
             </label>
-            <p class="hint" class:bad=move || filter_problem().is_some()>{move || filter_problem().unwrap_or_else(|| {
+            <p class="hint" class:bad=flag(move || filter_problem().is_some())>{move || filter_problem().unwrap_or_else(|| {
                 let topics = s.live(|d| d.tree().topic_count());
                 format!("{topics} topics")
             })}</p>
             <div class="tree-scroll" node_ref=scroller on:scroll={handler(on_scroll)}>
-                <div class="tree-spacer" style:height=move || format!("{}px", Shortest(total()))>
+                <div class="tree-spacer" style:height=text(move || format!("{}px", Shortest(total())))>
                     <ul class="tree" role="tree" aria-label="Topics" tabindex="0"
                         aria-activedescendant=move || active() on:keydown={handler(on_key)}
-                        style:transform=move || format!("translateY({}px)", Shortest(offset()))>
+                        style:transform=text(move || format!("translateY({}px)", Shortest(offset())))>
                         {keyed(move || {
                             views.with(|vs| {
                                 vs.iter()
@@ -289,21 +289,21 @@ fn TreeRow(
         <li role="treeitem" id=element_id(node) prop:ariaLevel=level.to_string()
             aria-label=label
             aria-expanded=move || expandable().then(|| expanded().to_string())
-            aria-selected=move || (v.selected.get() == node).to_string()
-            class="tree-row" class:focused=move || focus.get() == node
-            class:recent=move || row_of(node).is_some_and(|r| r.recent)
+            aria-selected=text(move || (v.selected.get() == node).to_string())
+            class="tree-row" class:focused=flag(move || focus.get() == node)
+            class:recent=flag(move || row_of(node).is_some_and(|r| r.recent))
             style:padding-left=format!("{}rem", Fixed(0.2 + 0.9 * (level as f64 - 1.0), 1))
             on:click={handler(move |_| select(node))}>
             <span class="twisty" aria-hidden="true"
                 on:click={handler(move |ev: web_sys::MouseEvent| { ev.stop_propagation(); toggle(node); })}>
-                {move || String::from(if !expandable() { " " } else if expanded() { "▾" } else { "▸" })}
+                {text(move || String::from(if !expandable() { " " } else if expanded() { "▾" } else { "▸" }))}
             </span>
             <span class="node-name">{name}</span>
-            <span class="node-counts">{move || field(|r| r.counts.clone())()}</span>
+            <span class="node-counts">{text(field(|r| r.counts.clone()))}</span>
             {show(move || row_of(node).is_some_and(|r| r.retained.is_some()), move || view! {
-                <span class="flag retain">{move || field(|r| r.retained.clone().unwrap_or_default())()}</span>
+                <span class="flag retain">{text(field(|r| r.retained.clone().unwrap_or_default()))}</span>
             }.into_any())}
-            <span class="node-preview">{move || field(|r| r.preview.clone())()}</span>
+            <span class="node-preview">{text(field(|r| r.preview.clone()))}</span>
         </li>
     }
 }
