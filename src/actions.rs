@@ -6,7 +6,7 @@
 //! reads the form, calls them and reports their sentences.
 
 use leptos::prelude::*;
-use model::{encode, ImportReport, PayloadFormat, ProfileStore, PropertiesForm, PublishTemplate};
+use model::{encode, PayloadFormat, ProfileStore, PropertiesForm, PublishTemplate};
 use mqtt_session::{ProtocolVersion, PublishId, PublishProperties, QoS};
 
 use crate::client::browser::now_ms;
@@ -506,36 +506,28 @@ pub fn export_profiles(s: AppState) -> Result<String, String> {
 }
 
 /// Merges profiles from an exported JSON file's text into the store.
-pub fn import_profiles(s: AppState, text: &str) -> Result<String, String> {
-    let mut store = s.profiles.get_untracked();
-    let report = store.import_json(text)?;
-    persist(s, store)?;
-    Ok(import_message(&report))
-}
-
-/// "imported profiles: added a, b; replaced c; templates added t" (or
-/// "…: no profiles in the file"), written without `format!`.
-fn import_message(report: &ImportReport) -> String {
-    const HEAD: &str = "imported profiles: ";
-    let mut message = String::from(HEAD);
-    for (word, names) in [
-        ("added ", &report.added),
-        ("replaced ", &report.replaced),
-        ("templates added ", &report.templates_added),
-        ("templates replaced ", &report.templates_replaced),
-    ] {
-        if !names.is_empty() {
-            if message.len() > HEAD.len() {
-                message.push_str("; ");
+pub fn import_profiles(
+    s: AppState,
+    text: String,
+    done: impl FnOnce(Result<String, String>) + 'static,
+) {
+    // The file's strict checks (every key, every type, with sentences) run
+    // in the on-demand module (`crates/decoders-wasm`), so their code is
+    // not in the first load; the page reads back the merged store.
+    crate::decoders::when_ready(move |ready| {
+        let merged = ready.and_then(|()| {
+            let current = s.profiles.get_untracked().to_json();
+            crate::decoders::import_profiles(&current, &text)
+        });
+        done(merged.and_then(|(message, store_json)| {
+            let (store, problem) = ProfileStore::from_json(&store_json);
+            if let Some(p) = problem {
+                return Err(format!("the merged profiles could not be read back: {p}"));
             }
-            message.push_str(word);
-            message.push_str(&names.join(", "));
-        }
-    }
-    if message.len() == HEAD.len() {
-        message.push_str("no profiles in the file");
-    }
-    message
+            persist(s, store)?;
+            Ok(message)
+        }));
+    });
 }
 
 /// The shareable link of the current broker (the connection's, else the
@@ -627,42 +619,5 @@ pub fn start_from_location(s: AppState) {
     s.link_problems.set(problems);
     if query.connect {
         connect(s);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_import_message_names_what_was_added_and_replaced() {
-        let report = |added: &[&str], replaced: &[&str]| ImportReport {
-            added: added.iter().map(|s| s.to_string()).collect(),
-            replaced: replaced.iter().map(|s| s.to_string()).collect(),
-            ..ImportReport::default()
-        };
-        assert_eq!(
-            import_message(&report(&[], &[])),
-            "imported profiles: no profiles in the file"
-        );
-        assert_eq!(
-            import_message(&report(&["a", "b "], &[])),
-            "imported profiles: added a, b "
-        );
-        assert_eq!(
-            import_message(&report(&[], &["c"])),
-            "imported profiles: replaced c"
-        );
-        assert_eq!(
-            import_message(&report(&["a"], &["b", "c"])),
-            "imported profiles: added a; replaced b, c"
-        );
-        let mut r = report(&[], &["p"]);
-        r.templates_added = vec!["t".into()];
-        r.templates_replaced = vec!["u".into(), "v".into()];
-        assert_eq!(
-            import_message(&r),
-            "imported profiles: replaced p; templates added t; templates replaced u, v"
-        );
     }
 }

@@ -57,6 +57,9 @@ extern "C" {
     fn import_decoders(url: &str) -> js_sys::Promise;
 }
 
+/// Something to do once the module is ready (or failed to load).
+type WhenReady = Box<dyn FnOnce(Result<(), String>)>;
+
 /// The decoder module.
 enum Module {
     NotLoaded,
@@ -68,8 +71,8 @@ enum Module {
 thread_local! {
     static RULES: RefCell<DecoderRules> = RefCell::new(stored_rules());
     static MODULE: RefCell<Module> = const { RefCell::new(Module::NotLoaded) };
-    /// Schema files picked before the module was ready.
-    static PENDING_FILES: RefCell<Option<js_sys::Array>> = const { RefCell::new(None) };
+    /// What waits for the module to be ready (or to fail loading).
+    static WHEN_READY: RefCell<Vec<WhenReady>> = const { RefCell::new(Vec::new()) };
     static OUTCOME: RefCell<String> = const { RefCell::new(String::new()) };
     /// A Sparkplug B message was decoded since the node list was drawn.
     static NODES_DIRTY: Cell<bool> = const { Cell::new(false) };
@@ -318,20 +321,57 @@ fn load() {
             },
             Err(e) => Module::Failed(describe(&e)),
         };
-        let ready = matches!(module, Module::Ready { .. });
+        let outcome = match &module {
+            Module::Failed(why) => Err(format!("the decoders could not be loaded: {why}")),
+            _ => Ok(()),
+        };
         MODULE.with(|m| *m.borrow_mut() = module);
-        let pending = PENDING_FILES.with(|f| f.borrow_mut().take());
-        if ready {
+        if outcome.is_ok() {
             let problem = export("restore_schemas", &[]).and_then(|v| v.as_string());
             if let Some(p) = problem.filter(|p| !p.is_empty()) {
                 say(p);
             }
-            if let Some(files) = pending {
-                add_files(files);
-            }
+        }
+        for f in WHEN_READY.with(|w| std::mem::take(&mut *w.borrow_mut())) {
+            f(outcome.clone());
         }
         render();
     });
+}
+
+/// Runs `f` once the module is ready (at once if it is), loading it if
+/// needed; `f` gets the reason when it cannot load.
+pub fn when_ready(f: impl FnOnce(Result<(), String>) + 'static) {
+    let now = MODULE.with(|m| match &*m.borrow() {
+        Module::Ready { .. } => Some(Ok(())),
+        Module::Failed(why) => Some(Err(format!("the decoders could not be loaded: {why}"))),
+        Module::NotLoaded | Module::Loading => None,
+    });
+    match now {
+        Some(r) => f(r),
+        None => {
+            WHEN_READY.with(|w| w.borrow_mut().push(Box::new(f)));
+            if MODULE.with(|m| matches!(*m.borrow(), Module::NotLoaded)) {
+                load();
+            }
+        }
+    }
+}
+
+/// A profiles file merged into `current` by the module: the message and
+/// the merged store's JSON, or why the file was refused.
+pub fn import_profiles(current: &str, file: &str) -> Result<(String, String), String> {
+    let answer = export("import_profiles", &[current.into(), file.into()])
+        .and_then(|v| v.as_string())
+        .ok_or("the profile import could not run")?;
+    match answer.split_at_checked(1) {
+        Some(("o", rest)) => rest
+            .split_once('\u{1}')
+            .map(|(m, s)| (m.to_owned(), s.to_owned()))
+            .ok_or_else(|| "the profile import gave no profiles".to_owned()),
+        Some((_, why)) => Err(why.to_owned()),
+        None => Err("the profile import gave no answer".into()),
+    }
 }
 
 /// Hands picked schema files to the (ready) module, which keeps, compiles
@@ -563,7 +603,7 @@ fn add_rule() {
                 filter.trim()
             ));
         }
-        Err(e) => say(format!("Decoder topic filter: {e}")),
+        Err(e) => say(format!("Decoder rule filter: {e}")),
     }
 }
 
@@ -586,13 +626,9 @@ pub fn on_change(ev: &web_sys::Event) {
     if files.length() == 0 {
         return;
     }
-    if MODULE.with(|m| matches!(*m.borrow(), Module::Ready { .. })) {
-        add_files(files);
-    } else {
-        // The schema is for decoding: load the decoders now, then read it.
-        PENDING_FILES.with(|f| *f.borrow_mut() = Some(files));
-        if MODULE.with(|m| matches!(*m.borrow(), Module::NotLoaded)) {
-            load();
-        }
-    }
+    // The schema is for decoding: load the decoders now, then read it.
+    when_ready(move |ready| match ready {
+        Ok(()) => add_files(files),
+        Err(e) => say(e),
+    });
 }

@@ -300,10 +300,14 @@ impl Profiles {
         };
         let input2 = input.clone();
         files::read_picked_file(&input, move |text| {
-            let r = text.and_then(|t| actions::import_profiles(s, &t));
-            self.report(r.map_err(|e| format!("import failed: {e}")));
             // Picking the same file again must fire `change` again.
             input2.set_value("");
+            match text {
+                Ok(t) => actions::import_profiles(s, t, move |r| {
+                    self.report(r.map_err(|e| format!("import failed: {e}")));
+                }),
+                Err(e) => self.report(Err(format!("import failed: {e}"))),
+            }
         });
     }
 }

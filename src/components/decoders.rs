@@ -20,7 +20,7 @@ const CARD: &str = concat!(
     r#"<p class="hint">Payloads on topics matching a filter are read by its decoder (the first matching rule wins) and then shown, diffed, charted and exported like JSON. OneNet <code>$dp</code> frames are read without a rule.</p>"#,
     r#"<ul id="dec-rules" class="rules" aria-label="Decoder rules"></ul>"#,
     r#"<div class="row">"#,
-    r#"<label class="grow">Decoder topic filter<input id="dec-filter" type="text" spellcheck="false" placeholder="factory/+/telemetry"></label>"#,
+    r#"<label class="grow">Decoder rule filter<input id="dec-filter" type="text" spellcheck="false" placeholder="factory/+/telemetry"></label>"#,
     r#"<label>Read as<select id="dec-kind"><option value="sparkplug">Sparkplug B</option>"#,
     r#"<option value="protobuf">Protobuf</option><option value="cbor">CBOR</option>"#,
     r#"<option value="msgpack">MessagePack</option></select></label>"#,

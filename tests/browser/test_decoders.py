@@ -39,7 +39,7 @@ def decoders_card(page):
 
 def add_rule(page, filt: str, kind: str, message: str = ""):
     card = decoders_card(page)
-    card.get_by_label("Decoder topic filter").fill(filt)
+    card.get_by_label("Decoder rule filter").fill(filt)
     card.get_by_label("Read as").select_option(kind)
     card.get_by_label("Protobuf message type").fill(message)
     button(page, "Add decoder rule").click()
@@ -136,6 +136,12 @@ def test_cbor_and_messagepack_payloads_are_decoded_and_charted_by_field(page, si
         expect(c).to_contain_text("could not decode as CBOR", timeout=T)
         pub.pub("cbor/dev1/telemetry", cbor2.dumps({"temp": 99}), qos=1)
         expect(c).to_contain_text('"temp": 99', timeout=T)
+        # Decoded text is text: markup in a decoded string is shown, never run.
+        hostile = "<img src=x onerror=window.__xss=9>"
+        pub.pub("msgpack/dev2/telemetry", msgpack.packb({"note": hostile}), qos=1)
+        expect(m).to_contain_text(hostile, timeout=T)
+        assert page.evaluate("typeof window.__xss") == "undefined"
+        assert page.locator("article img").count() == 0
         expect(page.get_by_role("status")).to_have_text(CONNECTED)
     finally:
         pub.close()

@@ -21,7 +21,7 @@ HOSTILE = [
 
 
 # The page's own links: the jump links to its parts (same-document fragments).
-JUMP_LINKS = ["#subscriptions", "#publish", "#request-response", "#keep", "#topics", "#panels"]
+JUMP_LINKS = ["#subscriptions", "#publish", "#request-response", "#keep", "#decoders", "#topics", "#panels"]
 
 
 def assert_no_script_ran(page):

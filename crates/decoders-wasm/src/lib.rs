@@ -148,6 +148,17 @@ pub fn schema_files_to_json(files: &[(String, Vec<u8>)]) -> String {
     serde_json::Value::Array(items).to_string()
 }
 
+/// Imports a profiles file into the store `current` (both JSON as
+/// `model::ProfileStore` writes and reads them): `o<message>\u{1}<merged
+/// store>` or `e<why the file was refused>` (nothing is merged then).
+pub fn import_profiles(current: &str, file: &str) -> String {
+    let (mut store, _) = model::ProfileStore::from_json(current);
+    match store.import_json(file) {
+        Ok(report) => format!("o{}\u{1}{}", report.message(), store.to_json()),
+        Err(e) => format!("e{e}"),
+    }
+}
+
 /// Forgets every schema.
 pub fn clear_schemas() {
     SCHEMAS.with(|s| s.borrow_mut().clear());
@@ -229,6 +240,21 @@ mod tests {
             vec![("ok".to_owned(), vec![10, 255])]
         );
         assert!(schema_files_from_json("not json").is_empty());
+    }
+
+    #[test]
+    fn a_profiles_file_is_merged_into_the_store_and_a_bad_one_is_refused_whole() {
+        let a = import_profiles("", r#"[{"name":"plant","broker_url":"ws://h/mqtt"}]"#);
+        let (message, store) = a.strip_prefix('o').unwrap().split_once('\u{1}').unwrap();
+        assert_eq!(message, "imported profiles: added plant");
+        let (back, problem) = model::ProfileStore::from_json(store);
+        assert_eq!(problem, None);
+        assert_eq!(back.profiles[0].broker_url, "ws://h/mqtt");
+        let bad = import_profiles(store, r#"[{"name":"x","keepalive_secs":"soon"}]"#);
+        assert!(
+            bad.starts_with('e') && bad.contains("keepalive_secs"),
+            "{bad}"
+        );
     }
 
     #[test]

@@ -54,6 +54,12 @@ mod exports {
         crate::card::forget();
     }
 
+    /// See [`decoders_wasm::import_profiles`].
+    #[wasm_bindgen]
+    pub fn import_profiles(current: &str, file: &str) -> String {
+        decoders_wasm::import_profiles(current, file)
+    }
+
     /// Whether the loaded schemas define message type `name`.
     #[wasm_bindgen]
     pub fn has_message_type(name: &str) -> bool {

@@ -725,6 +725,33 @@ pub struct ImportReport {
     pub templates_replaced: Vec<String>,
 }
 
+impl ImportReport {
+    /// "imported profiles: added a, b; replaced c; templates added t" (or
+    /// "…: no profiles in the file"), written without `format!`.
+    pub fn message(&self) -> String {
+        const HEAD: &str = "imported profiles: ";
+        let mut message = String::from(HEAD);
+        for (word, names) in [
+            ("added ", &self.added),
+            ("replaced ", &self.replaced),
+            ("templates added ", &self.templates_added),
+            ("templates replaced ", &self.templates_replaced),
+        ] {
+            if !names.is_empty() {
+                if message.len() > HEAD.len() {
+                    message.push_str("; ");
+                }
+                message.push_str(word);
+                message.push_str(&names.join(", "));
+            }
+        }
+        if message.len() == HEAD.len() {
+            message.push_str("no profiles in the file");
+        }
+        message
+    }
+}
+
 fn is_blank(name: &str) -> bool {
     name.trim().is_empty()
 }
@@ -1331,6 +1358,38 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn the_import_message_names_what_was_added_and_replaced() {
+        let report = |added: &[&str], replaced: &[&str]| ImportReport {
+            added: added.iter().map(|s| s.to_string()).collect(),
+            replaced: replaced.iter().map(|s| s.to_string()).collect(),
+            ..ImportReport::default()
+        };
+        assert_eq!(
+            report(&[], &[]).message(),
+            "imported profiles: no profiles in the file"
+        );
+        assert_eq!(
+            report(&["a", "b "], &[]).message(),
+            "imported profiles: added a, b "
+        );
+        assert_eq!(
+            report(&[], &["c"]).message(),
+            "imported profiles: replaced c"
+        );
+        assert_eq!(
+            report(&["a"], &["b", "c"]).message(),
+            "imported profiles: added a; replaced b, c"
+        );
+        let mut r = report(&[], &["p"]);
+        r.templates_added = vec!["t".into()];
+        r.templates_replaced = vec!["u".into(), "v".into()];
+        assert_eq!(
+            r.message(),
+            "imported profiles: replaced p; templates added t; templates replaced u, v"
+        );
+    }
 
     fn sample(remember: bool) -> Profile {
         Profile {
