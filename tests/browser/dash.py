@@ -41,10 +41,20 @@ def dash_url(site: str, broker: str | None = None, subs=(), qos: int | None = No
 
 
 def open_dash(page: Page, site: str, **kw) -> Page:
+    """Opens the page; with `connect`, waits until it is connected and the
+    broker has answered every subscription of the link (granted or refused),
+    so that what a test publishes next is not sent before the page
+    subscribed."""
     page.goto(dash_url(site, **kw))
     expect(status(page)).not_to_have_text("", timeout=T)
     if kw.get("connect"):
         expect(status(page)).to_have_text(CONNECTED, timeout=T)
+        for f in kw.get("subs", ()):
+            exact = page.locator("code.filter", has_text=re.compile("^" + re.escape(f) + "$"))
+            row = page.locator("li.sub").filter(has=exact)
+            # A filter the link could not add has no row (the page says why).
+            if row.count() > 0:
+                expect(row).to_contain_text(re.compile(r"granted QoS|refused"), timeout=T)
     return page
 
 
