@@ -123,7 +123,7 @@ const CARD: &str = concat!(
     r#"<label class="check"><input type="checkbox" id="pub-utf8">Payload is UTF-8</label>"#,
     r#"<label>Message expiry (s)<input id="pub-expiry" type="number" class="narrow" spellcheck="false"></label>"#,
     r#"<label class="grow">Response topic<input id="pub-rt" type="text" spellcheck="false"></label>"#,
-    r#"<label class="grow">Correlation data<input id="pub-corr" type="text" spellcheck="false"></label>"#,
+    r#"<label class="grow">Correlation data<input id="pub-corr" type="text" spellcheck="false" placeholder="text, or 0x00ff… for bytes"></label>"#,
     r#"</div><div id="pub-user"></div>"#,
     r#"<button type="button" class="small" id="add-user-prop">Add user property</button></fieldset>"#,
     r#"<div class="buttons"><button type="submit" id="pub-go" disabled>Publish</button>"#,

@@ -373,7 +373,6 @@ fn DetailBody() -> impl IntoView {
     let publish_again = move || {
         let Some(seq) = current() else { return };
         let t = topic.get_untracked();
-        let mut binary_correlation = false;
         entry(seq, &mut |e| {
             let (fmt, text) = match std::str::from_utf8(&e.payload) {
                 Ok(t) => (PayloadFormat::Text, t.to_string()),
@@ -391,21 +390,16 @@ fn DetailBody() -> impl IntoView {
             d.payload.set(text);
             d.qos.set(QoS::from_u8(e.qos).unwrap_or(QoS::AtMostOnce));
             d.retain.set(e.retain);
-            let (props, binary) = e
+            let props = e
                 .properties
                 .as_deref()
                 .map(PropertiesForm::from_properties)
                 .unwrap_or_default();
-            binary_correlation = binary;
             d.props.set(props);
         });
-        note.set(Some(if binary_correlation {
-            "The publish form is filled in, except the binary correlation data (the form takes \
-             text); check it and press Publish."
-                .into()
-        } else {
-            "The publish form is filled in; check it and press Publish.".into()
-        }));
+        note.set(Some(
+            "The publish form is filled in; check it and press Publish.".into(),
+        ));
         if let Some(el) = document().get_element_by_id("publish") {
             el.scroll_into_view();
         }

@@ -261,12 +261,19 @@ def test_the_page_publishes_every_property_and_a_v5_subscriber_receives_them_exa
     expect(row.locator(".pub-state")).to_have_text(
         re.compile(r"^acknowledged \(PUBACK\) in \d+ ms: no matching subscribers \(0x10\)$"), timeout=T)
 
+    # Binary correlation data, typed as 0x and hex, arrives as those bytes.
+    f.get_by_label("Topic", exact=True).fill("v5out/bin")
+    f.get_by_label("Correlation data", exact=True).fill("0x00ff10")
+    button(page, "Publish").click()
+    topic, _, _, props = sub.get()
+    assert (topic, props["CorrelationData"]) == ("v5out/bin", b"\x00\xff\x10")
+
     # A property the page cannot send is refused with a sentence naming it.
     f.get_by_label("Message expiry (s)", exact=True).fill("-5")
     button(page, "Publish").click()
     expect(f.locator("p.hint[role=alert]")).to_contain_text("Message expiry (s) must be a whole number",
                                                             timeout=T)
-    expect(publish_log(page).locator("li")).to_have_count(2)
+    expect(publish_log(page).locator("li")).to_have_count(3)
     sub.close()
     assert_clean(page)
 

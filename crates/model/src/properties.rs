@@ -211,7 +211,9 @@ pub struct PropertiesForm {
     pub expiry: String,
     /// Response topic (empty: none).
     pub response_topic: String,
-    /// Correlation data as text (empty: none); sent as its UTF-8 bytes.
+    /// Correlation data as typed (empty: none): `0x` and an even number of
+    /// hex digits is those bytes (binary correlation data), anything else
+    /// is sent as its UTF-8 bytes.
     pub correlation: String,
     /// User properties in order (rows with an empty name and value are
     /// left out).
@@ -252,7 +254,9 @@ impl PropertiesForm {
             p.response_topic = Some(self.response_topic.clone());
         }
         if !self.correlation.is_empty() {
-            p.correlation_data = Some(bytes::Bytes::from(self.correlation.clone().into_bytes()));
+            let bytes = correlation_hex(&self.correlation)
+                .unwrap_or_else(|| self.correlation.clone().into_bytes());
+            p.correlation_data = Some(bytes::Bytes::from(bytes));
         }
         for (i, (k, v)) in self.user.iter().enumerate() {
             if k.is_empty() && v.is_empty() {
@@ -267,15 +271,23 @@ impl PropertiesForm {
     }
 
     /// The form filled from a received message's properties ("Publish
-    /// again"), and whether its correlation data could not be filled in
-    /// (the form takes text; binary correlation data is left out).
-    pub fn from_properties(p: &PublishProperties) -> (PropertiesForm, bool) {
+    /// again"): correlation data as text when it is UTF-8 that would not
+    /// read as hex, else as `0x` and its bytes in hex.
+    pub fn from_properties(p: &PublishProperties) -> PropertiesForm {
         let correlation = p
             .correlation_data
             .as_ref()
-            .map(|b| std::str::from_utf8(b).map(str::to_owned));
-        let binary = matches!(correlation, Some(Err(_)));
-        let form = PropertiesForm {
+            .map(|b| match std::str::from_utf8(b) {
+                Ok(t) if correlation_hex(t).is_none() => t.to_owned(),
+                _ => {
+                    let mut s = String::from("0x");
+                    for byte in b.iter() {
+                        let _ = write!(s, "{byte:02x}");
+                    }
+                    s
+                }
+            });
+        PropertiesForm {
             content_type: p.content_type.clone().unwrap_or_default(),
             utf8: p.payload_format_indicator == Some(1),
             expiry: p
@@ -283,11 +295,31 @@ impl PropertiesForm {
                 .map(|s| s.to_string())
                 .unwrap_or_default(),
             response_topic: p.response_topic.clone().unwrap_or_default(),
-            correlation: correlation.and_then(Result::ok).unwrap_or_default(),
+            correlation: correlation.unwrap_or_default(),
             user: p.user_properties.clone(),
-        };
-        (form, binary)
+        }
     }
+}
+
+/// `0x` and an even, non-zero number of hex digits as bytes.
+fn correlation_hex(typed: &str) -> Option<Vec<u8>> {
+    let digits = typed
+        .strip_prefix("0x")
+        .or_else(|| typed.strip_prefix("0X"))?
+        .as_bytes();
+    if digits.is_empty() || digits.len() % 2 != 0 {
+        return None;
+    }
+    digits
+        .chunks(2)
+        .map(|pair| {
+            let d = |c: u8| char::from(c).to_digit(16);
+            match pair {
+                [a, b] => Some((d(*a)? * 16 + d(*b)?) as u8),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -488,9 +520,8 @@ mod tests {
     }
 
     #[test]
-    fn publish_again_fills_the_form_and_leaves_out_binary_correlation_data() {
-        let (form, binary) = PropertiesForm::from_properties(&full());
-        assert!(!binary);
+    fn publish_again_fills_the_form_with_text_or_hex_correlation_data() {
+        let form = PropertiesForm::from_properties(&full());
         assert_eq!(form.correlation, "req-1");
         assert_eq!(form.expiry, "60");
         assert!(form.utf8);
@@ -500,9 +531,44 @@ mod tests {
         expected.subscription_identifiers.clear();
         assert_eq!(again, expected);
         let mut p = full();
-        p.correlation_data = Some(Bytes::from_static(&[0xff]));
-        let (form, binary) = PropertiesForm::from_properties(&p);
-        assert!(binary);
-        assert_eq!(form.correlation, "");
+        p.correlation_data = Some(Bytes::from_static(&[0xff, 0x00, 0x7f]));
+        let form = PropertiesForm::from_properties(&p);
+        assert_eq!(form.correlation, "0xff007f");
+        assert_eq!(
+            form.build(b"{}").unwrap().correlation_data,
+            p.correlation_data
+        );
+        // Text that would read as hex is itself given as hex, so it round-trips.
+        p.correlation_data = Some(Bytes::from_static(b"0xab"));
+        let form = PropertiesForm::from_properties(&p);
+        assert_eq!(form.correlation, "0x30786162");
+        assert_eq!(
+            form.build(b"{}").unwrap().correlation_data,
+            p.correlation_data
+        );
+    }
+
+    #[test]
+    fn typed_correlation_data_is_hex_bytes_after_0x_and_text_otherwise() {
+        let built = |c: &str| {
+            PropertiesForm {
+                correlation: c.into(),
+                ..PropertiesForm::default()
+            }
+            .build(b"")
+            .unwrap()
+            .correlation_data
+        };
+        assert_eq!(built("0x00ff"), Some(Bytes::from_static(&[0, 255])));
+        assert_eq!(built("0X0A"), Some(Bytes::from_static(&[10])));
+        // Not hex: odd digits, no digits, not digits: the text itself.
+        for text in ["0xabc", "0x", "0xzz", "req-1"] {
+            assert_eq!(
+                built(text),
+                Some(Bytes::from(text.as_bytes().to_vec())),
+                "{text}"
+            );
+        }
+        assert_eq!(built(""), None);
     }
 }
