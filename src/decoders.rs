@@ -29,6 +29,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::Element;
 
+use crate::components::dom::{append, by_id, set_text, set_value, value_of};
+
 use crate::client::browser::now_ms;
 use crate::state::AppState;
 use leptos::prelude::{GetUntracked, Update};
@@ -407,60 +409,20 @@ fn say(text: String) {
     render();
 }
 
-fn element(id: &str) -> Option<Element> {
-    web_sys::window()?.document()?.get_element_by_id(id)
-}
-
-fn set_text(id: &str, text: &str) {
-    if let Some(e) = element(id) {
-        if e.text_content().as_deref() != Some(text) {
-            e.set_text_content(Some(text));
-        }
-    }
-}
-
 fn value(id: &str) -> String {
-    element(id)
-        .and_then(|e| Reflect::get(&e, &"value".into()).ok())
-        .and_then(|v| v.as_string())
-        .unwrap_or_default()
-}
-
-fn set_value(id: &str, v: &str) {
-    if let Some(e) = element(id) {
-        let _ = Reflect::set(&e, &"value".into(), &v.into());
-    }
-}
-
-/// Replaces the children of `id` with elements made by `make`.
-fn fill(id: &str, make: impl FnOnce(&web_sys::Document, &Element)) {
-    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
-        return;
-    };
-    if let Some(parent) = doc.get_element_by_id(id) {
-        parent.set_text_content(None);
-        make(&doc, &parent);
-    }
-}
-
-/// An element with `text` as its text.
-fn text_el(doc: &web_sys::Document, tag: &str, text: &str) -> Option<Element> {
-    let e = doc.create_element(tag).ok()?;
-    e.set_text_content(Some(text));
-    Some(e)
+    by_id(id).map(|e| value_of(&e)).unwrap_or_default()
 }
 
 /// Draws the card from the state.
 pub fn render() {
     let rules = rules();
-    fill("dec-rules", |doc, ul| {
+    if let Some(ul) = by_id("dec-rules") {
+        ul.set_text_content(None);
         if rules.is_empty() {
-            if let Some(li) = text_el(doc, "li", "No decoder rules: payloads are shown as sent.") {
-                let _ = ul.append_child(&li);
-            }
+            append(&ul, "li", "No decoder rules: payloads are shown as sent.");
         }
         for r in rules.rules() {
-            let Some(li) = doc.create_element("li").ok() else {
+            let Some(li) = append(&ul, "li", "") else {
                 continue;
             };
             let mut what = format!("{} → {}", r.filter, r.decoder.label());
@@ -469,19 +431,15 @@ pub fn render() {
                     what.push_str(&format!(" ({message})"));
                 }
             }
-            if let Some(span) = text_el(doc, "span", &what) {
-                let _ = li.append_child(&span);
-            }
-            if let Some(b) = text_el(doc, "button", "Remove") {
+            append(&li, "span", &what);
+            if let Some(b) = append(&li, "button", "Remove") {
                 let _ = b.set_attribute("type", "button");
                 let _ = b.set_attribute("class", "small");
                 let _ = b.set_attribute("data-filter", &r.filter);
                 let _ = b.set_attribute("aria-label", &format!("Remove decoder rule {}", r.filter));
-                let _ = li.append_child(&b);
             }
-            let _ = ul.append_child(&li);
         }
-    });
+    }
     let ready = MODULE.with(|m| matches!(*m.borrow(), Module::Ready { .. }));
     let kept = storage().is_some_and(|st| st.get_item(SCHEMAS_KEY).ok().flatten().is_some());
     if kept && !ready {
@@ -491,7 +449,7 @@ pub fn render() {
         );
     }
     if !ready {
-        if let Some(b) = element("dec-schema-clear") {
+        if let Some(b) = by_id("dec-schema-clear") {
             let _ = b.toggle_attribute_with_force("disabled", !kept);
         }
     }

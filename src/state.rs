@@ -399,16 +399,18 @@ impl AppState {
             if q.is_empty() {
                 return false;
             }
-            // A message for a decoder that is still loading: keep the whole
-            // queue (and its order) until the decoders are ready.
-            let topics = q.iter().filter_map(|(_, n)| match n {
+            // A message of this frame's batch for a decoder that is still
+            // loading: keep the whole queue (and its order) until the
+            // decoders are ready. Only the batch is looked at: under a flood
+            // the queue behind it can be long, and later frames look at theirs.
+            let n = q.len().min(limit);
+            let topics = q.iter().take(n).filter_map(|(_, n)| match n {
                 Notice::Session(mqtt_session::Event::Message(m)) => Some(m.topic.as_str()),
                 _ => None,
             });
             if crate::decoders::hold(topics) {
                 return false;
             }
-            let n = q.len().min(limit);
             q.drain(..n).collect::<Vec<_>>()
         };
         PACER.with(|p| p.borrow_mut().mark_dirty());
