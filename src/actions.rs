@@ -544,10 +544,17 @@ pub fn share_link(s: AppState) -> String {
         loc.origin().unwrap_or_default(),
         loc.pathname().unwrap_or_default()
     );
+    // Decoder rules travel unless they are a new profile's defaults, so a
+    // link of a page that has not touched them reads as before.
+    let rules = crate::decoders::rules();
+    let decoders = if rules == model::decoding::DecoderRules::default() {
+        String::new()
+    } else {
+        model::query::share_decoders(&rules)
+    };
     format!(
-        "{base}{}{}",
-        model::share_query(&broker, &subs, true),
-        model::query::share_decoders(&crate::decoders::rules())
+        "{base}{}{decoders}",
+        model::share_query(&broker, &subs, true)
     )
 }
 

@@ -8,6 +8,8 @@ field; a payload its decoder cannot read, and a decoder module that cannot
 load, each shown for that message only."""
 
 import importlib
+import re
+import urllib.parse
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +22,7 @@ from dash import CONNECTED, T, Publisher, assert_clean, button, edit_connection,
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sim"))
 from sparkplug_node import EdgeNode  # noqa: E402
+from conftest import new_page  # noqa: E402
 
 PROTO = """syntax = "proto3";
 package acme;
@@ -112,7 +115,7 @@ def test_a_page_that_missed_the_births_asks_for_a_rebirth_and_then_names_the_met
     assert_clean(page)
 
 
-def test_cbor_and_messagepack_payloads_are_decoded_and_charted_by_field(page, site, mosquitto):
+def test_cbor_and_messagepack_payloads_are_decoded_and_charted_by_field(browser, page, site, mosquitto):
     connect(page, site, mosquitto, subs=["cbor/#", "msgpack/#"])
     add_rule(page, "cbor/#", "cbor")
     add_rule(page, "msgpack/#", "msgpack")
@@ -145,6 +148,22 @@ def test_cbor_and_messagepack_payloads_are_decoded_and_charted_by_field(page, si
         expect(page.get_by_role("status")).to_have_text(CONNECTED)
     finally:
         pub.close()
+    # The rules travel in a share link, and a page opened from it reads with them.
+    edit_connection(page)
+    button(page, "Copy link").click()
+    shown = page.get_by_label("Shareable link")
+    expect(shown).to_have_value(re.compile(r"decode="), timeout=T)
+    query = urllib.parse.parse_qsl(urllib.parse.urlsplit(shown.input_value()).query)
+    assert [v for k, v in query if k == "decode"] == ["spBv1.0/#|sparkplug", "cbor/#|cbor", "msgpack/#|msgpack"]
+    other = new_page(browser)
+    try:
+        other.goto(shown.input_value())
+        expect(other.get_by_role("list", name="Decoder rules")).to_contain_text("cbor/# → CBOR", timeout=T)
+        expect(other.get_by_role("status")).to_have_text(CONNECTED, timeout=T)
+        other.context.close()
+    finally:
+        if not other.is_closed():
+            other.context.close()
     assert_clean(page)
 
 
@@ -221,7 +240,6 @@ def test_a_decoder_module_that_cannot_load_is_said_and_the_page_goes_on(page, si
 def test_exports_carry_the_decoded_payloads_and_csv_columns_from_them(page, site, mosquitto, tmp_path):
     import csv
     import json
-    import re
 
     from test_keep import export, keep, start_recording
 
