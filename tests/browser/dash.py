@@ -280,3 +280,17 @@ HIDDEN_TAB = """
   };
 })();
 """
+
+
+def scroll_to_bottom_until(page: Page, scroller, target, timeout_ms: int = T):
+    """Scrolls the windowed list `scroller` to its bottom until `target` is in
+    the DOM. A windowed list's height follows its rows a frame or more after
+    they change, so scrolling once may stop short of a height still growing;
+    this keeps scrolling (every 100 ms) and fails only when `target` never
+    appears within the deadline."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while target.count() == 0 and time.monotonic() < deadline:
+        scroller.evaluate("el => { el.scrollTop = el.scrollHeight; }")
+        page.wait_for_timeout(100)
+    expect(target).not_to_have_count(0, timeout=1)
+

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from brokers import ROOT, wait_until
 from dash import (T, Publisher, assert_clean, button, open_dash, panel, publish_form, retained_messages,
+                  scroll_to_bottom_until,
                   sub_row)
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -402,8 +403,8 @@ def test_the_detail_keeps_the_full_history_searchable_and_scrollable_to_the_olde
 
     # The oldest is reachable by scrolling the windowed list.
     expect(d.locator("ol.history-list").get_by_text("alarm 0", exact=True)).to_have_count(0)
-    d.locator(".history-scroll").evaluate("e => { e.scrollTop = e.scrollHeight; }")
     oldest = entries.filter(has_text=re.compile(r"^#0 · "))
+    scroll_to_bottom_until(page, d.locator(".history-scroll"), oldest)
     expect(oldest).to_have_count(1)
     expect(oldest.locator(".entry-preview")).to_have_text("alarm 0")
     expect(entries.last.locator(".entry-label")).to_have_text(re.compile(r"^#0 · "))

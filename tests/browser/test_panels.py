@@ -4,9 +4,11 @@ visible count of what the cap dropped, all of it reachable in the detail;
 the tree's filter narrowing the panels; every panel of a subtree reachable
 by scrolling the windowed panel area, with a bounded number in the DOM."""
 
+import re
+
 from playwright.sync_api import expect
 
-from dash import T, Publisher, assert_clean, open_dash, panel
+from dash import T, Publisher, assert_clean, open_dash, panel, scroll_to_bottom_until
 
 
 def open_detail(page, topic: str):
@@ -79,7 +81,8 @@ def test_history_is_capped_with_a_visible_count_and_all_of_it_is_in_the_detail(p
     # Windowed: far fewer than 200 rows are in the DOM ...
     assert rows.count() < 60, rows.count()
     # ... and the oldest kept is reached by scrolling.
-    d.locator(".history-scroll").evaluate("el => el.scrollTop = el.scrollHeight")
+    oldest = rows.filter(has=page.locator(".entry-preview", has_text=re.compile(r"^30$")))
+    scroll_to_bottom_until(page, d.locator(".history-scroll"), oldest)
     expect(rows.last.locator(".entry-preview")).to_have_text("30", timeout=T)
     expect(rows.last.locator(".entry-label")).to_contain_text("#30 · ")
     assert_clean(page)
@@ -120,7 +123,8 @@ def test_every_panel_of_many_topics_is_reachable_by_scrolling_with_few_in_the_do
     expect(page.locator("p.stats")).to_contain_text("75 topics", timeout=T)
     expect(panel(page, "fleet/truck-000/speed")).to_be_visible(timeout=T)
     assert page.locator("article.panel").count() < 40, page.locator("article.panel").count()
-    page.locator(".panel-scroll").evaluate("el => el.scrollTop = el.scrollHeight")
-    expect(panel(page, "fleet/truck-074/speed").locator("pre.payload")).to_have_text("74", timeout=T)
+    last = panel(page, "fleet/truck-074/speed").locator("pre.payload")
+    scroll_to_bottom_until(page, page.locator(".panel-scroll"), last)
+    expect(last).to_have_text("74", timeout=T)
     expect(panel(page, "fleet/truck-000/speed")).to_have_count(0)
     assert_clean(page)
