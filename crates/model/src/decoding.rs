@@ -417,4 +417,32 @@ mod tests {
             .starts_with("could not decode as CBOR: at byte 1: truncated"));
         assert!(view.body().contains("34 32"), "{}", view.body());
     }
+
+    #[test]
+    fn the_diff_and_the_search_read_a_decoded_payload_as_its_json() {
+        let mut dash = crate::Dashboard::new(crate::Limits::default());
+        let json =
+            |t: &'static [u8]| Decoded::ok("CBOR", Bytes::from_static(t), Bytes::from_static(t));
+        dash.apply_batch(
+            [
+                decoded_message("c/1", b"\xa1\x61t\x01", json(b"{\"t\":1,\"u\":\"C\"}")),
+                decoded_message("c/1", b"\xa1\x61t\x02", json(b"{\"t\":2,\"u\":\"C\"}")),
+            ],
+            1000.0,
+        );
+        let h = dash.panel_by_topic("c/1").unwrap().history();
+        let (new, old) = (h.get(0).unwrap(), h.get(1).unwrap());
+        assert_eq!(new.readable(), b"{\"t\":2,\"u\":\"C\"}");
+        match crate::diff_payloads(old.readable(), new.readable()) {
+            crate::Diff::Json { changes, more } => {
+                assert_eq!(more, 0);
+                let paths: Vec<&str> = changes.iter().map(|c| c.path.as_str()).collect();
+                assert_eq!(paths, ["t"], "{changes:?}");
+            }
+            other => panic!("not a JSON diff: {other:?}"),
+        }
+        // The search finds text that is only in the decoded JSON.
+        assert!(crate::search::Needle::new("\"u\":\"C\"").found_in(new.readable()));
+        assert!(!crate::search::Needle::new("\"u\"").found_in(&new.payload));
+    }
 }
