@@ -169,24 +169,23 @@ pub fn hold<'a>(topics: impl IntoIterator<Item = &'a str>) -> bool {
 /// any. A payload the decoder cannot read gets the reason; never a panic,
 /// and never an effect on other messages.
 pub fn decode(m: &mut Incoming) {
-    let picked = RULES.with(|r| {
-        r.borrow()
-            .pick(&m.topic)
-            .map(|d| (d.label(), d.code(), protobuf_message(d).to_owned()))
+    // One borrow of the rules per message, nothing copied out of them.
+    let decoded = RULES.with(|r| {
+        let rules = r.borrow();
+        let d = rules.pick(&m.topic)?;
+        let result = MODULE.with(|md| match &*md.borrow() {
+            Module::Ready { decode, .. } => call(decode, d.code(), m, protobuf_message(d)),
+            Module::Failed(why) => Err(format!("the decoders could not be loaded: {why}")),
+            Module::NotLoaded | Module::Loading => Err("the decoders are not loaded".into()),
+        });
+        Some((d.label(), *d == Decoder::SparkplugB, result))
     });
-    let Some((label, code, message)) = picked else {
+    let Some((label, sparkplug, result)) = decoded else {
         return;
     };
-    let result = MODULE.with(|md| match &*md.borrow() {
-        Module::Ready { decode, .. } => call(decode, code, m, &message),
-        Module::Failed(why) => Err(format!("the decoders could not be loaded: {why}")),
-        Module::NotLoaded | Module::Loading => Err("the decoders are not loaded".into()),
-    });
-    if code == "sparkplug" {
+    if sparkplug {
         NODES_DIRTY.set(true);
-        let unresolved =
-            matches!(&result, Ok((json, _)) if contains(json, b"\"unresolved_aliases\""));
-        if unresolved {
+        if matches!(result, Ok((_, _, true))) {
             if let Some(node) = edge_node(&m.topic) {
                 REBIRTH_DUE.with(|d| {
                     let mut d = d.borrow_mut();
@@ -198,13 +197,9 @@ pub fn decode(m: &mut Incoming) {
         }
     }
     m.decoded = Some(match result {
-        Ok((json, chart)) => Decoded::ok(label, json, chart),
+        Ok((json, chart, _)) => Decoded::ok(label, json, chart),
         Err(e) => Decoded::failed(label, e),
     });
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 /// The (group, edge node) of a Sparkplug B node or device topic.
@@ -265,13 +260,14 @@ fn protobuf_message(d: &Decoder) -> &str {
 
 /// One call into the module: `decode(code, topic, payload, message,
 /// received_ms)` answers `o<json>`, `o<json>\u{1}<chart json>` or
-/// `e<reason>`.
+/// `e<reason>` (`r` instead of `o`: a Sparkplug B message with aliases no
+/// birth defined, the third value here).
 fn call(
     decode: &Function,
     code: &str,
     m: &Incoming,
     message: &str,
-) -> Result<(Bytes, Bytes), String> {
+) -> Result<(Bytes, Bytes, bool), String> {
     let args = js_sys::Array::of5(
         &code.into(),
         &m.topic.as_str().into(),
@@ -285,15 +281,20 @@ fn call(
         .as_string()
         .ok_or("the decoder gave no answer")?;
     match answer.split_at_checked(1) {
-        Some(("o", rest)) => match rest.split_once('\u{1}') {
-            Some((json, chart)) => {
-                Ok((Bytes::from(json.to_owned()), Bytes::from(chart.to_owned())))
+        Some((tag @ ("o" | "r"), rest)) => {
+            let rebirth = tag == "r";
+            match rest.split_once('\u{1}') {
+                Some((json, chart)) => Ok((
+                    Bytes::from(json.to_owned()),
+                    Bytes::from(chart.to_owned()),
+                    rebirth,
+                )),
+                None => {
+                    let json = Bytes::from(rest.to_owned());
+                    Ok((json.clone(), json, rebirth))
+                }
             }
-            None => {
-                let json = Bytes::from(rest.to_owned());
-                Ok((json.clone(), json))
-            }
-        },
+        }
         Some(("e", reason)) => Err(reason.to_owned()),
         _ => Err("the decoder gave an answer that is not one".into()),
     }

@@ -60,15 +60,20 @@ pub fn decode(code: &str, topic: &str, payload: &[u8], message: &str, received_m
 }
 
 /// A Sparkplug B answer: the whole JSON, and its `metrics` object for the
-/// charts (sequence numbers and timestamps are not readings).
+/// charts (sequence numbers and timestamps are not readings). It starts
+/// with `r` instead of `o` when the message used aliases no birth defined,
+/// so the page can ask its edge node for a rebirth without reading the JSON.
 fn with_chart(json: String) -> String {
-    let metrics = serde_json::from_str::<serde_json::Value>(&json)
-        .ok()
-        .and_then(|v| v.get("metrics").map(ToString::to_string));
-    match metrics {
-        Some(m) => format!("o{json}\u{1}{m}"),
-        None => format!("o{json}\u{1}{{}}"),
-    }
+    let v = serde_json::from_str::<serde_json::Value>(&json).ok();
+    let metrics = v
+        .as_ref()
+        .and_then(|v| v.get("metrics"))
+        .map(ToString::to_string);
+    let tag = match v.as_ref().and_then(|v| v.get("unresolved_aliases")) {
+        Some(_) => 'r',
+        None => 'o',
+    };
+    format!("{tag}{json}\u{1}{}", metrics.as_deref().unwrap_or("{}"))
 }
 
 /// Replaces the schemas: every `.proto` file compiled together (imports
@@ -282,6 +287,7 @@ mod tests {
             "",
             2.0,
         );
+        // Named from the birth: no rebirth wanted.
         let rest = a.strip_prefix('o').unwrap();
         let (json, chart) = rest.split_once('\u{1}').unwrap();
         let v: serde_json::Value = serde_json::from_str(json).unwrap();
@@ -297,5 +303,18 @@ mod tests {
             "{c}"
         );
         assert!(sparkplug_nodes().contains("Pump-7"));
+        // The same data without its birth: tagged for a rebirth request.
+        sparkplug_clear();
+        let a = decode(
+            "sparkplug",
+            "spBv1.0/Plant 1/DDATA/Edge-1/Pump-7",
+            &read("03-ddata-aliases.bin"),
+            "",
+            3.0,
+        );
+        assert!(
+            a.starts_with('r') && a.contains("unresolved_aliases"),
+            "{a}"
+        );
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! Answers are strings, so one call crosses the boundary once: `o<json>`,
 //! `o<json>\u{1}<chart json>` (Sparkplug B: the charts read its `metrics`
-//! object only) or `e<reason>`. It holds the state that spans messages:
+//! object only; `r` instead of `o` when it used aliases no birth defined) or
+//! `e<reason>`. It holds the state that spans messages:
 //! Sparkplug B's aliases, sequence numbers and online states, and the
 //! Protobuf schemas the user loaded.
 //!

@@ -80,7 +80,7 @@ impl Decoding {
             .find(|r| mqtt_session::topic::matches(topic, &r.filter))?;
         let answer = decoders_wasm::decode(&rule.code, topic, payload, &rule.message, received_ms);
         let (result, chart) = match answer.split_at_checked(1) {
-            Some(("o", rest)) => match rest.split_once('\u{1}') {
+            Some(("o" | "r", rest)) => match rest.split_once('\u{1}') {
                 Some((json, chart)) => (Ok(json.to_owned()), Some(chart.to_owned())),
                 None => (Ok(rest.to_owned()), Some(rest.to_owned())),
             },
