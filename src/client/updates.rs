@@ -196,7 +196,11 @@ pub struct BatchOutcome {
     pub publishes_changed: bool,
     /// A request/response reply (or an unmatched one) arrived.
     pub requests_changed: bool,
-    /// Protocol errors and refusals seen, as sentences, for the page's error line.
+    /// Protocol errors and refusals seen, as sentences, for the page's error
+    /// line: only those after the batch's last accepted connection, which
+    /// answers any error before it. Whether a drop and the reconnect after it
+    /// land in one batch (a hidden tab runs no frames) or in two, the line
+    /// then ends the same: empty once connected again.
     pub errors: Vec<String>,
     /// The longest PINGREQ round trip answered in the batch: how far behind
     /// the broker the page was.
@@ -246,7 +250,12 @@ pub fn apply_batch(
     let mut messages = Vec::new();
     for (at, notice) in batch {
         match notice {
-            Notice::Status(s) => out.status = Some(s),
+            Notice::Status(s) => {
+                if s.is_connected() {
+                    out.errors.clear();
+                }
+                out.status = Some(s);
+            }
             // The supervisor owns the list; the model mirrors it. Messages
             // before this notice were matched against the old list.
             Notice::Subscriptions(list) => {
@@ -803,6 +812,41 @@ mod tests {
             vec![(0.0, n)],
             0.0,
         );
+        assert_eq!(
+            out.errors,
+            vec!["the broker refused the connection: not authorised"]
+        );
+    }
+
+    #[test]
+    fn a_reconnect_in_the_same_batch_answers_the_drop_before_it_but_not_an_error_after_it() {
+        let refused = || {
+            Notice::Session(Event::ConnectionRefused {
+                code: 5,
+                reason: "not authorised".into(),
+            })
+        };
+        let connected = || {
+            Notice::Status(Status::Connected {
+                broker: "ws://b/mqtt".into(),
+                session_present: false,
+            })
+        };
+        let run = |batch: Vec<Notice>| {
+            apply_batch(
+                &mut Dashboard::new(Limits::default()),
+                &mut PublishLog::default(),
+                &mut Requests::default(),
+                None,
+                &mut |_| {},
+                batch.into_iter().map(|n| (0.0, n)),
+                0.0,
+            )
+        };
+        let out = run(vec![refused(), connected()]);
+        assert!(out.errors.is_empty(), "{:?}", out.errors);
+        assert!(out.status.is_some_and(|s| s.is_connected()));
+        let out = run(vec![connected(), refused()]);
         assert_eq!(
             out.errors,
             vec!["the broker refused the connection: not authorised"]
