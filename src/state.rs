@@ -413,7 +413,7 @@ impl AppState {
             }
             q.drain(..n).collect::<Vec<_>>()
         };
-        PACER.with(|p| p.borrow_mut().mark_dirty());
+        PACER.with(|p| p.borrow_mut().mark_messages(batch.len()));
         if let Some((at, _)) = batch.first() {
             crate::lag::observe(js_sys::Date::now() - at);
         }

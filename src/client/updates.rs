@@ -137,6 +137,14 @@ impl PublishLog {
 /// (the redraw, or the work around it, took longer than two frames), redraws
 /// back off to an interval of a few times that gap, up to
 /// [`RenderPacer::MAX_INTERVAL_MS`]; fast redraws bring the interval back down.
+///
+/// Under a flood (messages since the last redraw arriving faster than
+/// [`RenderPacer::FLOOD_RATE`] a second) redraws are at least
+/// [`RenderPacer::FLOOD_INTERVAL_MS`] apart even when they are fast: every
+/// redraw costs style, layout and paint on the machine's cores, which the
+/// broker and the browser's network side need to deliver the flood. The
+/// views stay live at that pace; a publish at a human rate still shows on
+/// the next frame.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RenderPacer {
     interval_ms: f64,
@@ -144,6 +152,7 @@ pub struct RenderPacer {
     last_render_ms: Option<f64>,
     rendered_last_frame: bool,
     dirty: bool,
+    messages: usize,
 }
 
 impl RenderPacer {
@@ -151,10 +160,20 @@ impl RenderPacer {
     pub const SLOW_FRAME_MS: f64 = 34.0;
     /// The longest wait between redraws while the model keeps changing.
     pub const MAX_INTERVAL_MS: f64 = 500.0;
+    /// Messages a second from which the views are redrawn at the flood pace.
+    pub const FLOOD_RATE: f64 = 2_000.0;
+    /// The shortest time between redraws under a flood.
+    pub const FLOOD_INTERVAL_MS: f64 = 100.0;
 
     /// The model changed; redraw at the next frame the pace allows.
     pub fn mark_dirty(&mut self) {
         self.dirty = true;
+    }
+
+    /// `n` messages reached the model (the model changed).
+    pub fn mark_messages(&mut self, n: usize) {
+        self.dirty = true;
+        self.messages = self.messages.saturating_add(n);
     }
 
     /// The current interval between redraws, in ms (0 = every frame).
@@ -174,12 +193,16 @@ impl RenderPacer {
             };
         }
         self.last_frame_ms = Some(now_ms);
-        let due = self
-            .last_render_ms
-            .is_none_or(|last| now_ms - last >= self.interval_ms);
+        let due = self.last_render_ms.is_none_or(|last| {
+            let since = now_ms - last;
+            let flood = self.messages as f64 * 1000.0 >= Self::FLOOD_RATE * since.max(1.0)
+                && self.messages > 1;
+            since >= self.interval_ms && (!flood || since >= Self::FLOOD_INTERVAL_MS)
+        });
         let render = self.dirty && due;
         if render {
             self.dirty = false;
+            self.messages = 0;
             self.last_render_ms = Some(now_ms);
         }
         self.rendered_last_frame = render;
@@ -770,6 +793,31 @@ mod tests {
         assert_eq!(p.interval_ms(), 0.0);
         p.mark_dirty();
         assert!(p.frame(t + 16.7));
+    }
+
+    #[test]
+    fn a_flood_is_redrawn_at_the_flood_pace_and_a_human_rate_on_every_frame() {
+        // Frames of 16.7 ms for one second, `per_frame` messages in each.
+        let redraws = |per_frame: usize| {
+            let mut p = RenderPacer::default();
+            (0..60)
+                .filter(|&i| {
+                    p.mark_messages(per_frame);
+                    p.frame(f64::from(i) * 16.7)
+                })
+                .count()
+        };
+        // 40,000 msg/s: about one redraw per 100 ms.
+        let flood = redraws(668);
+        assert!((9..=11).contains(&flood), "{flood} redraws in 1 s");
+        // 1,000 msg/s, 17 a frame: every frame, so a publish shows at once.
+        assert_eq!(redraws(17), 60);
+        // One message after a quiet spell draws on the next frame.
+        let mut p = RenderPacer::default();
+        p.mark_messages(668);
+        assert!(p.frame(0.0));
+        p.mark_messages(1);
+        assert!(p.frame(16.7));
     }
 
     #[test]
