@@ -3,6 +3,7 @@
 //! Layers, from the wire up (see docs/architecture.md):
 //! - `mqtt_session` (crate): the sans-IO MQTT client session;
 //! - [`transport`]: the browser WebSocket, bytes only;
+//! - [`wake_timer`]: a timer that keeps time in a hidden tab (a worker's);
 //! - [`client`]: drives the session over the transport, reconnects, batches events;
 //! - `model` (crate): what the screen shows, as plain data;
 //! - [`state`], [`actions`], [`components`] and [`app`]: the Leptos view;
@@ -20,3 +21,4 @@ pub mod lag;
 pub mod probe;
 pub mod state;
 pub mod transport;
+pub mod wake_timer;

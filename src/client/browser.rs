@@ -1,20 +1,15 @@
 //! Browser glue for the [`Supervisor`]: carries out its actions on a real
 //! WebSocket, feeds it socket events and the time, and wakes it at deadlines
-//! with a worker timer (so keepalive survives background-tab throttling), or
-//! with a main-thread timer when the worker cannot run.
+//! with a [`WakeTimer`] (so keepalive survives background-tab throttling).
 //!
 //! No decisions live here; they are in the supervisor, which is tested natively.
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use gloo_timers::callback::Timeout;
-use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsCast;
-use web_sys::{Event, MessageEvent, Worker};
-
 use super::supervisor::{Action, Notice, Supervisor};
 use crate::transport::{TransportEvent, WsTransport};
+use crate::wake_timer::WakeTimer;
 
 /// Milliseconds since the Unix epoch (the clock every `now_ms` uses).
 pub fn now_ms() -> u64 {
@@ -27,15 +22,10 @@ pub type NoticeSink = Rc<dyn Fn(f64, Notice)>;
 struct Inner {
     supervisor: Supervisor,
     transport: Option<WsTransport>,
-    timer: Option<Worker>,
-    _on_tick: Option<Closure<dyn FnMut(MessageEvent)>>,
-    _on_timer_error: Option<Closure<dyn FnMut(Event)>>,
-    /// The main-thread timer used instead when the worker failed (its script
-    /// did not load, or workers are not allowed): throttled in a hidden tab,
-    /// but keepalive and reconnects still happen. Dropping it cancels it.
-    fallback: Option<Timeout>,
+    /// Wakes the supervisor at its deadlines, in a hidden tab too.
+    timer: Option<WakeTimer>,
     /// The deadline the timer is armed for, so a busy socket does not post a
-    /// message to the worker (or re-arm the fallback) per frame.
+    /// message to the timer's worker per frame.
     armed: Option<u64>,
     sink: NoticeSink,
 }
@@ -55,35 +45,18 @@ impl BrowserClient {
             supervisor: Supervisor::new(),
             transport: None,
             timer: None,
-            _on_tick: None,
-            _on_timer_error: None,
-            fallback: None,
             armed: None,
             sink,
         }));
-        // The worker script is served from our origin (CSP: script-src 'self').
-        if let Ok(worker) = Worker::new("/public/timer-worker.js") {
-            let weak = Rc::downgrade(&inner);
-            let on_tick = Closure::<dyn FnMut(MessageEvent)>::new(move |_: MessageEvent| {
-                if let Some(inner) = weak.upgrade() {
-                    // The timer fired: it is no longer armed.
-                    inner.borrow_mut().armed = None;
-                }
-                with(&weak, |s| s.on_timer(now_ms()));
-            });
-            let weak = Rc::downgrade(&inner);
-            let on_error = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
-                if let Some(inner) = weak.upgrade() {
-                    give_up_worker(&inner);
-                }
-            });
-            worker.set_onmessage(Some(on_tick.as_ref().unchecked_ref()));
-            worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-            let mut i = inner.borrow_mut();
-            i.timer = Some(worker);
-            i._on_tick = Some(on_tick);
-            i._on_timer_error = Some(on_error);
-        }
+        let weak = Rc::downgrade(&inner);
+        let timer = WakeTimer::new(move || {
+            if let Some(inner) = weak.upgrade() {
+                // The timer fired: it is no longer armed.
+                inner.borrow_mut().armed = None;
+            }
+            with(&weak, |s| s.on_timer(now_ms()));
+        });
+        inner.borrow_mut().timer = Some(timer);
         Self { inner }
     }
 
@@ -99,60 +72,22 @@ impl BrowserClient {
         f(&self.inner.borrow().supervisor)
     }
 
-    /// The page is going away: disconnects, closes the socket, ends the
-    /// timer worker and cancels the fallback timer.
+    /// The page is going away: disconnects, closes the socket and ends the
+    /// timer.
     pub fn shutdown(&self) {
         self.with(|s| s.disconnect(now_ms()));
         let mut i = self.inner.borrow_mut();
         i.transport = None;
-        if let Some(w) = i.timer.take() {
-            w.set_onmessage(None);
-            w.set_onerror(None);
-            w.terminate();
-        }
-        i.fallback = None;
+        i.timer = None;
     }
 }
 
-/// The timer worker failed (its script did not load or threw): from now on
-/// deadlines are kept by a main-thread timer, armed at once.
-fn give_up_worker(inner: &Rc<RefCell<Inner>>) {
-    {
-        let mut i = inner.borrow_mut();
-        if let Some(w) = i.timer.take() {
-            w.set_onmessage(None);
-            w.set_onerror(None);
-            w.terminate();
-        }
-        i.armed = None;
-    }
-    pump(inner);
-}
-
-/// Arms the timer for `deadline` (`None`: disarm): the worker when there is
-/// one, else a main-thread timeout.
+/// Arms the timer for `deadline` (`None`: disarm).
 fn arm(inner: &Rc<RefCell<Inner>>, deadline: Option<u64>) {
     let delay = deadline.map(|d| d.saturating_sub(now_ms()));
-    let mut i = inner.borrow_mut();
-    if let Some(worker) = i.timer.as_ref() {
-        let _ = worker.post_message(&delay.map_or(-1.0, |d| d as f64).into());
-        return;
+    if let Some(t) = inner.borrow().timer.as_ref() {
+        t.set(delay);
     }
-    // Replacing the handle cancels the previous timeout.
-    i.fallback = None;
-    let Some(delay) = delay else { return };
-    let weak = Rc::downgrade(inner);
-    let fire = move || {
-        if let Some(inner) = weak.upgrade() {
-            let mut i = inner.borrow_mut();
-            i.armed = None;
-            // This timeout has fired; forgetting its handle cancels nothing.
-            drop(i.fallback.take());
-        }
-        with(&weak, |s| s.on_timer(now_ms()));
-    };
-    let delay = u32::try_from(delay).unwrap_or(u32::MAX);
-    i.fallback = Some(Timeout::new(delay, fire));
 }
 
 fn with(weak: &Weak<RefCell<Inner>>, f: impl FnOnce(&mut Supervisor)) {

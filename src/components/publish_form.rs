@@ -24,7 +24,6 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::time::Duration;
 
 use leptos::prelude::*;
 use model::variables::{has_variables, uses_counter};
@@ -42,6 +41,7 @@ use crate::components::dom::{
 };
 use crate::components::erased::{effect, handler, memo};
 use crate::state::{use_app, AppState};
+use crate::wake_timer::WakeTimer;
 
 /// The publish form's MQTT 5 properties, in the page's state so that
 /// "Publish again" in a topic's detail can fill them.
@@ -238,6 +238,23 @@ struct Repeating {
     counter: RwSignal<String>,
     text: RwSignal<String>,
     active: RwSignal<bool>,
+    /// Made at the first repeat and kept: it and the form live as long as
+    /// the page.
+    timer: Rc<RefCell<Option<WakeTimer>>>,
+}
+
+impl Repeating {
+    /// Runs the next [`repeat_tick`] in `ms`, by a worker's timer: a
+    /// main-thread timer fires once a minute in a hidden tab, and a repeat
+    /// must keep its pace while the user looks at another tab.
+    fn tick_in(&self, s: AppState, ms: u64) {
+        let mut timer = self.timer.borrow_mut();
+        let timer = timer.get_or_insert_with(|| {
+            let r = self.clone();
+            WakeTimer::new(move || repeat_tick(s, r.clone(), r.generation.get()))
+        });
+        timer.set(Some(ms));
+    }
 }
 
 /// The form's counter as typed: the value `{{counter}}` takes next.
@@ -293,7 +310,7 @@ fn repeat_tick(s: AppState, r: Repeating, mine: u64) {
         !run.repeat.finished()
     };
     if more {
-        set_timeout(move || repeat_tick(s, r, mine), Duration::from_millis(10));
+        r.tick_in(s, 10);
     } else {
         r.active.try_set(false);
     }
@@ -647,6 +664,7 @@ pub fn PublishForm() -> impl IntoView {
         counter: f.counter,
         text: RwSignal::new(String::new()),
         active: RwSignal::new(false),
+        timer: Rc::new(RefCell::new(None)),
     };
     let (active, repeat_text) = (rep.active, rep.text);
     let p = d.props;

@@ -19,8 +19,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from playwright.sync_api import expect
 
 from brokers import PATIENCE, Mosquitto
-from dash import (CONNECTED, T, Publisher, Subscriber, assert_clean, button, forget_websocket_failures, open_dash,
-                  publish, publish_form, status)
+from dash import (CONNECTED, HIDDEN_TAB, T, Publisher, Subscriber, assert_clean, button, forget_websocket_failures,
+                  open_dash, publish, publish_form, status)
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -148,6 +148,31 @@ def test_repeat_at_fifty_a_second_for_a_hundred_delivers_exactly_a_hundred_and_c
     payloads = [int(p) for t, p, _, _ in rest if t == "rep/open"]
     assert 5 + len(payloads) == sent
     assert payloads == list(range(106, 101 + sent))
+    sub.close()
+    assert_clean(page)
+
+
+def test_a_repeat_keeps_its_pace_while_the_tab_is_hidden(page, site, mosquitto):
+    """A hidden tab's main-thread timers fire once a minute at most (HIDDEN_TAB
+    clamps them so): a repeat every 100 ms must still send its ten messages
+    in order, since its timer runs in a worker. Each is waited for 30 s, far
+    below the clamp, so a main-thread timer would fail this at the second."""
+    page.context.add_init_script(HIDDEN_TAB)
+    sub = Subscriber(mosquitto.tcp_port, ["hid/#"], qos=1, client_id="paho-hidden-rep")
+    open_dash(page, site, broker=mosquitto.ws_url, connect=True)
+    f = publish_form(page)
+    f.get_by_label("Topic", exact=True).fill("hid/seq")
+    f.get_by_label("QoS").select_option("1")
+    f.get_by_label("Payload", exact=True).fill("{{counter}}")
+    f.get_by_label("Repeat every (ms, or N/s)").fill("100")
+    f.get_by_label("Repeat count (empty: until stopped)").fill("10")
+    page.evaluate("window.__setHidden(true)")
+    button(page, "Start repeat").click()
+    got = [sub.get(timeout=30) for _ in range(10)]
+    assert [(t, int(p)) for t, p, _, _ in got] == [("hid/seq", n) for n in range(1, 11)]
+    page.evaluate("window.__setHidden(false)")
+    expect(f.locator("p.repeat-counters")).to_have_text(
+        "Repeat: 10 sent of 10, 10 acknowledged, 0 failed · done", timeout=T)
     sub.close()
     assert_clean(page)
 

@@ -22,14 +22,38 @@ pub const HEADER: [&str; 8] = [
 pub const MAX_FIELD_COLUMNS: usize = 500;
 
 /// Appends one field, quoted when it holds a comma, quote, CR or LF.
+///
+/// Topics, payloads and JSON keys come from the network, and a spreadsheet
+/// runs a cell that starts with `=`, `+`, `-`, `@`, tab or CR as a formula
+/// (`=HYPERLINK(…)` in a payload would be a link in the user's sheet). Such a
+/// field gets a leading `'`, which spreadsheets show as text, unless it is a
+/// plain number (`-5`, `+1.5e3`), which they read as the number it is.
+/// NDJSON keeps the exact text.
 pub fn field(out: &mut String, s: &str) {
-    if s.contains([',', '"', '\r', '\n']) {
+    let formula = runs_as_formula(s);
+    if formula || s.contains([',', '"', '\r', '\n']) {
         out.push('"');
+        if formula {
+            out.push('\'');
+        }
         out.push_str(&s.replace('"', "\"\""));
         out.push('"');
     } else {
         out.push_str(s);
     }
+}
+
+/// Whether a spreadsheet would read `s` as a formula (OWASP's list of
+/// leading characters), a plain number aside.
+fn runs_as_formula(s: &str) -> bool {
+    let number = s
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+        && s.parse::<f64>().is_ok();
+    matches!(
+        s.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    ) && !number
 }
 
 /// The numeric fields of a JSON object or array payload, by path

@@ -516,6 +516,48 @@ fn csv_quotes_what_needs_quoting_and_ends_lines_with_crlf() {
 }
 
 #[test]
+fn csv_cells_a_spreadsheet_would_run_as_formulas_start_with_a_quote_and_numbers_stay_numbers() {
+    let cell = |s: &str| {
+        let mut out = String::new();
+        csv::field(&mut out, s);
+        out
+    };
+    assert_eq!(
+        cell("=HYPERLINK(\"http://x\")"),
+        "\"'=HYPERLINK(\"\"http://x\"\")\""
+    );
+    assert_eq!(cell("@SUM(A1)"), "\"'@SUM(A1)\"");
+    assert_eq!(cell("+w=="), "\"'+w==\"");
+    assert_eq!(cell("-cmd|' /C calc'!A0"), "\"'-cmd|' /C calc'!A0\"");
+    assert_eq!(cell("\tx"), "\"'\tx\"");
+    assert_eq!(cell("\rx"), "\"'\rx\"");
+    assert_eq!(cell("-inf"), "\"'-inf\"");
+    for number in ["-5", "+1.5e3", "-0.25", "42"] {
+        assert_eq!(cell(number), number);
+    }
+    assert_eq!(cell("a=b"), "a=b");
+    // A topic, a payload and a JSON key in a whole export.
+    let r = Record {
+        received_ms: 0.0,
+        topic: "=t".into(),
+        payload: Bytes::from_static(b"{\"=k\": 1}"),
+        qos: QoS::AtMostOnce,
+        retain: false,
+        dup: false,
+        properties: None,
+    };
+    let mut cols = csv::FieldColumns::default();
+    cols.scan(&r.payload);
+    let mut out = csv::header(Some(&cols));
+    csv::row(&mut out, &r, Some(&cols));
+    assert!(
+        out.starts_with("time,ms,topic,qos,retain,dup,encoding,payload,\"'=k\"\r\n"),
+        "{out}"
+    );
+    assert!(out.contains(",\"'=t\",0,"), "{out}");
+}
+
+#[test]
 fn csv_field_columns_are_named_by_path_and_empty_where_a_message_has_none() {
     let rec = |p: &'static [u8]| Record {
         received_ms: 0.0,
