@@ -903,9 +903,11 @@ def run_scale(browser: cdp.Browser, site: Site, broker: Mosquitto, n: int, timeo
     }
 
 
-def open_mqdash(browser: cdp.Browser, site: Site, broker: Mosquitto) -> cdp.Page:
+def open_mqdash(browser: cdp.Browser, site: Site, broker: Mosquitto, decode: str | None = None) -> cdp.Page:
     page = browser.new_page(init_script=INSTRUMENT_JS)
-    page.goto(f"{site.url}/?broker={broker.ws_url}&sub=%23&connect=1&probe=1")
+    # --decode: every flood topic read by that decoder (a rule `#` → it).
+    rule = f"&decode=%23%7C{decode}" if decode else ""
+    page.goto(f"{site.url}/?broker={broker.ws_url}&sub=%23&connect=1&probe=1{rule}")
     page.wait_for("window.__mqdash !== undefined", timeout=30)
     return page
 
@@ -1287,6 +1289,9 @@ def main() -> int:
     ap.add_argument("--profile", type=float, default=0.0, metavar="SECONDS",
                     help="flood phase: use a build that keeps function names (bench/profile.html) and print "
                          "a CPU profile of SECONDS of the flood")
+    ap.add_argument("--decode", choices=["cbor", "msgpack", "protobuf"],
+                    help="flood: read every message with this decoder (the on-demand module); the flood's "
+                         "payloads are not valid for it, so each message takes the decoder's error path")
     ap.add_argument("--no-build", action="store_true", help="use the existing builds in target/")
     ap.add_argument("--skip-flood", action="store_true")
     ap.add_argument("--skip-baseline", action="store_true")
@@ -1334,7 +1339,7 @@ def main() -> int:
                 if args.profile:
                     flood_site = Site(PROFILE_DIST)
                     sites.append(flood_site)
-                page = open_mqdash(browser, flood_site, broker)
+                page = open_mqdash(browser, flood_site, broker, args.decode)
                 flood = run_load(page, "mqdash", broker, args.rate, args.topics, args.payload_size,
                                  args.duration, profile_secs=args.profile)
                 if page.errors:

@@ -21,7 +21,7 @@ use mqtt_session::{ProtocolVersion, QoS};
 use crate::client::browser::{now_ms, BrowserClient};
 use crate::client::settings::{FormValues, DEFAULT_MESSAGE_LIMIT_MIB};
 use crate::client::supervisor::{granted_after, Notice, Status, SubscriptionDetail};
-use crate::client::updates::{apply_batch, PublishLog, RenderPacer};
+use crate::client::updates::{apply_batch, FrameBudget, PublishLog, RenderPacer};
 
 /// Notices queued between frames; past this many the queue is applied at once
 /// (a hidden tab runs no animation frames, and the queue must stay bounded).
@@ -29,14 +29,24 @@ const QUEUE_FLUSH_AT: usize = 20_000;
 /// While the tab is visible the frames take care of the queue: it is
 /// applied at once only past this many (memory), not at `QUEUE_FLUSH_AT`.
 const QUEUE_HARD_LIMIT: usize = 400_000;
-/// Most notices one animation frame applies; the rest wait for the next
-/// frames. A burst (100,000 retained topics arriving on subscribe) is then
-/// taken over a few frames instead of one frame of half a second.
+/// Most notices one animation frame applies (fewer when they are costly:
+/// [`FrameBudget`]); the rest wait for the next frames. A burst (100,000
+/// retained topics arriving on subscribe) is then taken over a few frames
+/// instead of one frame of half a second.
 const FRAME_BATCH_MAX: usize = 5_000;
 
 thread_local! {
     /// When the frame loop lets the views re-read the model.
     static PACER: RefCell<RenderPacer> = RefCell::new(RenderPacer::default());
+    /// How many notices the next frame applies.
+    static BUDGET: RefCell<FrameBudget> = RefCell::new(FrameBudget::default());
+}
+
+/// A clock for timing work within a frame (`Date.now()` has whole ms only).
+fn perf_now() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or_else(js_sys::Date::now, |p| p.now())
 }
 
 /// Notices waiting for the next frame, each with the time it happened.
@@ -364,7 +374,7 @@ impl AppState {
 
     /// Applies every queued notice to the model in one batch, and redraws.
     pub fn apply_pending(&self) {
-        if self.apply_queue(usize::MAX) {
+        if self.apply_queue(usize::MAX) > 0 {
             self.redraw();
         }
     }
@@ -389,15 +399,15 @@ impl AppState {
     }
 
     /// Applies up to `limit` queued notices (the oldest) to the model in one
-    /// batch without redrawing; whether there was anything to apply.
-    fn apply_queue(&self, limit: usize) -> bool {
+    /// batch without redrawing; how many it applied.
+    fn apply_queue(&self, limit: usize) -> usize {
         let batch = {
             let Some(queue) = self.queue.try_get_value() else {
-                return false;
+                return 0;
             };
             let mut q = queue.borrow_mut();
             if q.is_empty() {
-                return false;
+                return 0;
             }
             // A message of this frame's batch for a decoder that is still
             // loading: keep the whole queue (and its order) until the
@@ -409,11 +419,12 @@ impl AppState {
                 _ => None,
             });
             if crate::decoders::hold(topics) {
-                return false;
+                return 0;
             }
             q.drain(..n).collect::<Vec<_>>()
         };
-        PACER.with(|p| p.borrow_mut().mark_messages(batch.len()));
+        let batch_len = batch.len();
+        PACER.with(|p| p.borrow_mut().mark_messages(batch_len));
         if let Some((at, _)) = batch.first() {
             crate::lag::observe(js_sys::Date::now() - at);
         }
@@ -445,7 +456,9 @@ impl AppState {
             crate::keep::record(r);
         }
         self.requests.try_update_untracked(|r| *r = requests);
-        let Some(outcome) = outcome else { return true };
+        let Some(outcome) = outcome else {
+            return batch_len;
+        };
         if let Some(g) = granted {
             self.granted.set(g);
         }
@@ -473,7 +486,7 @@ impl AppState {
         if let Some(e) = outcome.errors.into_iter().last() {
             self.error.set(Some(e));
         }
-        true
+        batch_len
     }
 
     /// Starts the per-frame loop (one batch per animation frame, and a
@@ -487,7 +500,10 @@ impl AppState {
                 if !running.get() {
                     return;
                 }
-                state.apply_queue(FRAME_BATCH_MAX);
+                let limit = BUDGET.with(|b| b.borrow().limit(FRAME_BATCH_MAX));
+                let started = perf_now();
+                let applied = state.apply_queue(limit);
+                BUDGET.with(|b| b.borrow_mut().observe(applied, perf_now() - started));
                 crate::keep::frame(state);
                 crate::decoders::frame(state, js_sys::Date::now());
                 if PACER.with(|p| p.borrow_mut().frame(js_sys::Date::now())) {

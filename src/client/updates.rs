@@ -210,6 +210,56 @@ impl RenderPacer {
     }
 }
 
+/// How many queued notices one animation frame applies: as many as fit
+/// [`FrameBudget::BUDGET_MS`] at the recent cost per notice, between
+/// [`FrameBudget::MIN`] and the caller's maximum.
+///
+/// A notice's cost varies by a factor of ten or more: a message on a known
+/// topic is a counter and a history entry, one read by a decoder (the
+/// on-demand module) is a decode and a JSON text too. A fixed count that
+/// suits the first kept frames short, and was a 90 ms frame with decoding
+/// (the queue held while the module loaded, then 5,000 decoded at once).
+/// Until a batch has been timed the frame takes [`FrameBudget::FIRST`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FrameBudget {
+    per_notice_ms: Option<f64>,
+}
+
+impl FrameBudget {
+    /// The time one frame may spend applying notices.
+    pub const BUDGET_MS: f64 = 8.0;
+    /// Fewest notices a frame applies, however slow they were.
+    pub const MIN: usize = 200;
+    /// Notices the first frame applies, before any cost is known.
+    pub const FIRST: usize = 500;
+    /// Batches smaller than this say too little about the cost per notice
+    /// (timer resolution, fixed costs).
+    const MEASURED_FROM: usize = 50;
+
+    /// The notices the next frame applies, at most `max`.
+    pub fn limit(&self, max: usize) -> usize {
+        match self.per_notice_ms {
+            None => Self::FIRST.min(max),
+            Some(c) if c <= 0.0 => max,
+            Some(c) => ((Self::BUDGET_MS / c) as usize).clamp(Self::MIN.min(max), max),
+        }
+    }
+
+    /// A frame applied `n` notices in `took_ms`.
+    pub fn observe(&mut self, n: usize, took_ms: f64) {
+        if n < Self::MEASURED_FROM || !took_ms.is_finite() || took_ms < 0.0 {
+            return;
+        }
+        let cost = took_ms / n as f64;
+        // Mostly the last batch (costs change when a decoder starts), a
+        // little of the ones before (one slow frame is not a trend).
+        self.per_notice_ms = Some(match self.per_notice_ms {
+            Some(old) => old * 0.3 + cost * 0.7,
+            None => cost,
+        });
+    }
+}
+
 /// What a batch changed besides the dashboard.
 #[derive(Debug, Default, PartialEq)]
 pub struct BatchOutcome {
@@ -818,6 +868,36 @@ mod tests {
         assert!(p.frame(0.0));
         p.mark_messages(1);
         assert!(p.frame(16.7));
+    }
+
+    #[test]
+    fn a_frame_applies_what_fits_its_budget_at_the_cost_it_measured() {
+        let mut b = FrameBudget::default();
+        assert_eq!(b.limit(5_000), FrameBudget::FIRST, "nothing timed yet");
+        assert_eq!(b.limit(100), 100);
+        // Cheap notices (1 µs each): the caller's maximum.
+        b.observe(500, 0.5);
+        assert_eq!(b.limit(5_000), 5_000);
+        // Decoded ones (20 µs each): about what fits 8 ms (400) two frames
+        // after the change, the cheap past almost forgotten.
+        b.observe(5_000, 100.0);
+        b.observe(1_000, 20.0);
+        let n = b.limit(5_000);
+        assert!((400..=450).contains(&n), "{n}");
+        // Very slow ones still make progress.
+        b.observe(400, 400.0);
+        b.observe(200, 200.0);
+        assert_eq!(b.limit(5_000), FrameBudget::MIN);
+        // A batch too small to say anything, or a clock gone wrong, changes nothing.
+        b.observe(3, 90.0);
+        b.observe(300, f64::NAN);
+        b.observe(300, -5.0);
+        assert_eq!(b.limit(5_000), FrameBudget::MIN);
+        // Cheap again: back to the maximum within a few frames.
+        for _ in 0..8 {
+            b.observe(200, 0.2);
+        }
+        assert_eq!(b.limit(5_000), 5_000);
     }
 
     #[test]
