@@ -91,6 +91,8 @@ thread_local! {
     static REPLAY: RefCell<VecDeque<Vec<Incoming>>> = const { RefCell::new(VecDeque::new()) };
     static REPUBLISH: RefCell<Option<Republish>> = const { RefCell::new(None) };
     static NEXT_ID: Cell<u32> = const { Cell::new(1) };
+    /// Recording commands (start, stop, clear) posted to the worker.
+    static COMMANDS: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Changes what the card shows, then draws it.
@@ -261,12 +263,16 @@ pub fn on_banner_click(ev: &web_sys::MouseEvent) {
     }
 }
 
-/// Starts the worker at page start when a recording exists.
+/// Starts the worker at page start when a recording exists, and records
+/// from the first frame: messages that come before the worker's first
+/// status are kept if the recording is on (its loader holds them until it
+/// has read the stored recording), and that status turns this off if not.
 pub fn start_if_recorded() {
     if storage()
         .and_then(|st| st.get_item(RECORDING_KEY).ok().flatten())
         .is_some()
     {
+        RECORDING.with(|r| r.set(true));
         let _ = link();
     }
 }
@@ -314,8 +320,16 @@ fn message(t: &str, fields: &[(&str, JsValue)]) -> Object {
     o
 }
 
-/// Posts `msg`, transferring `buffer` when given.
-fn post(msg: &Object, buffer: Option<&JsValue>) {
+/// Posts a recording command (`record-start`, `record-stop`,
+/// `record-clear`), counted so that statuses older than it are ignored.
+fn command(t: &str, fields: &[(&str, JsValue)]) {
+    if post(&message(t, fields), None) {
+        COMMANDS.with(|c| c.set(c.get() + 1));
+    }
+}
+
+/// Posts `msg`, transferring `buffer` when given; whether it went.
+fn post(msg: &Object, buffer: Option<&JsValue>) -> bool {
     let sent = link().and_then(|w| {
         match buffer {
             Some(b) => w.post_message_with_transfer(msg, &Array::of1(b)),
@@ -323,8 +337,12 @@ fn post(msg: &Object, buffer: Option<&JsValue>) {
         }
         .map_err(|_| "the keep worker could not be reached".to_string())
     });
-    if let Err(e) = sent {
-        say(e, true);
+    match sent {
+        Ok(()) => true,
+        Err(e) => {
+            say(e, true);
+            false
+        }
     }
 }
 
@@ -404,7 +422,7 @@ fn decode(bytes: Vec<u8>) -> Result<Vec<Incoming>, String> {
 fn toggle_recording() {
     if VIEW.with(|v| v.borrow().recording.is_some_and(|r| r.on)) {
         RECORDING.with(|r| r.set(false));
-        post(&message("record-stop", &[]), None);
+        command("record-stop", &[]);
         return;
     }
     let typed = value("keep-bound");
@@ -418,10 +436,7 @@ fn toggle_recording() {
             // posted meanwhile, in order. If it cannot record, its status
             // turns this off again.
             RECORDING.with(|r| r.set(true));
-            post(
-                &message("record-start", &[("bound", (f64::from(mb) * 1e6).into())]),
-                None,
-            );
+            command("record-start", &[("bound", (f64::from(mb) * 1e6).into())]);
         }
         _ => say(
             format!("Recording limit (MB) must be a whole number of at least 1, not {typed:?}"),
@@ -436,8 +451,8 @@ fn clear_recording() {
     if let Some(st) = storage() {
         let _ = st.remove_item(RECORDING_KEY);
     }
-    post(&message("record-stop", &[]), None);
-    post(&message("record-clear", &[]), None);
+    command("record-stop", &[]);
+    command("record-clear", &[]);
 }
 
 /// Exports the recording, or with `node` the kept history of that subtree,
@@ -549,6 +564,10 @@ fn current(id: u32) -> bool {
 fn on_message(data: &JsValue) {
     let id = num(data, "id") as u32;
     match text(data, "t").as_str() {
+        // A status from before the page's latest recording command (the
+        // worker's first one, posted as it starts, is "not recording")
+        // would switch recording off between a Record click and its answer.
+        "status" if num(data, "commands") < COMMANDS.with(Cell::get) as f64 => {}
         "status" => {
             let r = Recording {
                 on: field(data, "recording").as_bool().unwrap_or(false),

@@ -11,6 +11,7 @@ import base64
 import csv
 import json
 import re
+import time
 
 from playwright.sync_api import expect
 
@@ -74,6 +75,57 @@ SENT = [
     ("rec/bin", bytes([0, 255, 16, 128, 0]), 1),
     ("rec/html", b"<img src=x onerror=\"window.__pwned=1\">", 2),
 ]
+
+
+# The keep worker's statuses that say "recording" reach the page 3 s late (a
+# slow worker), the others at once; every status is listed in
+# window.__keepStatuses as it comes.
+SLOW_RECORDING_STATUS = """
+(() => {
+  const W = window.Worker;
+  window.__keepStatuses = [];
+  window.Worker = class extends W {
+    constructor(url, opts) { super(url, opts); this.__keep = String(url).includes('keep-worker'); }
+    set onmessage(f) {
+      if (!this.__keep || !f) { super.onmessage = f; return; }
+      super.onmessage = (e) => {
+        const d = e.data;
+        if (d && d.t === 'status') {
+          window.__keepStatuses.push(!!d.recording);
+          if (d.recording) { setTimeout(() => f.call(this, e), 3000); return; }
+        }
+        f.call(this, e);
+      };
+    }
+    get onmessage() { return super.onmessage; }
+  };
+})();
+"""
+
+
+def test_messages_right_after_record_are_kept_while_the_worker_is_slow_to_answer(page, site, mosquitto):
+    """The worker's first status ("not recording", posted as it starts)
+    comes before its answer to Record: it must not switch recording off for
+    the messages that arrive before that answer."""
+    page.context.add_init_script(SLOW_RECORDING_STATUS)
+    open_dash(page, site, broker=mosquitto.ws_url, subs=["rec/#"], qos=1, connect=True)
+    button(page, "Record").click()
+    # The page's CSP allows no eval, so this polls instead of wait_for_function.
+    deadline = time.monotonic() + T / 1000
+    while page.evaluate("window.__keepStatuses.length") == 0:
+        assert time.monotonic() < deadline, "the keep worker never posted a status"
+        page.wait_for_timeout(50)
+    assert page.evaluate("window.__keepStatuses[0]") is False
+    p = Publisher(mosquitto.tcp_port)
+    for topic, payload, qos in SENT:
+        p.pub(topic, payload, qos=qos)
+    p.close()
+    for topic, _, _ in SENT:
+        expect(panel(page, topic)).to_be_visible(timeout=T)
+    expect(recording_line(page)).to_have_text(re.compile(r"^Recording: 4 messages"), timeout=T)
+    button(page, "Delete recording").click()
+    expect(recording_line(page)).to_have_text("Not recording.", timeout=T)
+    assert_clean(page)
 
 
 def test_a_recording_survives_a_reload_and_exports_exactly_what_was_published_as_ndjson_and_csv(

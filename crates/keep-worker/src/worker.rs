@@ -72,6 +72,10 @@ struct Worker {
     in_flight: u32,
     status_timer: bool,
     jobs: Vec<Rc<Job>>,
+    /// Recording commands (start, stop, clear) handled, sent with every
+    /// `status`: the page ignores a status that has not seen all it sent,
+    /// so one posted before its Record click cannot switch recording off.
+    commands: u64,
 }
 
 thread_local! {
@@ -150,7 +154,11 @@ fn on_message(data: JsValue) {
         return;
     }
     let id = js::get(&data, "id");
-    match js::get_str(&data, "t").as_str() {
+    let t = js::get_str(&data, "t");
+    if matches!(t.as_str(), "record-start" | "record-stop" | "record-clear") {
+        with(|w| w.commands += 1);
+    }
+    match t.as_str() {
         "records" => records(&data),
         "record-start" => record_start(&data),
         "record-stop" => {
@@ -340,6 +348,7 @@ fn status_now() {
                 (w.rec.count() + w.pending_ends.len() as u64) as f64,
             )
             .num("dropped", w.rec.dropped as f64)
+            .num("commands", w.commands as f64)
     });
     msg.post();
 }
