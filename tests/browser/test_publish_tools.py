@@ -116,15 +116,22 @@ def test_a_template_with_variables_survives_a_reload_and_sends_what_its_preview_
     assert_clean(page)
 
 
+def counted_repeat(page, topic: str, every: str, count: str):
+    """Fills the publish form for a QoS 1 repeat of `{{counter}}` on `topic`
+    (not started); the form."""
+    f = publish_form(page)
+    f.get_by_label("Topic", exact=True).fill(topic)
+    f.get_by_label("QoS").select_option("1")
+    f.get_by_label("Payload", exact=True).fill("{{counter}}")
+    f.get_by_label("Repeat every (ms, or N/s)").fill(every)
+    f.get_by_label("Repeat count (empty: until stopped)").fill(count)
+    return f
+
+
 def test_repeat_at_fifty_a_second_for_a_hundred_delivers_exactly_a_hundred_and_counts_them(page, site, mosquitto):
     sub = Subscriber(mosquitto.tcp_port, ["rep/#", "mark/#"], qos=1, client_id="paho-rep")
     open_dash(page, site, broker=mosquitto.ws_url, connect=True)
-    f = publish_form(page)
-    f.get_by_label("Topic", exact=True).fill("rep/seq")
-    f.get_by_label("QoS").select_option("1")
-    f.get_by_label("Payload", exact=True).fill("{{counter}}")
-    f.get_by_label("Repeat every (ms, or N/s)").fill("50/s")
-    f.get_by_label("Repeat count (empty: until stopped)").fill("100")
+    f = counted_repeat(page, "rep/seq", "50/s", "100")
     button(page, "Start repeat").click()
     got = [sub.get() for _ in range(100)]
     assert [(t, int(p), q) for t, p, q, _ in got] == [("rep/seq", n, 1) for n in range(1, 101)]
@@ -160,12 +167,7 @@ def test_a_repeat_keeps_its_pace_while_the_tab_is_hidden(page, site, mosquitto):
     page.context.add_init_script(HIDDEN_TAB)
     sub = Subscriber(mosquitto.tcp_port, ["hid/#"], qos=1, client_id="paho-hidden-rep")
     open_dash(page, site, broker=mosquitto.ws_url, connect=True)
-    f = publish_form(page)
-    f.get_by_label("Topic", exact=True).fill("hid/seq")
-    f.get_by_label("QoS").select_option("1")
-    f.get_by_label("Payload", exact=True).fill("{{counter}}")
-    f.get_by_label("Repeat every (ms, or N/s)").fill("100")
-    f.get_by_label("Repeat count (empty: until stopped)").fill("10")
+    f = counted_repeat(page, "hid/seq", "100", "10")
     page.evaluate("window.__setHidden(true)")
     button(page, "Start repeat").click()
     got = [sub.get(timeout=30) for _ in range(10)]
