@@ -971,6 +971,8 @@ def run_pairs(browser: cdp.Browser, site: Site, raw_site: Site, broker: Mosquitt
             got[who + " window"] = r["rate_in_window"]
             if who == "mqdash":
                 got["longtasks"] = len(r["longtasks"])
+                got["longtasks_when"] = when(r["longtasks"], r["page_t0"])
+                got["loaf"] = loaf_summary(r["loaf"], r["page_t0"]) if r["loaf"] else None
                 got["gap_p95"] = percentile(r["gaps"], 95)
         got["first"] = order[0]
         pairs.append(got)
@@ -1267,8 +1269,10 @@ def summarize(args, flood: dict | None, base: dict | None, latency: dict | None,
         for i, p in enumerate(pairs, 1):
             print(f"  pair {i} ({p['first']} first)  steady: raw worker {p['raw']:,.0f} msg/s, mqdash "
                   f"{p['mqdash']:,.0f} msg/s = {p['mqdash'] / p['raw'] if p['raw'] else 0:.2f} x (whole window: "
-                  f"{p['raw window']:,.0f} and {p['mqdash window']:,.0f}); mqdash long tasks {p['longtasks']}, "
-                  f"frame gap p95 {fmt_num(p['gap_p95'], 1)} ms")
+                  f"{p['raw window']:,.0f} and {p['mqdash window']:,.0f}); mqdash long tasks {p['longtasks']}"
+                  f"{p['longtasks_when']}, frame gap p95 {fmt_num(p['gap_p95'], 1)} ms")
+            if p["loaf"]:
+                print(p["loaf"])
         out["pairs"] = pairs
 
     if latency:

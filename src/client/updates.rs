@@ -230,8 +230,11 @@ impl FrameBudget {
     pub const BUDGET_MS: f64 = 8.0;
     /// Fewest notices a frame applies, however slow they were.
     pub const MIN: usize = 200;
-    /// Notices the first frame applies, before any cost is known.
-    pub const FIRST: usize = 500;
+    /// Notices the first frame applies, before any cost is known. Fewer
+    /// than [`FrameBudget::MIN`]: the first frame of a flood is mostly new
+    /// topics (tree nodes, panels, their first redraw), the costliest
+    /// notices; 500 made a 74 ms frame on a busy machine.
+    pub const FIRST: usize = 100;
     /// Batches smaller than this say too little about the cost per notice
     /// (timer resolution, fixed costs).
     const MEASURED_FROM: usize = 50;
