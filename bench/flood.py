@@ -807,7 +807,9 @@ def steady_rate(progress: list[tuple[float, int]], send_end: float, seen_at_send
     that keeps up with the whole offered rate for a moment (the count-only
     page sometimes took 50,000 msg/s for 3 s, then ~36,000 once the broker
     had a queue for it) reads higher over the window than its sustained
-    rate, so the start says more about that race than about the page."""
+    rate, so the start says more about that race than about the page.
+    The end is counted like the whole-window figure's: the sample taken
+    right after sending ended (and the forced GC), over the sending time."""
     start = next(((t, n) for t, n in progress if t >= STEADY_AFTER), None)
     if start is None or send_end - start[0] < 1.0:
         return None
