@@ -217,8 +217,8 @@ impl RenderPacer {
 /// A notice's cost varies by a factor of ten or more: a message on a known
 /// topic is a counter and a history entry, one read by a decoder (the
 /// on-demand module) is a decode and a JSON text too. A fixed count that
-/// suits the first kept frames short, and was a 90 ms frame with decoding
-/// (the queue held while the module loaded, then 5,000 decoded at once).
+/// suits cheap notices makes long frames of costly ones: 5,000 decoded at
+/// once (the queue held while the module loaded) was a 90 ms frame.
 /// Until a batch has been timed the frame takes [`FrameBudget::FIRST`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FrameBudget {
